@@ -1,0 +1,70 @@
+# retailops.odoo_platform: the two commands that matter are
+#   make pilot   set up everything and validate a pilot region (see README)
+#   make test    set up everything and run lint, unit tests and every scenario
+#
+# Downloads and built images are cached outside the repository (RIG_CACHE);
+# each cache rebuilds itself when missing. Logs and results go to results/.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export RIG_CACHE ?= $(HOME)/.cache/retailops-rig
+# The collection seen by Ansible and Molecule: this checkout, under the
+# ansible_collections/<namespace>/<name> layout Ansible needs.
+COLLECTIONS := $(CURDIR)/.cache/collections
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_FORCE_COLOR ?= 0
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+
+.PHONY: help venv rig collection lint unit molecule test test-fast scenario build clean
+
+help:
+	@echo "make test        set up (venv, Docker engine, images, apt cache) and run every check"
+	@echo "make test-fast   lint and unit tests only"
+	@echo "make scenario S=docker_host   one Molecule scenario (full test sequence)"
+	@echo "make build       ansible-galaxy collection build"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/controller.txt requirements/test.txt requirements/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/test.txt -c requirements/constraints.txt
+	touch $@
+
+collection:
+	mkdir -p $(COLLECTIONS)/ansible_collections/retailops
+	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/retailops/odoo_platform
+
+rig:
+	bash tools/rig/engine.sh
+	bash tools/rig/images.sh
+
+lint: venv collection
+	$(BIN)/python tools/checks.py lint
+
+unit: venv collection
+	$(BIN)/python tools/checks.py unit
+
+molecule: venv collection rig
+	$(BIN)/python tools/checks.py molecule $(SCENARIOS)
+
+scenario: venv collection rig
+	$(BIN)/python tools/checks.py molecule $(S)
+
+test: venv collection rig
+	$(BIN)/python tools/checks.py lint unit molecule $(SCENARIOS)
+
+test-fast: venv collection
+	$(BIN)/python tools/checks.py lint unit
+
+build: venv
+	mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+clean:
+	rm -rf .cache build results $(VENV)

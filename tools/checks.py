@@ -1,0 +1,190 @@
+"""Run the project's checks in order and print one pytest-style summary line.
+
+    python tools/checks.py lint unit molecule docker_host postgresql_ha ...
+
+Each check runs as a subprocess with its output in results/logs/<check>.log;
+the console shows one line per check. Pytest suites count each test case
+(from their JUnit XML), every other check counts as one test. The exit code
+is non-zero when anything failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "results"
+LOGS = RESULTS / "logs"
+SANITY_COPY = ROOT / ".cache" / "sanity" / "ansible_collections" / "retailops" / "odoo_platform"
+PY_PATHS = ["plugins", "loadtests", "tests", "tools"]
+
+
+@dataclass
+class Check:
+    name: str
+    argv: list[str]
+    junit: Path | None = None
+    cwd: Path = ROOT
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Tally:
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def venv_bin(tool: str) -> str:
+    return str(Path(sys.executable).parent / tool)
+
+
+def python_paths() -> list[str]:
+    return [p for p in PY_PATHS if (ROOT / p).exists() and any((ROOT / p).rglob("*.py"))]
+
+
+def prepare_sanity_copy() -> None:
+    """ansible-test needs the collection at ansible_collections/<ns>/<name>.
+
+    It runs on a copy of the files git would ship (tracked and new, not
+    ignored), so the check sees exactly what a commit would contain.
+    """
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, check=True, capture_output=True,
+    ).stdout.decode().split("\0")
+    if SANITY_COPY.exists():
+        shutil.rmtree(SANITY_COPY)
+    for rel in filter(None, listed):
+        src = ROOT / rel
+        if not src.is_file():
+            continue
+        dst = SANITY_COPY / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+
+
+def lint_checks() -> list[Check]:
+    py = python_paths()
+    checks = [
+        Check("yamllint", [venv_bin("yamllint"), "--strict", "."]),
+        Check("ansible-lint", [venv_bin("ansible-lint"), "--profile", "production"]),
+        Check("changelog-lint", [venv_bin("antsibull-changelog"), "lint"]),
+        Check("collection-build", ["make", "--no-print-directory", "build"]),
+        Check("role-docs", [sys.executable, str(ROOT / "tools" / "role_docs.py")]),
+        Check("shellcheck", ["bash", "-c", "command -v shellcheck >/dev/null || "
+                             "{ echo 'shellcheck missing: apt-get install shellcheck'; exit 1; }; "
+                             "git ls-files -co --exclude-standard '*.sh' 'tools/rig/images/*/rig-*' "
+                             "| xargs -r shellcheck -x"]),
+    ]
+    if py:
+        checks += [
+            Check("ruff", [venv_bin("ruff"), "check", *py]),
+            Check("ruff-format", [venv_bin("ruff"), "format", "--check", *py]),
+            Check("mypy", [venv_bin("mypy"), *py]),
+        ]
+    checks.append(
+        Check("ansible-test-sanity",
+              [venv_bin("ansible-test"), "sanity", "--venv", "--python", "3.11", "--color", "no"],
+              cwd=SANITY_COPY)
+    )
+    return checks
+
+
+def unit_checks() -> list[Check]:
+    junit = RESULTS / "junit" / "unit.xml"
+    return [Check("pytest-unit", [sys.executable, "-m", "pytest", "-q", f"--junitxml={junit}"], junit=junit)]
+
+
+def molecule_checks(scenarios: list[str]) -> list[Check]:
+    return [Check(f"molecule-{s}", [venv_bin("molecule"), "test", "-s", s]) for s in scenarios]
+
+
+def junit_counts(path: Path) -> tuple[int, int, int]:
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    total = sum(int(s.get("tests", 0)) for s in suites)
+    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+    skipped = sum(int(s.get("skipped", 0)) for s in suites)
+    return total - failed - skipped, failed, skipped
+
+
+def run(check: Check, tally: Tally) -> None:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / f"{check.name}.log"
+    if check.name == "ansible-test-sanity":
+        prepare_sanity_copy()
+    if check.junit:
+        check.junit.parent.mkdir(parents=True, exist_ok=True)
+        check.junit.unlink(missing_ok=True)
+    print(f"{check.name:<32}", end="", flush=True)
+    started = time.monotonic()
+    with log.open("w") as out:
+        rc = subprocess.run(check.argv, cwd=check.cwd, stdout=out, stderr=subprocess.STDOUT,
+                            env={**os.environ, **check.env}, check=False).returncode
+    elapsed = time.monotonic() - started
+    if check.junit and check.junit.exists():
+        passed, failed, skipped = junit_counts(check.junit)
+        # pytest exits 5 when it collected nothing: that is a failure here.
+        if rc != 0 and failed == 0:
+            failed = 1
+    else:
+        passed, failed, skipped = (1, 0, 0) if rc == 0 else (0, 1, 0)
+    tally.passed += passed
+    tally.failed += failed
+    tally.skipped += skipped
+    status = "ok" if failed == 0 else f"FAILED (see {log.relative_to(ROOT)})"
+    detail = f"{passed} passed, {failed} failed" if check.junit else ""
+    print(f"{status:<8} {elapsed:6.0f}s  {detail}".rstrip(), flush=True)
+    if failed:
+        tally.failures.append(check.name)
+        print("".join(log.read_text(errors="replace").splitlines(keepends=True)[-25:]), flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("steps", nargs="+", help="lint, unit, or molecule followed by scenario names")
+    args = parser.parse_args()
+    checks: list[Check] = []
+    steps: list[str] = args.steps
+    while steps:
+        step = steps.pop(0)
+        if step == "lint":
+            checks += lint_checks()
+        elif step == "unit":
+            checks += unit_checks()
+        elif step == "molecule":
+            scenarios = []
+            while steps and steps[0] not in {"lint", "unit", "molecule"}:
+                scenarios.append(steps.pop(0))
+            if not scenarios:
+                parser.error("molecule needs at least one scenario name")
+            checks += molecule_checks(scenarios)
+        else:
+            parser.error(f"unknown step {step!r}")
+    tally = Tally()
+    started = time.monotonic()
+    for check in checks:
+        run(check, tally)
+    elapsed = time.monotonic() - started
+    summary = f"{tally.passed} passed, {tally.failed} failed"
+    if tally.skipped:
+        summary += f", {tally.skipped} skipped"
+    if tally.failures:
+        print("failed checks: " + ", ".join(tally.failures))
+    print(f"{len(checks)} checks in {elapsed:.0f}s; logs in {LOGS.relative_to(ROOT)}/")
+    print(summary)
+    return 1 if tally.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+# shellcheck shell=bash
+# Shared helpers for the offline container rig. Sourced, never executed.
+#
+# Everything the rig downloads or builds is kept under RIG_CACHE, outside the
+# repository, and rebuilt when it is missing.
+
+set -euo pipefail
+
+RIG_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+RIG_CACHE="${RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/retailops-rig}"
+RIG_SUITE="${RIG_SUITE:-bookworm}"
+RIG_IMAGE_PREFIX="${RIG_IMAGE_PREFIX:-retailops/rig}"
+RIG_APTCACHE_NAME="${RIG_APTCACHE_NAME:-retailops-rig-aptcache}"
+# Fixed: test containers look for the cache on this port of their gateway.
+RIG_APTCACHE_PORT=3142
+export DOCKER_BUILDKIT=0
+mkdir -p "$RIG_CACHE"
+
+log() { printf '[rig] %s\n' "$*" >&2; }
+die() { printf '[rig] error: %s\n' "$*" >&2; exit 1; }
+
+# The Debian mirror this machine already uses for a suite, read from its apt
+# sources (deb822 first, then the one-line format). RIG_DEBIAN_MIRROR and
+# RIG_DEBIAN_SECURITY_MIRROR override it.
+rig_debian_mirror() {
+  local suite="${1:-$RIG_SUITE}" uri=""
+  case "$suite" in
+    *-security) uri="${RIG_DEBIAN_SECURITY_MIRROR:-}" ;;
+    *) uri="${RIG_DEBIAN_MIRROR:-}" ;;
+  esac
+  if [[ -n "$uri" ]]; then
+    printf '%s\n' "${uri%/}"
+    return
+  fi
+  if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
+    uri=$(awk -v suite="$suite" '
+      function found() { n = split(s, a, " "); for (i = 1; i <= n; i++) if (a[i] == suite) return 1; return 0 }
+      FNR == 1 || /^[[:space:]]*$/ { if (u != "" && found()) { print u; exit } u = ""; s = "" }
+      /^URIs:/   { u = $2 }
+      /^Suites:/ { $1 = ""; s = $0 }
+      END { if (u != "" && found()) print u }
+    ' /etc/apt/sources.list.d/*.sources | head -n1)
+  fi
+  if [[ -z "$uri" && -f /etc/apt/sources.list ]]; then
+    uri=$(awk -v suite="$suite" '$1 == "deb" && $3 == suite { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
+  fi
+  [[ -n "$uri" ]] || die "no Debian mirror for $suite found in /etc/apt/sources*; set RIG_DEBIAN_MIRROR"
+  printf '%s\n' "${uri%/}"
+}
+
+# A stable digest of the files that make up an image recipe.
+rig_recipe_hash() {
+  cat "$@" | sha256sum | cut -c1-16
+}
+
+# The recipe label of an image, or nothing when the image is missing.
+rig_image_recipe() {
+  docker image inspect --format '{{ index .Config.Labels "org.retailops.rig.recipe" }}' "$1" 2>/dev/null || true
+}
+
+# The address containers use to reach services published on this host:
+# the gateway of Docker's default bridge.
+rig_host_gateway() {
+  docker network inspect bridge --format '{{ (index .IPAM.Config 0).Gateway }}'
+}
