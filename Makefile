@@ -21,7 +21,10 @@ export ANSIBLE_FORCE_COLOR ?= 0
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help venv rig collection lint unit molecule test test-fast scenario build clean
+host:
+	bash tools/rig/host-packages.sh
+
+.PHONY: help venv host rig collection lint unit molecule test test-fast scenario build clean
 
 help:
 	@echo "make test        set up (venv, Docker engine, images, apt cache) and run every check"
@@ -40,14 +43,14 @@ collection:
 	mkdir -p $(COLLECTIONS)/ansible_collections/retailops
 	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/retailops/odoo_platform
 
-rig:
+rig: host
 	bash tools/rig/engine.sh
 	bash tools/rig/images.sh
 
-lint: venv collection
+lint: venv host collection
 	$(BIN)/python tools/checks.py lint
 
-unit: venv collection
+unit: venv host collection
 	$(BIN)/python tools/checks.py unit
 
 molecule: venv collection rig
@@ -56,10 +59,10 @@ molecule: venv collection rig
 scenario: venv collection rig
 	$(BIN)/python tools/checks.py molecule $(S)
 
-test: venv collection rig
+test: venv host collection rig
 	$(BIN)/python tools/checks.py lint unit molecule $(SCENARIOS)
 
-test-fast: venv collection
+test-fast: venv host collection
 	$(BIN)/python tools/checks.py lint unit
 
 build: venv

@@ -19,6 +19,7 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
@@ -58,10 +59,16 @@ def prepare_sanity_copy() -> None:
     It runs on a copy of the files git would ship (tracked and new, not
     ignored), so the check sees exactly what a commit would contain.
     """
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, check=True, capture_output=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     if SANITY_COPY.exists():
         shutil.rmtree(SANITY_COPY)
     for rel in filter(None, listed):
@@ -71,6 +78,24 @@ def prepare_sanity_copy() -> None:
         dst = SANITY_COPY / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst)
+    # A repository of its own, so ansible-test lists these files and not the
+    # enclosing checkout's (which ignores .cache/).
+    subprocess.run(["git", "init", "-q"], cwd=SANITY_COPY, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=SANITY_COPY, check=True)
+
+
+def prepare_sanity_bootstrap() -> None:
+    """Put the offline pip bootstrap where ansible-test looks for get-pip.py.
+
+    ansible-test sanity runs each test in a venv of its own and bootstraps pip
+    there with a script it downloads from a host this workplace cannot reach.
+    """
+    from ansible_test._internal.python_requirements import get_venv_packages  # noqa: PLC0415
+
+    pip_version = get_venv_packages(SimpleNamespace(version="3.11"))["pip"]
+    cache = Path.home() / ".ansible" / "test" / "cache" / f"get_pip_{pip_version.replace('.', '_')}.py"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "tools" / "sanity" / "get_pip.py", cache)
 
 
 def lint_checks() -> list[Check]:
@@ -81,10 +106,17 @@ def lint_checks() -> list[Check]:
         Check("changelog-lint", [venv_bin("antsibull-changelog"), "lint"]),
         Check("collection-build", ["make", "--no-print-directory", "build"]),
         Check("role-docs", [sys.executable, str(ROOT / "tools" / "role_docs.py")]),
-        Check("shellcheck", ["bash", "-c", "command -v shellcheck >/dev/null || "
-                             "{ echo 'shellcheck missing: apt-get install shellcheck'; exit 1; }; "
-                             "git ls-files -co --exclude-standard '*.sh' 'tools/rig/images/*/rig-*' "
-                             "| xargs -r shellcheck -x"]),
+        Check(
+            "shellcheck",
+            [
+                "bash",
+                "-c",
+                "command -v shellcheck >/dev/null || "
+                "{ echo 'shellcheck missing: apt-get install shellcheck'; exit 1; }; "
+                "git ls-files -co --exclude-standard '*.sh' 'tools/rig/images/*/rig-*' "
+                "| xargs -r shellcheck -x",
+            ],
+        ),
     ]
     if py:
         checks += [
@@ -93,9 +125,11 @@ def lint_checks() -> list[Check]:
             Check("mypy", [venv_bin("mypy"), *py]),
         ]
     checks.append(
-        Check("ansible-test-sanity",
-              [venv_bin("ansible-test"), "sanity", "--venv", "--python", "3.11", "--color", "no"],
-              cwd=SANITY_COPY)
+        Check(
+            "ansible-test-sanity",
+            [venv_bin("ansible-test"), "sanity", "--python", "3.11", "--color", "no"],
+            cwd=SANITY_COPY,
+        )
     )
     return checks
 
@@ -123,14 +157,21 @@ def run(check: Check, tally: Tally) -> None:
     log = LOGS / f"{check.name}.log"
     if check.name == "ansible-test-sanity":
         prepare_sanity_copy()
+        prepare_sanity_bootstrap()
     if check.junit:
         check.junit.parent.mkdir(parents=True, exist_ok=True)
         check.junit.unlink(missing_ok=True)
     print(f"{check.name:<32}", end="", flush=True)
     started = time.monotonic()
     with log.open("w") as out:
-        rc = subprocess.run(check.argv, cwd=check.cwd, stdout=out, stderr=subprocess.STDOUT,
-                            env={**os.environ, **check.env}, check=False).returncode
+        rc = subprocess.run(
+            check.argv,
+            cwd=check.cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **check.env},
+            check=False,
+        ).returncode
     elapsed = time.monotonic() - started
     if check.junit and check.junit.exists():
         passed, failed, skipped = junit_counts(check.junit)
@@ -151,7 +192,9 @@ def run(check: Check, tally: Tally) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("steps", nargs="+", help="lint, unit, or molecule followed by scenario names")
     args = parser.parse_args()
     checks: list[Check] = []

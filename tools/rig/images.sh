@@ -8,6 +8,7 @@
 #
 # Each image carries a label with the digest of its recipe and is rebuilt
 # only when it is missing or the recipe changed.
+# shellcheck source=tools/rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BASE_IMAGE="$RIG_IMAGE_PREFIX-base:$RIG_SUITE"

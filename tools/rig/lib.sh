@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Shared helpers for the offline container rig. Sourced, never executed.
 #
+# shellcheck disable=SC2034 # variables are used by the scripts that source this
+
 # Everything the rig downloads or builds is kept under RIG_CACHE, outside the
 # repository, and rebuilt when it is missing.
 
@@ -8,6 +10,8 @@ set -euo pipefail
 
 RIG_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 RIG_CACHE="${RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/retailops-rig}"
+# Where this machine keeps its apt sources (tests point it elsewhere).
+RIG_APT_ETC="${RIG_APT_ETC:-/etc/apt}"
 RIG_SUITE="${RIG_SUITE:-bookworm}"
 RIG_IMAGE_PREFIX="${RIG_IMAGE_PREFIX:-retailops/rig}"
 RIG_APTCACHE_NAME="${RIG_APTCACHE_NAME:-retailops-rig-aptcache}"
@@ -32,19 +36,21 @@ rig_debian_mirror() {
     printf '%s\n' "${uri%/}"
     return
   fi
-  if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
+  if compgen -G "$RIG_APT_ETC/sources.list.d/*.sources" >/dev/null; then
     uri=$(awk -v suite="$suite" '
       function found() { n = split(s, a, " "); for (i = 1; i <= n; i++) if (a[i] == suite) return 1; return 0 }
       FNR == 1 || /^[[:space:]]*$/ { if (u != "" && found()) { print u; exit } u = ""; s = "" }
       /^URIs:/   { u = $2 }
       /^Suites:/ { $1 = ""; s = $0 }
       END { if (u != "" && found()) print u }
-    ' /etc/apt/sources.list.d/*.sources | head -n1)
+    ' "$RIG_APT_ETC"/sources.list.d/*.sources | head -n1)
   fi
-  if [[ -z "$uri" && -f /etc/apt/sources.list ]]; then
-    uri=$(awk -v suite="$suite" '$1 == "deb" && $3 == suite { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
+  if [[ -z "$uri" && -f "$RIG_APT_ETC/sources.list" ]]; then
+    uri=$(awk -v suite="$suite" '
+      $1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if ($(i + 1) == suite) { print $i; exit } break } }
+    ' "$RIG_APT_ETC/sources.list")
   fi
-  [[ -n "$uri" ]] || die "no Debian mirror for $suite found in /etc/apt/sources*; set RIG_DEBIAN_MIRROR"
+  [[ -n "$uri" ]] || die "no Debian mirror for $suite found in $RIG_APT_ETC/sources*; set RIG_DEBIAN_MIRROR"
   printf '%s\n' "${uri%/}"
 }
 
