@@ -85,25 +85,25 @@ groups:
 """
 
 import os
+from typing import Any
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
-
 from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register import (
     RegisterError,
     load_register,
 )
 
 
-class InventoryModule(BaseInventoryPlugin, Constructable):
+class InventoryModule(BaseInventoryPlugin, Constructable):  # type: ignore[misc]
     """Hosts and groups from the branch register."""
 
     NAME = "retailops.odoo_platform.branches"
 
-    def verify_file(self, path):
-        return super().verify_file(path) and path.endswith(("branches.yml", "branches.yaml"))
+    def verify_file(self, path: str) -> bool:
+        return bool(super().verify_file(path)) and path.endswith(("branches.yml", "branches.yaml"))
 
-    def parse(self, inventory, loader, path, cache=True):
+    def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
         base = os.path.dirname(os.path.abspath(path))
@@ -115,7 +115,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             raise AnsibleParserError(str(exc)) from exc
         self._populate(view)
 
-    def _populate(self, view):
+    def _populate(self, view: dict[str, Any]) -> None:
         strict = self.get_option("strict")
         for group in view["groups"]:
             self.inventory.add_group(group)

@@ -523,7 +523,6 @@ def _parse_region(problems: List[Problem], source: str, data: Any) -> Optional[R
     if not isinstance(data, dict):
         ctx.add("(document)", "expected a mapping with region, hubs and branches; got %s" % _describe(data))
         return None
-    _unknown(ctx, "", data, REGION_FIELDS)
     for req in ("region", "platform_networks", "hubs", "branches"):
         if req not in data:
             ctx.add(req, "required field is missing")
@@ -532,6 +531,7 @@ def _parse_region(problems: List[Problem], source: str, data: Any) -> Optional[R
         name = _string(ctx, "region", data["region"], NAME_RE, "lower-case letters, digits and dashes")
     region = Region(name or "", source)
     ctx.subject = "region %s" % name if name else "region"
+    _unknown(ctx, "", data, REGION_FIELDS)
     if "description" in data:
         region.description = _string(ctx, "description", data["description"])
     nets = data.get("platform_networks", [])
