@@ -70,6 +70,7 @@ plugin: retailops.odoo_platform.branches
 register:
   - ../branch_register/       # every region file in that directory
 
+---
 # With a prefix and extra groups built from the branch variables
 plugin: retailops.odoo_platform.branches
 register:
