@@ -38,7 +38,7 @@ SIZES = (10, 100, 500, 2000)
 
 def best_of(repeat: int, func: Callable[[], Any]) -> tuple[float, Any]:
     best, result = float("inf"), None
-    for _ in range(repeat):
+    for _round in range(repeat):
         started = time.perf_counter()
         result = func()
         best = min(best, time.perf_counter() - started)
@@ -53,8 +53,8 @@ def measure(size: int, repeat: int, workdir: Path) -> dict[str, Any]:
     if register.problems:
         raise SystemExit(f"generated register of {size} branches is invalid: {register.problems[:3]}")
 
-    inventory_s, _ = best_of(repeat, register.inventory)
-    allow_s, _ = best_of(repeat, lambda: (register.allow_lists(), register.branch_list()))
+    inventory_s = best_of(repeat, register.inventory)[0]
+    allow_s = best_of(repeat, lambda: (register.allow_lists(), register.branch_list()))[0]
     return {
         "branches": size,
         "read_s": read_s,

@@ -33,7 +33,7 @@ description:
     C(hub_tunnel_address), C(hub_peers) (the hub's WireGuard peers from the register, never from the
     play's hosts), C(hub_platform_networks), C(hub_erp_entrypoints)."
 author:
-  - RetailOps platform engineering
+  - RetailOps platform engineering (@retailops)
 options:
   plugin:
     description: Marks this file as a source for this plugin.

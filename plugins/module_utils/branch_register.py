@@ -1046,8 +1046,8 @@ def _assign_branch_addresses(region: Region, problems: List[Problem]) -> None:
             pin = branch.pinned_address if branch.hub in names else None
             members.append((branch, mine, pin))
         reserved = [h.tunnel_address for h in hubs if h.tunnel_address is not None]
-        alloc = allocate(pool, [(b.code, pin) for b, _, pin in members], reserved)
-        for branch, mine, _ in members:
+        alloc = allocate(pool, [(m[0].code, m[2]) for m in members], reserved)
+        for branch, mine, _pin in members:
             if branch.code in alloc.conflicts:
                 problems.append(
                     Problem(
@@ -1062,7 +1062,7 @@ def _assign_branch_addresses(region: Region, problems: List[Problem]) -> None:
                     branch.tunnel_addresses[hub_name] = alloc.addresses[branch.code]
         if alloc.unplaced:
             subject = "region %s" % region.name if pool == region.tunnel_pool else "hub %s" % hubs[0].name
-            _, count = usable_range(pool)
+            count = usable_range(pool)[1]
             problems.append(
                 Problem(
                     region.source,
@@ -1114,7 +1114,6 @@ def find_register_files(paths: Iterable[str]) -> Tuple[List[str], List[Problem]]
 
 
 if HAS_YAML:
-
     # libyaml's parser when PyYAML was built with it: several times faster on big registers
     _SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -1123,7 +1122,7 @@ if HAS_YAML:
 
     def _mapping_no_duplicates(loader: Any, node: Any, deep: bool = False) -> Any:
         seen = set()
-        for key_node, _ in node.value:
+        for key_node, _value_node in node.value:
             key = loader.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
