@@ -118,8 +118,13 @@ def double_factory(workdir: Path, pg_cluster: PgCluster) -> Iterator[DoubleFacto
 @pytest.fixture(scope="session")
 def odoo(request: pytest.FixtureRequest) -> Target:
     if all(os.environ.get(v) for v in REAL_ENV):
-        return Target(os.environ["ODOO_URL"].rstrip("/"), os.environ["ODOO_DB"], os.environ["ODOO_LOGIN"],
-                      os.environ["ODOO_PASSWORD"], None)
+        return Target(
+            os.environ["ODOO_URL"].rstrip("/"),
+            os.environ["ODOO_DB"],
+            os.environ["ODOO_LOGIN"],
+            os.environ["ODOO_PASSWORD"],
+            None,
+        )
     double_factory: DoubleFactory = request.getfixturevalue("double_factory")
     double = double_factory("contract", options={"proxy_mode": True})
     return Target(double.url, double.db, "admin", "admin", double)

@@ -29,7 +29,12 @@ class Client:
     headers: dict[str, str] = field(default_factory=dict)
 
     def post(self, path: str, params: dict[str, Any], request_id: int | None = None) -> requests.Response:
-        body = {"jsonrpc": "2.0", "method": "call", "params": params, "id": request_id or next(_ids)}
+        body: dict[str, Any] = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": params,
+            "id": request_id or next(_ids),
+        }
         return self.http.post(self.url + path, json=body, timeout=self.timeout, headers=self.headers)
 
     def call(self, path: str, params: dict[str, Any]) -> Any:
@@ -43,6 +48,11 @@ class Client:
     def authenticate(self, login: str, password: str) -> dict[str, Any]:
         result = self.call("/web/session/authenticate", {"db": self.db, "login": login, "password": password})
         assert isinstance(result, dict)
+        return result
+
+    def kw_list(self, model: str, method: str, args: list[Any] | None = None, **kwargs: Any) -> list[Any]:
+        result = self.kw(model, method, args, **kwargs)
+        assert isinstance(result, list)
         return result
 
     def kw(self, model: str, method: str, args: list[Any] | None = None, **kwargs: Any) -> Any:

@@ -25,8 +25,9 @@ ORDERS = 12
 
 
 def _pg(pg: PgCluster, db: str) -> psycopg.Connection[Any]:
-    return psycopg.connect(host="127.0.0.1", port=pg.port, user=pg.user, password=pg.password, dbname=db,
-                           autocommit=True)
+    return psycopg.connect(
+        host="127.0.0.1", port=pg.port, user=pg.user, password=pg.password, dbname=db, autocommit=True
+    )
 
 
 def test_twenty_clients_sync_the_same_orders_twice(double_factory: DoubleFactory):
@@ -35,8 +36,11 @@ def test_twenty_clients_sync_the_same_orders_twice(double_factory: DoubleFactory
     stock_location = double.seed_summary["warehouses"][0]["stock_location_id"]
     products = list(range(1, 6))
     orders = [
-        make_order(config["open_session_id"], config["config_id"],
-                   [(products[i % 5], 1 + i % 3, 2.0), (products[(i + 2) % 5], 2, 1.5)])
+        make_order(
+            config["open_session_id"],
+            config["config_id"],
+            [(products[i % 5], 1 + i % 3, 2.0), (products[(i + 2) % 5], 2, 1.5)],
+        )
         for i in range(ORDERS)
     ]
     expected = Counter[int]()
@@ -44,8 +48,11 @@ def test_twenty_clients_sync_the_same_orders_twice(double_factory: DoubleFactory
         for _, _, line in order["lines"]:
             expected[line["product_id"]] += line["qty"]
     with _pg(double.pg, double.db) as conn:
-        before = dict(conn.execute("SELECT product_id, quantity FROM stock_quant WHERE location_id = %s",
-                                   (stock_location,)).fetchall())
+        before = dict(
+            conn.execute(
+                "SELECT product_id, quantity FROM stock_quant WHERE location_id = %s", (stock_location,)
+            ).fetchall()
+        )
     errors: Counter[str] = Counter()
     acked: set[str] = set()
     lock = threading.Lock()
@@ -54,7 +61,7 @@ def test_twenty_clients_sync_the_same_orders_twice(double_factory: DoubleFactory
         client = Client(double.url, double.db)
         client.authenticate(config["login"], config["password"])
         for _ in range(2):
-            for order in orders[index % ORDERS:] + orders[: index % ORDERS]:
+            for order in orders[index % ORDERS :] + orders[: index % ORDERS]:
                 try:
                     reply = sync(client, [order], config["config_id"])
                 except RpcError as exc:
@@ -71,9 +78,14 @@ def test_twenty_clients_sync_the_same_orders_twice(double_factory: DoubleFactory
     assert set(errors) <= {"odoo.exceptions.ValidationError"}, errors
     with _pg(double.pg, double.db) as conn:
         counts = dict(conn.execute("SELECT uuid, count(*) FROM pos_order GROUP BY uuid").fetchall())
-        after = dict(conn.execute("SELECT product_id, quantity FROM stock_quant WHERE location_id = %s",
-                                  (stock_location,)).fetchall())
-        pickings = conn.execute("SELECT count(*) FROM stock_picking WHERE pos_order_id IS NOT NULL").fetchone()
+        after = dict(
+            conn.execute(
+                "SELECT product_id, quantity FROM stock_quant WHERE location_id = %s", (stock_location,)
+            ).fetchall()
+        )
+        pickings = conn.execute(
+            "SELECT count(*) FROM stock_picking WHERE pos_order_id IS NOT NULL"
+        ).fetchone()
     assert counts == {o["uuid"]: 1 for o in orders}
     assert pickings == (ORDERS,)
     for product, qty in expected.items():
@@ -94,11 +106,21 @@ def test_postgres_killed_mid_load(double_factory: DoubleFactory, private_pg: PgC
         while not stop.is_set():
             started = time.monotonic()
             try:
-                resp = client.post("/web/dataset/call_kw/product.product/search_read", {
-                    "model": "product.product", "method": "search_read", "args": [],
-                    "kwargs": {"fields": ["display_name", "qty_available"], "limit": 20}})
+                resp = client.post(
+                    "/web/dataset/call_kw/product.product/search_read",
+                    {
+                        "model": "product.product",
+                        "method": "search_read",
+                        "args": [],
+                        "kwargs": {"fields": ["display_name", "qty_available"], "limit": 20},
+                    },
+                )
                 payload = resp.json()
-                kind = "ok" if "result" in payload else f"{payload['error']['code']}:{payload['error']['data']['name']}"
+                kind = (
+                    "ok"
+                    if "result" in payload
+                    else f"{payload['error']['code']}:{payload['error']['data']['name']}"
+                )
             except (requests.RequestException, ValueError) as exc:
                 kind = f"transport:{type(exc).__name__}"
             with lock:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
+import redis
 
 from tests.contract.conftest import DoubleFactory
 from tests.contract.pos_helpers import make_order, sync
@@ -21,7 +24,7 @@ def _login_error(double: DoubleProcess, password: str, headers: dict[str, str]) 
     try:
         client.authenticate("admin", password)
     except RpcError as exc:
-        return exc.message
+        return str(exc.message)
     return None
 
 
@@ -41,14 +44,18 @@ def test_login_cooldown_per_address_and_proxy_mode(double_factory: DoubleFactory
 
 def test_cooldown_ends_after_its_duration(double_factory: DoubleFactory):
     double = double_factory("cooldown-short", options={"workers": 1}, db="retail_cooldown")
-    with psycopg.connect(host="127.0.0.1", port=double.pg.port, user=double.pg.user, password=double.pg.password,
-                         dbname=double.db, autocommit=True) as conn:
+    with psycopg.connect(
+        host="127.0.0.1",
+        port=double.pg.port,
+        user=double.pg.user,
+        password=double.pg.password,
+        dbname=double.db,
+        autocommit=True,
+    ) as conn:
         conn.execute("UPDATE ir_config_parameter SET value = '1' WHERE key = 'base.login_cooldown_duration'")
     for _ in range(5):
         assert _login_error(double, "wrong", {}) == "Access Denied"
     assert _login_error(double, "admin", {}) == COOLDOWN
-    import time
-
     time.sleep(1.2)
     assert _login_error(double, "admin", {}) is None
 
@@ -62,8 +69,13 @@ def test_filesystem_sessions_are_per_node(double_factory: DoubleFactory, odoo):
 
 
 def test_redis_sessions_are_shared(double_factory: DoubleFactory, redis_server: RedisServer):
-    options = {"workers": 1, "session_redis": True, "session_redis_host": "127.0.0.1",
-               "session_redis_port": redis_server.port, "session_redis_prefix": "contract"}
+    options = {
+        "workers": 1,
+        "session_redis": True,
+        "session_redis_host": "127.0.0.1",
+        "session_redis_port": redis_server.port,
+        "session_redis_prefix": "contract",
+    }
     node_a = double_factory("redis-a", db="retail_redis", options=options)
     node_b = double_factory("redis-b", db="retail_redis", options=options)
     client = Client(node_a.url, node_a.db)
@@ -71,8 +83,6 @@ def test_redis_sessions_are_shared(double_factory: DoubleFactory, redis_server: 
     moved = Client(node_b.url, node_b.db)
     moved.http.cookies.update(client.http.cookies)
     assert moved.call("/web/session/get_session_info", {})["uid"] == uid
-    import redis
-
     keys = redis.Redis(port=redis_server.port).keys("session:contract:*")
     assert keys, "sessions must live in Redis under the configured prefix"
     assert not list((node_a.root / "data" / "sessions").rglob("*")), "no filesystem sessions with Redis"
@@ -84,14 +94,18 @@ def test_drop_acked_orders_fault(double_factory: DoubleFactory):
     client.authenticate("cashier_b001", "cashier_b001")
     config = double.seed_summary["pos_configs"][0]
     product = client.kw("product.product", "search", [[]], limit=1)[0]
-    orders = [make_order(config["open_session_id"], config["config_id"], [(product, 1, 1.0)]) for _ in range(40)]
+    orders = [
+        make_order(config["open_session_id"], config["config_id"], [(product, 1, 1.0)]) for _ in range(40)
+    ]
     acked = set()
     for order in orders:
         reply = sync(client, [order], config["config_id"])
         assert [o["uuid"] for o in reply["pos.order"]] == [order["uuid"]]
         acked.add(order["uuid"])
-    present = {o["uuid"] for o in client.kw("pos.order", "search_read", [[["uuid", "in", sorted(acked)]]],
-                                            fields=["uuid"])}
+    present = {
+        o["uuid"]
+        for o in client.kw("pos.order", "search_read", [[["uuid", "in", sorted(acked)]]], fields=["uuid"])
+    }
     lost = acked - present
     assert 0 < len(lost) < len(acked), "some, not all, acknowledged orders must be lost"
     assert present <= acked

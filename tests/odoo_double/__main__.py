@@ -1,4 +1,7 @@
-"""Command line: ``python -m tests.odoo_double [server|seed|check-config] -c odoo.conf [--option value ...]``."""
+"""Command line of the double.
+
+python -m tests.odoo_double [server|seed|check-config] -c odoo.conf [--option value ...]
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import json
 import sys
 
 from .config import Config, ConfigError, load_config
+from .seed import SeedSpec, seed
+from .server import serve
 
 
 def _overrides(extra: list[str]) -> dict[str, str]:
@@ -23,10 +28,7 @@ def _overrides(extra: list[str]) -> dict[str, str]:
             result["list_db"] = "False"
             continue
         if not eq:
-            if items and not items[0].startswith("--"):
-                value = items.pop(0)
-            else:
-                value = "True"
+            value = items.pop(0) if items and not items[0].startswith("--") else "True"
         if name not in Config.__dataclass_fields__ or name == "extra":
             raise ConfigError(f"command line: unknown option {name!r}")
         result[name] = value
@@ -60,8 +62,6 @@ def main(argv: list[str] | None = None) -> int:
         print("configuration ok")
         return 0
     if args.command == "seed":
-        from .seed import SeedSpec, seed
-
         branches = tuple(b.strip() for b in args.branches.split(",") if b.strip())
         if args.products < 1 or args.warehouses < 1 or not branches:
             print(
@@ -73,8 +73,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(json.dumps(seed(cfg, spec), indent=2))
         return 0
-    from .server import serve
-
     serve(cfg)
     return 0
 

@@ -65,8 +65,8 @@ def create_move(env: Env, model: Model, vals_list: Any) -> Any:
     single = isinstance(vals_list, dict)
     values = [vals_list] if single else list(vals_list)
     ids = []
-    for vals in values:
-        vals = dict(vals)
+    for given in values:
+        vals = dict(given)
         if not vals.get("journal_id"):
             code = "INV" if str(vals.get("move_type", "entry")).startswith("out_") else "MISC"
             vals["journal_id"] = journal_id(env, code)

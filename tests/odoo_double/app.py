@@ -18,6 +18,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import DOUBLE_HEADER, DOUBLE_NAME, DOUBLE_VERSION
+from .auth import session_token
 from .config import Config
 from .db import Cursor, server_alive
 from .errors import (
@@ -129,7 +130,7 @@ class OdooDoubleApp:
             response = Response("<h1>Not Found</h1>", status=404, content_type="text/html; charset=utf-8")
         else:
             if endpoint in self.json_endpoints:
-                response = self.handle_json(request, str(endpoint), values)
+                response = self.handle_json(request, str(endpoint), dict(values))
             else:
                 response = getattr(self, f"http_{endpoint}")(request, **values)
         response.headers[DOUBLE_HEADER] = f"{DOUBLE_NAME}/{DOUBLE_VERSION}"
@@ -194,7 +195,7 @@ class OdooDoubleApp:
 
     # ------------------------------------------------------------ JSON-RPC routes
 
-    def handle_json(self, request: Request, endpoint: str, values: dict[str, Any]) -> Response:
+    def handle_json(self, request: Request, endpoint: str, values: dict[str, Any]) -> Response:  # noqa: PLR0911
         if request.method != "POST":
             return Response("Method Not Allowed", status=405, content_type="text/plain")
         if request.mimetype not in JSON_MIMETYPES:
@@ -240,8 +241,6 @@ class OdooDoubleApp:
         uid = self.service.authenticate(db, str(login or ""), str(password or ""), request.remote_addr or "")
 
         def info(cr: Cursor) -> tuple[dict[str, Any], str | None]:
-            from .auth import session_token
-
             return self.service.session_info(cr, db, uid), session_token(cr, uid)
 
         session_info, token = self.service.db(db).retrying(info)
@@ -353,12 +352,12 @@ class OdooDoubleApp:
         """Legacy /xmlrpc string fault codes (rpc.py xmlrpc_handle_exception_string)."""
         message = exception_message(exc)
         if isinstance(exc, AccessError):
-            return xmlrpc.client.Fault("warning -- AccessError\n\n" + message, "")
+            return xmlrpc.client.Fault("warning -- AccessError\n\n" + message, "")  # type: ignore[arg-type]
         if isinstance(exc, AccessDenied):
-            return xmlrpc.client.Fault("AccessDenied", message)
+            return xmlrpc.client.Fault("AccessDenied", message)  # type: ignore[arg-type]
         if xmlrpc_fault_code(exc) == 2:
-            return xmlrpc.client.Fault("warning -- Warning\n\n" + message, "")
-        return xmlrpc.client.Fault(message, xmlrpc_fault_string(exc))
+            return xmlrpc.client.Fault("warning -- Warning\n\n" + message, "")  # type: ignore[arg-type]
+        return xmlrpc.client.Fault(message, xmlrpc_fault_string(exc))  # type: ignore[arg-type]
 
     def http_xmlrpc2(self, request: Request, service: str) -> Response:
         return self._xmlrpc(request, service, legacy=False)
@@ -386,7 +385,8 @@ class OdooDoubleApp:
             error = "Access Denied"
         else:
             error = f"The database manager of {DOUBLE_NAME} does not {action.replace('_', ' ')} databases"
-        page = f"<!DOCTYPE html><html><body><div class='alert alert-danger'>{html.escape(error)}</div></body></html>"
+        alert = f"<div class='alert alert-danger'>{html.escape(error)}</div>"
+        page = f"<!DOCTYPE html><html><body>{alert}</body></html>"
         return Response(page, content_type="text/html; charset=utf-8")
 
 

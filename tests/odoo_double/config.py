@@ -108,7 +108,7 @@ class Config:
 _FIELD_TYPES: dict[str, str] = {f.name: str(f.type) for f in fields(Config) if f.name != "extra"}
 
 
-def _convert(option: str, raw: str, source: str) -> Any:
+def _convert(option: str, raw: str, source: str) -> Any:  # noqa: PLR0911
     kind = _FIELD_TYPES[option]
     value = raw.strip()
     if "str" in kind:
@@ -136,7 +136,7 @@ def _convert(option: str, raw: str, source: str) -> Any:
     raise AssertionError(f"unhandled option type {kind} for {option}")
 
 
-def _check(cfg: Config, source: str) -> None:
+def _check(cfg: Config, source: str) -> None:  # noqa: PLR0912
     def bad(option: str, why: str) -> ConfigError:
         return ConfigError(f"{source}: option {option!r} {why}, got {getattr(cfg, option)!r}")
 
@@ -199,7 +199,7 @@ _REDIS_ENV = {
 }
 
 
-def load_config(
+def load_config(  # noqa: PLR0912
     path: str | os.PathLike[str] | None,
     overrides: Mapping[str, str] | None = None,
     environ: Mapping[str, str] | None = None,

@@ -94,9 +94,8 @@ def exception_name(exc: BaseException) -> str:
         ):
             return f"psycopg2.errors.{cls.__name__}"
         return f"psycopg2.{cls.__name__}"
-    cls = type(exc)
-    module = "builtins" if cls.__module__ == "builtins" else cls.__module__
-    return f"{module}.{cls.__qualname__}"
+    kind = type(exc)
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def exception_message(exc: BaseException) -> str:

@@ -26,7 +26,8 @@ def _qty_available(ctx: Mapping[str, Any]) -> str:
     elif isinstance(ctx.get("warehouse_id"), int):
         extra = f" AND l.warehouse_id = {int(ctx['warehouse_id'])}"
     return (
-        "SELECT COALESCE(sum(q.quantity), 0) FROM stock_quant q JOIN stock_location l ON l.id = q.location_id "
+        "SELECT COALESCE(sum(q.quantity), 0) FROM stock_quant q "
+        "JOIN stock_location l ON l.id = q.location_id "
         f"WHERE q.product_id = t.id AND l.usage = 'internal'{extra}"
     )
 

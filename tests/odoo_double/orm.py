@@ -140,7 +140,7 @@ def _parse(domain: Sequence[Any]) -> list[Any]:
     return terms
 
 
-def compile_domain(
+def compile_domain(  # noqa: PLR0915
     env: Env, model: Model, domain: Sequence[Any] | None, alias: str = "t"
 ) -> tuple[str, list[Any]]:
     params: list[Any] = []
@@ -153,7 +153,7 @@ def compile_domain(
             return f"({node(n[1])}{joiner}{node(n[2])})"
         return leaf(n[1])
 
-    def leaf(term: tuple[Any, Any, Any]) -> str:
+    def leaf(term: tuple[Any, Any, Any]) -> str:  # noqa: PLR0911, PLR0912, PLR0915
         left, op, value = term
         if term in ((1, "=", 1), (0, "=", 1)):
             return "TRUE" if left == 1 else "FALSE"
@@ -229,9 +229,9 @@ def compile_domain(
 
     terms = _parse(domain or [])
     clauses = [node(t) for t in terms]
-    if model.fields.get("active") is not None and not _mentions(domain or [], "active"):
-        if env.context.get("active_test", True):
-            clauses.append(f"{alias}.active")
+    active_test = env.context.get("active_test", True)
+    if model.fields.get("active") is not None and not _mentions(domain or [], "active") and active_test:
+        clauses.append(f"{alias}.active")
     return (" AND ".join(clauses) if clauses else "TRUE"), params
 
 
@@ -309,7 +309,7 @@ def _ids(value: Any) -> list[int]:
 # ---------------------------------------------------------------- generic methods
 
 
-def search(
+def search(  # noqa: PLR0917
     env: Env,
     model: Model,
     domain: Sequence[Any] | None = None,
@@ -341,7 +341,7 @@ def search_count(
     return int(row["n"]) if row else 0
 
 
-def read(
+def read(  # noqa: PLR0912
     env: Env, model: Model, ids: Any, fields: Sequence[str] | None = None, load: str | None = "_classic_read"
 ) -> list[dict[str, Any]]:
     record_ids = _ids(ids)
@@ -402,7 +402,7 @@ def read(
     return result
 
 
-def search_read(
+def search_read(  # noqa: PLR0917
     env: Env,
     model: Model,
     domain: Sequence[Any] | None = None,
@@ -416,7 +416,7 @@ def search_read(
     return read(env, model, ids, fields, kwargs.get("load", "_classic_read"))
 
 
-def web_search_read(
+def web_search_read(  # noqa: PLR0917
     env: Env,
     model: Model,
     domain: Sequence[Any] | None = None,
@@ -441,7 +441,7 @@ def web_search_read(
     return {"length": length, "records": records}
 
 
-def name_search(
+def name_search(  # noqa: PLR0917
     env: Env,
     model: Model,
     name: str = "",
@@ -471,7 +471,7 @@ _GRANULARITY = {
 }
 
 
-def read_group(
+def read_group(  # noqa: PLR0912, PLR0915, PLR0917
     env: Env,
     model: Model,
     domain: Sequence[Any] | None = None,
@@ -527,7 +527,10 @@ def read_group(
             order = f"__count {direction}"
         elif by[0] in [a for a, _ in aggregates] or by[0] in [k[0] for k in keys]:
             order = f'"{by[0]}" {direction}'
-    query = f"SELECT {', '.join(select)} FROM {model.table} t WHERE {where} GROUP BY {group_cols} ORDER BY {order}"
+    query = (
+        f"SELECT {', '.join(select)} FROM {model.table} t WHERE {where} "
+        f"GROUP BY {group_cols} ORDER BY {order}"
+    )
     if limit:
         query += f" LIMIT {int(limit)}"
     if offset:
@@ -542,19 +545,19 @@ def read_group(
     for row in rows:
         group: dict[str, Any] = {}
         group_domain: list[Any] = list(domain or [])
-        for spec, fname, f, fmt in keys:
+        for spec, gname, f, label_fmt in keys:
             value = row[spec]
             if f.type == "many2one":
                 group[spec] = [value, m2o[spec].get(value, "")] if value else False
-                group_domain.append((fname, "=", value or False))
-            elif fmt is not None and value is not None:
-                env.cr.execute(b"SELECT to_char(%s::timestamp, %s) AS label", (value, fmt))
+                group_domain.append((gname, "=", value or False))
+            elif label_fmt is not None and value is not None:
+                env.cr.execute(b"SELECT to_char(%s::timestamp, %s) AS label", (value, label_fmt))
                 label = env.cr.fetchone()
                 group[spec] = label["label"] if label else str(value)
-                group_domain.append((fname, ">=", to_json(f, value)))
+                group_domain.append((gname, ">=", to_json(f, value)))
             else:
                 group[spec] = to_json(f, value)
-                group_domain.append((fname, "=", to_json(f, value)))
+                group_domain.append((gname, "=", to_json(f, value)))
         for alias, f in aggregates:
             group[alias] = to_json(f, row[alias])
         if lazy:

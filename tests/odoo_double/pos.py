@@ -78,7 +78,8 @@ def open_ui(env: Env, model: Model, ids: Any) -> dict[str, Any]:
 def set_opening_control(env: Env, model: Model, ids: Any, cashbox_value: float = 0, notes: str = "") -> None:
     env.cr.execute(
         "UPDATE pos_session SET state = 'opened', start_at = now() at time zone 'utc', "
-        "cash_register_balance_start = %s, opening_notes = %s WHERE id = ANY(%s) AND state = 'opening_control'",
+        "cash_register_balance_start = %s, opening_notes = %s "
+        "WHERE id = ANY(%s) AND state = 'opening_control'",
         (cashbox_value or 0, notes or "", _ids(ids)),
     )
 
@@ -191,7 +192,8 @@ def close_session_from_ui(
 def _session_picking(env: Env, session_id: int, stock_location: int) -> None:
     env.cr.execute(
         "SELECT l.product_id, sum(l.qty) AS qty FROM pos_order_line l JOIN pos_order o ON o.id = l.order_id "
-        "WHERE o.session_id = %s AND o.state IN ('paid', 'invoiced') GROUP BY l.product_id ORDER BY l.product_id",
+        "WHERE o.session_id = %s AND o.state IN ('paid', 'invoiced') "
+        "GROUP BY l.product_id ORDER BY l.product_id",
         (session_id,),
     )
     lines = env.cr.fetchall()
@@ -210,7 +212,7 @@ def _customer_location(env: Env) -> int:
     return int(row["id"])
 
 
-def _create_done_picking(
+def _create_done_picking(  # noqa: PLR0917
     env: Env,
     origin: str,
     stock_location: int,
@@ -264,7 +266,8 @@ def _session_for(env: Env, order: dict[str, Any]) -> dict[str, Any]:
         session = env.cr.fetchone()
         if session is None:
             raise UserError(
-                "No open session available. You need to open a session in the Point of Sale before syncing orders."
+                "No open session available. "
+                "You need to open a session in the Point of Sale before syncing orders."
             )
     return session
 

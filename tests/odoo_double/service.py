@@ -120,7 +120,7 @@ class OdooService:
 
     # ------------------------------------------------------------ models
 
-    def call(
+    def call(  # noqa: PLR0917
         self,
         dbname: str,
         uid: int,

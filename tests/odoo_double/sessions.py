@@ -71,13 +71,15 @@ class RedisSessionStore:
         timeouts: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 5}
         self.client: redis.Redis
         if cfg.session_redis_sentinel_host:
-            sentinel = Sentinel(
+            sentinel = Sentinel(  # type: ignore[no-untyped-call]
                 [(cfg.session_redis_sentinel_host, cfg.session_redis_sentinel_port)],
                 password=cfg.session_redis_password,
                 sentinel_kwargs={"password": cfg.session_redis_password, **timeouts},
                 **timeouts,
             )
-            self.client = sentinel.master_for(cfg.session_redis_sentinel_master_name or "mymaster")
+            self.client = sentinel.master_for(  # type: ignore[no-untyped-call]
+                cfg.session_redis_sentinel_master_name or "mymaster"
+            )
         elif cfg.session_redis_url:
             self.client = redis.Redis.from_url(cfg.session_redis_url, **timeouts)
         else:

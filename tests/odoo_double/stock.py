@@ -115,7 +115,8 @@ def button_validate(env: Env, model: Model, ids: Any) -> dict[str, Any] | bool:
 
 def picking_name(env: Env, location_id: int, code: str = "outgoing") -> str:
     env.cr.execute(
-        "SELECT w.code FROM stock_location l LEFT JOIN stock_warehouse w ON w.id = l.warehouse_id WHERE l.id = %s",
+        "SELECT w.code FROM stock_location l LEFT JOIN stock_warehouse w ON w.id = l.warehouse_id "
+        "WHERE l.id = %s",
         (location_id,),
     )
     row = env.cr.fetchone()
@@ -130,8 +131,8 @@ def create_picking(env: Env, model: Model, vals_list: Any) -> Any:
     single = isinstance(vals_list, dict)
     values = [vals_list] if single else list(vals_list)
     ids = []
-    for vals in values:
-        vals = dict(vals)
+    for given in values:
+        vals = dict(given)
         if vals.get("location_id") and not vals.get("name"):
             vals["name"] = picking_name(
                 env, int(vals["location_id"]), vals.get("picking_type_code", "outgoing")
