@@ -9,7 +9,7 @@ import time
 import psycopg
 
 sys.path.insert(0, "/opt/odoo-double")
-from odoo_double.config import ConfigError, load_config  # noqa: E402
+from odoo_double.config import ConfigError, load_config
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
