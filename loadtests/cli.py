@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from loadtests.analysis import DrillRecord, analyse_drill, breakdown, error_windows, tier_stats, time_series
 from loadtests.drills import (
     AnsibleExecutor,
@@ -407,9 +409,12 @@ class Run:
             try:
                 reader = JsonRpcReader(host, self.args.db, self.args.login, self.password)
                 return reconcile([self.out / "ledger.jsonl"], reader, self.run_id)
-            except Exception as exc:
+            except (OSError, requests.RequestException) as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 time.sleep(5)
+            except RuntimeError as exc:  # an RPC error: retrying will not help
+                last = str(exc)
+                break
         return LedgerResult((), checked=False, error=f"could not read the writes back: {last}")
 
     def finish(self, plan: RunPlan, drills: list[DrillRecord], started: float, odoo: str) -> int:

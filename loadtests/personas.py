@@ -517,17 +517,10 @@ class Finance(BranchUser):
         if not products:
             return
         key = keys.ref(self.plan.run_id, "inv")
+        # line_ids (not invoice_line_ids) and no price_unit: Odoo 18 precomputes the
+        # price and the line type from the product, and the double knows these fields
         lines = [
-            [
-                0,
-                0,
-                {
-                    "product_id": p["id"],
-                    "name": p.get("display_name", ""),
-                    "quantity": 1,
-                    "price_unit": float(p.get("lst_price") or 1.0),
-                },
-            ]
+            [0, 0, {"product_id": p["id"], "name": p.get("display_name", ""), "quantity": 1}]
             for p in random.sample(products, k=min(2, len(products)))
         ]
         if self.odoo.ledger:
@@ -540,7 +533,7 @@ class Finance(BranchUser):
                     "move_type": "out_invoice",
                     "ref": key,
                     "partner_id": self.partner_id(),
-                    "invoice_line_ids": lines,
+                    "line_ids": lines,
                 }
             ],
             tier="finance",
@@ -654,7 +647,7 @@ class IntegrationApi(BranchUser):
             self.odoo.execute_kw(
                 "res.partner",
                 "create",
-                [{"name": f"Partner {key}", "ref": key}],
+                [{"name": key}],  # the key is the name: a field every Odoo has
                 {},
                 tier="integration",
                 write=True,

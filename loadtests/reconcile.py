@@ -36,7 +36,7 @@ def kind_queries(run_id: str) -> dict[str, KindQuery]:
         "account.move": KindQuery(
             "account.move", "ref", (("state", "=", "posted"),), keys.run_prefix(run_id, "inv")
         ),
-        "res.partner": KindQuery("res.partner", "ref", (), keys.run_prefix(run_id, "partner")),
+        "res.partner": KindQuery("res.partner", "name", (), keys.run_prefix(run_id, "partner")),
     }
 
 
