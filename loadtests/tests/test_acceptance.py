@@ -97,11 +97,11 @@ def run(tmp_path: Path, double: OdooDouble, scen: str, gates: str = GATES, *extr
 
 def test_two_minute_run_with_a_postgres_restart(tmp_path, rig):
     pg, double = rig
-    stop = " ".join(pg.ctl("stop", "-m", "fast"))
-    start = " ".join(pg.ctl("start"))
+    stop = json.dumps(pg.ctl("stop", "-m", "fast"))  # argv lists: JSON is YAML flow style
+    start = json.dumps(pg.ctl("start"))
     drills = (
         f"[{{name: restart-postgres, at: 45s, executor: process, action: restart, observe: 60s, "
-        f"params: {{stop: '{stop}', start: '{start}', down_for: 5}}}}]"
+        f"params: {{stop: {stop}, start: {start}, down_for: 5}}}}]"
     )
     done, out, report = run(tmp_path, double, scenario("2m", drills), GATES, "--toxiproxy", "auto")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
