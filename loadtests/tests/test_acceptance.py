@@ -21,12 +21,20 @@ pytestmark = [
 ]
 BRANCHES = ["B001", "B002", "B003", "W001", "O001"]
 REGISTER = """region: loopback
+platform_networks: [10.20.0.0/16]
+hubs:
+  - {name: hub-1, endpoint: "198.51.100.1:51820", tunnel_pool: 10.99.0.0/24}
 branches:
-  - {code: B001, name: Store One, country: FR, kind: store, tier: standard, link: fiber}
-  - {code: B002, name: Store Two, country: FR, kind: store, tier: standard, link: lte}
-  - {code: B003, name: Store Three, country: BE, kind: store, tier: basic, link: broadband}
-  - {code: W001, name: Warehouse, country: FR, kind: warehouse, tier: critical, link: dual}
-  - {code: O001, name: Head office, country: FR, kind: office, tier: critical, link: fiber}
+  - {code: B001, name: Store One, country: FR, kind: store, tier: standard, link: fiber,
+     lan_subnets: [10.101.1.0/24], hub: hub-1, endpoint: "203.0.113.1:51820"}
+  - {code: B002, name: Store Two, country: FR, kind: store, tier: standard, link: lte,
+     lan_subnets: [10.101.2.0/24], hub: hub-1, roaming: true}
+  - {code: B003, name: Store Three, country: BE, kind: store, tier: basic, link: broadband,
+     lan_subnets: [10.101.3.0/24], hub: hub-1, endpoint: "203.0.113.3:51820"}
+  - {code: W001, name: Warehouse, country: FR, kind: warehouse, tier: critical, link: dual,
+     lan_subnets: [10.101.4.0/24], hub: hub-1, endpoint: "203.0.113.4:51820"}
+  - {code: O001, name: Head office, country: FR, kind: office, tier: critical, link: fiber,
+     lan_subnets: [10.101.5.0/24], hub: hub-1, endpoint: "203.0.113.5:51820"}
 """
 GATES = """tiers:
   pos_sync: {p95_ms: 5000, p99_ms: 15000, error_rate: 0.25, longest_error_window_s: 90}
