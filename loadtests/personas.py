@@ -509,7 +509,7 @@ class Finance(BranchUser):
 
     @task(3)
     def post_invoice(self) -> None:
-        for _ in range(3 if self.plan.month_end else 1):
+        for _unused in range(3 if self.plan.month_end else 1):
             self._post_one()
 
     def _post_one(self) -> None:
@@ -629,7 +629,7 @@ class IntegrationApi(BranchUser):
 
     @task(3)
     def catalogue_burst(self) -> None:
-        for _ in range(random.randint(3, 10)):
+        for _unused in range(random.randint(3, 10)):
             self.budget()
             self.odoo.execute_kw(
                 "product.product",
@@ -641,7 +641,7 @@ class IntegrationApi(BranchUser):
 
     @task(1)
     def partner_burst(self) -> None:
-        for _ in range(random.randint(2, 6)):
+        for _unused in range(random.randint(2, 6)):
             self.budget()
             key = keys.ref(self.plan.run_id, "partner")
             self.odoo.execute_kw(

@@ -138,8 +138,8 @@ def test_two_minute_run_with_a_postgres_restart(tmp_path, rig):
 
 @pytest.mark.parametrize("rig", [0.3], indirect=True)
 def test_double_dropping_acknowledged_orders_is_no_go(tmp_path, rig):
-    _, double = rig
-    done, _, report = run(tmp_path, double, scenario("40s"))
+    _unused, double = rig
+    done, _unused, report = run(tmp_path, double, scenario("40s"))
     assert done.returncode == 3, done.stdout[-3000:]
     lost = report["ledger"]["totals"]["lost"]
     assert lost > 0
@@ -147,16 +147,16 @@ def test_double_dropping_acknowledged_orders_is_no_go(tmp_path, rig):
 
 
 def test_tight_latency_gate_is_no_go_naming_the_tier(tmp_path, rig):
-    _, double = rig
+    _unused, double = rig
     tight = GATES.replace("pos_sync: {p95_ms: 5000", "pos_sync: {p95_ms: 1")
-    done, _, report = run(tmp_path, double, scenario("30s"), tight)
+    done, _unused, report = run(tmp_path, double, scenario("30s"), tight)
     assert done.returncode == 3
     assert any(r.startswith("pos_sync: p95") for r in report["verdict"]["reasons"]), report["verdict"]
     assert report["ledger"]["totals"]["lost"] == 0
 
 
 def test_distributed_mode_with_two_local_workers(tmp_path, rig):
-    _, double = rig
+    _unused, double = rig
     done, out, report = run(tmp_path, double, scenario("30s"), GATES, "--workers", "2")
     assert done.returncode == 0, done.stdout[-3000:]
     assert "distributed 1 master + 2 workers" in report["run"]["mode"]

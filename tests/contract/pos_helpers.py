@@ -53,7 +53,7 @@ def make_order(  # noqa: PLR0917
     payment_method_id: int = 1,
 ) -> dict[str, Any]:
     order_uuid = order_uuid or str(uuid.uuid4())
-    total = round(sum(qty * price for _, qty, price in lines), 2)
+    total = round(sum(qty * price for _unused, qty, price in lines), 2)
     return {
         "uuid": order_uuid,
         "name": f"Order {order_uuid}",
