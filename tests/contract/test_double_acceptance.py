@@ -13,9 +13,9 @@ import psycopg
 import pytest
 import requests
 
-from tests.contract.conftest import DoubleFactory
 from tests.contract.pos_helpers import make_order, sync
 from tests.contract.rpc import Client, RpcError
+from tests.fixtures.plugin import DoubleFactory
 from tests.fixtures.services import PgCluster
 
 pytestmark = [pytest.mark.double_only, pytest.mark.slow]

@@ -8,10 +8,10 @@ import psycopg
 import pytest
 import redis
 
-from tests.contract.conftest import DoubleFactory
 from tests.contract.pos_helpers import make_order, sync
 from tests.contract.rpc import Client, RpcError
 from tests.fixtures.double import DoubleProcess
+from tests.fixtures.plugin import DoubleFactory
 from tests.fixtures.services import RedisServer
 
 pytestmark = pytest.mark.double_only
