@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from loadtests.tests import browser
 from tests.fixtures.double import DoubleProcess
 from tests.fixtures.plugin import DoubleFactory
 from tests.fixtures.services import PgCluster, free_port
@@ -146,6 +147,21 @@ def test_two_minute_run_with_a_postgres_restart(tmp_path, double_factory, privat
     assert totals["duplicated"] == 0
     assert totals["acked"] > 20
     assert "GO" in done.stdout
+    # the real report, as a person opens it: renders, charts and the drill marker, no console errors
+    seen = browser.check_page(
+        out / "report.html",
+        {
+            "tier_charts": "document.querySelectorAll('svg.chart[data-tier]').length",
+            "drill_markers": "document.querySelectorAll('svg.chart line.drill').length",
+            "verdict": "document.getElementById('verdict').textContent",
+            "ledger": "document.getElementById('ledger-summary').textContent",
+        },
+    )
+    assert seen.errors == []
+    assert seen.values["tier_charts"] >= 3
+    assert seen.values["drill_markers"] >= seen.values["tier_charts"]
+    assert seen.values["verdict"] == "GO"
+    assert "lost 0, duplicated 0" in seen.values["ledger"]
 
 
 def test_double_dropping_acknowledged_orders_is_no_go(tmp_path, double_factory):
