@@ -467,7 +467,7 @@ class Finance(BranchUser):
 
     @task(3)
     def post_invoice(self) -> None:
-        for _ in range(3 if self.plan.month_end else 1):
+        for _i in range(3 if self.plan.month_end else 1):
             self._post_one()
 
     def _post_one(self) -> None:
@@ -579,7 +579,7 @@ class IntegrationApi(BranchUser):
 
     @task(3)
     def catalogue_burst(self) -> None:
-        for _ in range(random.randint(3, 10)):
+        for _i in range(random.randint(3, 10)):
             self.budget()
             self.odoo.execute_kw(
                 "product.product",
@@ -591,7 +591,7 @@ class IntegrationApi(BranchUser):
 
     @task(1)
     def partner_burst(self) -> None:
-        for _ in range(random.randint(2, 6)):
+        for _i in range(random.randint(2, 6)):
             self.budget()
             key = keys.ref(self.plan.run_id, "partner")
             self.odoo.execute_kw(

@@ -166,7 +166,7 @@ def test_two_minute_run_with_a_postgres_restart(tmp_path, double_factory, privat
 
 def test_double_dropping_acknowledged_orders_is_no_go(tmp_path, double_factory):
     double = start_double(double_factory, "lt-drop-acked", double_drop_acked_orders=0.3)
-    done, _, report = run(tmp_path, double, scenario("40s"))
+    done, _unused, report = run(tmp_path, double, scenario("40s"))
     assert done.returncode == 3, done.stdout[-3000:]
     lost = report["ledger"]["totals"]["lost"]
     assert lost > 0
@@ -176,7 +176,7 @@ def test_double_dropping_acknowledged_orders_is_no_go(tmp_path, double_factory):
 def test_tight_latency_gate_is_no_go_naming_the_tier(tmp_path, double_factory):
     double = start_double(double_factory, "lt-tight-gate")
     tight = GATES.replace("pos_sync: {p95_ms: 5000", "pos_sync: {p95_ms: 1")
-    done, _, report = run(tmp_path, double, scenario("30s"), tight)
+    done, _unused, report = run(tmp_path, double, scenario("30s"), tight)
     assert done.returncode == 3
     assert any(r.startswith("pos_sync: p95") for r in report["verdict"]["reasons"]), report["verdict"]
     assert report["ledger"]["totals"]["lost"] == 0

@@ -4,6 +4,7 @@
 # pinned version changes. Used by the load harness for link profiles.
 #
 #   bash tools/rig/toxiproxy.sh            -> ~/.cache/retailops-rig/bin/toxiproxy-server
+# shellcheck source=tools/rig/lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 TOXIPROXY_VERSION="${TOXIPROXY_VERSION:-v2.12.0}"
