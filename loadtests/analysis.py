@@ -100,7 +100,7 @@ def time_series(samples: Sequence[Sample], start: float, end: float, buckets: in
     span = max(end - start, 1.0)
     width = max(1.0, math.ceil(span / buckets))
     n = math.ceil(span / width)
-    per: dict[str, list[list[Sample]]] = defaultdict(lambda: [[] for _unused in range(n)])
+    per: dict[str, list[list[Sample]]] = defaultdict(lambda: [[] for _i in range(n)])
     for s in samples:
         i = int((s.t - start) // width)
         if 0 <= i < n:

@@ -405,7 +405,7 @@ class Run:
     def reconcile(self) -> LedgerResult:
         host = self.args.reconcile_host or self.args.host
         last = ""
-        for _unused in range(12):  # the database may still be coming back from the last drill
+        for _i in range(12):  # the database may still be coming back from the last drill
             try:
                 reader = JsonRpcReader(host, self.args.db, self.args.login, self.password)
                 return reconcile([self.out / "ledger.jsonl"], reader, self.run_id)

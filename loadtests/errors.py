@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +30,15 @@ class ConfigErrors(ConfigError):
         super().__init__(first.file, first.key, first.reason)
         self.errors = errors
         self.args = ("\n".join(f"{e.file}: {e.key or '<top>'}: {e.reason}" for e in errors),)
+
+
+def check_names(values: Mapping[str, Any], known: tuple[str, ...], what: str, weights: str = "") -> None:
+    """A validator's checks of a mapping by name: every name known; with ``weights``, no value negative."""
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown[0]!r}; known: {', '.join(known)}")
+    if weights and any(w < 0 for w in values.values()):
+        raise ValueError(f"{weights} must not be negative")
 
 
 def key_path(loc: tuple[int | str, ...]) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from loadtests.durations import parse_duration
-from loadtests.errors import load_yaml_mapping, validate_model
+from loadtests.errors import check_names, load_yaml_mapping, validate_model
 from loadtests.ledger import LedgerResult
 
 TIERS = ("pos_sync", "inventory", "finance", "reporting", "integration")
@@ -57,9 +57,7 @@ class Gates(BaseModel):
     @field_validator("tiers")
     @classmethod
     def _tiers(cls, v: dict[str, TierGate]) -> dict[str, TierGate]:
-        unknown = sorted(set(v) - set(TIERS))
-        if unknown:
-            raise ValueError(f"unknown tier {unknown[0]!r}; known: {', '.join(TIERS)}")
+        check_names(v, TIERS, "tier")
         if not v:
             raise ValueError("at least one tier needs gates")
         return v

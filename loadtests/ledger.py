@@ -117,6 +117,21 @@ def read_ledger(paths: Iterable[str | Path]) -> dict[str, dict[str, LedgerEntry]
     return out
 
 
+# the counts of a reconciliation, per kind and in total (report.json, the HTML ledger table)
+TOTALS = (
+    "attempted",
+    "acked",
+    "failed",
+    "indeterminate",
+    "present",
+    "lost",
+    "unexpected",
+    "duplicated",
+    "recovered",
+    "failed_present",
+)
+
+
 @dataclass(frozen=True)
 class KindResult:
     kind: str
@@ -213,20 +228,6 @@ class LedgerResult:
             "checked": self.checked,
             "error": self.error,
             "valid": self.valid,
-            "totals": {
-                a: self.total(a)
-                for a in (
-                    "attempted",
-                    "acked",
-                    "failed",
-                    "indeterminate",
-                    "present",
-                    "lost",
-                    "unexpected",
-                    "duplicated",
-                    "recovered",
-                    "failed_present",
-                )
-            },
+            "totals": {a: self.total(a) for a in TOTALS},
             "kinds": [k.summary() for k in self.kinds],
         }

@@ -11,9 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
-import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from locust import task
@@ -23,6 +21,7 @@ from locust.exception import StopUser
 from loadtests import keys
 from loadtests.ledger import LedgerWriter, Outcome
 from loadtests.plan import PlanBranch, RunPlan
+from loadtests.pos_order import OrderLine, pos_order
 from loadtests.rpc import CallTags, Classified, OdooSession
 
 # which branch kinds each persona works in (falls back to every branch)
@@ -194,10 +193,6 @@ def m2o_id(value: Any) -> int | None:
     return None
 
 
-def now_str() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
 class PosCashier(BranchUser):
     """A till: scans barcodes, syncs paid orders; keeps unsent orders and re-sends the same uuid."""
 
@@ -314,63 +309,26 @@ class PosCashier(BranchUser):
 
     def build_order(self, products: list[dict[str, Any]]) -> dict[str, Any]:
         self.sequence += 1
-        uid = keys.order_uuid(self.plan.run_id)
-        lines = []
-        total = 0.0
-        for p in products:
-            qty = random.randint(1, 3)
-            price = float(p.get("lst_price") or 1.0)
-            subtotal = round(qty * price, 2)
-            total += subtotal
-            lines.append(
-                [
-                    0,
-                    0,
-                    {
-                        "uuid": keys.order_uuid(self.plan.run_id),
-                        "product_id": p["id"],
-                        "full_product_name": p.get("display_name", ""),
-                        "qty": qty,
-                        "price_unit": price,
-                        "discount": 0,
-                        "price_subtotal": subtotal,
-                        "price_subtotal_incl": subtotal,
-                        "tax_ids": [[6, 0, []]],
-                        "pack_lot_ids": [],
-                        "customer_note": "",
-                    },
-                ]
+        run_id = self.plan.run_id
+        lines = [
+            OrderLine(
+                int(p["id"]),
+                random.randint(1, 3),
+                float(p.get("lst_price") or 1.0),
+                p.get("display_name", ""),
             )
-        total = round(total, 2)
-        stamp = now_str()
-        payment = {
-            "uuid": keys.order_uuid(self.plan.run_id),
-            "name": stamp,
-            "payment_method_id": self.payment_method_id,
-            "amount": total,
-        }
-        return {
-            "uuid": uid,
-            "name": f"Order {uid}",
-            "access_token": secrets.token_hex(16),
-            "session_id": self.session_id,
-            "config_id": self.config_id,
-            "user_id": self.odoo.uid,
-            "partner_id": False,
-            "pricelist_id": False,
-            "fiscal_position_id": False,
-            "sequence_number": self.sequence,
-            "date_order": stamp,
-            "state": "paid",
-            "amount_total": total,
-            "amount_tax": 0.0,
-            "amount_paid": total,
-            "amount_return": 0,
-            "to_invoice": False,
-            "last_order_preparation_change": "{}",
-            "lines": lines,
-            "payment_ids": [[0, 0, payment]],
-        }
+            for p in products
+        ]
+        return pos_order(
+            keys.order_uuid(run_id),
+            self.session_id,
+            self.config_id,
+            lines,
+            self.payment_method_id,
+            user_id=self.odoo.uid,
+            sequence_number=self.sequence,
+            new_uuid=lambda: keys.order_uuid(run_id),
+        )
 
     def on_stop(self) -> None:
         # last chance for orders still waiting in the till (bounded: one pass)
@@ -509,7 +467,7 @@ class Finance(BranchUser):
 
     @task(3)
     def post_invoice(self) -> None:
-        for _unused in range(3 if self.plan.month_end else 1):
+        for _i in range(3 if self.plan.month_end else 1):
             self._post_one()
 
     def _post_one(self) -> None:
@@ -523,27 +481,19 @@ class Finance(BranchUser):
             [0, 0, {"product_id": p["id"], "name": p.get("display_name", ""), "quantity": 1}]
             for p in random.sample(products, k=min(2, len(products)))
         ]
-        if self.odoo.ledger:
-            self.odoo.ledger.attempt("account.move", key, tier="finance", branch=self.branch.code)
+        self.odoo.ledgered("account.move", key, "finance", lambda: self._create_and_post(key, lines))
+
+    def _create_and_post(self, key: str, lines: list[Any]) -> Classified:
         c = self.write(
             "account.move",
             "create",
-            [
-                {
-                    "move_type": "out_invoice",
-                    "ref": key,
-                    "partner_id": self.partner_id(),
-                    "line_ids": lines,
-                }
-            ],
+            [{"move_type": "out_invoice", "ref": key, "partner_id": self.partner_id(), "line_ids": lines}],
             tier="finance",
         )
-        outcome = c.outcome
-        if c.outcome is Outcome.OK and c.result:
-            move_id = c.result[0] if isinstance(c.result, list) else c.result
-            outcome = self.write("account.move", "action_post", [[move_id]], tier="finance").outcome
-        if self.odoo.ledger:
-            self.odoo.ledger.outcome("account.move", key, outcome)
+        if c.outcome is not Outcome.OK or not c.result:
+            return c
+        move_id = c.result[0] if isinstance(c.result, list) else c.result
+        return self.write("account.move", "action_post", [[move_id]], tier="finance")
 
     def partner_id(self) -> int | bool:
         def load() -> list[dict[str, Any]]:
@@ -629,7 +579,7 @@ class IntegrationApi(BranchUser):
 
     @task(3)
     def catalogue_burst(self) -> None:
-        for _unused in range(random.randint(3, 10)):
+        for _i in range(random.randint(3, 10)):
             self.budget()
             self.odoo.execute_kw(
                 "product.product",
@@ -641,7 +591,7 @@ class IntegrationApi(BranchUser):
 
     @task(1)
     def partner_burst(self) -> None:
-        for _unused in range(random.randint(2, 6)):
+        for _i in range(random.randint(2, 6)):
             self.budget()
             key = keys.ref(self.plan.run_id, "partner")
             self.odoo.execute_kw(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,24 +191,16 @@ class OdooSession:
         name = f"{model}.{method}"
         if self.uid is None and not self.authenticate():
             return Classified(Outcome.FAILED, "login failed")
-        if self.ledger and ledger_key:
-            self.ledger.attempt(
-                ledger_kind or model,
-                ledger_key,
-                tier=tier,
-                branch=self.tags.branch,
-                region=self.tags.region,
-                link=self.tags.link,
-            )
-        c = self._post(f"/web/dataset/call_kw/{model}/{method}", params, tier=tier, name=name, write=write)
-        if c.error_code == SESSION_EXPIRED and self.authenticate():
-            params["kwargs"]["context"] = {**self.user_context, **(context or {})}
-            c = self._post(
-                f"/web/dataset/call_kw/{model}/{method}", params, tier=tier, name=name, write=write
-            )
-        if self.ledger and ledger_key:
-            self.ledger.outcome(ledger_kind or model, ledger_key, c.outcome, c.detail)
-        return c
+        path = f"/web/dataset/call_kw/{model}/{method}"
+
+        def send() -> Classified:
+            c = self._post(path, params, tier=tier, name=name, write=write)
+            if c.error_code == SESSION_EXPIRED and self.authenticate():
+                params["kwargs"]["context"] = {**self.user_context, **(context or {})}
+                c = self._post(path, params, tier=tier, name=name, write=write)
+            return c
+
+        return self.ledgered(ledger_kind or model, ledger_key, tier, send)
 
     def execute_kw(
         self,
@@ -233,21 +226,28 @@ class OdooSession:
             if c.outcome is not Outcome.OK or not c.result:
                 return Classified(Outcome.FAILED, "login failed")
             self.uid = int(c.result)
-        if self.ledger and ledger_key:
-            self.ledger.attempt(
-                ledger_kind or model,
-                ledger_key,
-                tier=tier,
-                branch=self.tags.branch,
-                region=self.tags.region,
-                link=self.tags.link,
-            )
         params = {
             "service": "object",
             "method": "execute_kw",
             "args": [self.db, self.uid, self.password, model, method, args, kwargs or {}],
         }
-        c = self._post("/jsonrpc", params, tier=tier, name=f"{model}.{method} (jsonrpc)", write=write)
-        if self.ledger and ledger_key:
-            self.ledger.outcome(ledger_kind or model, ledger_key, c.outcome, c.detail)
+        name = f"{model}.{method} (jsonrpc)"
+        return self.ledgered(
+            ledger_kind or model,
+            ledger_key,
+            tier,
+            lambda: self._post("/jsonrpc", params, tier=tier, name=name, write=write),
+        )
+
+    def ledgered(self, kind: str, key: str, tier: str, send: Callable[[], Classified]) -> Classified:
+        """Log a write as an attempt (tagged with branch, region, link), send it, log its outcome.
+
+        Without a ledger or a key the write is only sent.
+        """
+        if self.ledger is None or not key:
+            return send()
+        tags = self.tags
+        self.ledger.attempt(kind, key, tier=tier, branch=tags.branch, region=tags.region, link=tags.link)
+        c = send()
+        self.ledger.outcome(kind, key, c.outcome, c.detail)
         return c

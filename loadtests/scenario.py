@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from loadtests.durations import parse_duration
-from loadtests.errors import load_yaml_mapping, validate_model
+from loadtests.errors import check_names, load_yaml_mapping, validate_model
 from loadtests.links import LINK_CLASSES, LinkProfile
 
 PERSONAS = (
@@ -66,11 +66,7 @@ class LinkMix(_Strict):
     @field_validator("shares")
     @classmethod
     def _shares(cls, v: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(v) - set(LINK_CLASSES))
-        if unknown:
-            raise ValueError(f"unknown link class {unknown[0]!r}; known: {', '.join(LINK_CLASSES)}")
-        if any(s < 0 for s in v.values()):
-            raise ValueError("shares must not be negative")
+        check_names(v, LINK_CLASSES, "link class", "shares")
         total = sum(v.values())
         if abs(total - 1.0) > 0.001:
             raise ValueError(f"shares must add up to 1.0, got {total:g}")
@@ -124,11 +120,7 @@ class Scenario(_Strict):
     @field_validator("personas")
     @classmethod
     def _personas(cls, v: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(v) - set(PERSONAS))
-        if unknown:
-            raise ValueError(f"unknown persona {unknown[0]!r}; known: {', '.join(PERSONAS)}")
-        if any(w < 0 for w in v.values()):
-            raise ValueError("persona weights must not be negative")
+        check_names(v, PERSONAS, "persona", "persona weights")
         if sum(v.values()) <= 0:
             raise ValueError("at least one persona needs a positive weight")
         return v

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from loadtests.ledger import TOTALS
+
 TIER_COLORS = {
     "pos_sync": "#1f77b4",
     "inventory": "#2ca02c",
@@ -255,18 +257,7 @@ def render_html(report: dict[str, Any]) -> str:
         f'<p id="ledger-summary">lost {t.get("lost", "-")}, duplicated {t.get("duplicated", "-")}, '
         f"unexpected {t.get('unexpected', '-')}, recovered {t.get('recovered', '-')}</p>"
     )
-    cols = [
-        "attempted",
-        "acked",
-        "failed",
-        "indeterminate",
-        "present",
-        "lost",
-        "duplicated",
-        "unexpected",
-        "recovered",
-        "failed_present",
-    ]
+    cols = list(TOTALS)
     out.append(
         _table(
             ["kind", *cols],

@@ -114,7 +114,6 @@ def test_junit_lists_each_gate_and_fails_on_breach():
     assert any(c.get("classname") == "slo.finance" and c.get("name") == "p95" for c in failures)
 
 
-@pytest.mark.skipif(not browser.available(), reason="chromium is not installed (apt-get install chromium)")
 @pytest.mark.parametrize("tight", [False, True])
 def test_html_report_renders_in_headless_chromium(tmp_path, tight):
     report = synthetic(tight)

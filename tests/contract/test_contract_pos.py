@@ -144,7 +144,7 @@ def test_picking_validation_moves_stock_once(admin: Client):
 
 
 def test_action_post_allocates_gapless_names(admin: Client):
-    moves = admin.kw("account.move", "create", [[{"move_type": "out_invoice"} for _unused in range(3)]])
+    moves = admin.kw("account.move", "create", [[{"move_type": "out_invoice"} for _i in range(3)]])
     for move in moves:
         resp = admin.post(
             "/web/dataset/call_kw/account.move/action_post",

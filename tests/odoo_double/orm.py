@@ -160,7 +160,7 @@ def compile_domain(  # noqa: PLR0915
             return "TRUE" if left == 1 else "FALSE"
         if not isinstance(left, str) or op not in _OPERATORS:
             raise ValueError(f"Invalid leaf {list(term)!r}")
-        path, _unused, rest = left.partition(".")
+        path, _sep, rest = left.partition(".")
         f = model.field(path)
         if rest:
             if f.type == "many2one" and f.comodel:
@@ -491,7 +491,7 @@ def read_group(  # noqa: PLR0912, PLR0915, PLR0917
     select: list[str] = []
     keys: list[tuple[str, str, Field, str | None]] = []
     for spec in used:
-        fname, _unused, gran = spec.partition(":")
+        fname, _sep, gran = spec.partition(":")
         f = model.field(fname)
         expr = field_sql(model, fname, "t", env.context)
         if f.type in ("datetime", "date"):
@@ -503,10 +503,10 @@ def read_group(  # noqa: PLR0912, PLR0915, PLR0917
             keys.append((spec, fname, f, None))
     aggregates: list[tuple[str, Field]] = []
     for spec in fields or []:
-        alias, _unused, agg = spec.partition(":")
+        alias, _sep, agg = spec.partition(":")
         fname = alias
         if "(" in agg:
-            agg, _unused, inner = agg.partition("(")
+            agg, _sep, inner = agg.partition("(")
             fname = inner.rstrip(")")
         f = model.field(fname)
         if fname in [k[1] for k in keys] or f.type not in ("integer", "float"):
