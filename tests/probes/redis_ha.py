@@ -15,6 +15,7 @@ REDIS_PROBE_SENTINEL_PASSWORD).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -129,7 +130,13 @@ def wait_stable(args: argparse.Namespace) -> dict[str, Any]:
 def sentinel_client(args: argparse.Namespace) -> Any:
     return Sentinel(  # type: ignore[no-untyped-call]
         [(host, SENTINEL_PORT) for host in args.sentinels],
-        sentinel_kwargs={"password": secret("SENTINEL"), "socket_timeout": TIMEOUT, "protocol": 2},
+        sentinel_kwargs={
+            "password": secret("SENTINEL"),
+            "socket_timeout": TIMEOUT,
+            "socket_connect_timeout": TIMEOUT,
+            "protocol": 2,
+            "retry": no_retry(),
+        },
         socket_timeout=TIMEOUT,
         socket_connect_timeout=TIMEOUT,
         username=args.app_user,
@@ -228,19 +235,63 @@ def check(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def write_until_ok(primary: Any, key: str, deadline: float) -> tuple[float | None, int, list[str]]:
+def since(mark: float | None, origin: float) -> float | None:
+    return None if mark is None else round(mark - origin, 3)
+
+
+def measure(
+    client: Any, primary: Any, *, name: str, old_ip: str, killed_at: float, timeout: float
+) -> dict[str, Any]:
+    """From the kill on: when Sentinel names another primary, and when a write through the client succeeds.
+
+    Writes start at once: any write that succeeds lands on a promoted replica
+    (the old primary is dead).
+    """
+    deadline = killed_at + timeout
+    promoted_at: float | None = None
+    written_at: float | None = None
+    new_ip = old_ip
     failures = 0
     errors: list[str] = []
-    while time.monotonic() < deadline:
-        try:
-            primary.set(key, "1", ex=600)
-            return time.monotonic(), failures, errors
-        except redis.RedisError as exc:
-            failures += 1
-            if len(errors) < 5 or f"{type(exc).__name__}" not in " ".join(errors):
-                errors.append(f"{type(exc).__name__}: {exc}")
-            time.sleep(0.05)
-    return None, failures, errors
+    while time.monotonic() < deadline and (promoted_at is None or written_at is None):
+        if promoted_at is None:
+            with contextlib.suppress(redis.RedisError):
+                new_ip, _ = client.discover_master(name)
+            if new_ip != old_ip:
+                promoted_at = time.monotonic()
+        if written_at is None:
+            try:
+                primary.set(f"probe:after:{uuid.uuid4()}", "1", ex=600)
+                written_at = time.monotonic()
+            except redis.RedisError as exc:
+                failures += 1
+                kind = type(exc).__name__
+                if len(errors) < 5 and not any(e.startswith(kind) for e in errors):
+                    errors.append(f"{kind}: {exc}"[:300])
+        time.sleep(0.05)
+    return {
+        "new_primary": new_ip if promoted_at is not None else None,
+        "seconds_kill_to_promotion": since(promoted_at, killed_at),
+        "seconds_kill_to_first_write": since(written_at, killed_at),
+        "failed_write_attempts": failures,
+        "write_errors_sample": errors,
+    }
+
+
+def wait_rejoin(args: argparse.Namespace, old_ip: str, new_ip: str | None) -> float | None:
+    """Seconds until the restarted old primary replicates from the new one (None on timeout)."""
+    started_at = time.monotonic()
+    while time.monotonic() < started_at + args.timeout:
+        with contextlib.suppress(redis.RedisError):
+            info = node(old_ip, args.admin_user, secret("ADMIN")).info("replication")
+            if (
+                info.get("role") == "slave"
+                and info.get("master_host") == new_ip
+                and info.get("master_link_status") == "up"
+            ):
+                return since(time.monotonic(), started_at)
+        time.sleep(0.25)
+    return None
 
 
 def failover(args: argparse.Namespace) -> dict[str, Any]:
@@ -250,69 +301,33 @@ def failover(args: argparse.Namespace) -> dict[str, Any]:
     client = sentinel_client(args)
     old_ip, _ = client.discover_master(args.name)
     first_sentinel = sentinel_conn(args.sentinels[0], secret("SENTINEL"))
-    down_after = int(
-        pairs(first_sentinel.execute_command("SENTINEL", "MASTER", args.name))["down-after-milliseconds"]
-    )
+    master = pairs(first_sentinel.execute_command("SENTINEL", "MASTER", args.name))
     primary = client.master_for(args.name, retry=no_retry())
-    acked: list[str] = []
-    run = uuid.uuid4().hex[:8]
-    for i in range(200):
-        key = f"probe:acked:{run}:{i}"
+    # Acknowledged writes just before the kill: how many survive the failover.
+    acked = [f"probe:acked:{uuid.uuid4()}" for _ in range(200)]
+    for key in acked:
         primary.set(key, "1", ex=3600)
-        acked.append(key)
     killed_at = time.monotonic()
     subprocess.run(["docker", "kill", by_ip[old_ip]], check=True, capture_output=True)
-    deadline = killed_at + args.timeout
-    promoted_at: float | None = None
-    new_ip = old_ip
-    while time.monotonic() < deadline:
-        try:
-            new_ip, _ = client.discover_master(args.name)
-        except redis.RedisError:
-            new_ip = old_ip
-        if new_ip != old_ip:
-            promoted_at = time.monotonic()
-            break
-        time.sleep(0.05)
-    written_at, failures, errors = write_until_ok(primary, f"probe:after:{run}", deadline)
-    lost = 0
-    if written_at is not None:
-        lost = sum(1 for key in acked if not primary.exists(key))
-    subprocess.run(["docker", "start", by_ip[old_ip]], check=True, capture_output=True)
-    started_at = time.monotonic()
-    rejoined_at: float | None = None
-    while time.monotonic() < started_at + args.timeout:
-        try:
-            info = node(old_ip, args.admin_user, secret("ADMIN")).info("replication")
-            if (
-                info.get("role") == "slave"
-                and info.get("master_host") == new_ip
-                and info.get("master_link_status") == "up"
-            ):
-                rejoined_at = time.monotonic()
-                break
-        except redis.RedisError:
-            pass
-        time.sleep(0.25)
-
-    def since(mark: float | None, origin: float) -> float | None:
-        return None if mark is None else round(mark - origin, 3)
-
-    result = {
+    result: dict[str, Any] = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "killed_container": by_ip[old_ip],
         "old_primary": old_ip,
-        "new_primary": new_ip if promoted_at is not None else None,
-        "down_after_milliseconds": down_after,
-        "seconds_kill_to_promotion": since(promoted_at, killed_at),
-        "seconds_kill_to_first_write": since(written_at, killed_at),
-        "failed_write_attempts": failures,
-        "write_errors_sample": errors,
-        "acked_writes_before_kill": len(acked),
-        "acked_writes_lost": lost if written_at is not None else None,
-        "seconds_start_to_rejoin": since(rejoined_at, started_at),
-        "old_primary_rejoined_as_replica": rejoined_at is not None,
+        "down_after_milliseconds": int(master["down-after-milliseconds"]),
+        "failover_timeout_milliseconds": int(master["failover-timeout"]),
     }
+    result.update(
+        measure(client, primary, name=args.name, old_ip=old_ip, killed_at=killed_at, timeout=args.timeout)
+    )
+    result["acked_writes_before_kill"] = len(acked)
+    result["acked_writes_lost"] = (
+        sum(1 for key in acked if not primary.exists(key))
+        if result["seconds_kill_to_first_write"] is not None
+        else None
+    )
+    subprocess.run(["docker", "start", by_ip[old_ip]], check=True, capture_output=True)
+    result["seconds_start_to_rejoin"] = wait_rejoin(args, old_ip, result["new_primary"])
+    result["old_primary_rejoined_as_replica"] = result["seconds_start_to_rejoin"] is not None
     if args.results:
         path = Path(args.results)
         path.parent.mkdir(parents=True, exist_ok=True)
