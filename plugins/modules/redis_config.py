@@ -15,8 +15,8 @@ description:
     C(CONFIG SET) call and, when anything changed, runs C(CONFIG REWRITE) so the
     server's own configuration file agrees with the running server.
   - This is how a role changes settings of a server whose main configuration
-    file belongs to Redis (Sentinel rewrites C(replicaof) there): no restart, and
-    nothing fights over the file.
+    file belongs to Redis (Sentinel rewrites C(replicaof) there), with no restart
+    and nothing fighting over the file.
   - Optionally reloads the ACL file (C(ACL LOAD)) first, after the file changed.
 extends_documentation_fragment:
   - retailops.odoo_platform.redis_connection

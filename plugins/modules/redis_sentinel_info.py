@@ -12,8 +12,8 @@ version_added: 0.1.0
 short_description: Read a Redis Sentinel's view of a monitored master
 description:
   - Returns C(SENTINEL MASTER), C(SENTINEL REPLICAS) and C(SENTINEL SENTINELS)
-    for one master: the current master's address, its config epoch, the
-    replicas and the other Sentinels this Sentinel knows.
+    for one master (the current master's address, its config epoch, the
+    replicas and the other Sentinels this Sentinel knows).
   - Roles use it to find the current primary at runtime instead of assuming
     it from the inventory.
 extends_documentation_fragment:

@@ -12,10 +12,10 @@ version_added: 0.1.0
 short_description: Add, tune or remove a master monitored by Redis Sentinel
 description:
   - Manages one monitored master with C(SENTINEL MONITOR), C(SENTINEL SET) and
-    C(SENTINEL REMOVE), never by editing C(sentinel.conf): Sentinel rewrites that
+    C(SENTINEL REMOVE), never by editing C(sentinel.conf). Sentinel rewrites that
     file itself (current master, replicas, other Sentinels, epochs), so the file
     is written once and Sentinel keeps what it learned.
-  - When the master is already monitored, its address is B(not) changed:
+  - When the master is already monitored, its address is B(not) changed, as
     Sentinel owns it after a failover. I(master_host) and I(master_port) are used
     only to start monitoring.
   - I(quorum) and the timing I(options) are compared with C(SENTINEL MASTER) and
