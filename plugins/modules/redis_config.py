@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: redis_config
-author: RetailOps platform engineering
+author: RetailOps platform engineering (@retailops)
 version_added: 0.1.0
 short_description: Set Redis configuration at runtime and persist it with CONFIG REWRITE
 description:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: redis_sentinel_monitor
-author: RetailOps platform engineering
+author: RetailOps platform engineering (@retailops)
 version_added: 0.1.0
 short_description: Add, tune or remove a master monitored by Redis Sentinel
 description:

@@ -160,7 +160,7 @@ def check(args: argparse.Namespace) -> dict[str, Any]:
     """Replication, authentication and the application user's permissions."""
     result: dict[str, Any] = {}
     client = sentinel_client(args)
-    master_ip, _ = client.discover_master(args.name)
+    master_ip = client.discover_master(args.name)[0]
     result["primary"] = master_ip
     primary = client.master_for(args.name, retry=no_retry())
     key, value = f"probe:replication:{uuid.uuid4()}", str(uuid.uuid4())
@@ -256,7 +256,7 @@ def measure(
     while time.monotonic() < deadline and (promoted_at is None or written_at is None):
         if promoted_at is None:
             with contextlib.suppress(redis.RedisError):
-                new_ip, _ = client.discover_master(name)
+                new_ip = client.discover_master(name)[0]
             if new_ip != old_ip:
                 promoted_at = time.monotonic()
         if written_at is None:
@@ -299,12 +299,12 @@ def failover(args: argparse.Namespace) -> dict[str, Any]:
     containers = dict(item.split("=", 1) for item in args.container)
     by_ip = {ip: name for name, ip in containers.items()}
     client = sentinel_client(args)
-    old_ip, _ = client.discover_master(args.name)
+    old_ip = client.discover_master(args.name)[0]
     first_sentinel = sentinel_conn(args.sentinels[0], secret("SENTINEL"))
     master = pairs(first_sentinel.execute_command("SENTINEL", "MASTER", args.name))
     primary = client.master_for(args.name, retry=no_retry())
     # Acknowledged writes just before the kill: how many survive the failover.
-    acked = [f"probe:acked:{uuid.uuid4()}" for _ in range(200)]
+    acked = [f"probe:acked:{uuid.uuid4()}" for _i in range(200)]
     for key in acked:
         primary.set(key, "1", ex=3600)
     killed_at = time.monotonic()
