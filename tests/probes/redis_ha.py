@@ -7,6 +7,8 @@ and user names come from the command line, passwords from the environment
 REDIS_PROBE_SENTINEL_PASSWORD).
 
     redis_ha.py topology --sentinels 10.213.4.11 ...
+    redis_ha.py processes --sentinels ... --nodes ...
+    redis_ha.py config --sentinels ... --nodes ...
     redis_ha.py wait-stable --sentinels ... --nodes 3
     redis_ha.py check --sentinels ... --nodes 10.213.4.11 ...
     redis_ha.py failover --sentinels ... --container redis-1=10.213.4.11 ... --results FILE
@@ -96,6 +98,26 @@ def sentinel_view(host: str, name: str) -> dict[str, Any]:
 
 def topology(args: argparse.Namespace) -> dict[str, Any]:
     return {host: sentinel_view(host, args.name) for host in args.sentinels}
+
+
+def processes(args: argparse.Namespace) -> dict[str, Any]:
+    """The run_id of every Redis and Sentinel process: a restart changes it."""
+    return {
+        "redis": {h: node(h, args.admin_user, secret("ADMIN")).info("server")["run_id"] for h in args.nodes},
+        "sentinel": {
+            h: sentinel_conn(h, secret("SENTINEL")).info("server")["run_id"] for h in args.sentinels
+        },
+    }
+
+
+def config(args: argparse.Namespace) -> dict[str, Any]:
+    """CONFIG GET of the memory and persistence settings on every node."""
+    names = ("maxmemory", "maxmemory-policy", "appendonly", "save", "min-replicas-to-write")
+    result: dict[str, Any] = {}
+    for host in args.nodes:
+        admin = node(host, args.admin_user, secret("ADMIN"))
+        result[host] = {name: admin.config_get(name)[name] for name in names}
+    return result
 
 
 def stable(view: dict[str, Any], nodes: int) -> bool:
@@ -339,7 +361,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["topology", "wait-stable", "check", "failover"])
+    parser.add_argument(
+        "command", choices=["topology", "processes", "config", "wait-stable", "check", "failover"]
+    )
     parser.add_argument("--sentinels", nargs="+", required=True, help="Sentinel addresses")
     parser.add_argument("--nodes", nargs="*", default=[], help="Redis addresses (check)")
     parser.add_argument("--node-count", dest="count", type=int, default=3, help="Redis nodes (wait-stable)")
@@ -353,6 +377,8 @@ def main() -> int:
     args.nodes = args.nodes or []
     commands: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
         "topology": topology,
+        "processes": processes,
+        "config": config,
         "wait-stable": wait_stable,
         "check": check,
         "failover": failover,
