@@ -167,6 +167,17 @@ def junit_counts(path: Path) -> tuple[int, int, int]:
 PRINT_LOCK = threading.Lock()
 
 
+def base_env() -> dict[str, str]:
+    """The environment `make` gives the checks, also when this runs on its own:
+    the venv's tools first on PATH, this checkout as the collection, the rig cache."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".cache" / "collections"))
+    cache_home = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    env.setdefault("RIG_CACHE", str(Path(cache_home) / "retailops-rig"))  # as tools/rig/lib.sh
+    return env
+
+
 def run(check: Check, tally: Tally) -> None:
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / f"{check.name}.log"
@@ -183,7 +194,7 @@ def run(check: Check, tally: Tally) -> None:
             cwd=check.cwd,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **check.env},
+            env={**base_env(), **check.env},
             check=False,
         ).returncode
     elapsed = time.monotonic() - started
