@@ -96,12 +96,18 @@ def cmd_pitr_marks(args: argparse.Namespace) -> int:
         assert isinstance(target, datetime.datetime)
         time.sleep(args.gap)
         insert(conn, args.table, after)
-    print(json.dumps({"before": before, "after": after, "target": target.isoformat()}))
+    # pgBackRest's format (YYYY-MM-DD HH:MM:SS.mmm+00), rounded down to the
+    # millisecond: still after the first commit and before the second.
+    utc = target.astimezone(datetime.UTC)
+    stamp = utc.strftime("%Y-%m-%d %H:%M:%S.") + f"{utc.microsecond // 1000:03d}+00"
+    print(json.dumps({"before": before, "after": after, "target": stamp}))
     return 0
 
 
 def cmd_writer(args: argparse.Namespace) -> int:
     ledger = Ledger(table=args.table)
+    with connect() as setup:
+        ensure_table(setup, args.table)
     stop = Path(args.stop_file)
     deadline = time.monotonic() + args.max_seconds
     conn: psycopg.Connection[tuple[object, ...]] | None = None
