@@ -44,7 +44,9 @@ def role_problems(role: Path) -> list[str]:
     undefined = {
         m.group(1)
         for line in defaults_text.splitlines()
-        if (m := COMMENTED_VAR.match(line)) and m.group(1) in options and "default" not in option_specs[m.group(1)]
+        if (m := COMMENTED_VAR.match(line))
+        and m.group(1) in options
+        and "default" not in option_specs[m.group(1)]
     }
     defaults = defined | undefined
     readme = {

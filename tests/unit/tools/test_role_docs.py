@@ -30,7 +30,7 @@ def fake_ansible_doc(monkeypatch: pytest.MonkeyPatch) -> None:
     def run(argv: list[str], **_: object) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(argv, 0, stdout="demo_port demo_password", stderr="")
 
-    monkeypatch.setattr(role_docs.subprocess, "run", run)
+    monkeypatch.setattr(subprocess, "run", run)
 
 
 def test_required_secret_documented_as_comment_passes(tmp_path: Path) -> None:
