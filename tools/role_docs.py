@@ -4,6 +4,10 @@ For each role in roles/: defaults/main.yml, meta/argument_specs.yml (entry
 point ``main``) and the README's variables table must list the same
 variables; each is named ``<role>_<thing>``; and ``ansible-doc -t role``
 renders the role's arguments. Prints every problem, exits 1 if any.
+
+A variable with no default (a secret the operator must supply) is documented
+in defaults/main.yml as a comment line ``# <role>_<thing>: ...`` and has no
+``default`` in meta/argument_specs.yml; it is never given a value there.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTION = "retailops.odoo_platform"
 README_ROW = re.compile(r"^\|\s*`([a-z0-9_]+)`\s*\|")
+COMMENTED_VAR = re.compile(r"^#\s*([a-z0-9_]+):")
 
 
 def role_problems(role: Path) -> list[str]:
@@ -30,9 +35,20 @@ def role_problems(role: Path) -> list[str]:
             problems.append(f"{name}: {rel} is missing")
     if problems:
         return problems
-    defaults = set((yaml.safe_load(paths["defaults/main.yml"].read_text()) or {}).keys())
+    defaults_text = paths["defaults/main.yml"].read_text()
+    defined = set((yaml.safe_load(defaults_text) or {}).keys())
     specs = yaml.safe_load(paths["meta/argument_specs.yml"].read_text()) or {}
-    options = set(specs.get("argument_specs", {}).get("main", {}).get("options", {}).keys())
+    option_specs = specs.get("argument_specs", {}).get("main", {}).get("options", {}) or {}
+    options = set(option_specs.keys())
+    # Documented without a value: only for options that have no default.
+    undefined = {
+        m.group(1)
+        for line in defaults_text.splitlines()
+        if (m := COMMENTED_VAR.match(line))
+        and m.group(1) in options
+        and "default" not in option_specs[m.group(1)]
+    }
+    defaults = defined | undefined
     readme = {
         m.group(1) for line in paths["README.md"].read_text().splitlines() if (m := README_ROW.match(line))
     }
