@@ -5,6 +5,8 @@
 #   aptcache apt-cacher-ng on the base, run as a container publishing 3142
 #   systemd  systemd, python3, sudo and iproute2 on the base: the test host
 #   busybox  a tiny image, also saved to an archive for side-loading tests
+#   odoo-double  the Odoo 18 protocol double (tests/odoo_double) on the base,
+#            with the official odoo image's paths, ports and entrypoint
 #
 # Each image carries a label with the digest of its recipe and is rebuilt
 # only when it is missing or the recipe changed.
@@ -16,6 +18,7 @@ APTCACHE_IMAGE="$RIG_IMAGE_PREFIX-aptcache:$RIG_SUITE"
 SYSTEMD_IMAGE="$RIG_IMAGE_PREFIX-systemd:$RIG_SUITE"
 BUSYBOX_IMAGE="$RIG_IMAGE_PREFIX-busybox:latest"
 BUSYBOX_ARCHIVE="$RIG_CACHE/images/rig-busybox.tar"
+ODOO_DOUBLE_IMAGE="$RIG_IMAGE_PREFIX-odoo-double:18.0"
 
 build_base() {
   local recipe mirror security tarball rootfs
@@ -67,6 +70,19 @@ build_image() {
     "$@" -t "$image" "$dir" >/dev/null
 }
 
+# stage_odoo_double: a build context with the recipe and a reproducible tar
+# of the double's source, so the recipe digest changes when the code does.
+stage_odoo_double() {
+  local ctx="$RIG_CACHE/images/odoo-double-context" src
+  src="$(cd "$RIG_DIR/../../tests" && pwd)"
+  rm -rf "$ctx"
+  mkdir -p "$ctx"
+  cp "$RIG_DIR"/images/odoo-double/* "$ctx"/
+  tar -C "$src" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+    --exclude=__pycache__ -cf "$ctx/odoo_double.tar" odoo_double
+  printf '%s\n' "$ctx"
+}
+
 start_aptcache() {
   local running
   running=$(docker inspect --format '{{.State.Running}} {{.Config.Image}}' "$RIG_APTCACHE_NAME" 2>/dev/null || true)
@@ -94,6 +110,7 @@ start_aptcache
 proxy="http://$(rig_host_gateway):$RIG_APTCACHE_PORT"
 build_image "$SYSTEMD_IMAGE" "$RIG_DIR/images/systemd" --build-arg "APT_PROXY=$proxy"
 build_image "$BUSYBOX_IMAGE" "$RIG_DIR/images/busybox" --build-arg "APT_PROXY=$proxy"
+build_image "$ODOO_DOUBLE_IMAGE" "$(stage_odoo_double)" --build-arg "APT_PROXY=$proxy"
 if [[ ! -s "$BUSYBOX_ARCHIVE" || "$BUSYBOX_ARCHIVE" -ot "$RIG_DIR/images/busybox/Dockerfile" ]] \
    || [[ "$(cat "$BUSYBOX_ARCHIVE.id" 2>/dev/null)" != "$(docker image inspect --format '{{.Id}}' "$BUSYBOX_IMAGE")" ]]; then
   mkdir -p "$(dirname "$BUSYBOX_ARCHIVE")"
@@ -101,4 +118,4 @@ if [[ ! -s "$BUSYBOX_ARCHIVE" || "$BUSYBOX_ARCHIVE" -ot "$RIG_DIR/images/busybox
   docker image inspect --format '{{.Id}}' "$BUSYBOX_IMAGE" >"$BUSYBOX_ARCHIVE.id"
   log "saved $BUSYBOX_IMAGE to $BUSYBOX_ARCHIVE"
 fi
-log "images ready: $SYSTEMD_IMAGE, $BUSYBOX_IMAGE (archive $BUSYBOX_ARCHIVE)"
+log "images ready: $SYSTEMD_IMAGE, $BUSYBOX_IMAGE (archive $BUSYBOX_ARCHIVE), $ODOO_DOUBLE_IMAGE"
