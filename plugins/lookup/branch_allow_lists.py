@@ -31,7 +31,7 @@ options:
 EXAMPLES = r"""
 - name: Allow lists for the Traefik role
   ansible.builtin.set_fact:
-    traefik_allow_lists: "{{ lookup('retailops.odoo_platform.branch_allow_lists', inventory_dir ~ '/../branch_register') }}"
+    allow_lists: "{{ lookup('retailops.odoo_platform.branch_allow_lists', inventory_dir ~ '/../registers') }}"
 """
 
 RETURN = r"""
@@ -56,13 +56,13 @@ class LookupModule(LookupBase):  # type: ignore[misc]
     """Per-group allow lists from the branch register."""
 
     def run(self, terms: list[Any], variables: dict[str, Any] | None = None, **kwargs: Any) -> list[Any]:
-        self.set_options(var_options=variables, direct=kwargs)
+        prefix = str(kwargs.get("group_prefix", ""))
         paths = [str(t) for t in terms]
         for path in paths:
             if not os.path.exists(path):
                 raise AnsibleLookupError("branch_allow_lists: register path %s does not exist" % path)
         register = load_register(paths)
         try:
-            return [register.allow_lists(self.get_option("group_prefix"))]
+            return [register.allow_lists(prefix)]
         except RegisterError as exc:
             raise AnsibleLookupError("branch_allow_lists: %s" % exc) from exc
