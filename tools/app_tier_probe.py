@@ -59,11 +59,15 @@ class Client:
         self.target = target
         self.timeout = timeout
         self.http = requests.Session()
+        self.http.trust_env = False  # REQUESTS_CA_BUNDLE would override the project CA
         self.http.verify = target.ca
         self.http.headers["Host"] = target.host
 
     def pin(self, server_url: str) -> None:
-        self.http.cookies.set(STICKY, sticky_value(server_url), domain=self.target.ingress, path="/")
+        """Send Traefik's sticky cookie for that server (replacing the one Traefik set)."""
+        for cookie in [c for c in self.http.cookies if c.name == STICKY]:
+            self.http.cookies.clear(cookie.domain, cookie.path, cookie.name)
+        self.http.cookies.set(STICKY, sticky_value(server_url))
 
     def rpc(self, path: str, params: dict[str, Any], tag: str = "") -> requests.Response:
         url = self.target.url(path) + (f"?probe={tag}" if tag else "")
@@ -428,8 +432,10 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--settle", type=float, default=5.0)
     parser.add_argument("--max-seconds", type=float, default=300.0)
-    parser.add_argument("command", nargs="*", help="rolling: the playbook command line (after --)")
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    args.command = argv[split + 1 :]  # rolling: the playbook command line, after --
     urllib3.disable_warnings()
     runner = {"functional": functional, "kill-drill": kill_drill, "rolling": rolling}[args.probe]
     result, problems = runner(args)

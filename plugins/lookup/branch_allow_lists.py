@@ -8,8 +8,8 @@ name: branch_allow_lists
 short_description: Source networks per branch group from the branch register
 version_added: 0.1.0
 description:
-  - Reads the branch register (files, or directories of C(*.yml)/C(*.yaml) files) and returns one dict
-    C({group: [CIDR, ...]}) for Traefik C(ipAllowList) middlewares.
+  - "Reads the branch register (files, or directories of C(*.yml)/C(*.yaml) files) and returns one dict,
+    group name to a list of CIDRs, for Traefik C(ipAllowList) middlewares."
   - Each list holds the LAN subnets and tunnel addresses of the group's live branches, collapsed.
     The keys are the inventory group names of the C(retailops.odoo_platform.branches) inventory
     plugin (V(branches), V(kind_store), V(tier_critical), V(hub_<hub>), ...).
