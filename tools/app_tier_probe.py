@@ -168,7 +168,7 @@ class Load:
             self._stop.wait(max(0.0, self.pace - (time.monotonic() - started)))
 
     def start(self) -> None:
-        for _ in range(self.threads):
+        for _index in range(self.threads):
             worker = threading.Thread(target=self._work, daemon=True)
             worker.start()
             self._workers.append(worker)
