@@ -47,6 +47,7 @@ rig: host
 	bash tools/rig/engine.sh
 	bash tools/rig/images.sh
 	bash tools/rig/traefik.sh
+	bash tools/rig/toxiproxy.sh
 
 lint: venv host collection
 	$(BIN)/python tools/checks.py lint

@@ -15,8 +15,10 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -35,6 +37,7 @@ class Check:
     junit: Path | None = None
     cwd: Path = ROOT
     env: dict[str, str] = field(default_factory=dict)
+    parallel: bool = False  # may run beside other parallel checks
 
 
 @dataclass
@@ -140,7 +143,9 @@ def unit_checks() -> list[Check]:
 
 
 def molecule_checks(scenarios: list[str]) -> list[Check]:
-    return [Check(f"molecule-{s}", [venv_bin("molecule"), "test", "-s", s]) for s in scenarios]
+    # Scenarios use their own container names and subnets, and spend most of
+    # their time waiting (boots, failover timers), so they run side by side.
+    return [Check(f"molecule-{s}", [venv_bin("molecule"), "test", "-s", s], parallel=True) for s in scenarios]
 
 
 def junit_counts(path: Path) -> tuple[int, int, int]:
@@ -152,6 +157,9 @@ def junit_counts(path: Path) -> tuple[int, int, int]:
     return total - failed - skipped, failed, skipped
 
 
+PRINT_LOCK = threading.Lock()
+
+
 def run(check: Check, tally: Tally) -> None:
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / f"{check.name}.log"
@@ -161,7 +169,6 @@ def run(check: Check, tally: Tally) -> None:
     if check.junit:
         check.junit.parent.mkdir(parents=True, exist_ok=True)
         check.junit.unlink(missing_ok=True)
-    print(f"{check.name:<32}", end="", flush=True)
     started = time.monotonic()
     with log.open("w") as out:
         rc = subprocess.run(
@@ -180,15 +187,16 @@ def run(check: Check, tally: Tally) -> None:
             failed = 1
     else:
         passed, failed, skipped = (1, 0, 0) if rc == 0 else (0, 1, 0)
-    tally.passed += passed
-    tally.failed += failed
-    tally.skipped += skipped
     status = "ok" if failed == 0 else f"FAILED (see {log.relative_to(ROOT)})"
     detail = f"{passed} passed, {failed} failed" if check.junit else ""
-    print(f"{status:<8} {elapsed:6.0f}s  {detail}".rstrip(), flush=True)
-    if failed:
-        tally.failures.append(check.name)
-        print("".join(log.read_text(errors="replace").splitlines(keepends=True)[-25:]), flush=True)
+    with PRINT_LOCK:
+        tally.passed += passed
+        tally.failed += failed
+        tally.skipped += skipped
+        print(f"{check.name:<32}{status:<8} {elapsed:6.0f}s  {detail}".rstrip(), flush=True)
+        if failed:
+            tally.failures.append(check.name)
+            print("".join(log.read_text(errors="replace").splitlines(keepends=True)[-25:]), flush=True)
 
 
 def main() -> int:
@@ -196,6 +204,12 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("steps", nargs="+", help="lint, unit, or molecule followed by scenario names")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=int(os.environ.get("RETAILOPS_JOBS", "2")),
+        help="how many parallel checks (Molecule scenarios) run at once (default 2, env RETAILOPS_JOBS)",
+    )
     args = parser.parse_args()
     checks: list[Check] = []
     steps: list[str] = args.steps
@@ -216,8 +230,10 @@ def main() -> int:
             parser.error(f"unknown step {step!r}")
     tally = Tally()
     started = time.monotonic()
-    for check in checks:
+    for check in (c for c in checks if not c.parallel):
         run(check, tally)
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        list(pool.map(lambda c: run(c, tally), [c for c in checks if c.parallel]))
     elapsed = time.monotonic() - started
     summary = f"{tally.passed} passed, {tally.failed} failed"
     if tally.skipped:

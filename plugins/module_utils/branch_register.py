@@ -874,6 +874,7 @@ class Register:
                 "second_hub": b.second_hub,
                 "tunnel_address": str(b.tunnel_addresses[b.hub or ""]),
                 "lan_subnets": [str(n) for n in b.lan_subnets],
+                "vars": dict(b.vars),
             }
             for b in self.branches
         ]

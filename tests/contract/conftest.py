@@ -8,16 +8,16 @@ because they drive the double's own configuration (faults, outages, restarts).
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from tests.contract.rpc import Client
 from tests.fixtures.double import DoubleProcess
-from tests.fixtures.services import MissingTool, PgCluster, RedisServer, new_tempdir
+from tests.fixtures.plugin import DoubleFactory, double_factory, pg_cluster, private_pg, redis_server, workdir
+
+# the shared fixtures (tests/fixtures/plugin.py) this suite uses
+__all__ = ["double_factory", "pg_cluster", "private_pg", "redis_server", "workdir"]
 
 REAL_ENV = ("ODOO_URL", "ODOO_DB", "ODOO_LOGIN", "ODOO_PASSWORD")
 
@@ -53,66 +53,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if "double_only" in item.keywords:
                 item.add_marker(skip)
-
-
-@pytest.fixture(scope="session")
-def workdir() -> Iterator[Path]:
-    path = new_tempdir("odoo-double-tests-")
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def _cluster(root: Path) -> PgCluster:
-    pg = PgCluster(root)
-    try:
-        pg.init()
-    except MissingTool as exc:
-        pytest.fail(str(exc), pytrace=False)
-    pg.start()
-    return pg
-
-
-@pytest.fixture(scope="session")
-def pg_cluster(workdir: Path) -> Iterator[PgCluster]:
-    pg = _cluster(workdir / "pg")
-    yield pg
-    pg.stop("immediate")
-
-
-@pytest.fixture
-def private_pg(tmp_path_factory: pytest.TempPathFactory, workdir: Path) -> Iterator[PgCluster]:
-    """A cluster of its own, for tests that kill PostgreSQL."""
-    pg = _cluster(workdir / f"pg-{len(list(workdir.iterdir()))}")
-    yield pg
-    pg.stop("immediate")
-
-
-@pytest.fixture(scope="session")
-def redis_server(workdir: Path) -> Iterator[RedisServer]:
-    server = RedisServer(workdir / "redis")
-    try:
-        server.start()
-    except MissingTool as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield server
-    server.stop()
-
-
-DoubleFactory = Callable[..., DoubleProcess]
-
-
-@pytest.fixture(scope="session")
-def double_factory(workdir: Path, pg_cluster: PgCluster) -> Iterator[DoubleFactory]:
-    started: list[DoubleProcess] = []
-
-    def make(name: str, pg: PgCluster | None = None, start: bool = True, **kwargs: object) -> DoubleProcess:
-        double = DoubleProcess(workdir / name, pg or pg_cluster, **kwargs)  # type: ignore[arg-type]
-        started.append(double)
-        return double.start() if start else double
-
-    yield make
-    for double in started:
-        double.stop()
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from loadtests.pos_order import OrderLine, pos_order
 from tests.contract.rpc import Client
 
 
@@ -52,60 +53,16 @@ def make_order(  # noqa: PLR0917
     order_uuid: str | None = None,
     payment_method_id: int = 1,
 ) -> dict[str, Any]:
-    order_uuid = order_uuid or str(uuid.uuid4())
-    total = round(sum(qty * price for _, qty, price in lines), 2)
-    return {
-        "uuid": order_uuid,
-        "name": f"Order {order_uuid}",
-        "session_id": session_id,
-        "config_id": config_id,
-        "user_id": False,
-        "partner_id": False,
-        "pricelist_id": False,
-        "fiscal_position_id": False,
-        "sequence_number": 1,
-        "date_order": "2026-11-22 05:55:55",
-        "state": state,
-        "amount_total": total,
-        "amount_tax": 0.0,
-        "amount_paid": total,
-        "amount_return": 0,
-        "to_invoice": False,
-        "last_order_preparation_change": "{}",
-        "access_token": str(uuid.uuid4()),
-        "lines": [
-            [
-                0,
-                0,
-                {
-                    "uuid": str(uuid.uuid4()),
-                    "product_id": pid,
-                    "full_product_name": f"P{pid}",
-                    "qty": qty,
-                    "price_unit": price,
-                    "discount": 0,
-                    "price_subtotal": round(qty * price, 2),
-                    "price_subtotal_incl": round(qty * price, 2),
-                    "tax_ids": [],
-                    "pack_lot_ids": [],
-                    "customer_note": "",
-                },
-            ]
-            for pid, qty, price in lines
-        ],
-        "payment_ids": [
-            [
-                0,
-                0,
-                {
-                    "uuid": str(uuid.uuid4()),
-                    "name": "2026-11-22 05:55:55",
-                    "payment_method_id": payment_method_id,
-                    "amount": total,
-                },
-            ]
-        ],
-    }
+    """The harness's order builder (loadtests/pos_order.py) with plain uuid4 keys and a fixed date."""
+    return pos_order(
+        order_uuid or str(uuid.uuid4()),
+        session_id,
+        config_id,
+        [OrderLine(pid, qty, price) for pid, qty, price in lines],
+        payment_method_id,
+        state=state,
+        date_order="2026-11-22 05:55:55",
+    )
 
 
 def sync(client: Client, orders: list[dict[str, Any]], config_id: int) -> dict[str, Any]:

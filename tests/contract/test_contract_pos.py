@@ -95,7 +95,7 @@ def test_barcode_lookup(admin: Client):
         fields=["id", "barcode"],
         limit=1,
     )[0]
-    _, session_id = open_session(admin)
+    _unused, session_id = open_session(admin)
     config_id = admin.kw("pos.session", "read", [[session_id]], fields=["config_id"], load=False)[0][
         "config_id"
     ]
@@ -144,7 +144,7 @@ def test_picking_validation_moves_stock_once(admin: Client):
 
 
 def test_action_post_allocates_gapless_names(admin: Client):
-    moves = admin.kw("account.move", "create", [[{"move_type": "out_invoice"} for _ in range(3)]])
+    moves = admin.kw("account.move", "create", [[{"move_type": "out_invoice"} for _i in range(3)]])
     for move in moves:
         resp = admin.post(
             "/web/dataset/call_kw/account.move/action_post",

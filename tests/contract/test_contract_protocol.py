@@ -18,7 +18,7 @@ SID = re.compile(r"session_id=([A-Za-z0-9_-]+)")
 
 
 def _port(url: str) -> tuple[str, int]:
-    host, _, port = url.split("://", 1)[1].partition(":")
+    host, _sep, port = url.split("://", 1)[1].partition(":")
     return host, int(port.strip("/") or 80)
 
 

@@ -13,9 +13,9 @@ import psycopg
 import pytest
 import requests
 
-from tests.contract.conftest import DoubleFactory
 from tests.contract.pos_helpers import make_order, sync
 from tests.contract.rpc import Client, RpcError
+from tests.fixtures.plugin import DoubleFactory
 from tests.fixtures.services import PgCluster
 
 pytestmark = [pytest.mark.double_only, pytest.mark.slow]
@@ -45,7 +45,7 @@ def test_twenty_clients_sync_the_same_orders_twice(double_factory: DoubleFactory
     ]
     expected = Counter[int]()
     for order in orders:
-        for _, _, line in order["lines"]:
+        for _unused1, _unused2, line in order["lines"]:
             expected[line["product_id"]] += line["qty"]
     with _pg(double.pg, double.db) as conn:
         before = dict(
@@ -60,7 +60,7 @@ def test_twenty_clients_sync_the_same_orders_twice(double_factory: DoubleFactory
     def client_run(index: int) -> None:
         client = Client(double.url, double.db)
         client.authenticate(config["login"], config["password"])
-        for _ in range(2):
+        for _i in range(2):
             for order in orders[index % ORDERS :] + orders[: index % ORDERS]:
                 try:
                     reply = sync(client, [order], config["config_id"])
@@ -127,7 +127,7 @@ def test_postgres_killed_mid_load(double_factory: DoubleFactory, private_pg: PgC
                 outcomes.append((kind, time.monotonic() - started))
             time.sleep(0.02)
 
-    threads = [threading.Thread(target=load) for _ in range(4)]
+    threads = [threading.Thread(target=load) for _i in range(4)]
     for thread in threads:
         thread.start()
     time.sleep(1.0)
@@ -143,7 +143,7 @@ def test_postgres_killed_mid_load(double_factory: DoubleFactory, private_pg: PgC
     recovered = False
     while time.monotonic() < deadline:
         with lock:
-            recent = [kind for kind, _ in outcomes[-8:]]
+            recent = [kind for kind, _unused in outcomes[-8:]]
         if len(recent) == 8 and all(kind == "ok" for kind in recent):
             recovered = True
             break
@@ -151,10 +151,12 @@ def test_postgres_killed_mid_load(double_factory: DoubleFactory, private_pg: PgC
     stop.set()
     for thread in threads:
         thread.join(limit + 30)
-    kinds = Counter(kind for kind, _ in during)
+    kinds = Counter(kind for kind, _unused in during)
     assert any(kind.startswith("200:psycopg2") for kind in kinds), kinds
     assert all(kind == "ok" or kind.startswith("200:psycopg2") for kind in kinds), kinds
-    assert max(duration for _, duration in outcomes) < limit, "no request may hang beyond limit_time_real"
-    assert recovered, f"service did not resume by itself: {Counter(k for k, _ in outcomes[-20:])}"
+    assert max(duration for _unused, duration in outcomes) < limit, (
+        "no request may hang beyond limit_time_real"
+    )
+    assert recovered, f"service did not resume by itself: {Counter(k for k, _unused in outcomes[-20:])}"
     health = requests.get(double.url + "/web/health?db_server_status=1", timeout=5)
     assert (health.status_code, health.json()) == (200, {"status": "pass", "db_server_status": True})

@@ -8,10 +8,10 @@ import psycopg
 import pytest
 import redis
 
-from tests.contract.conftest import DoubleFactory
 from tests.contract.pos_helpers import make_order, sync
 from tests.contract.rpc import Client, RpcError
 from tests.fixtures.double import DoubleProcess
+from tests.fixtures.plugin import DoubleFactory
 from tests.fixtures.services import RedisServer
 
 pytestmark = pytest.mark.double_only
@@ -31,7 +31,7 @@ def _login_error(double: DoubleProcess, password: str, headers: dict[str, str]) 
 def test_login_cooldown_per_address_and_proxy_mode(double_factory: DoubleFactory):
     double = double_factory("cooldown", options={"proxy_mode": True, "workers": 1})
     proxied = {"X-Forwarded-For": "10.9.9.9", "X-Forwarded-Host": "shop.example"}
-    errors = [_login_error(double, "wrong", proxied) for _ in range(5)]
+    errors = [_login_error(double, "wrong", proxied) for _i in range(5)]
     assert errors == ["Access Denied"] * 5
     assert _login_error(double, "wrong", proxied) == COOLDOWN
     assert _login_error(double, "admin", proxied) == COOLDOWN, "the right password is refused during cooldown"
@@ -53,7 +53,7 @@ def test_cooldown_ends_after_its_duration(double_factory: DoubleFactory):
         autocommit=True,
     ) as conn:
         conn.execute("UPDATE ir_config_parameter SET value = '1' WHERE key = 'base.login_cooldown_duration'")
-    for _ in range(5):
+    for _i in range(5):
         assert _login_error(double, "wrong", {}) == "Access Denied"
     assert _login_error(double, "admin", {}) == COOLDOWN
     time.sleep(1.2)
@@ -95,7 +95,7 @@ def test_drop_acked_orders_fault(double_factory: DoubleFactory):
     config = double.seed_summary["pos_configs"][0]
     product = client.kw("product.product", "search", [[]], limit=1)[0]
     orders = [
-        make_order(config["open_session_id"], config["config_id"], [(product, 1, 1.0)]) for _ in range(40)
+        make_order(config["open_session_id"], config["config_id"], [(product, 1, 1.0)]) for _i in range(40)
     ]
     acked = set()
     for order in orders:

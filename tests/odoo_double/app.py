@@ -110,7 +110,7 @@ class OdooDoubleApp:
         ]
         for action in ("create", "duplicate", "drop", "backup", "restore", "change_password"):
             http_routes.append((f"/web/database/{action}", "database_action"))
-        self.json_endpoints = {e for _, e in json_routes}
+        self.json_endpoints = {e for _unused, e in json_routes}
         self.url_map = Map([Rule(path, endpoint=e) for path, e in json_routes + http_routes])
 
     # ------------------------------------------------------------ WSGI plumbing

@@ -57,7 +57,7 @@ class Cooldown:
 
     def failed(self, source: str) -> None:
         with self._lock:
-            failures, _ = self._failures.get(source, (0, 0.0))
+            failures, _unused = self._failures.get(source, (0, 0.0))
             self._failures[source] = (failures + 1, time.monotonic())
 
     def succeeded(self, source: str) -> None:

@@ -7,10 +7,11 @@ schema.py, and shapes results like Odoo 18 (many2one as ``[id, name]`` unless
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -50,7 +51,7 @@ class Model:
     fields: dict[str, Field]
     rec_name_sql: str = "t.name"  # SQL over alias t giving display_name
     order: str = "id"
-    methods: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    methods: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
     name_search_columns: tuple[str, ...] = ("name",)
 
     def __post_init__(self) -> None:
@@ -159,7 +160,7 @@ def compile_domain(  # noqa: PLR0915
             return "TRUE" if left == 1 else "FALSE"
         if not isinstance(left, str) or op not in _OPERATORS:
             raise ValueError(f"Invalid leaf {list(term)!r}")
-        path, _, rest = left.partition(".")
+        path, _sep, rest = left.partition(".")
         f = model.field(path)
         if rest:
             if f.type == "many2one" and f.comodel:
@@ -490,7 +491,7 @@ def read_group(  # noqa: PLR0912, PLR0915, PLR0917
     select: list[str] = []
     keys: list[tuple[str, str, Field, str | None]] = []
     for spec in used:
-        fname, _, gran = spec.partition(":")
+        fname, _sep, gran = spec.partition(":")
         f = model.field(fname)
         expr = field_sql(model, fname, "t", env.context)
         if f.type in ("datetime", "date"):
@@ -502,10 +503,10 @@ def read_group(  # noqa: PLR0912, PLR0915, PLR0917
             keys.append((spec, fname, f, None))
     aggregates: list[tuple[str, Field]] = []
     for spec in fields or []:
-        alias, _, agg = spec.partition(":")
+        alias, _sep, agg = spec.partition(":")
         fname = alias
         if "(" in agg:
-            agg, _, inner = agg.partition("(")
+            agg, _sep, inner = agg.partition("(")
             fname = inner.rstrip(")")
         f = model.field(fname)
         if fname in [k[1] for k in keys] or f.type not in ("integer", "float"):
@@ -525,7 +526,7 @@ def read_group(  # noqa: PLR0912, PLR0915, PLR0917
         direction = by[1].upper() if len(by) > 1 and by[1].upper() in ("ASC", "DESC") else "ASC"
         if by[0] == "__count":
             order = f"__count {direction}"
-        elif by[0] in [a for a, _ in aggregates] or by[0] in [k[0] for k in keys]:
+        elif by[0] in [a for a, _unused in aggregates] or by[0] in [k[0] for k in keys]:
             order = f'"{by[0]}" {direction}'
     query = (
         f"SELECT {', '.join(select)} FROM {model.table} t WHERE {where} "

@@ -388,7 +388,7 @@ def _create_order(env: Env, order: dict[str, Any]) -> int:
     row = env.cr.fetchone()
     assert row is not None
     order_id = int(row["id"])
-    paid, _ = _write_lines(env, order_id, order)
+    paid, _unused = _write_lines(env, order_id, order)
     env.cr.execute("UPDATE pos_order SET amount_paid = %s WHERE id = %s", (paid, order_id))
     if order.get("state") in FINAL_STATES:
         _finalize(env, order_id, order, session, paid)
@@ -406,7 +406,7 @@ def _update_draft(env: Env, order_id: int, order: dict[str, Any]) -> None:
         f"UPDATE pos_order SET {assignments}, write_date = now() at time zone 'utc' WHERE id = %s".encode(),
         [*columns.values(), order_id],
     )
-    paid, _ = _write_lines(env, order_id, order)
+    paid, _unused = _write_lines(env, order_id, order)
     env.cr.execute("UPDATE pos_order SET amount_paid = %s WHERE id = %s", (paid, order_id))
     if order.get("state") in FINAL_STATES:
         _finalize(env, order_id, order, session, paid)

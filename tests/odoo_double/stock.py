@@ -18,7 +18,7 @@ def move_quants(env: Env, moves: list[tuple[int, int, int, Decimal]]) -> None:
     missing quant is created (negative stock is allowed, as in Odoo).
     """
     deltas: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    locations = {loc for _, src, dst, _ in moves for loc in (src, dst)}
+    locations = {loc for _product, src, dst, _qty in moves for loc in (src, dst)}
     env.cr.execute("SELECT id, usage FROM stock_location WHERE id = ANY(%s)", (sorted(locations),))
     internal = {row["id"] for row in env.cr.fetchall() if row["usage"] in ("internal", "transit")}
     for product, src, dst, qty in moves:

@@ -11,6 +11,7 @@
 # Each image carries a label with the digest of its recipe and is rebuilt
 # only when it is missing or the recipe changed.
 # shellcheck source=tools/rig/lib.sh
+# shellcheck source=tools/rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BASE_IMAGE="$RIG_IMAGE_PREFIX-base:$RIG_SUITE"
@@ -22,7 +23,9 @@ ODOO_DOUBLE_IMAGE="$RIG_IMAGE_PREFIX-odoo-double:18.0"
 
 build_base() {
   local recipe mirror security tarball rootfs
-  recipe=$(rig_recipe_hash "$RIG_DIR/images.sh" "$RIG_DIR/lib.sh")
+  # The recipe is this function's own text and the suite: editing other
+  # parts of this script does not re-run debootstrap.
+  recipe=$(printf '%s\n%s\n' "$RIG_SUITE" "$(declare -f build_base)" | sha256sum | cut -c1-16)
   [[ "$(rig_image_recipe "$BASE_IMAGE")" == "$recipe" ]] && { log "$BASE_IMAGE is current"; return; }
   tarball="$RIG_CACHE/images/base-$RIG_SUITE-$recipe.tar"
   if [[ ! -s "$tarball" ]]; then

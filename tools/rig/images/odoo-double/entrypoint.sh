@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Like odoo/docker 18.0 entrypoint.sh: HOST/PORT/USER/PASSWORD (with the
 # PG*/POSTGRES_* fallbacks) fill db_* options absent from $ODOO_RC, then wait
 # for PostgreSQL. ODOO_DOUBLE_SEED="--products 1000 --branches B001,B002"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Wait until PostgreSQL accepts connections (like the official image's wait-for-psql.py)."""
 
 import argparse

@@ -1,0 +1,208 @@
+"""Turn samples and drill records into the figures the gates and reports use."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from loadtests.gates import TierStats
+from loadtests.samples import Sample
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of an already sorted list; 0 when empty."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return float(sorted_values[min(rank, len(sorted_values)) - 1])
+
+
+@dataclass(frozen=True)
+class ErrorWindow:
+    start: float  # first failure
+    end: float  # first success after it (or the last sample when still failing)
+    failures: int
+    closed: bool
+
+    @property
+    def seconds(self) -> float:
+        return max(0.0, self.end - self.start)
+
+
+def error_windows(samples: Sequence[Sample]) -> list[ErrorWindow]:
+    """Windows from a first failure to the next success, samples in time order."""
+    windows: list[ErrorWindow] = []
+    start: float | None = None
+    count = 0
+    last_t = 0.0
+    for s in samples:
+        last_t = s.t
+        if not s.ok:
+            if start is None:
+                start, count = s.t, 0
+            count += 1
+        elif start is not None:
+            windows.append(ErrorWindow(start, s.t, count, True))
+            start = None
+    if start is not None:
+        windows.append(ErrorWindow(start, last_t, count, False))
+    return windows
+
+
+def tier_stats(samples: Sequence[Sample]) -> dict[str, TierStats]:
+    by_tier: dict[str, list[Sample]] = defaultdict(list)
+    for s in samples:
+        by_tier[s.tier].append(s)
+    out: dict[str, TierStats] = {}
+    for tier, items in by_tier.items():
+        lat = sorted(s.ms for s in items if s.ok)
+        windows = error_windows(items)
+        out[tier] = TierStats(
+            tier=tier,
+            requests=len(items),
+            failures=sum(1 for s in items if not s.ok),
+            p50_ms=percentile(lat, 50),
+            p95_ms=percentile(lat, 95),
+            p99_ms=percentile(lat, 99),
+            longest_error_window_s=max((w.seconds for w in windows), default=0.0),
+        )
+    return out
+
+
+def breakdown(samples: Sequence[Sample], key: Callable[[Sample], str]) -> dict[str, dict[str, Any]]:
+    """Requests, failures, unknowns and latency percentiles grouped by ``key``."""
+    groups: dict[str, list[Sample]] = defaultdict(list)
+    for s in samples:
+        groups[key(s)].append(s)
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted(groups):
+        items = groups[name]
+        lat = sorted(s.ms for s in items if s.ok)
+        failed = sum(1 for s in items if s.outcome == "failed")
+        unknown = sum(1 for s in items if s.outcome == "unknown")
+        out[name] = {
+            "requests": len(items),
+            "failed": failed,
+            "unknown": unknown,
+            "error_rate": (failed + unknown) / len(items),
+            "p50_ms": percentile(lat, 50),
+            "p95_ms": percentile(lat, 95),
+            "p99_ms": percentile(lat, 99),
+        }
+    return out
+
+
+def time_series(samples: Sequence[Sample], start: float, end: float, buckets: int = 60) -> dict[str, Any]:
+    """Latency bands per tier over time: p50, p95 and max per bucket, plus failures."""
+    span = max(end - start, 1.0)
+    width = max(1.0, math.ceil(span / buckets))
+    n = math.ceil(span / width)
+    per: dict[str, list[list[Sample]]] = defaultdict(lambda: [[] for _i in range(n)])
+    for s in samples:
+        i = int((s.t - start) // width)
+        if 0 <= i < n:
+            per[s.tier][i].append(s)
+    series: dict[str, list[dict[str, float]]] = {}
+    for tier in sorted(per):
+        rows = []
+        for i, bucket in enumerate(per[tier]):
+            lat = sorted(s.ms for s in bucket if s.ok)
+            rows.append(
+                {
+                    "t": round(i * width, 1),
+                    "count": len(bucket),
+                    "failures": sum(1 for s in bucket if not s.ok),
+                    "p50": percentile(lat, 50),
+                    "p95": percentile(lat, 95),
+                    "max": lat[-1] if lat else 0.0,
+                }
+            )
+        series[tier] = rows
+    return {"bucket_s": width, "tiers": series}
+
+
+@dataclass
+class DrillRecord:
+    name: str
+    executor: str
+    action: str
+    target: str
+    at: float  # planned offset
+    started: float = 0.0  # epoch
+    finished: float = 0.0
+    ok: bool = False
+    error: str = ""
+    observe: float = 60.0
+
+
+@dataclass
+class DrillOutcome:
+    record: DrillRecord
+    error_window_s: float | None = None  # first failure to first success
+    first_failure: float | None = None
+    first_success_after: float | None = None
+    time_to_recovery_s: float | None = None  # action start to steady success
+    recovered: bool = True
+    failed_by_tier: dict[str, int] = field(default_factory=dict)
+    unknown_by_tier: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self, run_start: float) -> dict[str, Any]:
+        r = self.record
+        return {
+            "name": r.name,
+            "executor": r.executor,
+            "action": r.action,
+            "target": r.target,
+            "planned_at_s": r.at,
+            "started_s": round(r.started - run_start, 2) if r.started else None,
+            "action_s": round(r.finished - r.started, 2) if r.started else None,
+            "action_ok": r.ok,
+            "action_error": r.error,
+            "error_window_s": _r(self.error_window_s),
+            "first_failure_s": _r(self.first_failure - run_start if self.first_failure else None),
+            "first_success_s": _r(self.first_success_after - run_start if self.first_success_after else None),
+            "time_to_recovery_s": _r(self.time_to_recovery_s),
+            "recovered": self.recovered,
+            "failed_by_tier": self.failed_by_tier,
+            "unknown_by_tier": self.unknown_by_tier,
+        }
+
+
+def _r(v: float | None) -> float | None:
+    return None if v is None else round(v, 2)
+
+
+def analyse_drill(record: DrillRecord, samples: Sequence[Sample], until: float) -> DrillOutcome:
+    """Error window and recovery of one drill, over samples from its start to ``until``."""
+    out = DrillOutcome(record)
+    if not record.started:
+        out.recovered = False
+        return out
+    window = [s for s in samples if record.started <= s.t <= until]
+    failures = [s for s in window if not s.ok]
+    if not failures:
+        out.error_window_s = 0.0
+        out.time_to_recovery_s = 0.0
+        return out
+    first = failures[0]
+    out.first_failure = first.t
+    after = next((s for s in window if s.ok and s.t > first.t), None)
+    if after is not None:
+        out.first_success_after = after.t
+        out.error_window_s = after.t - first.t
+    last_fail = failures[-1]
+    steady = next((s for s in window if s.ok and s.t > last_fail.t), None)
+    if steady is None:
+        out.recovered = False
+        end = until
+    else:
+        out.time_to_recovery_s = steady.t - record.started
+        end = steady.t
+    for s in failures:
+        if s.t <= end:
+            bucket = out.failed_by_tier if s.outcome == "failed" else out.unknown_by_tier
+            bucket[s.tier] = bucket.get(s.tier, 0) + 1
+    return out

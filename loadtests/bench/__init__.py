@@ -1,0 +1,1 @@
+"""Generator efficiency benchmark: this harness against OdooLocust on the same target, side by side."""

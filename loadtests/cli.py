@@ -1,0 +1,528 @@
+"""Command line: validate the inputs, run Locust with drills and link profiles, reconcile, gate, report.
+
+Exit codes: 0 GO, 3 NO-GO (a gate breached), 2 bad input file, 4 the harness
+itself failed (Locust did not run, no samples).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from loadtests.analysis import DrillRecord, analyse_drill, breakdown, error_windows, tier_stats, time_series
+from loadtests.drills import (
+    AnsibleExecutor,
+    DockerExecutor,
+    DrillRunner,
+    Executor,
+    Flapper,
+    PatroniExecutor,
+    ProcessExecutor,
+    ToxiproxyExecutor,
+)
+from loadtests.durations import format_duration, parse_duration
+from loadtests.errors import ConfigError
+from loadtests.gates import Gates, evaluate, load_gates
+from loadtests.ledger import LedgerResult
+from loadtests.links import FLAPPING, assign_link_classes, profiles_with
+from loadtests.links_setup import LinkRig, create_links, free_port, start_toxiproxy
+from loadtests.plan import ENV, PlanBranch, RunPlan, new_run_id
+from loadtests.reconcile import JsonRpcReader, reconcile
+from loadtests.register import Branch, load_branches
+from loadtests.report import render_html, render_junit
+from loadtests.samples import Sample, read_samples
+from loadtests.scenario import Scenario, load_drills, load_scenario
+
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+REPO = LOCUSTFILE.parent.parent
+
+
+def log(msg: str) -> None:
+    print(f"[loadtests {datetime.now().strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m loadtests", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in ("run", "check"):
+        s = sub.add_parser(name, help="run a load test" if name == "run" else "only validate the input files")
+        s.add_argument("--scenario", required=True, help="traffic mix YAML (loadtests/scenarios/*.yaml)")
+        s.add_argument("--register", required=True, help="branch register YAML of the region")
+        s.add_argument("--gates", required=True, help="SLO gates YAML (loadtests/gates/*.yaml)")
+        s.add_argument("--drills", help="drill timeline YAML, replacing the scenario's drills")
+    run = sub.choices["run"]
+    run.add_argument("--host", required=True, help="ERP entrypoint, e.g. http://127.0.0.1:8069")
+    run.add_argument("--db", default=os.environ.get("ODOO_DB", ""), help="database (env ODOO_DB)")
+    run.add_argument("--login", default=os.environ.get("ODOO_LOGIN", "admin"), help="login (env ODOO_LOGIN)")
+    run.add_argument("--password", default=None, help="password (better: env ODOO_PASSWORD)")
+    run.add_argument("--out", required=True, help="results directory")
+    run.add_argument("--duration", help="override the scenario's duration (e.g. 2m)")
+    run.add_argument("--users", type=int, help="override the scenario's users")
+    run.add_argument("--spawn-rate", type=float, help="override the scenario's spawn rate")
+    run.add_argument(
+        "--toxiproxy",
+        default="off",
+        help="link profiles: 'auto' starts a private toxiproxy-server, a URL uses one, 'off'",
+    )
+    run.add_argument("--workers", type=int, default=0, help="distributed: one master and N local workers")
+    run.add_argument("--web", action="store_true", help="Locust web UI (autostarts; http://127.0.0.1:PORT)")
+    run.add_argument("--web-port", type=int, default=8089)
+    run.add_argument("--network-timeout", type=float, default=30.0, help="per-call timeout, seconds")
+    run.add_argument("--reconcile-host", help="where to read the writes back (default --host)")
+    run.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="substitute ${KEY} in drill targets and params",
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        scenario, branches, gates = load_inputs(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check":
+        log(f"ok: scenario {scenario.name}, {len(branches)} branches, gates for {', '.join(gates.tiers)}")
+        return 0
+    return Run(args, scenario, branches, gates).execute()
+
+
+def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates]:
+    scenario = load_scenario(args.scenario)
+    updates: dict[str, Any] = {}
+    if args.drills:
+        updates["drills"] = load_drills(args.drills)
+    if getattr(args, "duration", None):
+        try:
+            updates["duration"] = parse_duration(args.duration)
+        except ValueError as exc:
+            raise ConfigError("--duration", "duration", str(exc)) from None
+    if getattr(args, "users", None):
+        updates["users"] = args.users
+    if getattr(args, "spawn_rate", None):
+        updates["spawn_rate"] = args.spawn_rate
+    if updates:
+        data = scenario.model_dump()
+        data.update({k: ([d.model_dump() for d in v] if k == "drills" else v) for k, v in updates.items()})
+        from loadtests.errors import validate_model  # noqa: PLC0415
+
+        scenario = validate_model(Scenario, data, args.scenario)
+    variables = dict(v.split("=", 1) for v in getattr(args, "var", []) if "=" in v)
+    if variables and scenario.drills:
+        scenario = scenario.model_copy(
+            update={
+                "drills": tuple(
+                    d.model_copy(
+                        update={"target": _subst(d.target, variables), "params": _subst(d.params, variables)}
+                    )
+                    for d in scenario.drills
+                )
+            }
+        )
+    return scenario, load_branches(args.register), load_gates(args.gates)
+
+
+def _subst(value: Any, variables: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for k, v in variables.items():
+            value = value.replace("${" + k + "}", v)
+        return value
+    if isinstance(value, list):
+        return [_subst(v, variables) for v in value]
+    if isinstance(value, dict):
+        return {k: _subst(v, variables) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class Progress:
+    path: Path
+    offset: int = 0
+    total: int = 0
+    bad: int = 0
+
+    def poll(self) -> None:
+        if not self.path.exists():
+            return
+        with self.path.open("rb") as fh:
+            fh.seek(self.offset)
+            chunk = fh.read()
+        end = chunk.rfind(b"\n") + 1
+        self.offset += end
+        for line in chunk[:end].splitlines():
+            self.total += 1
+            if b'"ok"' not in line:
+                self.bad += 1
+
+
+class Run:
+    def __init__(
+        self, args: argparse.Namespace, scenario: Scenario, branches: list[Branch], gates: Gates
+    ) -> None:
+        self.args, self.scenario, self.branches, self.gates = args, scenario, branches, gates
+        self.out = Path(args.out).resolve()
+        self.run_id = new_run_id()
+        self.password = args.password if args.password is not None else os.environ.get("ODOO_PASSWORD", "")
+        self.rig: LinkRig | None = None
+        self.flapper: Flapper | None = None
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    # ------------------------------------------------------------------ setup
+    def link_classes(self) -> dict[str, str]:
+        fixed = {b.code: b.link_class for b in self.branches if b.link_class}
+        mix = self.scenario.links
+        return assign_link_classes(
+            [b.code for b in self.branches], mix.shares, mix.flapping_share, fixed, salt=self.scenario.name
+        )
+
+    def plan(self, classes: dict[str, str]) -> RunPlan:
+        urls = self.rig.urls if self.rig else {}
+        plan_branches = [
+            PlanBranch(
+                b.code,
+                b.name,
+                b.region,
+                b.kind,
+                b.tier,
+                classes[b.code],
+                urls.get(classes[b.code], b.url or self.args.host),
+            )
+            for b in self.branches
+        ]
+        return RunPlan(
+            run_id=self.run_id,
+            host=self.args.host,
+            db=self.args.db,
+            login=self.args.login,
+            password="",
+            personas=self.scenario.persona_weights(),
+            branches=plan_branches,
+            ledger_path=str(self.out / "ledger.jsonl"),
+            samples_path=str(self.out / "samples.jsonl"),
+            think_time_scale=self.scenario.think_time_scale,
+            month_end=self.scenario.month_end,
+            max_requests_per_user=self.scenario.max_requests_per_user,
+            network_timeout=self.args.network_timeout,
+            extra={"started_path": str(self.out / "started.txt")},
+        )
+
+    def executors(self) -> dict[str, Executor]:
+        ex: dict[str, Executor] = {
+            "docker": DockerExecutor(),
+            "ansible": AnsibleExecutor(),
+            "patroni": PatroniExecutor(),
+            "process": ProcessExecutor(),
+        }
+        ex["toxiproxy"] = ToxiproxyExecutor(
+            self.rig.api if self.rig else None, self.rig.proxies if self.rig else {}
+        )
+        return ex
+
+    def locust_argv(self) -> tuple[list[str], list[list[str]]]:
+        s, a = self.scenario, self.args
+        base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", a.host]
+        master = [
+            *base,
+            "-u",
+            str(s.users),
+            "-r",
+            f"{s.spawn_rate:g}",
+            "-t",
+            format_duration(s.duration),
+            "--csv",
+            str(self.out / "locust"),
+            "--html",
+            str(self.out / "locust.html"),
+            "--stop-timeout",
+            "10",
+            "--logfile",
+            str(self.out / "locust.log"),
+            "--loglevel",
+            "INFO",
+        ]
+        if a.web:
+            master += [
+                "--autostart",
+                "--autoquit",
+                "5",
+                "--web-host",
+                "127.0.0.1",
+                "--web-port",
+                str(a.web_port),
+            ]
+        else:
+            master += ["--headless", "--only-summary"]
+        workers: list[list[str]] = []
+        if a.workers > 0:
+            port = free_port()
+            master += [
+                "--master",
+                "--expect-workers",
+                str(a.workers),
+                "--master-bind-host",
+                "127.0.0.1",
+                "--master-bind-port",
+                str(port),
+            ]
+            workers = [
+                [
+                    *base,
+                    "--worker",
+                    "--master-host",
+                    "127.0.0.1",
+                    "--master-port",
+                    str(port),
+                    "--logfile",
+                    str(self.out / f"worker-{i + 1}.log"),
+                ]
+                for i in range(a.workers)
+            ]
+        return master, workers
+
+    # ------------------------------------------------------------------ run
+    def execute(self) -> int:
+        self.out.mkdir(parents=True, exist_ok=True)
+        for stale in ("samples.jsonl", "ledger.jsonl", "started.txt"):
+            (self.out / stale).unlink(missing_ok=True)
+        s = self.scenario
+        classes = self.link_classes()
+        odoo = self.probe()
+        log(
+            f"run {self.run_id}: scenario {s.name}, {s.users} users, {s.duration:.0f}s, "
+            f"{len(self.branches)} branches, target {self.args.host} ({odoo})"
+        )
+        try:
+            if self.args.toxiproxy != "off":
+                self.rig = start_toxiproxy(self.args.toxiproxy, self.out / "toxiproxy.log")
+                create_links(
+                    self.rig,
+                    self.args.host,
+                    profiles_with(dict(s.links.profiles)),
+                    set(classes.values()),
+                    self.run_id,
+                )
+                log(
+                    f"link profiles via Toxiproxy {self.rig.api.version()}: "
+                    + ", ".join(f"{k} -> {v}" for k, v in sorted(self.rig.urls.items()))
+                )
+            plan = self.plan(classes)
+            plan_path = self.out / "plan.json"
+            plan.dump(plan_path)
+            drills, started = self.run_locust(plan_path)
+        finally:
+            if self.flapper:
+                self.flapper.stop()
+            if self.rig:
+                self.rig.close()
+        return self.finish(plan, drills, started, odoo)
+
+    def probe(self) -> str:
+        try:
+            reader = JsonRpcReader(self.args.host, self.args.db, self.args.login, self.password, timeout=15)
+            v = reader.version()
+            return f"Odoo {v.get('server_version', '?')}"
+        except Exception as exc:  # reported, the run goes on and fails its gates if the target is down
+            return f"version unknown: {type(exc).__name__}: {exc}"
+
+    def run_locust(self, plan_path: Path) -> tuple[list[DrillRecord], float]:
+        env = {
+            **os.environ,
+            ENV: str(plan_path),
+            "ODOO_PASSWORD": self.password,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])),
+        }
+        master, workers = self.locust_argv()
+        console = (self.out / "locust.console.log").open("ab")
+        self.procs = [subprocess.Popen(master, env=env, stdout=console, stderr=subprocess.STDOUT)]
+        for w in workers:
+            self.procs.append(subprocess.Popen(w, env=env, stdout=console, stderr=subprocess.STDOUT))
+        if self.args.web:
+            log(f"Locust web UI: http://127.0.0.1:{self.args.web_port}")
+        if workers:
+            log(f"distributed: 1 master + {len(workers)} workers")
+        started = self.wait_started()
+        runner = DrillRunner(self.scenario.drills, self.executors(), log)
+        runner.start(started)
+        mix = self.scenario.links
+        if self.rig and FLAPPING in self.rig.proxies:
+            self.flapper = Flapper(self.rig.api, self.rig.proxies[FLAPPING], mix.flap_period, mix.flap_down)
+            self.flapper.start()
+        progress = Progress(self.out / "samples.jsonl")
+        limit = started + self.scenario.duration + 120
+        next_line = time.time() + 10
+        while self.procs[0].poll() is None:
+            if time.time() > limit:
+                log("Locust overran its time limit; stopping it")
+                self.procs[0].send_signal(signal.SIGTERM)
+                try:
+                    self.procs[0].wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    self.procs[0].kill()
+                break
+            if time.time() >= next_line:
+                progress.poll()
+                log(f"{time.time() - started:5.0f}s  calls {progress.total}  failed/unknown {progress.bad}")
+                next_line += 10
+            time.sleep(0.5)
+        for p in self.procs[1:]:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        runner.stop()
+        if self.flapper:
+            self.flapper.stop()
+        console.close()
+        log(f"Locust finished (exit {self.procs[0].returncode})")
+        return runner.records, started
+
+    def wait_started(self) -> float:
+        marker = self.out / "started.txt"
+        deadline = time.time() + 60
+        while time.time() < deadline and self.procs[0].poll() is None:
+            if marker.exists() and marker.read_text().strip():
+                return float(marker.read_text().strip())
+            time.sleep(0.2)
+        return time.time()
+
+    # ------------------------------------------------------------------ results
+    def reconcile(self) -> LedgerResult:
+        host = self.args.reconcile_host or self.args.host
+        last = ""
+        for _i in range(12):  # the database may still be coming back from the last drill
+            try:
+                reader = JsonRpcReader(host, self.args.db, self.args.login, self.password)
+                return reconcile([self.out / "ledger.jsonl"], reader, self.run_id)
+            except (OSError, requests.RequestException) as exc:
+                last = f"{type(exc).__name__}: {exc}"
+                time.sleep(5)
+            except RuntimeError as exc:  # an RPC error: retrying will not help
+                last = str(exc)
+                break
+        return LedgerResult((), checked=False, error=f"could not read the writes back: {last}")
+
+    def finish(self, plan: RunPlan, drills: list[DrillRecord], started: float, odoo: str) -> int:
+        samples = read_samples([self.out / "samples.jsonl"])
+        if not samples:
+            log("no calls were recorded; see locust.log and locust.console.log")
+            return 4
+        end = max(samples[-1].t, started + 1)
+        ledger = self.reconcile()
+        stats = tier_stats(samples)
+        verdict = evaluate(self.gates, stats, ledger)
+        report = build_report(self, plan, samples, drills, started, end, odoo, ledger, verdict, stats)
+        (self.out / "report.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+        (self.out / "junit.xml").write_text(render_junit(report), encoding="utf-8")
+        (self.out / "report.html").write_text(render_html(report), encoding="utf-8")
+        t = report["ledger"].get("totals", {})
+        log(
+            f"ledger: lost {t.get('lost', '-')}, duplicated {t.get('duplicated', '-')}, unexpected "
+            f"{t.get('unexpected', '-')}, recovered {t.get('recovered', '-')}"
+        )
+        for d in report["drills"]:
+            log(
+                f"drill {d['name']}: error window {d['error_window_s']} s, "
+                f"recovery {d['time_to_recovery_s']} s"
+            )
+        print(verdict.text(), flush=True)
+        log(f"report: {self.out / 'report.html'}")
+        return verdict.exit_code()
+
+
+def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes in
+    run: Run,
+    plan: RunPlan,
+    samples: list[Sample],
+    drills: list[DrillRecord],
+    started: float,
+    end: float,
+    odoo: str,
+    ledger: LedgerResult,
+    verdict: Any,
+    stats: dict[str, Any],
+) -> dict[str, Any]:
+    drill_out = []
+    ordered = sorted(drills, key=lambda d: d.at)
+    for i, rec in enumerate(ordered):
+        nxt = ordered[i + 1].started if i + 1 < len(ordered) and ordered[i + 1].started else end
+        until = min(nxt, rec.started + rec.observe, end) if rec.started else end
+        pool = samples if rec.executor == "toxiproxy" else [s for s in samples if s.link != FLAPPING]
+        drill_out.append(analyse_drill(rec, pool, until).as_dict(started))
+    windows = {}
+    for tier in sorted({s.tier for s in samples}):
+        ws = error_windows([s for s in samples if s.tier == tier])
+        windows[tier] = [
+            {
+                "start_s": round(w.start - started, 2),
+                "end_s": round(w.end - started, 2),
+                "seconds": round(w.seconds, 2),
+                "failures": w.failures,
+                "closed": w.closed,
+            }
+            for w in ws
+        ]
+    sc = run.scenario
+    return {
+        "run": {
+            "run_id": run.run_id,
+            "started": datetime.fromtimestamp(started, UTC).isoformat(),
+            "duration_s": round(end - started, 1),
+            "host": run.args.host,
+            "odoo": odoo,
+            "users": sc.users,
+            "mode": ("web UI" if run.args.web else "headless")
+            + (f", distributed 1 master + {run.args.workers} workers" if run.args.workers else ""),
+            "toxiproxy": run.args.toxiproxy,
+            "links": run.rig.urls if run.rig else {},
+        },
+        "scenario": {
+            "name": sc.name,
+            "file": str(run.args.scenario),
+            "users": sc.users,
+            "spawn_rate": sc.spawn_rate,
+            "duration_s": sc.duration,
+            "personas": sc.persona_weights(),
+        },
+        "verdict": {"go": verdict.go, "label": verdict.label, "reasons": verdict.reasons},
+        "gates": {"file": str(run.args.gates), "results": [r.as_dict() for r in verdict.results]},
+        "tiers": {
+            k: {
+                "requests": v.requests,
+                "failures": v.failures,
+                "error_rate": v.error_rate,
+                "p50_ms": v.p50_ms,
+                "p95_ms": v.p95_ms,
+                "p99_ms": v.p99_ms,
+                "longest_error_window_s": v.longest_error_window_s,
+            }
+            for k, v in stats.items()
+        },
+        "drills": drill_out,
+        "error_windows": windows,
+        "timeseries": time_series(samples, started, end),
+        "breakdown": {
+            "tier": breakdown(samples, lambda s: s.tier),
+            "region": breakdown(samples, lambda s: s.region),
+            "branch": breakdown(samples, lambda s: s.branch),
+            "link": breakdown(samples, lambda s: s.link),
+            "name": breakdown(samples, lambda s: s.name),
+        },
+        "ledger": ledger.summary(),
+        "branches": [b.__dict__ for b in plan.branches],
+    }

@@ -1,0 +1,272 @@
+"""Drills: fault actions on a timeline during the run, through pluggable executors.
+
+* ``docker``    the rig's containers, through the Docker API (docker SDK):
+                restart / kill / stop / start / pause; ``down_for`` brings it back.
+* ``ansible``   real regions: ``ansible-playbook`` with the drill as extra vars.
+* ``patroni``   planned switchover or failover through Patroni's REST API.
+* ``process``   loopback runs: commands (e.g. ``pg_ctl restart``) run locally.
+* ``toxiproxy`` branch links: take a link class down for ``down_for`` seconds.
+
+Every action is bounded in time; its start, end and error are recorded for
+the drill analysis (error window, time to recovery, failures by tier).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import requests
+
+from loadtests.analysis import DrillRecord
+from loadtests.scenario import DrillSpec
+from loadtests.toxiproxy import Toxiproxy
+
+
+class DrillError(RuntimeError):
+    pass
+
+
+class Executor(Protocol):
+    def run(self, spec: DrillSpec) -> None: ...
+
+
+def _down_for(spec: DrillSpec) -> float:
+    return float(spec.params.get("down_for", 0))
+
+
+class DockerExecutor:
+    def __init__(self, client: Any | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import docker  # noqa: PLC0415 - only drills on the rig need the Docker SDK
+
+            self._client = docker.from_env(timeout=30)
+        return self._client
+
+    def run(self, spec: DrillSpec) -> None:
+        c = self.client.containers.get(spec.target)
+        timeout = int(spec.params.get("timeout", 10))
+        if spec.action == "restart":
+            c.restart(timeout=timeout)
+        elif spec.action == "kill":
+            c.kill(signal=spec.params.get("signal", "SIGKILL"))
+        elif spec.action == "stop":
+            c.stop(timeout=timeout)
+        elif spec.action == "start":
+            c.start()
+        elif spec.action == "pause":
+            c.pause()
+        else:
+            raise DrillError(f"docker: unknown action {spec.action!r}")
+        if spec.action in {"kill", "stop", "pause"} and _down_for(spec) > 0:
+            time.sleep(_down_for(spec))
+            c.reload()
+            if spec.action == "pause":
+                c.unpause()
+            else:
+                c.start()
+
+
+class AnsibleExecutor:
+    """``ansible-playbook <playbook> -i <inventory> -e drill_action=... -e drill_target=...``."""
+
+    def __init__(self, runner: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run) -> None:
+        self.runner = runner
+
+    def command(self, spec: DrillSpec) -> list[str]:
+        p = spec.params
+        if "playbook" not in p:
+            raise DrillError("ansible: params.playbook is required")
+        argv = ["ansible-playbook", str(p["playbook"])]
+        if p.get("inventory"):
+            argv += ["-i", str(p["inventory"])]
+        if spec.target:
+            argv += ["--limit", spec.target]
+        argv += [
+            "-e",
+            f"drill_action={spec.action}",
+            "-e",
+            f"drill_target={spec.target}",
+            "-e",
+            f"drill_down_for={_down_for(spec):g}",
+        ]
+        for k, v in sorted((p.get("extra_vars") or {}).items()):
+            argv += ["-e", f"{k}={v}"]
+        return argv
+
+    def run(self, spec: DrillSpec) -> None:
+        timeout = float(spec.params.get("timeout", 600))
+        done = self.runner(self.command(spec), capture_output=True, text=True, timeout=timeout, check=False)
+        if done.returncode != 0:
+            tail = (done.stdout or "")[-400:] + (done.stderr or "")[-400:]
+            raise DrillError(f"ansible-playbook exited {done.returncode}: {tail.strip()}")
+
+
+class PatroniExecutor:
+    """Planned switchover (``POST /switchover``) or failover (``POST /failover``)."""
+
+    def __init__(self, http: requests.Session | None = None) -> None:
+        self.http = http or requests.Session()
+
+    def run(self, spec: DrillSpec) -> None:
+        base = spec.target.rstrip("/")
+        timeout = float(spec.params.get("timeout", 30))
+        if spec.action not in {"switchover", "failover"}:
+            raise DrillError(f"patroni: unknown action {spec.action!r}")
+        body: dict[str, Any] = {}
+        if spec.action == "switchover":
+            leader = spec.params.get("leader") or self.leader(base, timeout)
+            body["leader"] = leader
+        if spec.params.get("candidate"):
+            body["candidate"] = spec.params["candidate"]
+        elif spec.action == "failover":
+            raise DrillError("patroni: failover needs params.candidate")
+        resp = self.http.post(f"{base}/{spec.action}", json=body, timeout=timeout)
+        if resp.status_code not in {200, 202}:
+            raise DrillError(f"patroni {spec.action}: HTTP {resp.status_code} {resp.text.strip()[:200]}")
+
+    def leader(self, base: str, timeout: float) -> str:
+        resp = self.http.get(f"{base}/cluster", timeout=timeout)
+        resp.raise_for_status()
+        for member in resp.json().get("members", []):
+            if member.get("role") == "leader":
+                return str(member["name"])
+        raise DrillError("patroni: no leader in /cluster")
+
+
+class ProcessExecutor:
+    """Local commands for loopback runs: ``command``, or ``stop`` + ``start`` with ``down_for`` between."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.env = {**os.environ, **(env or {})}
+
+    def _sh(self, cmd: str | list[str], timeout: float) -> None:
+        argv = shlex.split(cmd) if isinstance(cmd, str) else [str(a) for a in cmd]
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout, env=self.env, check=False
+        )
+        if done.returncode != 0:
+            raise DrillError(
+                f"{argv[0]} exited {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}"
+            )
+
+    def run(self, spec: DrillSpec) -> None:
+        p = spec.params
+        timeout = float(p.get("timeout", 120))
+        if "command" in p:
+            self._sh(p["command"], timeout)
+            return
+        if "stop" not in p or "start" not in p:
+            raise DrillError("process: params need `command`, or `stop` and `start`")
+        self._sh(p["stop"], timeout)
+        time.sleep(_down_for(spec))
+        self._sh(p["start"], timeout)
+
+
+class ToxiproxyExecutor:
+    """Link drills: ``down`` disables a proxy (a link class) for ``down_for`` seconds."""
+
+    def __init__(self, toxiproxy: Toxiproxy | None, proxies: Mapping[str, str]) -> None:
+        self.toxiproxy = toxiproxy
+        self.proxies = dict(proxies)  # link class -> proxy name
+
+    def run(self, spec: DrillSpec) -> None:
+        if self.toxiproxy is None:
+            raise DrillError("toxiproxy: the run has no Toxiproxy (start it with --toxiproxy)")
+        name = self.proxies.get(spec.target, spec.target)
+        if spec.action != "down":
+            raise DrillError(f"toxiproxy: unknown action {spec.action!r}")
+        self.toxiproxy.set_enabled(name, False)
+        try:
+            time.sleep(_down_for(spec) or 5.0)
+        finally:
+            self.toxiproxy.set_enabled(name, True)
+
+
+class DrillRunner:
+    """Runs the timeline in a background thread, each drill in its own thread."""
+
+    def __init__(
+        self,
+        specs: tuple[DrillSpec, ...],
+        executors: Mapping[str, Executor],
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.specs = sorted(specs, key=lambda s: s.at)
+        self.executors = executors
+        self.log = log
+        self.records = [
+            DrillRecord(s.name, s.executor, s.action, s.target, s.at, observe=s.observe) for s in self.specs
+        ]
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._main: threading.Thread | None = None
+
+    def start(self, run_start: float) -> None:
+        self._main = threading.Thread(target=self._timeline, args=(run_start,), daemon=True)
+        self._main.start()
+
+    def _timeline(self, run_start: float) -> None:
+        for spec, rec in zip(self.specs, self.records, strict=True):
+            if self._stop.wait(max(0.0, run_start + spec.at - time.time())):
+                return
+            t = threading.Thread(target=self._one, args=(spec, rec), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _one(self, spec: DrillSpec, rec: DrillRecord) -> None:
+        rec.started = time.time()
+        self.log(f"drill {spec.name}: {spec.executor} {spec.action} {spec.target}".rstrip())
+        try:
+            executor = self.executors.get(spec.executor)
+            if executor is None:
+                raise DrillError(f"no {spec.executor} executor configured")
+            executor.run(spec)
+            rec.ok = True
+        except Exception as exc:  # a failed drill is reported, never fatal to the run
+            rec.error = f"{type(exc).__name__}: {exc}"
+            self.log(f"drill {spec.name} failed: {rec.error}")
+        rec.finished = time.time()
+        self.log(f"drill {spec.name}: done in {rec.finished - rec.started:.1f}s")
+
+    def stop(self, timeout: float = 120.0) -> None:
+        self._stop.set()
+        deadline = time.time() + timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.time()))
+
+
+class Flapper:
+    """Takes the flapping-LTE proxy down for ``down`` seconds every ``period``, until stopped."""
+
+    def __init__(self, toxiproxy: Toxiproxy, proxy: str, period: float, down: float) -> None:
+        self.toxiproxy, self.proxy, self.period, self.down = toxiproxy, proxy, period, down
+        self.outages: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.period - self.down):
+            start = time.time()
+            try:
+                self.toxiproxy.set_enabled(self.proxy, False)
+                self._stop.wait(self.down)
+            finally:
+                self.toxiproxy.set_enabled(self.proxy, True)
+            self.outages.append((start, time.time()))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.down + 10)

@@ -1,0 +1,199 @@
+"""SLO gates per service tier, read from YAML, giving GO or NO-GO with reasons.
+
+    tiers:
+      pos_sync: {p95_ms: 800, p99_ms: 2000, error_rate: 0.02, longest_error_window_s: 30}
+    ledger: {max_lost: 0, max_duplicated: 0, max_unexpected: 0}
+
+Every limit is optional; a tier listed in the file must have traffic
+(``min_requests``, default 1). Lost acknowledged writes are always gated and
+a ledger that could not be reconciled is a breach.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from loadtests.durations import parse_duration
+from loadtests.errors import check_names, load_yaml_mapping, validate_model
+from loadtests.ledger import LedgerResult
+
+TIERS = ("pos_sync", "inventory", "finance", "reporting", "integration")
+
+
+class TierGate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    p95_ms: float | None = Field(default=None, gt=0)
+    p99_ms: float | None = Field(default=None, gt=0)
+    error_rate: float | None = Field(default=None, ge=0, le=1)
+    longest_error_window_s: float | None = None
+    min_requests: int = Field(default=1, ge=0)
+
+    @field_validator("longest_error_window_s", mode="before")
+    @classmethod
+    def _window(cls, v: object) -> float | None:
+        return None if v is None else parse_duration(v)
+
+
+class LedgerGate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_lost: int = Field(default=0, ge=0, le=0)  # zero lost acknowledged writes, always
+    max_duplicated: int = Field(default=0, ge=0)
+    max_unexpected: int = Field(default=0, ge=0)
+    max_failed_present: int | None = Field(default=None, ge=0)
+
+
+class Gates(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tiers: dict[str, TierGate]
+    ledger: LedgerGate = Field(default_factory=LedgerGate)
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, v: dict[str, TierGate]) -> dict[str, TierGate]:
+        check_names(v, TIERS, "tier")
+        if not v:
+            raise ValueError("at least one tier needs gates")
+        return v
+
+
+def load_gates(path: str | Path) -> Gates:
+    return validate_model(Gates, load_yaml_mapping(path), path)
+
+
+@dataclass(frozen=True)
+class TierStats:
+    """What the gates need from one tier's samples."""
+
+    tier: str
+    requests: int
+    failures: int  # failed + unknown
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    longest_error_window_s: float
+
+    @property
+    def error_rate(self) -> float:
+        return self.failures / self.requests if self.requests else 0.0
+
+
+@dataclass(frozen=True)
+class GateResult:
+    scope: str  # tier name or "ledger"
+    metric: str
+    limit: float
+    actual: float
+    passed: bool
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scope": self.scope,
+            "metric": self.metric,
+            "limit": self.limit,
+            "actual": self.actual,
+            "passed": self.passed,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    results: tuple[GateResult, ...]
+
+    @property
+    def go(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [r.reason for r in self.results if not r.passed]
+
+    @property
+    def label(self) -> str:
+        return "GO" if self.go else "NO-GO"
+
+    def exit_code(self) -> int:
+        return 0 if self.go else 3
+
+    def text(self) -> str:
+        if self.go:
+            return f"GO: {len(self.results)} gates passed"
+        return "NO-GO:\n" + "\n".join(f"  - {r}" for r in self.reasons)
+
+
+def _check(
+    scope: str, metric: str, limit: float, actual: float, *, unit: str, fmt: str = ".0f"
+) -> GateResult:
+    passed = actual <= limit
+    rel = "<=" if passed else ">"
+    reason = f"{scope}: {metric} {actual:{fmt}}{unit} {rel} limit {limit:{fmt}}{unit}"
+    return GateResult(scope, metric, limit, actual, passed, reason)
+
+
+def evaluate(gates: Gates, tiers: dict[str, TierStats], ledger: LedgerResult | None) -> Verdict:
+    results: list[GateResult] = []
+    for name, gate in gates.tiers.items():
+        stats = tiers.get(name)
+        n = stats.requests if stats else 0
+        if n < gate.min_requests or stats is None:
+            results.append(
+                GateResult(
+                    name,
+                    "requests",
+                    gate.min_requests,
+                    n,
+                    False,
+                    f"{name}: only {n} requests, gate needs at least {gate.min_requests}",
+                )
+            )
+            continue
+        if gate.p95_ms is not None:
+            results.append(_check(name, "p95", gate.p95_ms, stats.p95_ms, unit=" ms"))
+        if gate.p99_ms is not None:
+            results.append(_check(name, "p99", gate.p99_ms, stats.p99_ms, unit=" ms"))
+        if gate.error_rate is not None:
+            rate = stats.error_rate * 100
+            results.append(_check(name, "error rate", gate.error_rate * 100, rate, unit=" %", fmt=".2f"))
+        if gate.longest_error_window_s is not None:
+            results.append(
+                _check(
+                    name,
+                    "longest error window",
+                    gate.longest_error_window_s,
+                    stats.longest_error_window_s,
+                    unit=" s",
+                    fmt=".1f",
+                )
+            )
+    if ledger is None or not ledger.checked:
+        why = ledger.error if ledger is not None and ledger.error else "not reconciled"
+        results.append(GateResult("ledger", "reconciled", 1, 0, False, f"ledger: {why}"))
+    else:
+        lg = gates.ledger
+        limits: list[tuple[str, str, int | None]] = [
+            ("lost", "lost acknowledged writes", lg.max_lost),
+            ("duplicated", "duplicated writes", lg.max_duplicated),
+            ("unexpected", "unexpected writes", lg.max_unexpected),
+            ("failed_present", "writes that failed but are present", lg.max_failed_present),
+        ]
+        for attr, label, limit in limits:
+            if limit is None:
+                continue
+            actual = ledger.total(attr)
+            passed = actual <= limit
+            examples = [k for kind in ledger.kinds for k in getattr(kind, attr)][:3]
+            detail = f" (e.g. {', '.join(examples)})" if examples and not passed else ""
+            results.append(
+                GateResult(
+                    "ledger", attr, limit, actual, passed, f"ledger: {actual} {label}, limit {limit}{detail}"
+                )
+            )
+    return Verdict(tuple(results))

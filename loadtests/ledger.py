@@ -1,0 +1,233 @@
+"""The write ledger: every write carries a client key and its outcome is logged.
+
+Writers append JSON lines to one file, each line under an exclusive flock,
+so Locust workers on the same host can share it. Each write is logged twice:
+``attempt`` before it is sent and ``outcome`` (ok / failed / unknown) after.
+An attempt without an outcome (a worker killed mid-request) counts as
+unknown. After the run ``reconcile`` compares the ledger with what the
+database holds (Jepsen's set checker, ha-and-validation-facts.md §4):
+
+* lost       = acknowledged - present            (must be 0)
+* unexpected = present - attempted                (must be 0)
+* duplicated = keys present more than once        (must be 0)
+* recovered  = indeterminate and present          (allowed)
+* failed_present = definite errors that are present (reported)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class KeyStatus(StrEnum):
+    ACKED = "acked"
+    FAILED = "failed"
+    INDETERMINATE = "indeterminate"
+
+
+class LedgerWriter:
+    """Append-only, flock-protected JSON lines; safe across processes."""
+
+    def __init__(self, path: str | Path, source: str = "") -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.source = source or f"pid{os.getpid()}"
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def _append(self, record: dict[str, Any]) -> None:
+        line = (json.dumps(record, separators=(",", ":"), sort_keys=True) + "\n").encode()
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            os.write(self._fd, line)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def attempt(self, kind: str, key: str, **tags: Any) -> None:
+        self._append(
+            {"ev": "attempt", "kind": kind, "key": key, "t": time.time(), "src": self.source, **tags}
+        )
+
+    def outcome(self, kind: str, key: str, outcome: Outcome, detail: str = "") -> None:
+        rec = {"ev": "outcome", "kind": kind, "key": key, "outcome": str(outcome), "t": time.time()}
+        if detail:
+            rec["detail"] = detail[:300]
+        rec["src"] = self.source
+        self._append(rec)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+@dataclass
+class LedgerEntry:
+    kind: str
+    key: str
+    attempts: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+    tags: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> KeyStatus:
+        """Acked if any try was acknowledged; failed only if every try failed definitely."""
+        if Outcome.OK in self.outcomes:
+            return KeyStatus.ACKED
+        if Outcome.UNKNOWN in self.outcomes or len(self.outcomes) < self.attempts:
+            return KeyStatus.INDETERMINATE
+        return KeyStatus.FAILED
+
+
+def read_ledger(paths: Iterable[str | Path]) -> dict[str, dict[str, LedgerEntry]]:
+    """kind -> key -> entry, from one or more ledger files (a torn last line is skipped)."""
+    out: dict[str, dict[str, LedgerEntry]] = {}
+    for path in paths:
+        p = Path(path)
+        if not p.exists():
+            continue
+        with p.open(encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                kind, key = str(rec["kind"]), str(rec["key"])
+                entry = out.setdefault(kind, {}).setdefault(key, LedgerEntry(kind, key))
+                if rec["ev"] == "attempt":
+                    entry.attempts += 1
+                    for tag in ("branch", "region", "tier", "link"):
+                        if tag in rec:
+                            entry.tags[tag] = rec[tag]
+                elif rec["ev"] == "outcome":
+                    entry.outcomes.append(Outcome(rec["outcome"]))
+    return out
+
+
+# the counts of a reconciliation, per kind and in total (report.json, the HTML ledger table)
+TOTALS = (
+    "attempted",
+    "acked",
+    "failed",
+    "indeterminate",
+    "present",
+    "lost",
+    "unexpected",
+    "duplicated",
+    "recovered",
+    "failed_present",
+)
+
+
+@dataclass(frozen=True)
+class KindResult:
+    kind: str
+    attempted: int
+    acked: int
+    failed: int
+    indeterminate: int
+    present: int
+    lost: tuple[str, ...]
+    unexpected: tuple[str, ...]
+    duplicated: tuple[str, ...]
+    recovered: tuple[str, ...]
+    failed_present: tuple[str, ...]
+
+    @property
+    def valid(self) -> bool:
+        return not (self.lost or self.unexpected or self.duplicated)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "attempted": self.attempted,
+            "acked": self.acked,
+            "failed": self.failed,
+            "indeterminate": self.indeterminate,
+            "present": self.present,
+            "lost": len(self.lost),
+            "unexpected": len(self.unexpected),
+            "duplicated": len(self.duplicated),
+            "recovered": len(self.recovered),
+            "failed_present": len(self.failed_present),
+            "valid": self.valid,
+            "examples": {
+                "lost": list(self.lost[:10]),
+                "unexpected": list(self.unexpected[:10]),
+                "duplicated": list(self.duplicated[:10]),
+            },
+        }
+
+
+def reconcile_kind(
+    kind: str,
+    entries: Mapping[str, LedgerEntry],
+    present: Mapping[str, int],
+    scanned: Mapping[str, int] | None = None,
+) -> KindResult:
+    """Compare one kind of write with the database.
+
+    ``present`` maps each ledger key found in the database to how many
+    records carry it; ``scanned`` is everything the run's key prefix finds in
+    the database (for ``unexpected``). Keys with a zero count are absent.
+    """
+    status = {k: e.status for k, e in entries.items()}
+    found = {k for k, n in present.items() if n > 0}
+    scan = dict(scanned or {})
+    for k, n in present.items():
+        scan[k] = max(scan.get(k, 0), n)
+    acked = {k for k, s in status.items() if s is KeyStatus.ACKED}
+    failed = {k for k, s in status.items() if s is KeyStatus.FAILED}
+    indet = {k for k, s in status.items() if s is KeyStatus.INDETERMINATE}
+    return KindResult(
+        kind=kind,
+        attempted=len(status),
+        acked=len(acked),
+        failed=len(failed),
+        indeterminate=len(indet),
+        present=len(found),
+        lost=tuple(sorted(acked - found)),
+        unexpected=tuple(sorted(k for k, n in scan.items() if n > 0 and k not in status)),
+        duplicated=tuple(sorted(k for k, n in scan.items() if n > 1)),
+        recovered=tuple(sorted(indet & found)),
+        failed_present=tuple(sorted(failed & found)),
+    )
+
+
+@dataclass(frozen=True)
+class LedgerResult:
+    kinds: tuple[KindResult, ...]
+    checked: bool = True
+    error: str = ""
+
+    def total(self, attr: str) -> int:
+        return sum(
+            len(getattr(k, attr)) if isinstance(getattr(k, attr), tuple) else int(getattr(k, attr))
+            for k in self.kinds
+        )
+
+    @property
+    def valid(self) -> bool:
+        return self.checked and all(k.valid for k in self.kinds)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "error": self.error,
+            "valid": self.valid,
+            "totals": {a: self.total(a) for a in TOTALS},
+            "kinds": [k.summary() for k in self.kinds],
+        }

@@ -1,0 +1,64 @@
+"""The run plan: what the CLI hands to every Locust process (master and workers).
+
+Written as JSON next to the results and named by ``RETAILOPS_RUN_PLAN``, so
+workers started by hand on branch hosts read the same plan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ENV = "RETAILOPS_RUN_PLAN"
+
+
+@dataclass(frozen=True)
+class PlanBranch:
+    code: str
+    name: str
+    region: str
+    kind: str
+    tier: str
+    link_class: str  # fiber / broadband / lte / lte_flapping
+    url: str  # where this branch's users send requests (a Toxiproxy listener or the ERP itself)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    run_id: str  # 8 hex digits; prefixes every client key of the run
+    host: str
+    db: str
+    login: str
+    password: str
+    personas: dict[str, int]
+    branches: list[PlanBranch]
+    ledger_path: str
+    samples_path: str
+    think_time_scale: float = 1.0
+    month_end: bool = False
+    max_requests_per_user: int = 100000
+    network_timeout: float = 30.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def dump(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunPlan:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data["branches"] = [PlanBranch(**b) for b in data["branches"]]
+        return cls(**data)
+
+    @classmethod
+    def from_env(cls) -> RunPlan:
+        path = os.environ.get(ENV)
+        if not path:
+            raise RuntimeError(f"{ENV} is not set; start Locust through `python -m loadtests run`")
+        return cls.load(path)
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(4)

@@ -1,0 +1,222 @@
+"""Acceptance: the whole harness against the Odoo double on loopback (issue 8).
+
+The double and its PostgreSQL come from the shared fixtures
+(tests/fixtures/plugin.py); a missing PostgreSQL or Redis fails the test with
+the command that installs it.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from loadtests.tests import browser
+from tests.fixtures.double import DoubleProcess
+from tests.fixtures.plugin import DoubleFactory
+from tests.fixtures.services import PgCluster, free_port
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+BRANCHES = ["B001", "B002", "B003", "W001", "O001"]
+REGISTER = """region: loopback
+platform_networks: [10.20.0.0/16]
+hubs:
+  - {name: hub-1, endpoint: "198.51.100.1:51820", tunnel_pool: 10.99.0.0/24}
+branches:
+  - {code: B001, name: Store One, country: FR, kind: store, tier: standard, link: fiber,
+     lan_subnets: [10.101.1.0/24], hub: hub-1, endpoint: "203.0.113.1:51820"}
+  - {code: B002, name: Store Two, country: FR, kind: store, tier: standard, link: lte,
+     lan_subnets: [10.101.2.0/24], hub: hub-1, roaming: true}
+  - {code: B003, name: Store Three, country: BE, kind: store, tier: basic, link: broadband,
+     lan_subnets: [10.101.3.0/24], hub: hub-1, endpoint: "203.0.113.3:51820"}
+  - {code: W001, name: Warehouse, country: FR, kind: warehouse, tier: critical, link: dual,
+     lan_subnets: [10.101.4.0/24], hub: hub-1, endpoint: "203.0.113.4:51820"}
+  - {code: O001, name: Head office, country: FR, kind: office, tier: critical, link: fiber,
+     lan_subnets: [10.101.5.0/24], hub: hub-1, endpoint: "203.0.113.5:51820"}
+"""
+GATES = """tiers:
+  pos_sync: {p95_ms: 5000, p99_ms: 15000, error_rate: 0.25, longest_error_window_s: 90}
+  inventory: {p95_ms: 5000, error_rate: 0.25}
+  finance: {p95_ms: 5000, error_rate: 0.3}
+ledger: {max_lost: 0, max_duplicated: 0, max_unexpected: 0}
+"""
+
+
+def scenario(duration: str, drills: str = "[]") -> str:
+    return f"""name: loopback
+users: 10
+spawn_rate: 5
+duration: {duration}
+think_time_scale: 0.3
+personas:
+  {{pos_cashier: 6, store_manager: 1, warehouse_scanner: 1, finance: 1, reporting: 1, integration_api: 1}}
+links: {{shares: {{fiber: 1.0}}}}
+drills: {drills}
+"""
+
+
+def start_double(
+    factory: DoubleFactory, name: str, pg: PgCluster | None = None, **options: object
+) -> DoubleProcess:
+    """A double seeded with the register's branches, in a database of its own."""
+    return factory(
+        name,
+        pg=pg,
+        db=name.replace("-", "_"),
+        options=options,
+        seed_args=("--products", "60", "--warehouses", "2", "--branches", ",".join(BRANCHES)),
+    )
+
+
+def run_argv(tmp_path: Path, double: DoubleProcess, scen: str, gates: str, *extra: str) -> list[str]:
+    (tmp_path / "scenario.yaml").write_text(scen)
+    (tmp_path / "register.yaml").write_text(REGISTER)
+    (tmp_path / "gates.yaml").write_text(gates)
+    return [
+        sys.executable,
+        "-m",
+        "loadtests",
+        "run",
+        "--scenario",
+        str(tmp_path / "scenario.yaml"),
+        "--register",
+        str(tmp_path / "register.yaml"),
+        "--gates",
+        str(tmp_path / "gates.yaml"),
+        "--host",
+        double.url,
+        "--db",
+        double.db,
+        "--login",
+        "admin",
+        "--out",
+        str(tmp_path / "results"),
+        *extra,
+    ]
+
+
+ENV = {**os.environ, "ODOO_PASSWORD": "admin"}
+
+
+def read_report(out: Path) -> dict[str, Any]:
+    path = out / "report.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def run(tmp_path: Path, double: DoubleProcess, scen: str, gates: str = GATES, *extra: str):
+    argv = run_argv(tmp_path, double, scen, gates, *extra)
+    done = subprocess.run(argv, cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600, check=False)
+    out = tmp_path / "results"
+    return done, out, read_report(out)
+
+
+def test_two_minute_run_with_a_postgres_restart(tmp_path, double_factory, private_pg):
+    double = start_double(double_factory, "lt-drill", pg=private_pg)
+    stop = json.dumps(private_pg.stop_argv("fast"))  # argv lists: JSON is YAML flow style
+    start = json.dumps(private_pg.start_argv())
+    drills = (
+        f"[{{name: restart-postgres, at: 45s, executor: process, action: restart, observe: 60s, "
+        f"params: {{stop: {stop}, start: {start}, down_for: 5}}}}]"
+    )
+    done, out, report = run(tmp_path, double, scenario("2m", drills), GATES, "--toxiproxy", "auto")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    for name in (
+        "report.html",
+        "report.json",
+        "junit.xml",
+        "locust.html",
+        "locust_stats.csv",
+        "ledger.jsonl",
+    ):
+        assert (out / name).exists(), name
+    drill = report["drills"][0]
+    assert drill["action_ok"], drill
+    assert drill["error_window_s"] is not None
+    assert drill["error_window_s"] > 0
+    assert drill["recovered"]
+    assert sum(drill["failed_by_tier"].values()) + sum(drill["unknown_by_tier"].values()) > 0
+    totals = report["ledger"]["totals"]
+    assert report["ledger"]["checked"]
+    assert totals["lost"] == 0
+    assert totals["duplicated"] == 0
+    assert totals["acked"] > 20
+    assert "GO" in done.stdout
+    # the real report, as a person opens it: renders, charts and the drill marker, no console errors
+    seen = browser.check_page(
+        out / "report.html",
+        {
+            "tier_charts": "document.querySelectorAll('svg.chart[data-tier]').length",
+            "drill_markers": "document.querySelectorAll('svg.chart line.drill').length",
+            "verdict": "document.getElementById('verdict').textContent",
+            "ledger": "document.getElementById('ledger-summary').textContent",
+        },
+    )
+    assert seen.errors == []
+    assert seen.values["tier_charts"] >= 3
+    assert seen.values["drill_markers"] >= seen.values["tier_charts"]
+    assert seen.values["verdict"] == "GO"
+    assert "lost 0, duplicated 0" in seen.values["ledger"]
+
+
+def test_double_dropping_acknowledged_orders_is_no_go(tmp_path, double_factory):
+    double = start_double(double_factory, "lt-drop-acked", double_drop_acked_orders=0.3)
+    done, _unused, report = run(tmp_path, double, scenario("40s"))
+    assert done.returncode == 3, done.stdout[-3000:]
+    lost = report["ledger"]["totals"]["lost"]
+    assert lost > 0
+    assert f"ledger: {lost} lost acknowledged writes" in done.stdout
+
+
+def test_tight_latency_gate_is_no_go_naming_the_tier(tmp_path, double_factory):
+    double = start_double(double_factory, "lt-tight-gate")
+    tight = GATES.replace("pos_sync: {p95_ms: 5000", "pos_sync: {p95_ms: 1")
+    done, _unused, report = run(tmp_path, double, scenario("30s"), tight)
+    assert done.returncode == 3
+    assert any(r.startswith("pos_sync: p95") for r in report["verdict"]["reasons"]), report["verdict"]
+    assert report["ledger"]["totals"]["lost"] == 0
+
+
+def test_distributed_mode_with_two_local_workers(tmp_path, double_factory):
+    double = start_double(double_factory, "lt-distributed")
+    done, out, report = run(tmp_path, double, scenario("30s"), GATES, "--workers", "2")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "distributed 1 master + 2 workers" in report["run"]["mode"]
+    assert report["tiers"]["pos_sync"]["requests"] > 0
+    assert (out / "worker-1.log").exists()
+    assert (out / "worker-2.log").exists()
+
+
+def test_web_ui_mode_serves_locust_during_the_run(tmp_path, double_factory):
+    double = start_double(double_factory, "lt-web")
+    port = free_port()
+    argv = run_argv(tmp_path, double, scenario("30s"), GATES, "--web", "--web-port", str(port))
+    ui = f"http://127.0.0.1:{port}"
+    seen: list[dict[str, Any]] = []
+    with subprocess.Popen(argv, cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline and not seen:
+            try:
+                page = requests.get(ui + "/", timeout=5)
+                stats = requests.get(ui + "/stats/requests", timeout=5).json()
+            except (requests.RequestException, ValueError):
+                time.sleep(0.5)
+                continue
+            total = sum(row["num_requests"] for row in stats.get("stats", []) if row["name"] != "Aggregated")
+            if page.status_code == 200 and stats.get("state") == "running" and total > 0:
+                seen.append({"page": page.text, "stats": stats})
+            time.sleep(0.5)
+        output = proc.communicate(timeout=300)[0].decode(errors="replace")
+    assert seen, "the Locust web UI never showed a running test with requests: " + output[-3000:]
+    assert "locust" in seen[0]["page"].lower()
+    assert seen[0]["stats"]["user_count"] > 0
+    assert proc.returncode == 0, output[-3000:]
+    report = read_report(tmp_path / "results")
+    assert report["run"]["mode"] == "web UI"
+    assert report["tiers"]["pos_sync"]["requests"] > 0
+    assert f"Locust web UI: {ui}" in output

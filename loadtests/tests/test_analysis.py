@@ -1,0 +1,99 @@
+from loadtests.analysis import (
+    DrillRecord,
+    analyse_drill,
+    breakdown,
+    error_windows,
+    percentile,
+    tier_stats,
+    time_series,
+)
+from loadtests.samples import Sample, SampleWriter, read_samples
+
+
+def s(
+    t: float, outcome: str = "ok", tier: str = "pos_sync", ms: float = 100.0, *, link: str = "fiber"
+) -> Sample:
+    return Sample(t, tier, "pos.order.sync_from_ui", "B1", "eu", link, outcome, ms)
+
+
+def test_percentile_nearest_rank():
+    values = sorted(float(v) for v in range(1, 101))
+    assert percentile(values, 95) == 95
+    assert percentile(values, 99) == 99
+    assert percentile(values, 50) == 50
+    assert percentile([], 95) == 0
+    assert percentile([7.0], 99) == 7
+
+
+def test_error_windows_first_failure_to_first_success():
+    samples = [s(0), s(1, "failed"), s(2, "unknown"), s(5), s(6, "failed"), s(7, "failed")]
+    w = error_windows(samples)
+    assert [(x.start, x.end, x.failures, x.closed) for x in w] == [(1, 5, 2, True), (6, 7, 2, False)]
+    assert w[0].seconds == 4
+
+
+def test_tier_stats_counts_failures_and_ok_latency_only():
+    samples = [s(i, ms=float(i)) for i in range(1, 101)] + [s(200, "failed", ms=60000), s(201, ms=1.0)]
+    st = tier_stats(samples)["pos_sync"]
+    assert st.requests == 102
+    assert st.failures == 1
+    assert st.p99_ms == 99
+    assert st.longest_error_window_s == 1
+
+
+def test_breakdown_and_series():
+    samples = [s(0, link="lte", ms=300), s(1, link="fiber", ms=10), s(2, "unknown", link="lte")]
+    b = breakdown(samples, lambda x: x.link)
+    assert b["lte"]["requests"] == 2
+    assert b["lte"]["unknown"] == 1
+    assert b["lte"]["error_rate"] == 0.5
+    assert b["fiber"]["p95_ms"] == 10
+    ts = time_series(samples, start=0, end=3, buckets=3)
+    assert ts["bucket_s"] == 1
+    assert [r["count"] for r in ts["tiers"]["pos_sync"]] == [1, 1, 1]
+    assert ts["tiers"]["pos_sync"][2]["failures"] == 1
+
+
+def test_drill_error_window_and_recovery():
+    rec = DrillRecord("pg", "process", "restart", "pg", at=10, started=100.0, finished=101.0, ok=True)
+    samples = [
+        s(99),
+        s(100.5),
+        s(102, "failed"),
+        s(103, "unknown", tier="inventory"),
+        s(104),
+        s(105, "failed"),
+        s(107),
+        s(110),
+    ]
+    out = analyse_drill(rec, samples, until=130)
+    assert out.first_failure == 102
+    assert out.error_window_s == 2
+    assert out.time_to_recovery_s == 7
+    assert out.recovered
+    assert out.failed_by_tier == {"pos_sync": 2}
+    assert out.unknown_by_tier == {"inventory": 1}
+    d = out.as_dict(run_start=90)
+    assert d["started_s"] == 10
+    assert d["first_failure_s"] == 12
+
+
+def test_drill_without_failures_and_drill_never_recovered():
+    rec = DrillRecord("x", "process", "noop", "", at=0, started=10.0, ok=True)
+    assert analyse_drill(rec, [s(11), s(12)], 20).error_window_s == 0
+    out = analyse_drill(rec, [s(11, "failed"), s(12, "failed")], 20)
+    assert not out.recovered
+    assert out.error_window_s is None
+    assert not analyse_drill(DrillRecord("y", "process", "noop", "", at=0), [], 20).recovered
+
+
+def test_sample_file_round_trip(tmp_path):
+    path = tmp_path / "samples.jsonl"
+    w = SampleWriter(path, flush_every=3600)
+    w.add(s(2.0))
+    w.add(s(1.0, "unknown"))
+    assert not path.exists()  # buffered
+    w.flush()
+    back = read_samples([path])
+    assert [x.t for x in back] == [1.0, 2.0]
+    assert back[0].outcome == "unknown"

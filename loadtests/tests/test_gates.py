@@ -1,0 +1,98 @@
+from pathlib import Path
+
+import pytest
+
+from loadtests.errors import ConfigError
+from loadtests.gates import Gates, TierStats, evaluate, load_gates
+from loadtests.ledger import KindResult, LedgerResult
+
+GATES = Path(__file__).resolve().parent.parent / "gates"
+
+
+def stats(tier: str, *, failures: int = 0, p95: float = 100.0, window: float = 0.0) -> TierStats:
+    return TierStats(tier, 100, failures, 50.0, p95, 200.0, window)
+
+
+def ledger(lost: tuple[str, ...] = (), dup: tuple[str, ...] = ()) -> LedgerResult:
+    k = KindResult("pos.order", 10, 10, 0, 0, 10, lost, (), dup, (), ())
+    return LedgerResult((k,))
+
+
+def gates_file(tmp_path: Path, text: str) -> Gates:
+    p = tmp_path / "g.yaml"
+    p.write_text(text)
+    return load_gates(p)
+
+
+def test_shipped_gates_parse():
+    g = load_gates(GATES / "default.yaml")
+    assert set(g.tiers) == {"pos_sync", "inventory", "finance", "reporting"}
+    assert g.ledger.max_lost == 0
+
+
+def test_go_when_everything_within_limits(tmp_path):
+    g = gates_file(
+        tmp_path,
+        "tiers:\n  pos_sync: {p95_ms: 500, p99_ms: 900, error_rate: 0.05, longest_error_window_s: 10s}\n",
+    )
+    v = evaluate(g, {"pos_sync": stats("pos_sync", failures=2, window=3)}, ledger())
+    assert v.go, v.text()
+    assert v.exit_code() == 0
+    assert v.label == "GO"
+
+
+def test_tight_latency_gate_names_the_tier(tmp_path):
+    g = gates_file(tmp_path, "tiers:\n  pos_sync: {p95_ms: 500}\n  finance: {p95_ms: 50}\n")
+    v = evaluate(g, {"pos_sync": stats("pos_sync"), "finance": stats("finance", p95=120)}, ledger())
+    assert not v.go
+    assert v.exit_code() != 0
+    assert v.reasons == ["finance: p95 120 ms > limit 50 ms"]
+
+
+def test_error_rate_window_and_missing_traffic(tmp_path):
+    g = gates_file(
+        tmp_path,
+        "tiers:\n  pos_sync: {error_rate: 0.01, longest_error_window_s: 5}\n"
+        "  reporting: {p95_ms: 100, min_requests: 5}\n",
+    )
+    v = evaluate(g, {"pos_sync": stats("pos_sync", failures=3, window=12.5)}, ledger())
+    assert v.reasons == [
+        "pos_sync: error rate 3.00 % > limit 1.00 %",
+        "pos_sync: longest error window 12.5 s > limit 5.0 s",
+        "reporting: only 0 requests, gate needs at least 5",
+    ]
+
+
+def test_ledger_breaches_and_unreconciled_ledger(tmp_path):
+    g = gates_file(tmp_path, "tiers:\n  pos_sync: {}\n")
+    v = evaluate(g, {"pos_sync": stats("pos_sync")}, ledger(lost=("u1", "u2"), dup=("u3",)))
+    assert "ledger: 2 lost acknowledged writes, limit 0 (e.g. u1, u2)" in v.reasons
+    assert "ledger: 1 duplicated writes, limit 0 (e.g. u3)" in v.reasons
+    v2 = evaluate(g, {"pos_sync": stats("pos_sync")}, LedgerResult((), checked=False, error="db unreachable"))
+    assert v2.reasons == ["ledger: db unreachable"]
+    assert not evaluate(g, {"pos_sync": stats("pos_sync")}, None).go
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "reason"),
+    [
+        ("tiers:\n  pos: {p95_ms: 1}\n", "tiers", "unknown tier 'pos'"),
+        ("tiers:\n  pos_sync: {p95_ms: -1}\n", "tiers.pos_sync.p95_ms", "greater than 0"),
+        ("tiers:\n  pos_sync: {p95: 1}\n", "tiers.pos_sync.p95", "unknown key"),
+        ("tiers:\n  pos_sync: {error_rate: 5}\n", "tiers.pos_sync.error_rate", "less than or equal to 1"),
+        ("tiers:\n  pos_sync: {}\nledger: {max_lost: 3}\n", "ledger.max_lost", "less than or equal to 0"),
+        ("ledger: {}\n", "tiers", "required key is missing"),
+        (
+            "tiers:\n  pos_sync: {longest_error_window_s: soon}\n",
+            "tiers.pos_sync.longest_error_window_s",
+            "cannot read duration",
+        ),
+    ],
+)
+def test_bad_gate_file_names_file_key_reason(tmp_path, text, key, reason):
+    p = tmp_path / "bad.yaml"
+    p.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_gates(p)
+    assert f"{p}: {key}: " in str(exc.value)
+    assert reason in str(exc.value)
