@@ -105,7 +105,14 @@ def lint_checks() -> list[Check]:
     py = python_paths()
     checks = [
         Check("yamllint", [venv_bin("yamllint"), "--strict", "."]),
-        Check("ansible-lint", [venv_bin("ansible-lint"), "--profile", "production"]),
+        # ansible-lint copies the collection it lints into $ANSIBLE_HOME/collections
+        # (~/.ansible by default) and keeps the first copy it finds there: give
+        # each checkout its own, so parallel checkouts never lint each other's.
+        Check(
+            "ansible-lint",
+            [venv_bin("ansible-lint"), "--profile", "production"],
+            env={"ANSIBLE_HOME": str(ROOT / ".cache" / "ansible-home")},
+        ),
         Check("changelog-lint", [venv_bin("antsibull-changelog"), "lint"]),
         Check("collection-build", ["make", "--no-print-directory", "build"]),
         Check("role-docs", [sys.executable, str(ROOT / "tools" / "role_docs.py")]),

@@ -1,0 +1,393 @@
+"""Independent probes for the redis_ha scenario and Redis drills.
+
+Talks to Redis and Sentinel over the network with redis-py, the way an Odoo
+node would, and prints JSON. It never reads the role's variables: addresses
+and user names come from the command line, passwords from the environment
+(REDIS_PROBE_ADMIN_PASSWORD, REDIS_PROBE_APP_PASSWORD,
+REDIS_PROBE_SENTINEL_PASSWORD).
+
+    redis_ha.py topology --sentinels 10.213.4.11 ...
+    redis_ha.py processes --sentinels ... --nodes ...
+    redis_ha.py config --sentinels ... --nodes ...
+    redis_ha.py wait-stable --sentinels ... --nodes 3
+    redis_ha.py check --sentinels ... --nodes 10.213.4.11 ...
+    redis_ha.py failover --sentinels ... --container redis-1=10.213.4.11 ... --results FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from redis.sentinel import Sentinel
+
+TIMEOUT = 0.5
+REDIS_PORT = 6379
+SENTINEL_PORT = 26379
+
+
+def secret(name: str) -> str:
+    value = os.environ.get(f"REDIS_PROBE_{name}_PASSWORD", "")
+    if not value:
+        sys.exit(f"set REDIS_PROBE_{name}_PASSWORD")
+    return value
+
+
+def no_retry() -> Retry:
+    return Retry(NoBackoff(), 0)
+
+
+def node(host: str, user: str | None, password: str | None, port: int = REDIS_PORT) -> Any:
+    return redis.Redis(
+        host=host,
+        port=port,
+        username=user,
+        password=password,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+        decode_responses=True,
+        protocol=2,
+        retry=no_retry(),
+    )
+
+
+def sentinel_conn(host: str, password: str | None) -> Any:
+    return node(host, None, password, SENTINEL_PORT)
+
+
+def pairs(reply: Any) -> dict[str, str]:
+    if isinstance(reply, dict):
+        return {str(k): str(v) for k, v in reply.items()}
+    items = list(reply)
+    return {str(items[i]): str(items[i + 1]) for i in range(0, len(items) - 1, 2)}
+
+
+def sentinel_view(host: str, name: str) -> dict[str, Any]:
+    """What one Sentinel knows about the master: the fields that stay put while nothing happens."""
+    conn = sentinel_conn(host, secret("SENTINEL"))
+    master = pairs(conn.execute_command("SENTINEL", "MASTER", name))
+    replicas = [pairs(r) for r in conn.execute_command("SENTINEL", "REPLICAS", name)]
+    sentinels = [pairs(s) for s in conn.execute_command("SENTINEL", "SENTINELS", name)]
+    return {
+        "master": f"{master['ip']}:{master['port']}",
+        "config_epoch": int(master["config-epoch"]),
+        "quorum": int(master["quorum"]),
+        "master_flags": master["flags"],
+        "replicas": sorted(f"{r['ip']}:{r['port']}" for r in replicas),
+        "replicas_down": sorted(f"{r['ip']}:{r['port']}" for r in replicas if "down" in r["flags"]),
+        "replicas_link_ok": sorted(
+            f"{r['ip']}:{r['port']}" for r in replicas if r.get("master-link-status") == "ok"
+        ),
+        "sentinels": sorted(f"{s['ip']}:{s['port']}:{s['runid']}" for s in sentinels),
+        "sentinels_down": sorted(f"{s['ip']}:{s['port']}" for s in sentinels if "down" in s["flags"]),
+    }
+
+
+def topology(args: argparse.Namespace) -> dict[str, Any]:
+    return {host: sentinel_view(host, args.name) for host in args.sentinels}
+
+
+def processes(args: argparse.Namespace) -> dict[str, Any]:
+    """The run_id of every Redis and Sentinel process: a restart changes it."""
+    return {
+        "redis": {h: node(h, args.admin_user, secret("ADMIN")).info("server")["run_id"] for h in args.nodes},
+        "sentinel": {
+            h: sentinel_conn(h, secret("SENTINEL")).info("server")["run_id"] for h in args.sentinels
+        },
+    }
+
+
+def config(args: argparse.Namespace) -> dict[str, Any]:
+    """CONFIG GET of the memory and persistence settings on every node."""
+    names = ("maxmemory", "maxmemory-policy", "appendonly", "save", "min-replicas-to-write")
+    result: dict[str, Any] = {}
+    for host in args.nodes:
+        admin = node(host, args.admin_user, secret("ADMIN"))
+        result[host] = {name: admin.config_get(name)[name] for name in names}
+    return result
+
+
+def stable(view: dict[str, Any], nodes: int) -> bool:
+    return (
+        "down" not in view["master_flags"]
+        and len(view["replicas"]) == nodes - 1
+        and view["replicas_link_ok"] == view["replicas"]
+        and not view["replicas_down"]
+        and len(view["sentinels"]) == nodes - 1
+        and not view["sentinels_down"]
+    )
+
+
+def wait_stable(args: argparse.Namespace) -> dict[str, Any]:
+    """Wait until every Sentinel agrees on the master and sees every replica and peer up."""
+    deadline = time.monotonic() + args.timeout
+    started = time.monotonic()
+    last: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        try:
+            last = topology(args)
+            views = list(last.values())
+            agreed = len({(v["master"], v["config_epoch"]) for v in views}) == 1
+            if agreed and all(stable(v, args.nodes) for v in views):
+                return {"stable": True, "seconds": round(time.monotonic() - started, 2), "topology": last}
+        except redis.RedisError as exc:
+            last = {"error": str(exc)}
+        time.sleep(0.5)
+    return {"stable": False, "topology": last}
+
+
+def sentinel_client(args: argparse.Namespace) -> Any:
+    return Sentinel(  # type: ignore[no-untyped-call]
+        [(host, SENTINEL_PORT) for host in args.sentinels],
+        sentinel_kwargs={
+            "password": secret("SENTINEL"),
+            "socket_timeout": TIMEOUT,
+            "socket_connect_timeout": TIMEOUT,
+            "protocol": 2,
+            "retry": no_retry(),
+        },
+        socket_timeout=TIMEOUT,
+        socket_connect_timeout=TIMEOUT,
+        username=args.app_user,
+        password=secret("APP"),
+        decode_responses=True,
+        protocol=2,
+        retry=no_retry(),
+    )
+
+
+def refused(call: Callable[[], object]) -> str:
+    """Run a call that must be refused; return the error, or 'ALLOWED' when it ran."""
+    try:
+        call()
+    except redis.RedisError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return "ALLOWED"
+
+
+def check(args: argparse.Namespace) -> dict[str, Any]:
+    """Replication, authentication and the application user's permissions."""
+    result: dict[str, Any] = {}
+    client = sentinel_client(args)
+    master_ip = client.discover_master(args.name)[0]
+    result["primary"] = master_ip
+    primary = client.master_for(args.name, retry=no_retry())
+    key, value = f"probe:replication:{uuid.uuid4()}", str(uuid.uuid4())
+    primary.set(key, value, ex=600)
+    result["replicas"] = {}
+    for host in args.nodes:
+        if host == master_ip:
+            continue
+        replica = node(host, args.app_user, secret("APP"))
+        deadline, seen = time.monotonic() + 10, None
+        while time.monotonic() < deadline and seen != value:
+            seen = replica.get(key)
+            time.sleep(0.1)
+        info = node(host, args.admin_user, secret("ADMIN")).info("replication")
+        result["replicas"][host] = {
+            "read_back": seen == value,
+            "role": info.get("role"),
+            "master_host": info.get("master_host"),
+            "link": info.get("master_link_status"),
+        }
+    result["unauthenticated"] = {h: refused(node(h, None, None).ping) for h in args.nodes}
+    result["wrong_password"] = {
+        h: refused(node(h, args.app_user, "not-the-password").ping) for h in args.nodes
+    }
+    result["sentinel_unauthenticated"] = {h: refused(sentinel_conn(h, None).ping) for h in args.sentinels}
+    result["app_denied"] = {
+        "CONFIG GET": refused(lambda: primary.execute_command("CONFIG", "GET", "maxmemory")),
+        "CONFIG SET": refused(lambda: primary.execute_command("CONFIG", "SET", "maxmemory", "1")),
+        "FLUSHALL": refused(lambda: primary.execute_command("FLUSHALL")),
+        "FLUSHDB": refused(lambda: primary.execute_command("FLUSHDB")),
+        "SHUTDOWN": refused(lambda: primary.execute_command("SHUTDOWN", "ABORT")),
+        "REPLICAOF": refused(lambda: primary.execute_command("REPLICAOF", "NO", "ONE")),
+        "ACL": refused(lambda: primary.execute_command("ACL", "LIST")),
+    }
+    # ACL DRYRUN asks the ACL itself, also for commands another setting blocks
+    # too (DEBUG is off by enable-debug-command as well).
+    admin = node(master_ip, args.admin_user, secret("ADMIN"))
+    result["app_denied_acl"] = {
+        " ".join(cmd): str(admin.execute_command("ACL", "DRYRUN", args.app_user, *cmd))
+        for cmd in (
+            ("CONFIG", "GET", "maxmemory"),
+            ("FLUSHALL",),
+            ("FLUSHDB",),
+            ("DEBUG", "SLEEP", "0"),
+            ("SHUTDOWN",),
+            ("KEYS", "*"),
+            ("MONITOR",),
+        )
+    }
+    result["app_allowed_acl"] = {
+        " ".join(cmd): str(admin.execute_command("ACL", "DRYRUN", args.app_user, *cmd))
+        for cmd in (("GET", "k"), ("SET", "k", "v"), ("EXPIRE", "k", "1"), ("PUBLISH", "c", "m"))
+    }
+    result["app_allowed"] = {
+        "GET": primary.get(key) == value,
+        "EXPIRE": bool(primary.expire(key, 60)),
+        "DEL": primary.delete(key) == 1,
+    }
+    result["primary_config"] = {
+        name: admin.config_get(name)[name]
+        for name in (
+            "maxmemory",
+            "maxmemory-policy",
+            "appendonly",
+            "appendfsync",
+            "min-replicas-to-write",
+            "min-replicas-max-lag",
+            "protected-mode",
+            "bind",
+        )
+    }
+    return result
+
+
+def since(mark: float | None, origin: float) -> float | None:
+    return None if mark is None else round(mark - origin, 3)
+
+
+def measure(
+    client: Any, primary: Any, *, name: str, old_ip: str, killed_at: float, timeout: float
+) -> dict[str, Any]:
+    """From the kill on: when Sentinel names another primary, and when a write through the client succeeds.
+
+    Writes start at once: any write that succeeds lands on a promoted replica
+    (the old primary is dead).
+    """
+    deadline = killed_at + timeout
+    promoted_at: float | None = None
+    written_at: float | None = None
+    new_ip = old_ip
+    failures = 0
+    errors: list[str] = []
+    while time.monotonic() < deadline and (promoted_at is None or written_at is None):
+        if promoted_at is None:
+            with contextlib.suppress(redis.RedisError):
+                new_ip = client.discover_master(name)[0]
+            if new_ip != old_ip:
+                promoted_at = time.monotonic()
+        if written_at is None:
+            try:
+                primary.set(f"probe:after:{uuid.uuid4()}", "1", ex=600)
+                written_at = time.monotonic()
+            except redis.RedisError as exc:
+                failures += 1
+                kind = type(exc).__name__
+                if len(errors) < 5 and not any(e.startswith(kind) for e in errors):
+                    errors.append(f"{kind}: {exc}"[:300])
+        time.sleep(0.05)
+    return {
+        "new_primary": new_ip if promoted_at is not None else None,
+        "seconds_kill_to_promotion": since(promoted_at, killed_at),
+        "seconds_kill_to_first_write": since(written_at, killed_at),
+        "failed_write_attempts": failures,
+        "write_errors_sample": errors,
+    }
+
+
+def wait_rejoin(args: argparse.Namespace, old_ip: str, new_ip: str | None) -> float | None:
+    """Seconds until the restarted old primary replicates from the new one (None on timeout)."""
+    started_at = time.monotonic()
+    while time.monotonic() < started_at + args.timeout:
+        with contextlib.suppress(redis.RedisError):
+            info = node(old_ip, args.admin_user, secret("ADMIN")).info("replication")
+            if (
+                info.get("role") == "slave"
+                and info.get("master_host") == new_ip
+                and info.get("master_link_status") == "up"
+            ):
+                return since(time.monotonic(), started_at)
+        time.sleep(0.25)
+    return None
+
+
+def failover(args: argparse.Namespace) -> dict[str, Any]:
+    """Kill the primary's container, measure promotion and the first write, restart it, wait for rejoin."""
+    containers = dict(item.split("=", 1) for item in args.container)
+    by_ip = {ip: name for name, ip in containers.items()}
+    client = sentinel_client(args)
+    old_ip = client.discover_master(args.name)[0]
+    first_sentinel = sentinel_conn(args.sentinels[0], secret("SENTINEL"))
+    master = pairs(first_sentinel.execute_command("SENTINEL", "MASTER", args.name))
+    primary = client.master_for(args.name, retry=no_retry())
+    # Acknowledged writes just before the kill: how many survive the failover.
+    acked = [f"probe:acked:{uuid.uuid4()}" for _i in range(200)]
+    for key in acked:
+        primary.set(key, "1", ex=3600)
+    killed_at = time.monotonic()
+    subprocess.run(["docker", "kill", by_ip[old_ip]], check=True, capture_output=True)
+    result: dict[str, Any] = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "killed_container": by_ip[old_ip],
+        "old_primary": old_ip,
+        "down_after_milliseconds": int(master["down-after-milliseconds"]),
+        "failover_timeout_milliseconds": int(master["failover-timeout"]),
+    }
+    result.update(
+        measure(client, primary, name=args.name, old_ip=old_ip, killed_at=killed_at, timeout=args.timeout)
+    )
+    result["acked_writes_before_kill"] = len(acked)
+    result["acked_writes_lost"] = (
+        sum(1 for key in acked if not primary.exists(key))
+        if result["seconds_kill_to_first_write"] is not None
+        else None
+    )
+    subprocess.run(["docker", "start", by_ip[old_ip]], check=True, capture_output=True)
+    result["seconds_start_to_rejoin"] = wait_rejoin(args, old_ip, result["new_primary"])
+    result["old_primary_rejoined_as_replica"] = result["seconds_start_to_rejoin"] is not None
+    if args.results:
+        path = Path(args.results)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "command", choices=["topology", "processes", "config", "wait-stable", "check", "failover"]
+    )
+    parser.add_argument("--sentinels", nargs="+", required=True, help="Sentinel addresses")
+    parser.add_argument("--nodes", nargs="*", default=[], help="Redis addresses (check)")
+    parser.add_argument("--node-count", dest="count", type=int, default=3, help="Redis nodes (wait-stable)")
+    parser.add_argument("--container", nargs="*", default=[], help="name=address of each node (failover)")
+    parser.add_argument("--name", default="odoo", help="master name")
+    parser.add_argument("--app-user", default="odoo")
+    parser.add_argument("--admin-user", default="admin")
+    parser.add_argument("--timeout", type=float, default=90)
+    parser.add_argument("--results", help="write the failover figures to this JSON file")
+    args = parser.parse_args()
+    args.nodes = args.nodes or []
+    commands: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+        "topology": topology,
+        "processes": processes,
+        "config": config,
+        "wait-stable": wait_stable,
+        "check": check,
+        "failover": failover,
+    }
+    if args.command == "wait-stable":
+        args.nodes = args.count
+    print(json.dumps(commands[args.command](args), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
