@@ -46,6 +46,7 @@ collection:
 rig: host
 	bash tools/rig/engine.sh
 	bash tools/rig/images.sh
+	bash tools/rig/traefik.sh
 	bash tools/rig/toxiproxy.sh
 
 lint: venv host collection

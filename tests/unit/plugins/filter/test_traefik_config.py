@@ -1,0 +1,203 @@
+"""The Traefik configuration generated for the Odoo nodes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from ansible_collections.retailops.odoo_platform.plugins.filter import traefik_config as plugin
+
+NODE1 = "http://10.0.0.11:8069"
+NODE2 = "http://10.0.0.12:8069"
+
+
+def settings(**over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "config_dir": "/etc/traefik",
+        "log_dir": "/var/log/traefik",
+        "log_level": "INFO",
+        "entrypoints": {
+            "web": ":80",
+            "websecure": ":443",
+            "api": ":8443",
+            "metrics": ":8082",
+            "traefik": "127.0.0.1:8080",
+        },
+        "trusted_ips": [],
+        "read_timeout": "60s",
+        "idle_timeout": "180s",
+        "grace_timeout": "10s",
+        "metrics": True,
+        "access_log": True,
+        "acme": False,
+        "acme_email": "",
+        "acme_ca_server": "",
+        "acme_challenge": "http",
+        "acme_dns_provider": "",
+        "acme_storage": "/var/lib/traefik/acme.json",
+        "tls_min_version": "VersionTLS12",
+        "certificate_count": 1,
+        "hosts": ["erp.example"],
+        "node_names": ["n1", "n2"],
+        "node_addresses": ["10.0.0.11", "10.0.0.12"],
+        "node_http_ports": [8069, 8069],
+        "node_gevent_ports": [8072, 8072],
+        "drained": [],
+        "healthcheck_path": "/web/health?db_server_status=1",
+        "websocket_healthcheck_path": "/websocket/health",
+        "healthcheck_interval": "2s",
+        "healthcheck_timeout": "1s",
+        "passive_window": "10s",
+        "passive_max_failed": 2,
+        "sticky_cookie_name": "odoo_node",
+        "sticky_cookie_samesite": "lax",
+        "retry_attempts": 3,
+        "retry_initial_interval": "100ms",
+        "circuit_breaker_expression": "NetworkErrorRatio() > 0.5",
+        "circuit_breaker_fallback": "10s",
+        "circuit_breaker_recovery": "10s",
+        "dial_timeout": "2s",
+        "buffering": {"maxRequestBodyBytes": 100},
+        "rate_limit": {"average": 100, "burst": 200, "period": "1s"},
+        "security_headers": {"stsSeconds": 31536000, "frameDeny": True, "contentTypeNosniff": True},
+        "allow_lists": {"stores": ["10.1.0.0/16", "10.2.0.0/16"], "partners": ["192.0.2.0/24"]},
+        "routers": [
+            {
+                "name": "users",
+                "entrypoint": "websecure",
+                "rule": "PathPrefix(`/`)",
+                "service": "odoo",
+                "allow_lists": ["stores"],
+                "priority": 10,
+            },
+            {
+                "name": "users-websocket",
+                "entrypoint": "websecure",
+                "rule": "Path(`/websocket`)",
+                "service": "odoo-websocket",
+                "allow_lists": ["stores"],
+                "priority": 20,
+            },
+            {
+                "name": "api",
+                "entrypoint": "api",
+                "rule": "Path(`/jsonrpc`)",
+                "service": "odoo",
+                "allow_lists": ["partners"],
+                "rate_limit": {"average": 5},
+            },
+        ],
+        "denied_rule": "PathPrefix(`/web/database`)",
+        "jsonrpc_entrypoints": ["api"],
+        "services_extra": {},
+    }
+    base.update(over)
+    return base
+
+
+def test_services_have_health_checks_sticky_cookies_and_ports() -> None:
+    services = plugin.traefik_config(settings())["dynamic"]["http"]["services"]
+    http, ws = services["odoo"]["loadBalancer"], services["odoo-websocket"]["loadBalancer"]
+    assert [s["url"] for s in http["servers"]] == [NODE1, NODE2]
+    assert [s["url"] for s in ws["servers"]] == ["http://10.0.0.11:8072", "http://10.0.0.12:8072"]
+    assert http["healthCheck"] == {
+        "path": "/web/health?db_server_status=1",
+        "interval": "2s",
+        "timeout": "1s",
+    }
+    assert ws["healthCheck"]["path"] == "/websocket/health"
+    assert http["sticky"]["cookie"]["secure"]
+    assert http["sticky"]["cookie"]["httpOnly"]
+    assert http["sticky"]["cookie"]["name"] != ws["sticky"]["cookie"]["name"]
+    assert http["passiveHealthCheck"] == {"failureWindow": "10s", "maxFailedAttempts": 2}
+
+
+def test_drained_node_gets_no_traffic() -> None:
+    services = plugin.traefik_config(settings(drained=["n2"]))["dynamic"]["http"]["services"]
+    assert [s["url"] for s in services["odoo"]["loadBalancer"]["servers"]] == [NODE1]
+    assert len(services["odoo-websocket"]["loadBalancer"]["servers"]) == 1
+
+
+def test_routers_per_allow_list_with_client_ip_and_middlewares() -> None:
+    http = plugin.traefik_config(settings())["dynamic"]["http"]
+    users = http["routers"]["users-stores"]
+    assert users["rule"] == (
+        "(Host(`erp.example`)) && (PathPrefix(`/`)) && (ClientIP(`10.1.0.0/16`) || ClientIP(`10.2.0.0/16`))"
+    )
+    assert users["middlewares"][0] == "allow-stores"
+    assert "buffering" in users["middlewares"]
+    assert users["middlewares"].index("circuit-breaker") < users["middlewares"].index("retry")
+    ws = http["routers"]["users-websocket-stores"]
+    assert ws["service"] == "odoo-websocket"
+    assert ws["priority"] > users["priority"]
+    assert "buffering" not in ws["middlewares"]
+    assert http["middlewares"]["allow-stores"] == {
+        "ipAllowList": {"sourceRange": ["10.1.0.0/16", "10.2.0.0/16"]}
+    }
+    assert http["middlewares"]["ratelimit-api"]["rateLimit"] == {"average": 5, "burst": 200, "period": "1s"}
+
+
+def test_refusals_on_every_entrypoint() -> None:
+    routers = plugin.traefik_config(settings())["dynamic"]["http"]["routers"]
+    assert routers["websecure-denied"]["rule"] == "PathPrefix(`/web/database`) || Path(`/jsonrpc`)"
+    assert routers["api-denied"]["rule"] == "PathPrefix(`/web/database`)"
+    for name in ("websecure-denied", "api-denied", "websecure-refused", "api-refused"):
+        assert routers[name]["middlewares"][0] == "deny"
+    others = [r["priority"] for name, r in routers.items() if not name.endswith("-denied")]
+    assert routers["websecure-denied"]["priority"] > max(others)
+    assert routers["websecure-refused"]["priority"] == 1
+
+
+def test_security_headers_keep_settings_and_force_https_proto() -> None:
+    headers = plugin.traefik_config(settings())["dynamic"]["http"]["middlewares"]["security-headers"][
+        "headers"
+    ]
+    assert headers["stsSeconds"] == 31536000
+    assert headers["frameDeny"]
+    assert headers["contentTypeNosniff"]
+    assert headers["customRequestHeaders"] == {"X-Forwarded-Proto": "https"}
+
+
+def test_static_redirect_tls_metrics_and_logs() -> None:
+    static = plugin.traefik_config(settings())["static"]
+    web = static["entryPoints"]["web"]["http"]["redirections"]["entryPoint"]
+    assert web == {"to": "websecure", "scheme": "https", "permanent": True}
+    assert static["entryPoints"]["websecure"]["http"] == {"tls": {}}
+    assert "http" not in static["entryPoints"]["metrics"]
+    assert static["metrics"]["prometheus"]["entryPoint"] == "metrics"
+    assert static["accessLog"]["format"] == "json"
+    assert static["providers"]["file"] == {"directory": "/etc/traefik/dynamic", "watch": True}
+    assert "certificatesResolvers" not in static
+
+
+def test_acme_resolver_and_router_tls() -> None:
+    cfg = plugin.traefik_config(
+        settings(
+            acme=True,
+            acme_email="ops@example",
+            acme_challenge="dns",
+            acme_dns_provider="azuredns",
+            certificate_count=0,
+        )
+    )
+    resolver = cfg["static"]["certificatesResolvers"]["acme"]["acme"]
+    assert resolver["dnsChallenge"] == {"provider": "azuredns"}
+    assert resolver["email"] == "ops@example"
+    assert cfg["dynamic"]["http"]["routers"]["users-stores"]["tls"]["certResolver"] == "acme"
+    assert "certificates" not in cfg["tls"]["tls"]
+
+
+def test_tls_minimum_and_default_certificate() -> None:
+    tls = plugin.traefik_config(settings(certificate_count=2))["tls"]["tls"]
+    assert tls["options"]["default"]["minVersion"] == "VersionTLS12"
+    assert len(tls["certificates"]) == 2
+    assert tls["stores"]["default"]["defaultCertificate"]["certFile"] == "/etc/traefik/certs/cert-0.crt"
+
+
+def test_node_lists_must_line_up() -> None:
+    with pytest.raises(ValueError, match="zip"):
+        plugin.traefik_config(settings(node_addresses=["10.0.0.11"]))
+
+
+def test_registered_under_its_name() -> None:
+    assert plugin.FilterModule().filters() == {"traefik_config": plugin.traefik_config}
