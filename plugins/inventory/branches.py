@@ -44,6 +44,8 @@ options:
     description:
       - Register files, or directories whose C(*.yml) and C(*.yaml) files are all read (not recursively).
       - Relative paths are relative to the directory of this configuration file.
+      - Environment variables (C($VAR), C(${VAR})) and C(~) are expanded first, so one
+        configuration can point at registers kept elsewhere.
     required: true
     type: list
     elements: path
@@ -108,7 +110,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):  # type: ignore[misc]
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
         base = os.path.dirname(os.path.abspath(path))
-        paths = [os.path.join(base, p) for p in self.get_option("register")]
+        paths = [
+            os.path.join(base, os.path.expanduser(os.path.expandvars(p))) for p in self.get_option("register")
+        ]
         register = load_register(paths, load=lambda name: loader.load_from_file(name, cache="none"))
         try:
             view = register.inventory(self.get_option("group_prefix"), self.get_option("add_hubs"))

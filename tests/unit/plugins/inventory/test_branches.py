@@ -93,6 +93,20 @@ def test_prefix_and_constructed_options(collections_path: Path, tmp_path: Path) 
     assert inv["roaming_branches"]["hosts"] == ["RTM-002"]
 
 
+def test_register_paths_expand_environment_variables(
+    collections_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RETAILOPS_TEST_REGISTER_DIR", str(EXAMPLE_REGISTER.parent))
+    config = write_config(tmp_path, ["${RETAILOPS_TEST_REGISTER_DIR}/eu-west.yml"])
+    result = run_inventory(collections_path, config, "--list")
+    assert result.returncode == 0, result.stderr
+    assert "AMS-001" in json.loads(result.stdout)["branches"]["hosts"]
+    monkeypatch.delenv("RETAILOPS_TEST_REGISTER_DIR")
+    result = run_inventory(collections_path, config, "--list")
+    assert result.returncode != 0
+    assert "no such file or directory" in " ".join(result.stderr.split())
+
+
 def test_invalid_register_fails_with_every_problem(collections_path: Path, tmp_path: Path) -> None:
     doc = yaml.safe_load(EXAMPLE_REGISTER.read_text())
     doc["branches"][0]["kind"] = "kiosk"
