@@ -24,9 +24,11 @@ SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/m
 host:
 	bash tools/rig/host-packages.sh
 
-.PHONY: help venv host rig collection lint unit molecule test test-fast scenario build clean
+.PHONY: help venv host rig collection lint unit molecule test test-fast scenario build clean pilot pilot-down
 
 help:
+	@echo "make pilot       set up everything, build the local pilot region, validate it: GO or NO-GO"
+	@echo "make pilot-down  remove the local pilot region (containers, networks, its state)"
 	@echo "make test        set up (venv, Docker engine, images, apt cache) and run every check"
 	@echo "make test-fast   lint and unit tests only"
 	@echo "make scenario S=docker_host   one Molecule scenario (full test sequence)"
@@ -66,6 +68,15 @@ test: venv host collection rig
 
 test-fast: venv host collection
 	$(BIN)/python tools/checks.py lint unit
+
+# The local pilot region (inventories/pilot-local/): see README, "make pilot".
+export PILOT_STATE ?= $(CURDIR)/.cache/pilot
+
+pilot: venv host collection rig
+	bash tools/pilot/run.sh
+
+pilot-down: venv collection
+	$(BIN)/ansible-playbook -i inventories/pilot-local/ tools/pilot/down.yml
 
 build: venv
 	mkdir -p build

@@ -46,6 +46,7 @@ class Tally:
     failed: int = 0
     skipped: int = 0
     failures: list[str] = field(default_factory=list)
+    excerpts: list[tuple[str, str]] = field(default_factory=list)
 
 
 def venv_bin(tool: str) -> str:
@@ -178,6 +179,31 @@ def base_env() -> dict[str, str]:
     return env
 
 
+FAILURE_MARKERS = ("fatal:", "FAILED!", "failed:", "FAILED ", "Error:", "ERROR ")
+
+
+def failure_excerpt(log: Path, max_lines: int = 80) -> str:
+    """The lines around the last failures in a log (CI shows only the end of the output).
+
+    The last ones: earlier "fatal:" lines may be expected failures (bad-input
+    checks, retries), while Ansible and pytest stop at the one that counts.
+    """
+    lines = log.read_text(errors="replace").splitlines()
+    hits = [i for i, line in enumerate(lines) if any(m in line for m in FAILURE_MARKERS)]
+    if not hits:
+        return "\n".join(lines[-25:])
+    keep: list[int] = []
+    for i in reversed(hits):
+        # The task header above a failure, and what follows it.
+        start = max(0, i - 3)
+        for j in range(start, min(len(lines), i + 20)):
+            if j not in keep:
+                keep.append(j)
+        if len(keep) >= max_lines:
+            break
+    return "\n".join(lines[j][:400] for j in sorted(keep)[:max_lines])
+
+
 def run(check: Check, tally: Tally) -> None:
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / f"{check.name}.log"
@@ -214,7 +240,7 @@ def run(check: Check, tally: Tally) -> None:
         print(f"{check.name:<32}{status:<8} {elapsed:6.0f}s  {detail}".rstrip(), flush=True)
         if failed:
             tally.failures.append(check.name)
-            print("".join(log.read_text(errors="replace").splitlines(keepends=True)[-25:]), flush=True)
+            tally.excerpts.append((check.name, failure_excerpt(log)))
 
 
 def main() -> int:
@@ -256,6 +282,9 @@ def main() -> int:
     summary = f"{tally.passed} passed, {tally.failed} failed"
     if tally.skipped:
         summary += f", {tally.skipped} skipped"
+    for name, excerpt in tally.excerpts:
+        print(f"--- {name}: where it failed (full log in {LOGS.relative_to(ROOT)}/{name}.log)")
+        print(excerpt)
     if tally.failures:
         print("failed checks: " + ", ".join(tally.failures))
     print(f"{len(checks)} checks in {elapsed:.0f}s; logs in {LOGS.relative_to(ROOT)}/")
