@@ -32,11 +32,12 @@ from loadtests.drills import (
     ToxiproxyExecutor,
 )
 from loadtests.durations import format_duration, parse_duration
+from loadtests.endpoints import base_url
 from loadtests.errors import ConfigError
 from loadtests.gates import Gates, evaluate, load_gates
 from loadtests.ledger import LedgerResult
 from loadtests.links import FLAPPING, assign_link_classes, profiles_with
-from loadtests.links_setup import LinkRig, create_links, free_port, start_toxiproxy
+from loadtests.links_setup import LinkRig, Route, create_links, free_port, start_toxiproxy
 from loadtests.plan import ENV, PlanBranch, RunPlan, new_run_id
 from loadtests.reconcile import JsonRpcReader, reconcile
 from loadtests.register import Branch, load_branches
@@ -191,20 +192,30 @@ class Run:
             [b.code for b in self.branches], mix.shares, mix.flapping_share, fixed, salt=self.scenario.name
         )
 
-    def plan(self, classes: dict[str, str]) -> RunPlan:
-        urls = self.rig.urls if self.rig else {}
-        plan_branches = [
-            PlanBranch(
-                b.code,
-                b.name,
-                b.region,
-                b.kind,
-                b.tier,
-                classes[b.code],
-                urls.get(classes[b.code], b.url or self.args.host),
+    def routes(self, classes: dict[str, str]) -> dict[str, Route]:
+        """Branch code -> (link class, upstream): the branch's erp_url, else --host."""
+        host = base_url(self.args.host)
+        return {b.code: Route(classes[b.code], base_url(b.url) if b.url else host) for b in self.branches}
+
+    def plan(self, routes: dict[str, Route]) -> RunPlan:
+        proxies = self.rig.proxies if self.rig else {}
+        plan_branches = []
+        for b in self.branches:
+            route = routes[b.code]
+            proxy = proxies.get(route)
+            plan_branches.append(
+                PlanBranch(
+                    b.code,
+                    b.name,
+                    b.region,
+                    b.kind,
+                    b.tier,
+                    route.link_class,
+                    proxy.url if proxy else route.upstream,
+                    route.upstream,
+                    proxy.name if proxy else "",
+                )
             )
-            for b in self.branches
-        ]
         return RunPlan(
             run_id=self.run_id,
             host=self.args.host,
@@ -230,7 +241,7 @@ class Run:
             "process": ProcessExecutor(),
         }
         ex["toxiproxy"] = ToxiproxyExecutor(
-            self.rig.api if self.rig else None, self.rig.proxies if self.rig else {}
+            self.rig.api if self.rig else None, self.rig.names_by_class() if self.rig else {}
         )
         return ex
 
@@ -301,7 +312,7 @@ class Run:
         for stale in ("samples.jsonl", "ledger.jsonl", "started.txt"):
             (self.out / stale).unlink(missing_ok=True)
         s = self.scenario
-        classes = self.link_classes()
+        routes = self.routes(self.link_classes())
         odoo = self.probe()
         log(
             f"run {self.run_id}: scenario {s.name}, {s.users} users, {s.duration:.0f}s, "
@@ -311,17 +322,12 @@ class Run:
             if self.args.toxiproxy != "off":
                 self.rig = start_toxiproxy(self.args.toxiproxy, self.out / "toxiproxy.log")
                 create_links(
-                    self.rig,
-                    self.args.host,
-                    profiles_with(dict(s.links.profiles)),
-                    set(classes.values()),
-                    self.run_id,
+                    self.rig, set(routes.values()), profiles_with(dict(s.links.profiles)), self.run_id
                 )
-                log(
-                    f"link profiles via Toxiproxy {self.rig.api.version()}: "
-                    + ", ".join(f"{k} -> {v}" for k, v in sorted(self.rig.urls.items()))
-                )
-            plan = self.plan(classes)
+                log(f"link profiles via Toxiproxy {self.rig.api.version()}: {len(self.rig.proxies)} proxies")
+            plan = self.plan(routes)
+            for line in route_lines(plan.branches):
+                log(line)
             plan_path = self.out / "plan.json"
             plan.dump(plan_path)
             drills, started = self.run_locust(plan_path)
@@ -360,8 +366,9 @@ class Run:
         runner = DrillRunner(self.scenario.drills, self.executors(), log)
         runner.start(started)
         mix = self.scenario.links
-        if self.rig and FLAPPING in self.rig.proxies:
-            self.flapper = Flapper(self.rig.api, self.rig.proxies[FLAPPING], mix.flap_period, mix.flap_down)
+        flapping = self.rig.names_by_class().get(FLAPPING) if self.rig else None
+        if self.rig and flapping:
+            self.flapper = Flapper(self.rig.api, flapping, mix.flap_period, mix.flap_down)
             self.flapper.start()
         progress = Progress(self.out / "samples.jsonl")
         limit = started + self.scenario.duration + 120
@@ -445,6 +452,44 @@ class Run:
         return verdict.exit_code()
 
 
+def route_lines(branches: list[PlanBranch]) -> list[str]:
+    """One console line per route: the proxy (or direct), its link class, upstream and branches."""
+    groups: dict[tuple[str, str, str, str], list[str]] = {}
+    for b in branches:
+        groups.setdefault((b.proxy, b.link_class, b.upstream, b.url), []).append(b.code)
+    lines = []
+    for (proxy, link, upstream, url), codes in sorted(groups.items()):
+        via = f"proxy {proxy} ({link}, {url} -> {upstream})" if proxy else f"direct ({link}, {upstream})"
+        lines.append(f"route {via}: {len(codes)} branches: {', '.join(codes)}")
+    return lines
+
+
+def routes_report(branches: list[PlanBranch], rig: LinkRig | None) -> list[dict[str, Any]]:
+    """The proxies (or direct routes) of the run, each with the branches that used it."""
+    out: list[dict[str, Any]] = []
+    if rig:
+        for proxy in sorted(rig.proxies.values(), key=lambda p: p.name):
+            entry: dict[str, Any] = proxy.as_dict()
+            entry["branches"] = [b.code for b in branches if b.proxy == proxy.name]
+            out.append(entry)
+        return out
+    direct: dict[tuple[str, str], list[str]] = {}
+    for b in branches:
+        direct.setdefault((b.link_class, b.upstream), []).append(b.code)
+    for (link, upstream), codes in sorted(direct.items()):
+        out.append(
+            {
+                "name": "",
+                "link_class": link,
+                "listen": "",
+                "upstream": upstream,
+                "url": upstream,
+                "branches": codes,
+            }
+        )
+    return out
+
+
 def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes in
     run: Run,
     plan: RunPlan,
@@ -489,7 +534,7 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
             "mode": ("web UI" if run.args.web else "headless")
             + (f", distributed 1 master + {run.args.workers} workers" if run.args.workers else ""),
             "toxiproxy": run.args.toxiproxy,
-            "links": run.rig.urls if run.rig else {},
+            "links": routes_report(plan.branches, run.rig),
         },
         "scenario": {
             "name": sc.name,

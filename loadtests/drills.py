@@ -5,7 +5,7 @@
 * ``ansible``   real regions: ``ansible-playbook`` with the drill as extra vars.
 * ``patroni``   planned switchover or failover through Patroni's REST API.
 * ``process``   loopback runs: commands (e.g. ``pg_ctl restart``) run locally.
-* ``toxiproxy`` branch links: take a link class down for ``down_for`` seconds.
+* ``toxiproxy`` branch links: take a link class (all its proxies) down for ``down_for`` seconds.
 
 Every action is bounded in time; its start, end and error are recorded for
 the drill analysis (error window, time to recovery, failures by tier).
@@ -18,14 +18,15 @@ import shlex
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import requests
 
 from loadtests.analysis import DrillRecord
+from loadtests.links import FLAPPING, LINK_CLASSES
 from loadtests.scenario import DrillSpec
-from loadtests.toxiproxy import Toxiproxy
+from loadtests.toxiproxy import Toxiproxy, ToxiproxyError
 
 
 class DrillError(RuntimeError):
@@ -173,23 +174,48 @@ class ProcessExecutor:
 
 
 class ToxiproxyExecutor:
-    """Link drills: ``down`` disables a proxy (a link class) for ``down_for`` seconds."""
+    """Link drills: ``down`` disables every proxy of a link class (or one proxy by name) for ``down_for`` s.
 
-    def __init__(self, toxiproxy: Toxiproxy | None, proxies: Mapping[str, str]) -> None:
+    A link class has one proxy per upstream (branches reaching the ERP through
+    different relays); the outage takes them all down together and brings
+    them all back, even when one of the calls fails.
+    """
+
+    def __init__(self, toxiproxy: Toxiproxy | None, proxies: Mapping[str, Sequence[str]]) -> None:
         self.toxiproxy = toxiproxy
-        self.proxies = dict(proxies)  # link class -> proxy name
+        self.proxies = {k: list(v) for k, v in proxies.items()}  # link class -> proxy names
+
+    def names(self, target: str) -> list[str]:
+        if target in self.proxies:
+            return self.proxies[target]
+        if target in (*LINK_CLASSES, FLAPPING):
+            raise DrillError(f"toxiproxy: no branch of this run is on link class {target!r}")
+        return [target]  # a proxy by name
 
     def run(self, spec: DrillSpec) -> None:
         if self.toxiproxy is None:
             raise DrillError("toxiproxy: the run has no Toxiproxy (start it with --toxiproxy)")
-        name = self.proxies.get(spec.target, spec.target)
         if spec.action != "down":
             raise DrillError(f"toxiproxy: unknown action {spec.action!r}")
-        self.toxiproxy.set_enabled(name, False)
+        names = self.names(spec.target)
         try:
+            for name in names:
+                self.toxiproxy.set_enabled(name, False)
             time.sleep(_down_for(spec) or 5.0)
         finally:
-            self.toxiproxy.set_enabled(name, True)
+            _enable_all(self.toxiproxy, names)
+
+
+def _enable_all(toxiproxy: Toxiproxy, names: Sequence[str]) -> None:
+    """Re-enable every proxy; the first error is raised after trying them all."""
+    errors: list[ToxiproxyError] = []
+    for name in names:
+        try:
+            toxiproxy.set_enabled(name, True)
+        except ToxiproxyError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
 
 
 class DrillRunner:
@@ -246,10 +272,10 @@ class DrillRunner:
 
 
 class Flapper:
-    """Takes the flapping-LTE proxy down for ``down`` seconds every ``period``, until stopped."""
+    """Takes the flapping-LTE proxies down for ``down`` seconds every ``period``, until stopped."""
 
-    def __init__(self, toxiproxy: Toxiproxy, proxy: str, period: float, down: float) -> None:
-        self.toxiproxy, self.proxy, self.period, self.down = toxiproxy, proxy, period, down
+    def __init__(self, toxiproxy: Toxiproxy, proxies: Sequence[str], period: float, down: float) -> None:
+        self.toxiproxy, self.proxies, self.period, self.down = toxiproxy, list(proxies), period, down
         self.outages: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -261,10 +287,11 @@ class Flapper:
         while not self._stop.wait(self.period - self.down):
             start = time.time()
             try:
-                self.toxiproxy.set_enabled(self.proxy, False)
+                for name in self.proxies:
+                    self.toxiproxy.set_enabled(name, False)
                 self._stop.wait(self.down)
             finally:
-                self.toxiproxy.set_enabled(self.proxy, True)
+                _enable_all(self.toxiproxy, self.proxies)
             self.outages.append((start, time.time()))
 
     def stop(self) -> None:

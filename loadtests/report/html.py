@@ -248,6 +248,21 @@ def render_html(report: dict[str, Any]) -> str:
     if links:
         out.append(bar_chart("latency per link class", links))
     out.append(_breakdown(links, "link class"))
+    out.append(
+        '<h2>Routes</h2><p class="muted">How each branch reached the ERP: its link class, the Toxiproxy '
+        "proxy of that class and upstream, and the upstream (the branch's erp_url from the register, "
+        "else the target).</p>"
+    )
+    routes = report["run"].get("links", [])
+    out.append(
+        _table(
+            ["proxy", "link class", "users connect to", "upstream", "branches"],
+            [
+                [r["name"] or "(direct)", r["link_class"], r["url"], r["upstream"], ", ".join(r["branches"])]
+                for r in routes
+            ],
+        ).replace("<table>", '<table id="routes">', 1)
+    )
     out.append("<h2>Write ledger</h2>")
     led = report["ledger"]
     if not led.get("checked"):
