@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
+from urllib3.exceptions import InsecureRequestWarning
 
 from loadtests.analysis import DrillRecord, analyse_drill, breakdown, error_windows, tier_stats, time_series
 from loadtests.drills import (
@@ -38,6 +40,7 @@ from loadtests.gates import Gates, evaluate, load_gates
 from loadtests.ledger import LedgerResult
 from loadtests.links import FLAPPING, assign_link_classes, profiles_with
 from loadtests.links_setup import LinkRig, Route, create_links, free_port, start_toxiproxy
+from loadtests.odoo_under_test import OdooUnderTest, VersionProbeError, probe
 from loadtests.plan import ENV, PlanBranch, RunPlan, new_run_id
 from loadtests.reconcile import JsonRpcReader, reconcile
 from loadtests.register import Branch, load_branches
@@ -88,6 +91,22 @@ def parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="substitute ${KEY} in drill targets and params",
     )
+    run.add_argument(
+        "--odoo-label",
+        default="",
+        metavar="TEXT",
+        help="what the Odoo under test is, e.g. 'Odoo 18.0 official image odoo:18.0' (report and console)",
+    )
+    run.add_argument(
+        "--ca-file",
+        help="CA bundle to verify the ERP's certificate on the harness's own calls (version probe, "
+        "reconciliation); the simulated users never verify it",
+    )
+    run.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify the ERP's certificate on the harness's own calls",
+    )
     return p
 
 
@@ -98,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if getattr(args, "insecure", False):
+        urllib3.disable_warnings(InsecureRequestWarning)  # asked for: no warning on every reconciliation call
     if args.command == "check":
         log(f"ok: scenario {scenario.name}, {len(branches)} branches, gates for {', '.join(gates.tiers)}")
         return 0
@@ -313,10 +334,15 @@ class Run:
             (self.out / stale).unlink(missing_ok=True)
         s = self.scenario
         routes = self.routes(self.link_classes())
-        odoo = self.probe()
+        try:
+            odoo = probe(self.args.host, self.args.odoo_label, timeout=15, verify=self.verify)
+        except VersionProbeError as exc:
+            print(f"error: cannot name the Odoo under test, the run is not started: {exc}", file=sys.stderr)
+            return 4
+        log(odoo.line())
         log(
             f"run {self.run_id}: scenario {s.name}, {s.users} users, {s.duration:.0f}s, "
-            f"{len(self.branches)} branches, target {self.args.host} ({odoo})"
+            f"{len(self.branches)} branches, target {self.args.host}"
         )
         try:
             if self.args.toxiproxy != "off":
@@ -338,13 +364,13 @@ class Run:
                 self.rig.close()
         return self.finish(plan, drills, started, odoo)
 
-    def probe(self) -> str:
-        try:
-            reader = JsonRpcReader(self.args.host, self.args.db, self.args.login, self.password, timeout=15)
-            v = reader.version()
-            return f"Odoo {v.get('server_version', '?')}"
-        except Exception as exc:  # reported, the run goes on and fails its gates if the target is down
-            return f"version unknown: {type(exc).__name__}: {exc}"
+    @property
+    def verify(self) -> bool | str:
+        """TLS verification of the harness's own calls: --insecure, --ca-file, else the system's CAs."""
+        if getattr(self.args, "insecure", False):
+            return False
+        ca_file: str | None = getattr(self.args, "ca_file", None)
+        return ca_file or True
 
     def run_locust(self, plan_path: Path) -> tuple[list[DrillRecord], float]:
         env = {
@@ -414,7 +440,7 @@ class Run:
         last = ""
         for _i in range(12):  # the database may still be coming back from the last drill
             try:
-                reader = JsonRpcReader(host, self.args.db, self.args.login, self.password)
+                reader = JsonRpcReader(host, self.args.db, self.args.login, self.password, verify=self.verify)
                 return reconcile([self.out / "ledger.jsonl"], reader, self.run_id)
             except (OSError, requests.RequestException) as exc:
                 last = f"{type(exc).__name__}: {exc}"
@@ -424,7 +450,7 @@ class Run:
                 break
         return LedgerResult((), checked=False, error=f"could not read the writes back: {last}")
 
-    def finish(self, plan: RunPlan, drills: list[DrillRecord], started: float, odoo: str) -> int:
+    def finish(self, plan: RunPlan, drills: list[DrillRecord], started: float, odoo: OdooUnderTest) -> int:
         samples = read_samples([self.out / "samples.jsonl"])
         if not samples:
             log("no calls were recorded; see locust.log and locust.console.log")
@@ -450,6 +476,20 @@ class Run:
         print(verdict.text(), flush=True)
         log(f"report: {self.out / 'report.html'}")
         return verdict.exit_code()
+
+
+def drill_outcomes(
+    drills: list[DrillRecord], samples: list[Sample], started: float, end: float
+) -> list[dict[str, Any]]:
+    """Each drill's error window and recovery, over its window: to the next drill or its observe time."""
+    out = []
+    ordered = sorted(drills, key=lambda d: d.at)
+    for i, rec in enumerate(ordered):
+        nxt = ordered[i + 1].started if i + 1 < len(ordered) and ordered[i + 1].started else end
+        until = min(nxt, rec.started + rec.observe, end) if rec.started else end
+        pool = samples if rec.executor == "toxiproxy" else [s for s in samples if s.link != FLAPPING]
+        out.append(analyse_drill(rec, pool, until).as_dict(started))
+    return out
 
 
 def route_lines(branches: list[PlanBranch]) -> list[str]:
@@ -497,18 +537,12 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
     drills: list[DrillRecord],
     started: float,
     end: float,
-    odoo: str,
+    odoo: OdooUnderTest,
     ledger: LedgerResult,
     verdict: Any,
     stats: dict[str, Any],
 ) -> dict[str, Any]:
-    drill_out = []
-    ordered = sorted(drills, key=lambda d: d.at)
-    for i, rec in enumerate(ordered):
-        nxt = ordered[i + 1].started if i + 1 < len(ordered) and ordered[i + 1].started else end
-        until = min(nxt, rec.started + rec.observe, end) if rec.started else end
-        pool = samples if rec.executor == "toxiproxy" else [s for s in samples if s.link != FLAPPING]
-        drill_out.append(analyse_drill(rec, pool, until).as_dict(started))
+    drill_out = drill_outcomes(drills, samples, started, end)
     windows = {}
     for tier in sorted({s.tier for s in samples}):
         ws = error_windows([s for s in samples if s.tier == tier])
@@ -524,12 +558,13 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
         ]
     sc = run.scenario
     return {
+        "odoo_under_test": odoo.as_dict(),
         "run": {
             "run_id": run.run_id,
             "started": datetime.fromtimestamp(started, UTC).isoformat(),
             "duration_s": round(end - started, 1),
             "host": run.args.host,
-            "odoo": odoo,
+            "odoo": odoo.short,
             "users": sc.users,
             "mode": ("web UI" if run.args.web else "headless")
             + (f", distributed 1 master + {run.args.workers} workers" if run.args.workers else ""),
