@@ -46,7 +46,7 @@ from loadtests.reconcile import JsonRpcReader, reconcile
 from loadtests.register import Branch, load_branches
 from loadtests.report import render_html, render_junit
 from loadtests.samples import Sample, read_samples
-from loadtests.scenario import Scenario, load_drills, load_scenario
+from loadtests.scenario import Scenario, fill_placeholders, load_drills, load_scenario, parse_vars
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 REPO = LOCUSTFILE.parent.parent
@@ -65,6 +65,13 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--register", required=True, help="branch register YAML of the region")
         s.add_argument("--gates", required=True, help="SLO gates YAML (loadtests/gates/*.yaml)")
         s.add_argument("--drills", help="drill timeline YAML, replacing the scenario's drills")
+        s.add_argument(
+            "--var",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="substitute ${KEY} in drill targets and params (every placeholder needs a value)",
+        )
     run = sub.choices["run"]
     run.add_argument("--host", required=True, help="ERP entrypoint, e.g. http://127.0.0.1:8069")
     run.add_argument("--db", default=os.environ.get("ODOO_DB", ""), help="database (env ODOO_DB)")
@@ -84,13 +91,6 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--web-port", type=int, default=8089)
     run.add_argument("--network-timeout", type=float, default=30.0, help="per-call timeout, seconds")
     run.add_argument("--reconcile-host", help="where to read the writes back (default --host)")
-    run.add_argument(
-        "--var",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="substitute ${KEY} in drill targets and params",
-    )
     run.add_argument(
         "--odoo-label",
         default="",
@@ -145,31 +145,11 @@ def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates
         from loadtests.errors import validate_model  # noqa: PLC0415
 
         scenario = validate_model(Scenario, data, args.scenario)
-    variables = dict(v.split("=", 1) for v in getattr(args, "var", []) if "=" in v)
-    if variables and scenario.drills:
-        scenario = scenario.model_copy(
-            update={
-                "drills": tuple(
-                    d.model_copy(
-                        update={"target": _subst(d.target, variables), "params": _subst(d.params, variables)}
-                    )
-                    for d in scenario.drills
-                )
-            }
-        )
+    variables = parse_vars(getattr(args, "var", None) or [])
+    if scenario.drills:
+        drills = fill_placeholders(scenario.drills, variables, args.drills or args.scenario)
+        scenario = scenario.model_copy(update={"drills": drills})
     return scenario, load_branches(args.register), load_gates(args.gates)
-
-
-def _subst(value: Any, variables: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        for k, v in variables.items():
-            value = value.replace("${" + k + "}", v)
-        return value
-    if isinstance(value, list):
-        return [_subst(v, variables) for v in value]
-    if isinstance(value, dict):
-        return {k: _subst(v, variables) for k, v in value.items()}
-    return value
 
 
 @dataclass
@@ -257,7 +237,7 @@ class Run:
     def executors(self) -> dict[str, Executor]:
         ex: dict[str, Executor] = {
             "docker": DockerExecutor(),
-            "ansible": AnsibleExecutor(),
+            "ansible": AnsibleExecutor(log_dir=self.out),
             "patroni": PatroniExecutor(),
             "process": ProcessExecutor(),
         }

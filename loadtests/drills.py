@@ -2,7 +2,7 @@
 
 * ``docker``    the rig's containers, through the Docker API (docker SDK):
                 restart / kill / stop / start / pause; ``down_for`` brings it back.
-* ``ansible``   real regions: ``ansible-playbook`` with the drill as extra vars.
+* ``ansible``   real regions: ``ansible-playbook`` with the drill as extra vars (JSON).
 * ``patroni``   planned switchover or failover through Patroni's REST API.
 * ``process``   loopback runs: commands (e.g. ``pg_ctl restart``) run locally.
 * ``toxiproxy`` branch links: take a link class (all its proxies) down for ``down_for`` seconds.
@@ -13,12 +13,16 @@ the drill analysis (error window, time to recovery, failures by tier).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shlex
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import requests
@@ -77,36 +81,64 @@ class DockerExecutor:
                 c.start()
 
 
-class AnsibleExecutor:
-    """``ansible-playbook <playbook> -i <inventory> -e drill_action=... -e drill_target=...``."""
+def ansible_playbook() -> str:
+    """``ansible-playbook`` beside this Python (a venv need not be on PATH), else the one on PATH."""
+    beside = Path(sys.executable).parent / "ansible-playbook"
+    return str(beside) if beside.exists() else "ansible-playbook"
 
-    def __init__(self, runner: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run) -> None:
+
+class AnsibleExecutor:
+    """``ansible-playbook <params.playbook> [-i <params.inventory>] [--limit <target>] -e <json>``.
+
+    The target is a ``--limit`` host pattern; leave it empty for playbooks that
+    find their own hosts (the collection's failover drills find the leader or
+    primary and need every host of their groups). The extra vars go as one
+    JSON object, so values keep their types and may hold spaces or ``=``:
+    ``drill_action``, ``drill_target`` and ``drill_down_for``, then
+    ``params.extra_vars`` (which win). With ``log_dir`` each run's command
+    and output go to ``<log_dir>/drill-<name>.ansible.log``.
+    """
+
+    def __init__(
+        self,
+        runner: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
+        binary: str | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
         self.runner = runner
+        self.binary = binary or ansible_playbook()
+        self.log_dir = log_dir
 
     def command(self, spec: DrillSpec) -> list[str]:
         p = spec.params
-        if "playbook" not in p:
+        if not p.get("playbook"):
             raise DrillError("ansible: params.playbook is required")
-        argv = ["ansible-playbook", str(p["playbook"])]
+        argv = [self.binary, str(p["playbook"])]
         if p.get("inventory"):
             argv += ["-i", str(p["inventory"])]
         if spec.target:
             argv += ["--limit", spec.target]
-        argv += [
-            "-e",
-            f"drill_action={spec.action}",
-            "-e",
-            f"drill_target={spec.target}",
-            "-e",
-            f"drill_down_for={_down_for(spec):g}",
-        ]
-        for k, v in sorted((p.get("extra_vars") or {}).items()):
-            argv += ["-e", f"{k}={v}"]
-        return argv
+        extra = p.get("extra_vars") or {}
+        if not isinstance(extra, dict):
+            raise DrillError("ansible: params.extra_vars must be a mapping")
+        variables = {
+            "drill_action": spec.action,
+            "drill_target": spec.target,
+            "drill_down_for": _down_for(spec),
+            **extra,
+        }
+        return [*argv, "-e", json.dumps(variables, sort_keys=True)]
 
     def run(self, spec: DrillSpec) -> None:
         timeout = float(spec.params.get("timeout", 600))
-        done = self.runner(self.command(spec), capture_output=True, text=True, timeout=timeout, check=False)
+        argv = self.command(spec)
+        done = self.runner(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        if self.log_dir is not None:
+            safe = re.sub(r"[^A-Za-z0-9._-]+", "_", spec.name)
+            (self.log_dir / f"drill-{safe}.ansible.log").write_text(
+                f"$ {shlex.join(argv)}\n# exit {done.returncode}\n{done.stdout or ''}{done.stderr or ''}",
+                encoding="utf-8",
+            )
         if done.returncode != 0:
             tail = (done.stdout or "")[-400:] + (done.stderr or "")[-400:]
             raise DrillError(f"ansible-playbook exited {done.returncode}: {tail.strip()}")
