@@ -438,7 +438,7 @@ class Run:
         end = max(samples[-1].t, started + 1)
         ledger = self.reconcile()
         stats = tier_stats(samples)
-        verdict = evaluate(self.gates, stats, ledger)
+        verdict = evaluate(self.gates, stats, ledger, drill_outcomes(drills, samples, started, end))
         report = build_report(self, plan, samples, drills, started, end, odoo, ledger, verdict, stats)
         (self.out / "report.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
         (self.out / "junit.xml").write_text(render_junit(report), encoding="utf-8")
