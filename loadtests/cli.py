@@ -35,7 +35,7 @@ from loadtests.drills import (
 )
 from loadtests.durations import format_duration, parse_duration
 from loadtests.endpoints import base_url
-from loadtests.errors import ConfigError
+from loadtests.errors import ConfigError, ConfigErrors
 from loadtests.gates import Gates, evaluate, load_gates
 from loadtests.ledger import LedgerResult
 from loadtests.links import FLAPPING, assign_link_classes, profiles_with
@@ -149,7 +149,21 @@ def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates
     if scenario.drills:
         drills = fill_placeholders(scenario.drills, variables, args.drills or args.scenario)
         scenario = scenario.model_copy(update={"drills": drills})
-    return scenario, load_branches(args.register), load_gates(args.gates)
+    branches = load_branches(args.register)
+    if not scenario.links.shares:
+        unclassed = [
+            ConfigError(
+                args.register,
+                f"{b.code}.link",
+                f"{b.link!r} has no link class and the scenario's "
+                "links.shares is empty (classes from the register only)",
+            )
+            for b in branches
+            if not b.link_class
+        ]
+        if unclassed:
+            raise ConfigErrors(unclassed)
+    return scenario, branches, load_gates(args.gates)
 
 
 @dataclass

@@ -52,7 +52,11 @@ class DrillSpec(_Strict):
 
 
 class LinkMix(_Strict):
-    """Shares of branches per link class, and the share of LTE branches that flap."""
+    """Shares of branches per link class, and the share of LTE branches that flap.
+
+    Branches whose register entry has a link keep its class; the shares deal
+    out the others. Empty shares (``{}``) take every class from the register.
+    """
 
     shares: dict[str, float] = Field(default_factory=lambda: {"fiber": 1.0})
     flapping_share: float = Field(default=0.0, ge=0.0, le=1.0)
@@ -70,7 +74,7 @@ class LinkMix(_Strict):
     def _shares(cls, v: dict[str, float]) -> dict[str, float]:
         check_names(v, LINK_CLASSES, "link class", "shares")
         total = sum(v.values())
-        if abs(total - 1.0) > 0.001:
+        if v and abs(total - 1.0) > 0.001:  # {}: link classes from the register only
             raise ValueError(f"shares must add up to 1.0, got {total:g}")
         return v
 
