@@ -52,14 +52,14 @@ def branch(code: str, link: str, url: str = "", kind: str = "store") -> Branch:
     return Branch(code, f"Branch {code}", "pilot", kind, "standard", link, url)
 
 
-BRANCHES = [
+BRANCHES = (
     branch("B1", "fiber", "https://10.213.21.2:8443"),
     branch("B2", "lte", "https://10.213.22.2:8443/"),  # trailing slash: same base URL as without
     branch("B3", "lte", "https://10.213.23.2:8443"),
     branch("B4", "broadband"),  # no erp_url: straight to --host
     branch("B5", "lte"),
     branch("B6", "dual", "https://10.213.21.2:8443"),  # dual behaves like fiber: shares B1's route
-]
+)
 
 
 def make_run(branches=BRANCHES, toxiproxy: str = "auto") -> Run:
