@@ -34,7 +34,7 @@ from loadtests.drills import (
     ToxiproxyExecutor,
 )
 from loadtests.durations import format_duration, parse_duration
-from loadtests.endpoints import base_url
+from loadtests.endpoints import EndpointError, base_url
 from loadtests.errors import ConfigError, ConfigErrors
 from loadtests.gates import Gates, evaluate, load_gates
 from loadtests.ledger import LedgerResult
@@ -126,6 +126,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates]:
+    for option in ("host", "reconcile_host"):
+        value = getattr(args, option, None)
+        if value:
+            try:
+                base_url(value)
+            except EndpointError as exc:
+                raise ConfigError("--" + option.replace("_", "-"), value, str(exc)) from None
     scenario = load_scenario(args.scenario)
     updates: dict[str, Any] = {}
     if args.drills:

@@ -68,3 +68,10 @@ def test_run_is_not_started_when_the_odoo_cannot_be_named(tmp_path, capsys):
     with Recorder(error={"code": 200, "message": "Odoo Server Error"}) as rec:
         assert main(["run", *INPUTS, "--host", rec.url, "--out", str(out)]) == 4
     assert "JSON-RPC error 200: Odoo Server Error" in capsys.readouterr().err
+
+
+def test_a_host_that_is_not_a_url_is_an_input_error(tmp_path, capsys):
+    assert main(["run", *INPUTS, "--host", "erp.pilot.test", "--out", str(tmp_path / "out")]) == 2
+    assert "error: --host: erp.pilot.test: 'erp.pilot.test' is not an http:// or https:// URL" in (
+        capsys.readouterr().err
+    )
