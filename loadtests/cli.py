@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
+from urllib3.exceptions import InsecureRequestWarning
 
 from loadtests.analysis import DrillRecord, analyse_drill, breakdown, error_windows, tier_stats, time_series
 from loadtests.drills import (
@@ -32,17 +34,19 @@ from loadtests.drills import (
     ToxiproxyExecutor,
 )
 from loadtests.durations import format_duration, parse_duration
-from loadtests.errors import ConfigError
+from loadtests.endpoints import EndpointError, base_url
+from loadtests.errors import ConfigError, ConfigErrors
 from loadtests.gates import Gates, evaluate, load_gates
 from loadtests.ledger import LedgerResult
 from loadtests.links import FLAPPING, assign_link_classes, profiles_with
-from loadtests.links_setup import LinkRig, create_links, free_port, start_toxiproxy
+from loadtests.links_setup import LinkRig, Route, create_links, free_port, start_toxiproxy
+from loadtests.odoo_under_test import OdooUnderTest, VersionProbeError, probe
 from loadtests.plan import ENV, PlanBranch, RunPlan, new_run_id
 from loadtests.reconcile import JsonRpcReader, reconcile
 from loadtests.register import Branch, load_branches
 from loadtests.report import render_html, render_junit
 from loadtests.samples import Sample, read_samples
-from loadtests.scenario import Scenario, load_drills, load_scenario
+from loadtests.scenario import Scenario, fill_placeholders, load_drills, load_scenario, parse_vars
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 REPO = LOCUSTFILE.parent.parent
@@ -61,6 +65,13 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--register", required=True, help="branch register YAML of the region")
         s.add_argument("--gates", required=True, help="SLO gates YAML (loadtests/gates/*.yaml)")
         s.add_argument("--drills", help="drill timeline YAML, replacing the scenario's drills")
+        s.add_argument(
+            "--var",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="substitute ${KEY} in drill targets and params (every placeholder needs a value)",
+        )
     run = sub.choices["run"]
     run.add_argument("--host", required=True, help="ERP entrypoint, e.g. http://127.0.0.1:8069")
     run.add_argument("--db", default=os.environ.get("ODOO_DB", ""), help="database (env ODOO_DB)")
@@ -81,11 +92,20 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--network-timeout", type=float, default=30.0, help="per-call timeout, seconds")
     run.add_argument("--reconcile-host", help="where to read the writes back (default --host)")
     run.add_argument(
-        "--var",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="substitute ${KEY} in drill targets and params",
+        "--odoo-label",
+        default="",
+        metavar="TEXT",
+        help="what the Odoo under test is, e.g. 'Odoo 18.0 official image odoo:18.0' (report and console)",
+    )
+    run.add_argument(
+        "--ca-file",
+        help="CA bundle to verify the ERP's certificate on the harness's own calls (version probe, "
+        "reconciliation); the simulated users never verify it",
+    )
+    run.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify the ERP's certificate on the harness's own calls",
     )
     return p
 
@@ -97,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if getattr(args, "insecure", False):
+        urllib3.disable_warnings(InsecureRequestWarning)  # asked for: no warning on every reconciliation call
     if args.command == "check":
         log(f"ok: scenario {scenario.name}, {len(branches)} branches, gates for {', '.join(gates.tiers)}")
         return 0
@@ -104,6 +126,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates]:
+    for option in ("host", "reconcile_host"):
+        value = getattr(args, option, None)
+        if value:
+            try:
+                base_url(value)
+            except EndpointError as exc:
+                raise ConfigError("--" + option.replace("_", "-"), value, str(exc)) from None
     scenario = load_scenario(args.scenario)
     updates: dict[str, Any] = {}
     if args.drills:
@@ -123,31 +152,25 @@ def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates
         from loadtests.errors import validate_model  # noqa: PLC0415
 
         scenario = validate_model(Scenario, data, args.scenario)
-    variables = dict(v.split("=", 1) for v in getattr(args, "var", []) if "=" in v)
-    if variables and scenario.drills:
-        scenario = scenario.model_copy(
-            update={
-                "drills": tuple(
-                    d.model_copy(
-                        update={"target": _subst(d.target, variables), "params": _subst(d.params, variables)}
-                    )
-                    for d in scenario.drills
-                )
-            }
-        )
-    return scenario, load_branches(args.register), load_gates(args.gates)
-
-
-def _subst(value: Any, variables: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        for k, v in variables.items():
-            value = value.replace("${" + k + "}", v)
-        return value
-    if isinstance(value, list):
-        return [_subst(v, variables) for v in value]
-    if isinstance(value, dict):
-        return {k: _subst(v, variables) for k, v in value.items()}
-    return value
+    variables = parse_vars(getattr(args, "var", None) or [])
+    if scenario.drills:
+        drills = fill_placeholders(scenario.drills, variables, args.drills or args.scenario)
+        scenario = scenario.model_copy(update={"drills": drills})
+    branches = load_branches(args.register)
+    if not scenario.links.shares:
+        unclassed = [
+            ConfigError(
+                args.register,
+                f"{b.code}.link",
+                f"{b.link!r} has no link class and the scenario's "
+                "links.shares is empty (classes from the register only)",
+            )
+            for b in branches
+            if not b.link_class
+        ]
+        if unclassed:
+            raise ConfigErrors(unclassed)
+    return scenario, branches, load_gates(args.gates)
 
 
 @dataclass
@@ -191,20 +214,30 @@ class Run:
             [b.code for b in self.branches], mix.shares, mix.flapping_share, fixed, salt=self.scenario.name
         )
 
-    def plan(self, classes: dict[str, str]) -> RunPlan:
-        urls = self.rig.urls if self.rig else {}
-        plan_branches = [
-            PlanBranch(
-                b.code,
-                b.name,
-                b.region,
-                b.kind,
-                b.tier,
-                classes[b.code],
-                urls.get(classes[b.code], b.url or self.args.host),
+    def routes(self, classes: dict[str, str]) -> dict[str, Route]:
+        """Branch code -> (link class, upstream): the branch's erp_url, else --host."""
+        host = base_url(self.args.host)
+        return {b.code: Route(classes[b.code], base_url(b.url) if b.url else host) for b in self.branches}
+
+    def plan(self, routes: dict[str, Route]) -> RunPlan:
+        proxies = self.rig.proxies if self.rig else {}
+        plan_branches = []
+        for b in self.branches:
+            route = routes[b.code]
+            proxy = proxies.get(route)
+            plan_branches.append(
+                PlanBranch(
+                    b.code,
+                    b.name,
+                    b.region,
+                    b.kind,
+                    b.tier,
+                    route.link_class,
+                    proxy.url if proxy else route.upstream,
+                    route.upstream,
+                    proxy.name if proxy else "",
+                )
             )
-            for b in self.branches
-        ]
         return RunPlan(
             run_id=self.run_id,
             host=self.args.host,
@@ -225,12 +258,12 @@ class Run:
     def executors(self) -> dict[str, Executor]:
         ex: dict[str, Executor] = {
             "docker": DockerExecutor(),
-            "ansible": AnsibleExecutor(),
+            "ansible": AnsibleExecutor(log_dir=self.out),
             "patroni": PatroniExecutor(),
             "process": ProcessExecutor(),
         }
         ex["toxiproxy"] = ToxiproxyExecutor(
-            self.rig.api if self.rig else None, self.rig.proxies if self.rig else {}
+            self.rig.api if self.rig else None, self.rig.names_by_class() if self.rig else {}
         )
         return ex
 
@@ -301,27 +334,27 @@ class Run:
         for stale in ("samples.jsonl", "ledger.jsonl", "started.txt"):
             (self.out / stale).unlink(missing_ok=True)
         s = self.scenario
-        classes = self.link_classes()
-        odoo = self.probe()
+        routes = self.routes(self.link_classes())
+        try:
+            odoo = probe(self.args.host, self.args.odoo_label, timeout=15, verify=self.verify)
+        except VersionProbeError as exc:
+            print(f"error: cannot name the Odoo under test, the run is not started: {exc}", file=sys.stderr)
+            return 4
+        log(odoo.line())
         log(
             f"run {self.run_id}: scenario {s.name}, {s.users} users, {s.duration:.0f}s, "
-            f"{len(self.branches)} branches, target {self.args.host} ({odoo})"
+            f"{len(self.branches)} branches, target {self.args.host}"
         )
         try:
             if self.args.toxiproxy != "off":
                 self.rig = start_toxiproxy(self.args.toxiproxy, self.out / "toxiproxy.log")
                 create_links(
-                    self.rig,
-                    self.args.host,
-                    profiles_with(dict(s.links.profiles)),
-                    set(classes.values()),
-                    self.run_id,
+                    self.rig, set(routes.values()), profiles_with(dict(s.links.profiles)), self.run_id
                 )
-                log(
-                    f"link profiles via Toxiproxy {self.rig.api.version()}: "
-                    + ", ".join(f"{k} -> {v}" for k, v in sorted(self.rig.urls.items()))
-                )
-            plan = self.plan(classes)
+                log(f"link profiles via Toxiproxy {self.rig.api.version()}: {len(self.rig.proxies)} proxies")
+            plan = self.plan(routes)
+            for line in route_lines(plan.branches):
+                log(line)
             plan_path = self.out / "plan.json"
             plan.dump(plan_path)
             drills, started = self.run_locust(plan_path)
@@ -332,13 +365,13 @@ class Run:
                 self.rig.close()
         return self.finish(plan, drills, started, odoo)
 
-    def probe(self) -> str:
-        try:
-            reader = JsonRpcReader(self.args.host, self.args.db, self.args.login, self.password, timeout=15)
-            v = reader.version()
-            return f"Odoo {v.get('server_version', '?')}"
-        except Exception as exc:  # reported, the run goes on and fails its gates if the target is down
-            return f"version unknown: {type(exc).__name__}: {exc}"
+    @property
+    def verify(self) -> bool | str:
+        """TLS verification of the harness's own calls: --insecure, --ca-file, else the system's CAs."""
+        if getattr(self.args, "insecure", False):
+            return False
+        ca_file: str | None = getattr(self.args, "ca_file", None)
+        return ca_file or True
 
     def run_locust(self, plan_path: Path) -> tuple[list[DrillRecord], float]:
         env = {
@@ -360,8 +393,9 @@ class Run:
         runner = DrillRunner(self.scenario.drills, self.executors(), log)
         runner.start(started)
         mix = self.scenario.links
-        if self.rig and FLAPPING in self.rig.proxies:
-            self.flapper = Flapper(self.rig.api, self.rig.proxies[FLAPPING], mix.flap_period, mix.flap_down)
+        flapping = self.rig.names_by_class().get(FLAPPING) if self.rig else None
+        if self.rig and flapping:
+            self.flapper = Flapper(self.rig.api, flapping, mix.flap_period, mix.flap_down)
             self.flapper.start()
         progress = Progress(self.out / "samples.jsonl")
         limit = started + self.scenario.duration + 120
@@ -407,7 +441,7 @@ class Run:
         last = ""
         for _i in range(12):  # the database may still be coming back from the last drill
             try:
-                reader = JsonRpcReader(host, self.args.db, self.args.login, self.password)
+                reader = JsonRpcReader(host, self.args.db, self.args.login, self.password, verify=self.verify)
                 return reconcile([self.out / "ledger.jsonl"], reader, self.run_id)
             except (OSError, requests.RequestException) as exc:
                 last = f"{type(exc).__name__}: {exc}"
@@ -417,7 +451,7 @@ class Run:
                 break
         return LedgerResult((), checked=False, error=f"could not read the writes back: {last}")
 
-    def finish(self, plan: RunPlan, drills: list[DrillRecord], started: float, odoo: str) -> int:
+    def finish(self, plan: RunPlan, drills: list[DrillRecord], started: float, odoo: OdooUnderTest) -> int:
         samples = read_samples([self.out / "samples.jsonl"])
         if not samples:
             log("no calls were recorded; see locust.log and locust.console.log")
@@ -425,7 +459,7 @@ class Run:
         end = max(samples[-1].t, started + 1)
         ledger = self.reconcile()
         stats = tier_stats(samples)
-        verdict = evaluate(self.gates, stats, ledger)
+        verdict = evaluate(self.gates, stats, ledger, drill_outcomes(drills, samples, started, end))
         report = build_report(self, plan, samples, drills, started, end, odoo, ledger, verdict, stats)
         (self.out / "report.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
         (self.out / "junit.xml").write_text(render_junit(report), encoding="utf-8")
@@ -445,6 +479,58 @@ class Run:
         return verdict.exit_code()
 
 
+def drill_outcomes(
+    drills: list[DrillRecord], samples: list[Sample], started: float, end: float
+) -> list[dict[str, Any]]:
+    """Each drill's error window and recovery, over its window: to the next drill or its observe time."""
+    out = []
+    ordered = sorted(drills, key=lambda d: d.at)
+    for i, rec in enumerate(ordered):
+        nxt = ordered[i + 1].started if i + 1 < len(ordered) and ordered[i + 1].started else end
+        until = min(nxt, rec.started + rec.observe, end) if rec.started else end
+        pool = samples if rec.executor == "toxiproxy" else [s for s in samples if s.link != FLAPPING]
+        out.append(analyse_drill(rec, pool, until).as_dict(started))
+    return out
+
+
+def route_lines(branches: list[PlanBranch]) -> list[str]:
+    """One console line per route: the proxy (or direct), its link class, upstream and branches."""
+    groups: dict[tuple[str, str, str, str], list[str]] = {}
+    for b in branches:
+        groups.setdefault((b.proxy, b.link_class, b.upstream, b.url), []).append(b.code)
+    lines = []
+    for (proxy, link, upstream, url), codes in sorted(groups.items()):
+        via = f"proxy {proxy} ({link}, {url} -> {upstream})" if proxy else f"direct ({link}, {upstream})"
+        lines.append(f"route {via}: {len(codes)} branches: {', '.join(codes)}")
+    return lines
+
+
+def routes_report(branches: list[PlanBranch], rig: LinkRig | None) -> list[dict[str, Any]]:
+    """The proxies (or direct routes) of the run, each with the branches that used it."""
+    out: list[dict[str, Any]] = []
+    if rig:
+        for proxy in sorted(rig.proxies.values(), key=lambda p: p.name):
+            entry: dict[str, Any] = proxy.as_dict()
+            entry["branches"] = [b.code for b in branches if b.proxy == proxy.name]
+            out.append(entry)
+        return out
+    direct: dict[tuple[str, str], list[str]] = {}
+    for b in branches:
+        direct.setdefault((b.link_class, b.upstream), []).append(b.code)
+    for (link, upstream), codes in sorted(direct.items()):
+        out.append(
+            {
+                "name": "",
+                "link_class": link,
+                "listen": "",
+                "upstream": upstream,
+                "url": upstream,
+                "branches": codes,
+            }
+        )
+    return out
+
+
 def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes in
     run: Run,
     plan: RunPlan,
@@ -452,18 +538,12 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
     drills: list[DrillRecord],
     started: float,
     end: float,
-    odoo: str,
+    odoo: OdooUnderTest,
     ledger: LedgerResult,
     verdict: Any,
     stats: dict[str, Any],
 ) -> dict[str, Any]:
-    drill_out = []
-    ordered = sorted(drills, key=lambda d: d.at)
-    for i, rec in enumerate(ordered):
-        nxt = ordered[i + 1].started if i + 1 < len(ordered) and ordered[i + 1].started else end
-        until = min(nxt, rec.started + rec.observe, end) if rec.started else end
-        pool = samples if rec.executor == "toxiproxy" else [s for s in samples if s.link != FLAPPING]
-        drill_out.append(analyse_drill(rec, pool, until).as_dict(started))
+    drill_out = drill_outcomes(drills, samples, started, end)
     windows = {}
     for tier in sorted({s.tier for s in samples}):
         ws = error_windows([s for s in samples if s.tier == tier])
@@ -479,17 +559,18 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
         ]
     sc = run.scenario
     return {
+        "odoo_under_test": odoo.as_dict(),
         "run": {
             "run_id": run.run_id,
             "started": datetime.fromtimestamp(started, UTC).isoformat(),
             "duration_s": round(end - started, 1),
             "host": run.args.host,
-            "odoo": odoo,
+            "odoo": odoo.short,
             "users": sc.users,
             "mode": ("web UI" if run.args.web else "headless")
             + (f", distributed 1 master + {run.args.workers} workers" if run.args.workers else ""),
             "toxiproxy": run.args.toxiproxy,
-            "links": run.rig.urls if run.rig else {},
+            "links": routes_report(plan.branches, run.rig),
         },
         "scenario": {
             "name": sc.name,

@@ -2,10 +2,10 @@
 
 * ``docker``    the rig's containers, through the Docker API (docker SDK):
                 restart / kill / stop / start / pause; ``down_for`` brings it back.
-* ``ansible``   real regions: ``ansible-playbook`` with the drill as extra vars.
+* ``ansible``   real regions: ``ansible-playbook`` with the drill as extra vars (JSON).
 * ``patroni``   planned switchover or failover through Patroni's REST API.
 * ``process``   loopback runs: commands (e.g. ``pg_ctl restart``) run locally.
-* ``toxiproxy`` branch links: take a link class down for ``down_for`` seconds.
+* ``toxiproxy`` branch links: take a link class (all its proxies) down for ``down_for`` seconds.
 
 Every action is bounded in time; its start, end and error are recorded for
 the drill analysis (error window, time to recovery, failures by tier).
@@ -13,19 +13,24 @@ the drill analysis (error window, time to recovery, failures by tier).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shlex
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import requests
 
 from loadtests.analysis import DrillRecord
+from loadtests.links import FLAPPING, LINK_CLASSES
 from loadtests.scenario import DrillSpec
-from loadtests.toxiproxy import Toxiproxy
+from loadtests.toxiproxy import Toxiproxy, ToxiproxyError
 
 
 class DrillError(RuntimeError):
@@ -76,36 +81,64 @@ class DockerExecutor:
                 c.start()
 
 
-class AnsibleExecutor:
-    """``ansible-playbook <playbook> -i <inventory> -e drill_action=... -e drill_target=...``."""
+def ansible_playbook() -> str:
+    """``ansible-playbook`` beside this Python (a venv need not be on PATH), else the one on PATH."""
+    beside = Path(sys.executable).parent / "ansible-playbook"
+    return str(beside) if beside.exists() else "ansible-playbook"
 
-    def __init__(self, runner: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run) -> None:
+
+class AnsibleExecutor:
+    """``ansible-playbook <params.playbook> [-i <params.inventory>] [--limit <target>] -e <json>``.
+
+    The target is a ``--limit`` host pattern; leave it empty for playbooks that
+    find their own hosts (the collection's failover drills find the leader or
+    primary and need every host of their groups). The extra vars go as one
+    JSON object, so values keep their types and may hold spaces or ``=``:
+    ``drill_action``, ``drill_target`` and ``drill_down_for``, then
+    ``params.extra_vars`` (which win). With ``log_dir`` each run's command
+    and output go to ``<log_dir>/drill-<name>.ansible.log``.
+    """
+
+    def __init__(
+        self,
+        runner: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
+        binary: str | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
         self.runner = runner
+        self.binary = binary or ansible_playbook()
+        self.log_dir = log_dir
 
     def command(self, spec: DrillSpec) -> list[str]:
         p = spec.params
-        if "playbook" not in p:
+        if not p.get("playbook"):
             raise DrillError("ansible: params.playbook is required")
-        argv = ["ansible-playbook", str(p["playbook"])]
+        argv = [self.binary, str(p["playbook"])]
         if p.get("inventory"):
             argv += ["-i", str(p["inventory"])]
         if spec.target:
             argv += ["--limit", spec.target]
-        argv += [
-            "-e",
-            f"drill_action={spec.action}",
-            "-e",
-            f"drill_target={spec.target}",
-            "-e",
-            f"drill_down_for={_down_for(spec):g}",
-        ]
-        for k, v in sorted((p.get("extra_vars") or {}).items()):
-            argv += ["-e", f"{k}={v}"]
-        return argv
+        extra = p.get("extra_vars") or {}
+        if not isinstance(extra, dict):
+            raise DrillError("ansible: params.extra_vars must be a mapping")
+        variables = {
+            "drill_action": spec.action,
+            "drill_target": spec.target,
+            "drill_down_for": _down_for(spec),
+            **extra,
+        }
+        return [*argv, "-e", json.dumps(variables, sort_keys=True)]
 
     def run(self, spec: DrillSpec) -> None:
         timeout = float(spec.params.get("timeout", 600))
-        done = self.runner(self.command(spec), capture_output=True, text=True, timeout=timeout, check=False)
+        argv = self.command(spec)
+        done = self.runner(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        if self.log_dir is not None:
+            safe = re.sub(r"[^A-Za-z0-9._-]+", "_", spec.name)
+            (self.log_dir / f"drill-{safe}.ansible.log").write_text(
+                f"$ {shlex.join(argv)}\n# exit {done.returncode}\n{done.stdout or ''}{done.stderr or ''}",
+                encoding="utf-8",
+            )
         if done.returncode != 0:
             tail = (done.stdout or "")[-400:] + (done.stderr or "")[-400:]
             raise DrillError(f"ansible-playbook exited {done.returncode}: {tail.strip()}")
@@ -173,23 +206,48 @@ class ProcessExecutor:
 
 
 class ToxiproxyExecutor:
-    """Link drills: ``down`` disables a proxy (a link class) for ``down_for`` seconds."""
+    """Link drills: ``down`` disables every proxy of a link class (or one proxy by name) for ``down_for`` s.
 
-    def __init__(self, toxiproxy: Toxiproxy | None, proxies: Mapping[str, str]) -> None:
+    A link class has one proxy per upstream (branches reaching the ERP through
+    different relays); the outage takes them all down together and brings
+    them all back, even when one of the calls fails.
+    """
+
+    def __init__(self, toxiproxy: Toxiproxy | None, proxies: Mapping[str, Sequence[str]]) -> None:
         self.toxiproxy = toxiproxy
-        self.proxies = dict(proxies)  # link class -> proxy name
+        self.proxies = {k: list(v) for k, v in proxies.items()}  # link class -> proxy names
+
+    def names(self, target: str) -> list[str]:
+        if target in self.proxies:
+            return self.proxies[target]
+        if target in (*LINK_CLASSES, FLAPPING):
+            raise DrillError(f"toxiproxy: no branch of this run is on link class {target!r}")
+        return [target]  # a proxy by name
 
     def run(self, spec: DrillSpec) -> None:
         if self.toxiproxy is None:
             raise DrillError("toxiproxy: the run has no Toxiproxy (start it with --toxiproxy)")
-        name = self.proxies.get(spec.target, spec.target)
         if spec.action != "down":
             raise DrillError(f"toxiproxy: unknown action {spec.action!r}")
-        self.toxiproxy.set_enabled(name, False)
+        names = self.names(spec.target)
         try:
+            for name in names:
+                self.toxiproxy.set_enabled(name, False)
             time.sleep(_down_for(spec) or 5.0)
         finally:
-            self.toxiproxy.set_enabled(name, True)
+            _enable_all(self.toxiproxy, names)
+
+
+def _enable_all(toxiproxy: Toxiproxy, names: Sequence[str]) -> None:
+    """Re-enable every proxy; the first error is raised after trying them all."""
+    errors: list[ToxiproxyError] = []
+    for name in names:
+        try:
+            toxiproxy.set_enabled(name, True)
+        except ToxiproxyError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
 
 
 class DrillRunner:
@@ -246,10 +304,10 @@ class DrillRunner:
 
 
 class Flapper:
-    """Takes the flapping-LTE proxy down for ``down`` seconds every ``period``, until stopped."""
+    """Takes the flapping-LTE proxies down for ``down`` seconds every ``period``, until stopped."""
 
-    def __init__(self, toxiproxy: Toxiproxy, proxy: str, period: float, down: float) -> None:
-        self.toxiproxy, self.proxy, self.period, self.down = toxiproxy, proxy, period, down
+    def __init__(self, toxiproxy: Toxiproxy, proxies: Sequence[str], period: float, down: float) -> None:
+        self.toxiproxy, self.proxies, self.period, self.down = toxiproxy, list(proxies), period, down
         self.outages: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -261,10 +319,11 @@ class Flapper:
         while not self._stop.wait(self.period - self.down):
             start = time.time()
             try:
-                self.toxiproxy.set_enabled(self.proxy, False)
+                for name in self.proxies:
+                    self.toxiproxy.set_enabled(name, False)
                 self._stop.wait(self.down)
             finally:
-                self.toxiproxy.set_enabled(self.proxy, True)
+                _enable_all(self.toxiproxy, self.proxies)
             self.outages.append((start, time.time()))
 
     def stop(self) -> None:

@@ -3,6 +3,7 @@
     tiers:
       pos_sync: {p95_ms: 800, p99_ms: 2000, error_rate: 0.02, longest_error_window_s: 30}
     ledger: {max_lost: 0, max_duplicated: 0, max_unexpected: 0}
+    drills: {action_ok: true, recovered: true, max_time_to_recovery_s: 120}
 
 Every limit is optional; a tier listed in the file must have traffic
 (``min_requests``, default 1). Lost acknowledged writes are always gated and
@@ -11,6 +12,7 @@ a ledger that could not be reconciled is a breach.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,11 +50,27 @@ class LedgerGate(BaseModel):
     max_failed_present: int | None = Field(default=None, ge=0)
 
 
+class DrillGate(BaseModel):
+    """Gates on every drill of the run (off unless set): a drill that did not happen proves nothing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action_ok: bool = False  # the drill's action ran without error
+    recovered: bool = False  # calls succeeded again after the drill's last failure, within its window
+    max_time_to_recovery_s: float | None = None  # action start to steady success
+
+    @field_validator("max_time_to_recovery_s", mode="before")
+    @classmethod
+    def _ttr(cls, v: object) -> float | None:
+        return None if v is None else parse_duration(v)
+
+
 class Gates(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tiers: dict[str, TierGate]
     ledger: LedgerGate = Field(default_factory=LedgerGate)
+    drills: DrillGate = Field(default_factory=DrillGate)
 
     @field_validator("tiers")
     @classmethod
@@ -138,7 +156,38 @@ def _check(
     return GateResult(scope, metric, limit, actual, passed, reason)
 
 
-def evaluate(gates: Gates, tiers: dict[str, TierStats], ledger: LedgerResult | None) -> Verdict:
+def drill_results(gate: DrillGate, drills: Sequence[Mapping[str, Any]]) -> list[GateResult]:
+    """``drills`` as in report.json (analysis.DrillOutcome.as_dict)."""
+    results: list[GateResult] = []
+    for d in drills:
+        scope = f"drill {d['name']}"
+        if gate.action_ok:
+            ok = bool(d["action_ok"])
+            error = d.get("action_error")
+            why = (
+                f"failed: {error}" if error else ("did not start" if d.get("started_s") is None else "failed")
+            )
+            results.append(
+                GateResult(scope, "action ok", 1, int(ok), ok, f"{scope}: action {'ran' if ok else why}")
+            )
+        if gate.recovered:
+            ok = bool(d["recovered"])
+            reason = f"{scope}: calls {'recovered' if ok else 'did not recover'} within its window"
+            results.append(GateResult(scope, "recovered", 1, int(ok), ok, reason))
+        ttr = d.get("time_to_recovery_s")
+        if gate.max_time_to_recovery_s is not None and ttr is not None:
+            results.append(
+                _check(scope, "time to recovery", gate.max_time_to_recovery_s, ttr, unit=" s", fmt=".1f")
+            )
+    return results
+
+
+def evaluate(
+    gates: Gates,
+    tiers: dict[str, TierStats],
+    ledger: LedgerResult | None,
+    drills: Sequence[Mapping[str, Any]] = (),
+) -> Verdict:
     results: list[GateResult] = []
     for name, gate in gates.tiers.items():
         stats = tiers.get(name)
@@ -196,4 +245,5 @@ def evaluate(gates: Gates, tiers: dict[str, TierStats], ledger: LedgerResult | N
                     "ledger", attr, limit, actual, passed, f"ledger: {actual} {label}, limit {limit}{detail}"
                 )
             )
+    results += drill_results(gates.drills, drills)
     return Verdict(tuple(results))

@@ -1,8 +1,15 @@
-"""Start (or reuse) Toxiproxy and create one proxy per link class with its toxics."""
+"""Start (or reuse) Toxiproxy and create one proxy per route: (link class, upstream), with its toxics.
+
+A branch's route is its link class and the ERP address its link leads to:
+the branch's ``vars.erp_url`` (e.g. its relay into the VPN) when the
+register gives one, else ``--host``. Branches sharing a route share a proxy;
+a link drill on a class acts on every proxy of that class.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import subprocess
 import time
@@ -10,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from loadtests.endpoints import host_port
 from loadtests.links import LinkProfile, toxics_for
 from loadtests.toxiproxy import Toxiproxy, ToxiproxyError
 
@@ -36,17 +44,48 @@ def toxiproxy_binary() -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
+@dataclass(frozen=True, order=True)
+class Route:
+    """How a branch reaches the ERP: its link class and the ERP's base URL at the far end of that link."""
+
+    link_class: str
+    upstream: str  # base URL: the branch's erp_url, else --host
+
+
+@dataclass(frozen=True)
+class LinkProxy:
+    name: str
+    route: Route
+    listen: str  # 127.0.0.1:<port>
+    url: str  # base URL the branch's users connect to
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "name": self.name,
+            "link_class": self.route.link_class,
+            "listen": self.listen,
+            "upstream": self.route.upstream,
+            "url": self.url,
+        }
+
+
 @dataclass
 class LinkRig:
     api: Toxiproxy
     process: subprocess.Popen[bytes] | None = None
-    proxies: dict[str, str] = field(default_factory=dict)  # link class -> proxy name
-    urls: dict[str, str] = field(default_factory=dict)  # link class -> base URL for the users
+    proxies: dict[Route, LinkProxy] = field(default_factory=dict)
+
+    def names_by_class(self) -> dict[str, list[str]]:
+        """Link class -> the names of its proxies (one per upstream)."""
+        out: dict[str, list[str]] = {}
+        for route, proxy in sorted(self.proxies.items()):
+            out.setdefault(route.link_class, []).append(proxy.name)
+        return out
 
     def close(self) -> None:
-        for name in self.proxies.values():
+        for proxy in self.proxies.values():
             with contextlib.suppress(ToxiproxyError):
-                self.api.delete(name)
+                self.api.delete(proxy.name)
         if self.process is not None:
             self.process.terminate()
             try:
@@ -79,17 +118,31 @@ def start_toxiproxy(where: str, log_path: Path) -> LinkRig:
             time.sleep(0.2)
 
 
+def proxy_name(run_id: str, route: Route) -> str:
+    """``lt-<run>-<class>-<host>-<port>``: readable in Toxiproxy's API and in the report."""
+    upstream = re.sub(r"[^A-Za-z0-9.]+", "-", host_port(route.upstream)).strip("-")
+    return f"lt-{run_id}-{route.link_class}-{upstream}"
+
+
 def create_links(
-    rig: LinkRig, target: str, profiles: dict[str, LinkProfile], classes: set[str], run_id: str
+    rig: LinkRig,
+    routes: set[Route],
+    profiles: dict[str, LinkProfile],
+    run_id: str,
+    listen_host: str = "127.0.0.1",
 ) -> None:
-    """One proxy per link class in use: 127.0.0.1:<port> -> the ERP entrypoint, with the class's toxics."""
-    parts = urlsplit(target)
-    upstream = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-    for link in sorted(classes):
-        name = f"lt-{run_id}-{link}"
-        port = free_port()
-        rig.api.create(name, f"127.0.0.1:{port}", upstream)
-        for toxic in toxics_for(profiles[link]):
+    """One proxy per route in use: ``listen_host:<port>`` -> the route's upstream, with its class's toxics."""
+    taken = {p.name for p in rig.proxies.values()}
+    for route in sorted(routes):
+        name = proxy_name(run_id, route)
+        n = 1
+        while name in taken:  # same class and host:port, another scheme or path
+            n += 1
+            name = f"{proxy_name(run_id, route)}-{n}"
+        taken.add(name)
+        listen = f"{listen_host}:{free_port(listen_host)}"
+        rig.api.create(name, listen, host_port(route.upstream))
+        parts = urlsplit(route.upstream)
+        rig.proxies[route] = LinkProxy(name, route, listen, f"{parts.scheme}://{listen}{parts.path}")
+        for toxic in toxics_for(profiles[route.link_class]):
             rig.api.add_toxic(name, toxic)
-        rig.proxies[link] = name
-        rig.urls[link] = f"{parts.scheme}://127.0.0.1:{port}"

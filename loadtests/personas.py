@@ -1,9 +1,11 @@
 """Locust users for the people and systems that use the ERP from a branch.
 
 Each user belongs to one branch of the register (chosen by the persona's
-branch kinds, spread round-robin), sends its requests to that branch's link
-(a Toxiproxy listener with the branch's link profile) and tags every call
-with branch, region and link class. Think times are scaled by the scenario.
+branch kinds, spread round-robin), sends its requests to that branch's route
+(a Toxiproxy listener with the branch's link profile, forwarding to the
+branch's erp_url or --host) and tags every call with branch, region and link
+class. Whatever address it connects to, it names the ERP of ``--host`` in the
+Host header and the TLS server name. Think times are scaled by the scenario.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ import random
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import gevent.ssl
+from geventhttpclient.client import HTTPClientPool
 from locust import task
-from locust.contrib.fasthttp import FastHttpUser
+from locust.contrib.fasthttp import FastHttpUser, insecure_ssl_context_factory
 from locust.exception import StopUser
 
 from loadtests import keys
+from loadtests.endpoints import host_header, server_name
 from loadtests.ledger import LedgerWriter, Outcome
 from loadtests.plan import PlanBranch, RunPlan
 from loadtests.pos_order import OrderLine, pos_order
@@ -73,6 +78,7 @@ class BranchUser(FastHttpUser):
         self.branch = pick_branch(self.persona, plan.branches, n)
         self.host = self.branch.url or plan.host
         self.network_timeout = plan.network_timeout
+        self.default_headers, self.client_pool = erp_identity(plan.host, self.host, self)
         super().__init__(environment)
         self.calls = 0
         self.odoo = OdooSession(
@@ -169,6 +175,34 @@ class BranchUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.odoo.authenticate()
+
+
+def erp_identity(
+    erp: str, connect_to: str, user: FastHttpUser
+) -> tuple[dict[str, str], HTTPClientPool | None]:
+    """The ``Host`` header and, for HTTPS, a client pool sending the ERP's name as TLS server name (SNI).
+
+    ``erp`` is ``--host``, ``connect_to`` where the user connects (a Toxiproxy
+    listener, a branch relay by IP, or ``erp`` itself). Traefik routes by the
+    Host header and picks its certificate by SNI, so both carry the ERP's name
+    whatever the address. The certificate is not verified (FastHttpUser's
+    ``insecure``, as before). For an ERP named by an IP address no SNI is
+    sent (TLS has no SNI for IPs).
+    """
+    headers = {"Host": host_header(erp)}
+    name = server_name(erp)
+    if not name or not connect_to.startswith("https:"):
+        return headers, None
+    pool = HTTPClientPool(
+        network_timeout=user.network_timeout,
+        connection_timeout=user.connection_timeout,
+        concurrency=user.concurrency,
+        insecure=user.insecure,
+        ssl_context_factory=user.ssl_context_factory
+        or (insecure_ssl_context_factory if user.insecure else gevent.ssl.create_default_context),
+        ssl_options={"server_hostname": name},
+    )
+    return headers, pool
 
 
 def match_branch(rows: list[dict[str, Any]], branch: PlanBranch, all_branches: list[PlanBranch]) -> Any:

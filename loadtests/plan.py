@@ -23,7 +23,9 @@ class PlanBranch:
     kind: str
     tier: str
     link_class: str  # fiber / broadband / lte / lte_flapping
-    url: str  # where this branch's users send requests (a Toxiproxy listener or the ERP itself)
+    url: str  # where this branch's users connect (a Toxiproxy listener, else the upstream itself)
+    upstream: str = ""  # the ERP as seen from the branch: its vars.erp_url, else --host
+    proxy: str = ""  # the Toxiproxy proxy of its route (link class, upstream); "" without Toxiproxy
 
 
 @dataclass(frozen=True)

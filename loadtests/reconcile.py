@@ -41,9 +41,19 @@ def kind_queries(run_id: str) -> dict[str, KindQuery]:
 
 
 class JsonRpcReader:
-    def __init__(self, host: str, db: str, login: str, password: str, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        db: str,
+        login: str,
+        password: str,
+        *,
+        timeout: float = 60.0,
+        verify: bool | str = True,
+    ) -> None:
         self.url = host.rstrip("/")
         self.http = requests.Session()
+        self.http.verify = verify
         self.timeout = timeout
         self._call("/web/session/authenticate", {"db": db, "login": login, "password": password})
 
@@ -80,9 +90,6 @@ class JsonRpcReader:
             if len(rows) < 2000:
                 return out
             offset += 2000
-
-    def version(self) -> dict[str, Any]:
-        return dict(self._call("/web/webclient/version_info", {}) or {})
 
 
 def _chunks(items: list[str], n: int) -> Iterable[list[str]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from loadtests.endpoints import EndpointError, base_url
 from loadtests.errors import ConfigError, ConfigErrors
 
 # "dual" (fiber with an LTE backup) behaves like fiber until a drill flaps it
@@ -77,4 +78,13 @@ def load_branches(path: str | Path) -> list[Branch]:
     ]
     if not branches:
         raise ConfigError(path, "branches", "no live branch in the register")
+    bad = []
+    for b in branches:
+        if b.url:
+            try:
+                base_url(b.url)
+            except EndpointError as exc:
+                bad.append(ConfigError(path, f"{b.code}.vars.erp_url", str(exc)))
+    if bad:
+        raise ConfigErrors(bad)
     return branches

@@ -8,13 +8,15 @@ raises ConfigError naming the file, the key and the reason.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from loadtests.durations import parse_duration
-from loadtests.errors import check_names, load_yaml_mapping, validate_model
+from loadtests.errors import ConfigError, ConfigErrors, check_names, load_yaml_mapping, validate_model
 from loadtests.links import LINK_CLASSES, LinkProfile
 
 PERSONAS = (
@@ -50,7 +52,11 @@ class DrillSpec(_Strict):
 
 
 class LinkMix(_Strict):
-    """Shares of branches per link class, and the share of LTE branches that flap."""
+    """Shares of branches per link class, and the share of LTE branches that flap.
+
+    Branches whose register entry has a link keep its class; the shares deal
+    out the others. Empty shares (``{}``) take every class from the register.
+    """
 
     shares: dict[str, float] = Field(default_factory=lambda: {"fiber": 1.0})
     flapping_share: float = Field(default=0.0, ge=0.0, le=1.0)
@@ -68,7 +74,7 @@ class LinkMix(_Strict):
     def _shares(cls, v: dict[str, float]) -> dict[str, float]:
         check_names(v, LINK_CLASSES, "link class", "shares")
         total = sum(v.values())
-        if abs(total - 1.0) > 0.001:
+        if v and abs(total - 1.0) > 0.001:  # {}: link classes from the register only
             raise ValueError(f"shares must add up to 1.0, got {total:g}")
         return v
 
@@ -157,3 +163,65 @@ def load_drills(path: str | Path) -> tuple[DrillSpec, ...]:
 
 class _DrillFile(_Strict):
     drills: tuple[DrillSpec, ...]
+
+
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_vars(items: list[str]) -> dict[str, str]:
+    """``--var KEY=VALUE`` options; KEY is a placeholder name (letters, digits, underscores)."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not VAR_NAME.fullmatch(key):
+            raise ConfigError(
+                "--var", item, "expected KEY=VALUE, KEY made of letters, digits and underscores"
+            )
+        out[key] = value
+    return out
+
+
+def _fill(value: Any, variables: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return PLACEHOLDER.sub(lambda m: variables.get(m.group(1), m.group(0)), value)
+    if isinstance(value, list):
+        return [_fill(v, variables) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, variables) for k, v in value.items()}
+    return value
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, f"{path}.{k}")
+
+
+def fill_placeholders(
+    drills: tuple[DrillSpec, ...], variables: dict[str, str], file: str | Path
+) -> tuple[DrillSpec, ...]:
+    """Replace ``${KEY}`` in drill targets and params by ``--var KEY=VALUE``.
+
+    Values are inserted as they are (a value holding ``${...}`` is not
+    expanded again). A placeholder left without a value is an error naming
+    the file, the drill's key and the placeholder; all of them are reported.
+    """
+    errors = [
+        ConfigError(file, path, f"placeholder ${{{name}}} has no value: pass --var {name}=VALUE")
+        for i, d in enumerate(drills)
+        for path, text in _strings({"target": d.target, "params": d.params}, f"drills[{i}]")
+        for name in dict.fromkeys(PLACEHOLDER.findall(text))
+        if name not in variables
+    ]
+    if errors:
+        raise ConfigErrors(errors)
+    return tuple(
+        d.model_copy(update={"target": _fill(d.target, variables), "params": _fill(d.params, variables)})
+        for d in drills
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 from loadtests.ledger import TOTALS
@@ -24,6 +25,8 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
 th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}
 .fail{background:#fde7e7} .pass{background:#e8f5e9} .muted{color:#666;font-size:90%}
 svg{background:#fafafa;border:1px solid #ddd;margin:4px 0 16px}
+.sut{font-size:115%;background:#eef4fb;border-left:6px solid #1f77b4;padding:8px 12px;margin:12px 0}
+.sut code{font-size:95%}
 """
 
 
@@ -163,6 +166,7 @@ def render_html(report: dict[str, Any]) -> str:
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Load test {esc(sc["name"])}'
         f" - {esc(v['label'])}</title><style>{CSS}</style></head><body>",
         f"<h1>{badge} {esc(sc['name'])}</h1>",
+        _odoo_under_test(report.get("odoo_under_test") or {}),
         f'<p class="muted">Run {esc(run["run_id"])}, {esc(run["started"])}, {run["duration_s"]:.0f} s, '
         f"{esc(run['users'])} users; target {esc(run['host'])} ({esc(run['odoo'])}); "
         f"mode {esc(run['mode'])}</p>",
@@ -248,6 +252,21 @@ def render_html(report: dict[str, Any]) -> str:
     if links:
         out.append(bar_chart("latency per link class", links))
     out.append(_breakdown(links, "link class"))
+    out.append(
+        '<h2>Routes</h2><p class="muted">How each branch reached the ERP: its link class, the Toxiproxy '
+        "proxy of that class and upstream, and the upstream (the branch's erp_url from the register, "
+        "else the target).</p>"
+    )
+    routes = report["run"].get("links", [])
+    out.append(
+        _table(
+            ["proxy", "link class", "users connect to", "upstream", "branches"],
+            [
+                [r["name"] or "(direct)", r["link_class"], r["url"], r["upstream"], ", ".join(r["branches"])]
+                for r in routes
+            ],
+        ).replace("<table>", '<table id="routes">', 1)
+    )
     out.append("<h2>Write ledger</h2>")
     led = report["ledger"]
     if not led.get("checked"):
@@ -277,6 +296,19 @@ def render_html(report: dict[str, Any]) -> str:
         "locust_stats.csv. Machine-readable: report.json, junit.xml.</p></body></html>"
     )
     return "\n".join(out)
+
+
+def _odoo_under_test(odoo: dict[str, Any]) -> str:
+    """The Odoo the run was against: the operator's label and what version_info answered."""
+    if not odoo:
+        return '<p id="odoo-under-test" class="sut">Odoo under test: not recorded</p>'
+    label = odoo.get("label") or "unlabelled (no --odoo-label)"
+    return (
+        f'<p id="odoo-under-test" class="sut"><strong>Odoo under test:</strong> '
+        f'<span id="odoo-label">{esc(label)}</span><br>server_version <code>{esc(odoo["server_version"])}'
+        f"</code>, server_version_info <code>{esc(json.dumps(odoo['server_version_info']))}</code>, "
+        f"from {esc(odoo['url'])}{esc(odoo['endpoint'])}</p>"
+    )
 
 
 def _breakdown(groups: dict[str, dict[str, Any]], label: str) -> str:

@@ -31,6 +31,11 @@ def render_junit(report: dict[str, Any]) -> str:
         errors="0",
         time=f"{report['run']['duration_s']:.1f}",
     )
+    odoo = report.get("odoo_under_test")
+    if odoo:
+        props = ET.SubElement(suite, "properties")
+        ET.SubElement(props, "property", name="odoo_under_test", value=str(odoo["text"]))
+        ET.SubElement(props, "property", name="server_version", value=str(odoo["server_version"]))
     suite.extend(cases)
     root = ET.Element("testsuites")
     root.append(suite)

@@ -74,9 +74,11 @@ def start_double(
     )
 
 
-def run_argv(tmp_path: Path, double: DoubleProcess, scen: str, gates: str, *extra: str) -> list[str]:
+def run_argv(
+    tmp_path: Path, double: DoubleProcess, scen: str, gates: str, *extra: str, register: str = REGISTER
+) -> list[str]:
     (tmp_path / "scenario.yaml").write_text(scen)
-    (tmp_path / "register.yaml").write_text(REGISTER)
+    (tmp_path / "register.yaml").write_text(register)
     (tmp_path / "gates.yaml").write_text(gates)
     return [
         sys.executable,
@@ -109,8 +111,15 @@ def read_report(out: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def run(tmp_path: Path, double: DoubleProcess, scen: str, gates: str = GATES, *extra: str):
-    argv = run_argv(tmp_path, double, scen, gates, *extra)
+def run(
+    tmp_path: Path,
+    double: DoubleProcess,
+    scen: str,
+    gates: str = GATES,
+    *extra: str,
+    register: str = REGISTER,
+):
+    argv = run_argv(tmp_path, double, scen, gates, *extra, register=register)
     done = subprocess.run(argv, cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600, check=False)
     out = tmp_path / "results"
     return done, out, read_report(out)
@@ -124,8 +133,40 @@ def test_two_minute_run_with_a_postgres_restart(tmp_path, double_factory, privat
         f"[{{name: restart-postgres, at: 45s, executor: process, action: restart, observe: 60s, "
         f"params: {{stop: {stop}, start: {start}, down_for: 5}}}}]"
     )
-    done, out, report = run(tmp_path, double, scenario("2m", drills), GATES, "--toxiproxy", "auto")
+    # the head office reaches the ERP by another address (its erp_url): a route, and a proxy, of its own
+    relay = double.url.replace("127.0.0.1", "localhost")
+    register = REGISTER.replace(
+        'endpoint: "203.0.113.5:51820"}', f'endpoint: "203.0.113.5:51820", vars: {{erp_url: "{relay}/"}}}}'
+    )
+    label = "Odoo 18 protocol double (loopback)"
+    done, out, report = run(
+        tmp_path,
+        double,
+        scenario("2m", drills),
+        GATES,
+        "--toxiproxy",
+        "auto",
+        "--odoo-label",
+        label,
+        register=register,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert f"Odoo under test: {label} (server_version 18.0-" in done.stdout
+    assert report["odoo_under_test"]["label"] == label
+    assert report["odoo_under_test"]["server_version_info"][:2] == [18, 0]
+    routes = {(r["link_class"], r["upstream"]): r for r in report["run"]["links"]}
+    assert set(routes) == {
+        ("fiber", double.url),
+        ("fiber", relay),
+        ("lte", double.url),
+        ("broadband", double.url),
+    }
+    assert routes[("fiber", relay)]["branches"] == ["O001"]
+    assert sorted(routes[("fiber", double.url)]["branches"]) == ["B001", "W001"]
+    by_code = {b["code"]: b for b in report["branches"]}
+    assert by_code["O001"]["proxy"] == routes[("fiber", relay)]["name"]
+    assert by_code["O001"]["upstream"] == relay
+    assert report["breakdown"]["branch"]["O001"]["requests"] > 0
     for name in (
         "report.html",
         "report.json",

@@ -96,3 +96,41 @@ def test_bad_gate_file_names_file_key_reason(tmp_path, text, key, reason):
         load_gates(p)
     assert f"{p}: {key}: " in str(exc.value)
     assert reason in str(exc.value)
+
+
+def drill(name: str, *, ok: bool = True, recovered: bool = True, ttr: float | None = 20.0, error: str = ""):
+    return {
+        "name": name,
+        "action_ok": ok,
+        "action_error": error,
+        "started_s": 60.0,
+        "recovered": recovered,
+        "time_to_recovery_s": ttr,
+    }
+
+
+def test_drill_gates_are_off_unless_set(tmp_path):
+    g = gates_file(tmp_path, "tiers:\n  pos_sync: {}\n")
+    assert evaluate(g, {"pos_sync": stats("pos_sync")}, ledger(), [drill("pg", ok=False)]).go
+
+
+def test_drill_gates_want_every_drill_run_and_recovered_in_time(tmp_path):
+    g = gates_file(
+        tmp_path,
+        "tiers:\n  pos_sync: {}\ndrills: {action_ok: true, recovered: true, max_time_to_recovery_s: 90s}\n",
+    )
+    drills = [
+        drill("pg", ok=False, error="DrillError: ansible-playbook exited 2: no leader"),
+        drill("redis", recovered=False, ttr=None),
+        drill("odoo", ttr=95.5),
+        drill("lte"),
+        {**drill("late", ok=False), "started_s": None},
+    ]
+    v = evaluate(g, {"pos_sync": stats("pos_sync")}, ledger(), drills)
+    assert v.reasons == [
+        "drill pg: action failed: DrillError: ansible-playbook exited 2: no leader",
+        "drill redis: calls did not recover within its window",
+        "drill odoo: time to recovery 95.5 s > limit 90.0 s",
+        "drill late: action did not start",
+    ]
+    assert [r.scope for r in v.results if r.passed].count("drill lte") == 3

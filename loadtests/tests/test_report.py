@@ -11,6 +11,7 @@ from loadtests.analysis import DrillRecord, tier_stats
 from loadtests.cli import Run, build_report
 from loadtests.gates import evaluate, load_gates
 from loadtests.ledger import KindResult, LedgerResult
+from loadtests.odoo_under_test import OdooUnderTest
 from loadtests.plan import PlanBranch, RunPlan
 from loadtests.report import render_html, render_junit
 from loadtests.samples import Sample
@@ -87,9 +88,13 @@ def synthetic(tight: bool = False):
     ledger = LedgerResult((kind,))
     stats = tier_stats(samples)
     verdict = evaluate(gates, stats, ledger)
-    return build_report(
-        run, plan, samples, [drill], T0, samples[-1].t, "Odoo 18.0-test", ledger, verdict, stats
+    odoo = OdooUnderTest(
+        "Odoo 18 protocol double, image retailops/rig-odoo-double:18.0",
+        args.host,
+        "18.0-test",
+        [18, 0, 0, "final", 0, ""],
     )
+    return build_report(run, plan, samples, [drill], T0, samples[-1].t, odoo, ledger, verdict, stats)
 
 
 def test_report_json_has_drill_window_ledger_and_breakdowns():
@@ -103,6 +108,11 @@ def test_report_json_has_drill_window_ledger_and_breakdowns():
     assert report["ledger"]["totals"]["recovered"] == 12
     assert report["error_windows"]["pos_sync"][0]["start_s"] >= 59.5
     assert report["run"]["odoo"] == "Odoo 18.0-test"
+    odoo = report["odoo_under_test"]
+    assert odoo["label"] == "Odoo 18 protocol double, image retailops/rig-odoo-double:18.0"
+    assert odoo["server_version"] == "18.0-test"
+    assert odoo["server_version_info"] == [18, 0, 0, "final", 0, ""]
+    assert next(iter(report)) == "odoo_under_test"
 
 
 def test_junit_lists_each_gate_and_fails_on_breach():
@@ -112,6 +122,9 @@ def test_junit_lists_each_gate_and_fails_on_breach():
     failures = [c for c in suite.iter("testcase") if c.find("failure") is not None]
     assert int(suite.get("failures", "0")) == len(failures) >= 1
     assert any(c.get("classname") == "slo.finance" and c.get("name") == "p95" for c in failures)
+    props = {p.get("name"): p.get("value") or "" for p in suite.iter("property")}
+    assert props["server_version"] == "18.0-test"
+    assert props["odoo_under_test"].startswith("Odoo 18 protocol double")
 
 
 @pytest.mark.parametrize("tight", [False, True])
@@ -132,6 +145,9 @@ def test_html_report_renders_in_headless_chromium(tmp_path, tight):
             "reasons": "Array.from(document.querySelectorAll('#reasons li')).map(e => e.textContent)",
             "ledger": "document.getElementById('ledger-summary').textContent",
             "chart_height": "document.querySelector('svg.chart').getBoundingClientRect().height",
+            "odoo": "document.getElementById('odoo-under-test').textContent",
+            "odoo_top": "document.getElementById('odoo-under-test').getBoundingClientRect().top",
+            "routes": "document.querySelectorAll('#routes tr').length",
         },
     )
     assert seen.errors == []
@@ -143,6 +159,10 @@ def test_html_report_renders_in_headless_chromium(tmp_path, tight):
     assert seen.values["error_windows"] >= 4
     assert seen.values["chart_height"] > 100
     assert "lost 0, duplicated 0" in seen.values["ledger"]
+    assert seen.values["odoo"].startswith("Odoo under test: Odoo 18 protocol double, image retailops/")
+    assert 'server_version 18.0-test, server_version_info [18, 0, 0, "final", 0, ""]' in seen.values["odoo"]
+    assert seen.values["odoo_top"] < 200  # at the top, under the verdict
+    assert seen.values["routes"] == 2  # header and the one direct route of the synthetic run
     if tight:
         assert seen.values["verdict"] == "NO-GO"
         assert any(r.startswith("finance: p95") for r in seen.values["reasons"])

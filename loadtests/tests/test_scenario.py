@@ -26,7 +26,9 @@ def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
     return p
 
 
-@pytest.mark.parametrize("name", ["normal_day", "promotion_peak", "month_end_close", "store_opening"])
+@pytest.mark.parametrize(
+    "name", ["normal_day", "promotion_peak", "month_end_close", "store_opening", "pilot_validation"]
+)
 def test_shipped_scenarios_parse(name):
     s = load_scenario(SCENARIOS / f"{name}.yaml")
     assert s.name == name

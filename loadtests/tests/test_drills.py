@@ -1,0 +1,147 @@
+"""Drill placeholders (--var) and the ansible executor's command line."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from loadtests.cli import main
+from loadtests.drills import AnsibleExecutor, DrillError
+from loadtests.errors import ConfigError
+from loadtests.scenario import DrillSpec, fill_placeholders, parse_vars
+
+HERE = Path(__file__).resolve().parent.parent
+REPO = HERE.parent
+SCENARIO = """name: t
+users: 2
+spawn_rate: 1
+duration: 5m
+personas: {pos_cashier: 1}
+drills:
+  - name: pg
+    at: 30s
+    executor: ansible
+    action: kill
+    params:
+      playbook: ${COLLECTION}/playbooks/postgresql_failover_drill.yml
+      inventory: ${INVENTORY}
+      extra_vars: {postgresql_failover_drill_results: "${OUT}/pg.json"}
+  - {name: odoo, at: 2m, executor: docker, action: kill, target: "${ODOO_NODE}", params: {down_for: 40}}
+"""
+
+
+def inputs(tmp_path: Path) -> list[str]:
+    (tmp_path / "s.yaml").write_text(SCENARIO)
+    return [
+        "--scenario",
+        str(tmp_path / "s.yaml"),
+        "--register",
+        str(REPO / "inventories" / "branch_register" / "eu-west.yml"),
+        "--gates",
+        str(HERE / "gates" / "default.yaml"),
+    ]
+
+
+def test_check_fills_placeholders_from_var(tmp_path, capsys):
+    vars_ = ["COLLECTION=/c", "INVENTORY=/inv/hosts.yml", "OUT=/r", "ODOO_NODE=odoo-2"]
+    argv = ["check", *inputs(tmp_path)]
+    for v in vars_:
+        argv += ["--var", v]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert "ok: scenario t" in capsys.readouterr().out
+
+
+def test_a_placeholder_without_var_is_an_error_naming_it(tmp_path, capsys):
+    assert main(["check", *inputs(tmp_path), "--var", "COLLECTION=/c"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    file = tmp_path / "s.yaml"
+    assert err == [
+        f"error: {file}: drills[0].params.inventory: placeholder ${{INVENTORY}} has no value: "
+        "pass --var INVENTORY=VALUE",
+        f"{file}: drills[0].params.extra_vars.postgresql_failover_drill_results: placeholder ${{OUT}} "
+        "has no value: pass --var OUT=VALUE",
+        f"{file}: drills[1].target: placeholder ${{ODOO_NODE}} has no value: pass --var ODOO_NODE=VALUE",
+    ]
+
+
+def test_bad_var_syntax_is_an_input_error(tmp_path, capsys):
+    assert main(["check", *inputs(tmp_path), "--var", "NO_EQUALS"]) == 2
+    assert "error: --var: NO_EQUALS: expected KEY=VALUE" in capsys.readouterr().err
+    with pytest.raises(ConfigError):
+        parse_vars(["bad-name=1"])
+
+
+def test_values_are_inserted_once_and_keep_their_dollars():
+    spec = DrillSpec(name="x", at=1, executor="process", action="run", params={"command": "echo ${A} ${B}"})
+    (filled,) = fill_placeholders((spec,), {"A": "${B}", "B": "$HOME"}, "f.yaml")
+    assert filled.params["command"] == "echo ${B} $HOME"
+
+
+def pg_drill(target: str = "") -> DrillSpec:
+    (spec,) = fill_placeholders(
+        (
+            DrillSpec(
+                name="pg leader kill",
+                at=60,
+                executor="ansible",
+                action="kill",
+                target=target,
+                params={
+                    "playbook": "${COLLECTION}/playbooks/postgresql_failover_drill.yml",
+                    "inventory": "${INVENTORY}",
+                    "extra_vars": {
+                        "postgresql_failover_drill_kill": "process",
+                        "postgresql_failover_drill_results": "${OUT}/pg failover.json",
+                        "postgresql_failover_drill_timeout": 180,
+                    },
+                },
+            ),
+        ),
+        {"COLLECTION": "/c", "INVENTORY": "/inv/pilot", "OUT": "/results/pilot run"},
+        "s.yaml",
+    )
+    return spec
+
+
+def test_ansible_argv_without_target_has_no_limit_and_json_extra_vars():
+    argv = AnsibleExecutor(binary="ansible-playbook").command(pg_drill())
+    assert argv[:4] == ["ansible-playbook", "/c/playbooks/postgresql_failover_drill.yml", "-i", "/inv/pilot"]
+    assert "--limit" not in argv  # the playbook finds the leader among all of postgres_cluster
+    assert argv[4] == "-e"
+    assert len(argv) == 6
+    assert json.loads(argv[5]) == {
+        "drill_action": "kill",
+        "drill_target": "",
+        "drill_down_for": 0.0,
+        "postgresql_failover_drill_kill": "process",
+        "postgresql_failover_drill_results": "/results/pilot run/pg failover.json",  # spaces survive
+        "postgresql_failover_drill_timeout": 180,  # an int stays an int
+    }
+
+
+def test_ansible_target_is_a_limit_pattern():
+    argv = AnsibleExecutor(binary="ansible-playbook").command(pg_drill(target="pg-1"))
+    assert argv[4:6] == ["--limit", "pg-1"]
+
+
+def test_ansible_run_logs_command_and_output_and_fails_loudly(tmp_path):
+    calls = []
+
+    def runner(argv, **kw):
+        calls.append((argv, kw))
+        return subprocess.CompletedProcess(argv, 2, "PLAY [Find the leader]\nfatal: no leader\n", "")
+
+    ex = AnsibleExecutor(runner, binary="ansible-playbook", log_dir=tmp_path)
+    with pytest.raises(DrillError, match=r"(?s)ansible-playbook exited 2: .*fatal: no leader"):
+        ex.run(pg_drill())
+    assert calls[0][1]["timeout"] == 600
+    log = (tmp_path / "drill-pg_leader_kill.ansible.log").read_text()
+    assert log.startswith("$ ansible-playbook /c/playbooks/postgresql_failover_drill.yml -i /inv/pilot -e '{")
+    assert "# exit 2\nPLAY [Find the leader]" in log
+    with pytest.raises(DrillError, match=r"params\.playbook is required"):
+        ex.command(DrillSpec(name="x", at=1, executor="ansible", action="kill"))
+
+
+def test_ansible_playbook_is_found_beside_the_venv_python():
+    assert AnsibleExecutor().binary.endswith("ansible-playbook")

@@ -1,0 +1,158 @@
+"""The pilot validation scenario and gates: what `make pilot` runs, checked without running it."""
+
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from loadtests.cli import Run, main, parser
+from loadtests.drills import AnsibleExecutor
+from loadtests.gates import load_gates
+from loadtests.links import assign_link_classes
+from loadtests.scenario import PERSONAS, fill_placeholders, load_scenario
+
+HERE = Path(__file__).resolve().parent.parent
+REPO = HERE.parent
+SCENARIO = HERE / "scenarios" / "pilot_validation.yaml"
+GATES = HERE / "gates" / "pilot.yaml"
+REGISTER = REPO / "inventories" / "branch_register" / "eu-west.yml"
+VARS = {
+    "COLLECTION": "/opt/retailops/ansible_collections/retailops/odoo_platform",
+    "INVENTORY": "/opt/pilot/inventory",
+    "OUT": "/opt/pilot/results/validation",
+    "ODOO_NODE_LOSS": "pilot-odoo-2",
+}
+
+
+def var_args() -> list[str]:
+    return [a for k, v in VARS.items() for a in ("--var", f"{k}={v}")]
+
+
+def test_check_accepts_the_pilot_files_with_the_playbooks_vars(capsys):
+    argv = ["check", "--scenario", str(SCENARIO), "--register", str(REGISTER), "--gates", str(GATES)]
+    assert main([*argv, *var_args()]) == 0, capsys.readouterr().err
+    assert "ok: scenario pilot_validation" in capsys.readouterr().out
+    assert main(argv) == 2  # without them, every placeholder is named
+    err = capsys.readouterr().err
+    for name in VARS:
+        assert f"placeholder ${{{name}}} has no value: pass --var {name}=VALUE" in err
+
+
+def test_eight_minutes_24_users_all_six_personas_links_from_the_register_no_flapping():
+    s = load_scenario(SCENARIO)
+    assert s.duration == 480
+    assert s.users == 24
+    assert set(s.persona_weights()) == set(PERSONAS)
+    assert s.links.shares == {}
+    assert s.links.flapping_share == 0
+    # links come from the register only: every branch keeps its own
+    codes = ["S1", "S2", "S3"]
+    fixed = {"S1": "fiber", "S2": "broadband", "S3": "lte"}
+    assert assign_link_classes(codes, s.links.shares, s.links.flapping_share, fixed) == fixed
+
+
+def test_locust_spawns_every_persona_among_the_24_users():
+    scenario = load_scenario(SCENARIO)
+    weights = scenario.persona_weights()  # what the plan gives Locust
+    # Locust's dispatcher, in a process of its own (importing Locust patches the standard library)
+    code = (
+        "import json, sys, itertools; from locust.dispatch import _kl_generator; "
+        "w = json.loads(sys.argv[1]); n = int(sys.argv[2]); "
+        "print(json.dumps(list(itertools.islice(_kl_generator(w.items()), n))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(weights), "24"], capture_output=True, text=True, check=True
+    )
+    spawned = json.loads(done.stdout)
+    assert {p: spawned.count(p) for p in PERSONAS} == scenario.personas  # the YAML's user counts
+
+
+def test_drills_one_at_a_time_each_recovering_before_the_next():
+    s = load_scenario(SCENARIO)
+    drills = sorted(s.drills, key=lambda d: d.at)
+    assert [(d.name, d.executor, d.action) for d in drills] == [
+        ("pg_leader_kill", "ansible", "kill"),
+        ("redis_primary_kill", "ansible", "kill"),
+        ("odoo_node_loss", "docker", "kill"),
+        ("lte_link_down", "toxiproxy", "down"),
+        ("broadband_link_down", "toxiproxy", "down"),
+    ]
+    assert drills[0].at >= 60  # after the ramp-up and a baseline
+    for d, nxt in itertools.pairwise(drills):
+        assert d.at + d.observe <= nxt.at, d.name  # its window closes before the next starts
+    assert drills[-1].at + drills[-1].observe <= s.duration
+    pg, redis, odoo, lte, broadband = drills
+    assert redis.at - pg.at >= 90  # the PG drill takes 60-90 s with the rejoin
+    assert pg.observe >= 90
+    assert odoo.target == "${ODOO_NODE_LOSS}"
+    assert odoo.params["down_for"] == 40
+    assert (lte.target, lte.params["down_for"]) == ("lte", 10)
+    assert (broadband.target, broadband.params["down_for"]) == ("broadband", 6)
+
+
+def test_ansible_drills_run_the_collections_playbooks_on_their_own_hosts():
+    filled = {d.name: d for d in fill_placeholders(load_scenario(SCENARIO).drills, VARS, SCENARIO)}
+    ex = AnsibleExecutor(binary="ansible-playbook")
+    for name, playbook in (
+        ("pg_leader_kill", "postgresql_failover_drill.yml"),
+        ("redis_primary_kill", "redis_failover_drill.yml"),
+    ):
+        argv = ex.command(filled[name])
+        assert argv[:4] == [
+            "ansible-playbook",
+            f"{VARS['COLLECTION']}/playbooks/{playbook}",
+            "-i",
+            VARS["INVENTORY"],
+        ]
+        assert "--limit" not in argv, name  # the playbooks pick the leader / primary themselves
+        extra = json.loads(argv[argv.index("-e") + 1])
+        text = (REPO / "playbooks" / playbook).read_text()
+        plays = yaml.safe_load(text)
+        assert plays[0]["hosts"] in {"postgres_cluster", "redis_servers:redis_sentinels"}
+        for var in filled[name].params["extra_vars"]:
+            assert var in text, f"{playbook} has no variable {var}"
+        if name == "pg_leader_kill":
+            assert extra["postgresql_failover_drill_kill"] == "process"
+            assert extra["postgresql_failover_drill_results"] == f"{VARS['OUT']}/pg_failover.json"
+            assert "postgresql_failover_drill_probe" not in extra  # from the inventory's group_vars
+        else:
+            assert extra["redis_drill_method"] == "kill"
+            assert extra["redis_drill_results_dir"] == f"{VARS['OUT']}/redis_failover_drill"
+
+
+def test_pilot_gates_gate_every_tier_the_ledger_and_the_drills():
+    g = load_gates(GATES)
+    assert set(g.tiers) == {"pos_sync", "inventory", "finance", "reporting", "integration"}
+    assert all(t.longest_error_window_s for t in g.tiers.values())
+    assert (g.ledger.max_lost, g.ledger.max_duplicated, g.ledger.max_unexpected) == (0, 0, 0)
+    assert g.drills.action_ok
+    assert g.drills.recovered
+    assert g.drills.max_time_to_recovery_s == 120
+
+
+def test_run_takes_the_pilot_arguments():
+    args = parser().parse_args(
+        [
+            "run",
+            "--scenario",
+            str(SCENARIO),
+            "--register",
+            str(REGISTER),
+            "--gates",
+            str(GATES),
+            "--host",
+            "https://erp.pilot.test",
+            "--out",
+            "/tmp/x",
+            "--toxiproxy",
+            "auto",
+            "--odoo-label",
+            "Odoo 18.0 official image odoo:18.0",
+            *var_args(),
+        ]
+    )
+    assert args.odoo_label == "Odoo 18.0 official image odoo:18.0"
+    assert Run(args, load_scenario(SCENARIO), [], load_gates(GATES)).verify is True
