@@ -14,6 +14,11 @@ import yaml
 from conftest import EXAMPLE_REGISTER
 
 ANSIBLE_INVENTORY = str(Path(sys.executable).parent / "ansible-inventory")
+# inventories/example-region/ has a vault-encrypted group_vars/all/vault.yml,
+# which Ansible reads with any inventory source in that directory.
+EXAMPLE_VAULT_ID = "example_region@" + str(
+    EXAMPLE_REGISTER.parents[2] / "tests" / "fixtures" / "example-region.vault-pass"
+)
 
 
 def run_inventory(collections_path: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -23,6 +28,7 @@ def run_inventory(collections_path: Path, config: Path, *args: str) -> subproces
         "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
         "ANSIBLE_INVENTORY_ENABLED": "retailops.odoo_platform.branches",
         "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_VAULT_IDENTITY_LIST": EXAMPLE_VAULT_ID,
     }
     return subprocess.run(
         [ANSIBLE_INVENTORY, "-i", str(config), *args],
