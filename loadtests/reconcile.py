@@ -53,13 +53,15 @@ class JsonRpcReader:
     ) -> None:
         self.url = host.rstrip("/")
         self.http = requests.Session()
-        self.http.verify = verify
+        # Per request, not on the session: requests lets REQUESTS_CA_BUNDLE
+        # (set on many machines) override a session's verify.
+        self.verify = verify
         self.timeout = timeout
         self._call("/web/session/authenticate", {"db": db, "login": login, "password": password})
 
     def _call(self, path: str, params: dict[str, Any]) -> Any:
         body: dict[str, Any] = {"jsonrpc": "2.0", "method": "call", "params": params, "id": 1}
-        resp = self.http.post(self.url + path, json=body, timeout=self.timeout)
+        resp = self.http.post(self.url + path, json=body, timeout=self.timeout, verify=self.verify)
         resp.raise_for_status()
         data = resp.json()
         if "error" in data:
