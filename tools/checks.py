@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -166,6 +167,41 @@ def junit_counts(path: Path) -> tuple[int, int, int]:
 
 PRINT_LOCK = threading.Lock()
 
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Where an Ansible run (Molecule's steps, nested playbooks) says a task failed,
+# and where the next task or play starts.
+FAILURE_MARK = re.compile(r"fatal: \[|failed: \[|\[ERROR\]: Task failed")
+NEXT_HEADER = re.compile(r"^\W*(TASK|PLAY|RUNNING HANDLER) \[|^\W*PLAY RECAP")
+
+
+def failure_excerpt(text: str, per_failure: int = 250, limit: int = 800) -> list[str]:
+    """Each failed Ansible task in a log, with its result, up to the next task.
+
+    A failed Molecule scenario ends with its destroy step and a summary, so
+    the log's tail shows neither which task failed nor why. Failures that
+    Ansible reports as ignored are left out."""
+    lines = [ANSI.sub("", line) for line in text.splitlines()]
+    keep: list[int] = []
+    i = 0
+    while i < len(lines):
+        if not FAILURE_MARK.search(lines[i]):
+            i += 1
+            continue
+        end = i + 1
+        while end < len(lines) and not NEXT_HEADER.search(lines[end]):
+            end += 1
+        if not any("...ignoring" in line for line in lines[i:end]):
+            keep.extend(range(i, min(end, i + per_failure)))
+        i = end
+    excerpt: list[str] = []
+    previous = -2
+    for i in keep:
+        if i != previous + 1:
+            excerpt.append("  ...")
+        excerpt.append(lines[i])
+        previous = i
+    return excerpt[-limit:]
+
 
 def base_env() -> dict[str, str]:
     """The environment `make` gives the checks, also when this runs on its own:
@@ -214,7 +250,17 @@ def run(check: Check, tally: Tally) -> None:
         print(f"{check.name:<32}{status:<8} {elapsed:6.0f}s  {detail}".rstrip(), flush=True)
         if failed:
             tally.failures.append(check.name)
-            print("".join(log.read_text(errors="replace").splitlines(keepends=True)[-25:]), flush=True)
+            text = log.read_text(errors="replace")
+            excerpt = failure_excerpt(text)
+            if excerpt:
+                print(
+                    f"--- failed tasks in {log.relative_to(ROOT)}:",
+                    *excerpt,
+                    "--- end of the log:",
+                    sep="\n",
+                    flush=True,
+                )
+            print("".join(text.splitlines(keepends=True)[-25:]), flush=True)
 
 
 def main() -> int:
