@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,7 +47,8 @@ class Tally:
     failed: int = 0
     skipped: int = 0
     failures: list[str] = field(default_factory=list)
-    excerpts: list[tuple[str, str]] = field(default_factory=list)
+    # (check, lines) repeated at the very end: CI may show only the output's end.
+    excerpts: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 def venv_bin(tool: str) -> str:
@@ -167,6 +169,41 @@ def junit_counts(path: Path) -> tuple[int, int, int]:
 
 PRINT_LOCK = threading.Lock()
 
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Where an Ansible run (Molecule's steps, nested playbooks) says a task failed,
+# and where the next task or play starts.
+FAILURE_MARK = re.compile(r"fatal: \[|failed: \[|\[ERROR\]: Task failed")
+NEXT_HEADER = re.compile(r"^\W*(TASK|PLAY|RUNNING HANDLER) \[|^\W*PLAY RECAP")
+
+
+def failure_excerpt(text: str, per_failure: int = 250, limit: int = 800) -> list[str]:
+    """Each failed Ansible task in a log, with its result, up to the next task.
+
+    A failed Molecule scenario ends with its destroy step and a summary, so
+    the log's tail shows neither which task failed nor why. Failures that
+    Ansible reports as ignored are left out."""
+    lines = [ANSI.sub("", line) for line in text.splitlines()]
+    keep: list[int] = []
+    i = 0
+    while i < len(lines):
+        if not FAILURE_MARK.search(lines[i]):
+            i += 1
+            continue
+        end = i + 1
+        while end < len(lines) and not NEXT_HEADER.search(lines[end]):
+            end += 1
+        if not any("...ignoring" in line for line in lines[i:end]):
+            keep.extend(range(i, min(end, i + per_failure)))
+        i = end
+    excerpt: list[str] = []
+    previous = -2
+    for i in keep:
+        if i != previous + 1:
+            excerpt.append("  ...")
+        excerpt.append(lines[i])
+        previous = i
+    return excerpt[-limit:]
+
 
 def base_env() -> dict[str, str]:
     """The environment `make` gives the checks, also when this runs on its own:
@@ -177,31 +214,6 @@ def base_env() -> dict[str, str]:
     cache_home = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     env.setdefault("RIG_CACHE", str(Path(cache_home) / "retailops-rig"))  # as tools/rig/lib.sh
     return env
-
-
-FAILURE_MARKERS = ("fatal:", "FAILED!", "failed:", "FAILED ", "Error:", "ERROR ")
-
-
-def failure_excerpt(log: Path, max_lines: int = 80) -> str:
-    """The lines around the last failures in a log (CI shows only the end of the output).
-
-    The last ones: earlier "fatal:" lines may be expected failures (bad-input
-    checks, retries), while Ansible and pytest stop at the one that counts.
-    """
-    lines = log.read_text(errors="replace").splitlines()
-    hits = [i for i, line in enumerate(lines) if any(m in line for m in FAILURE_MARKERS)]
-    if not hits:
-        return "\n".join(lines[-25:])
-    keep: list[int] = []
-    for i in reversed(hits):
-        # The task header above a failure, and what follows it.
-        start = max(0, i - 3)
-        for j in range(start, min(len(lines), i + 20)):
-            if j not in keep:
-                keep.append(j)
-        if len(keep) >= max_lines:
-            break
-    return "\n".join(lines[j][:400] for j in sorted(keep)[:max_lines])
 
 
 def run(check: Check, tally: Tally) -> None:
@@ -240,7 +252,18 @@ def run(check: Check, tally: Tally) -> None:
         print(f"{check.name:<32}{status:<8} {elapsed:6.0f}s  {detail}".rstrip(), flush=True)
         if failed:
             tally.failures.append(check.name)
-            tally.excerpts.append((check.name, failure_excerpt(log)))
+            text = log.read_text(errors="replace")
+            excerpt = failure_excerpt(text)
+            if excerpt:
+                print(
+                    f"--- failed tasks in {log.relative_to(ROOT)}:",
+                    *excerpt,
+                    "--- end of the log:",
+                    sep="\n",
+                    flush=True,
+                )
+            print("".join(text.splitlines(keepends=True)[-25:]), flush=True)
+            tally.excerpts.append((check.name, excerpt[-40:] or text.splitlines()[-15:]))
 
 
 def main() -> int:
@@ -282,9 +305,8 @@ def main() -> int:
     summary = f"{tally.passed} passed, {tally.failed} failed"
     if tally.skipped:
         summary += f", {tally.skipped} skipped"
-    for name, excerpt in tally.excerpts:
-        print(f"--- {name}: where it failed (full log in {LOGS.relative_to(ROOT)}/{name}.log)")
-        print(excerpt)
+    for name, lines in tally.excerpts:
+        print(f"--- {name}, where it failed (full log: {LOGS.relative_to(ROOT)}/{name}.log):", *lines, sep="\n")
     if tally.failures:
         print("failed checks: " + ", ".join(tally.failures))
     print(f"{len(checks)} checks in {elapsed:.0f}s; logs in {LOGS.relative_to(ROOT)}/")

@@ -59,3 +59,47 @@ def test_pytest_that_ran_nothing_is_a_failure(tmp_path: Path, monkeypatch: pytes
     )
     checks.run(check, tally)
     assert tally.failed == 1
+
+
+def test_failure_excerpt_shows_failed_tasks_not_ignored_ones() -> None:
+    log = "\n".join(
+        [
+            "TASK [ok task] ***",
+            "ok: [a]",
+            "TASK [ignored] ***",
+            "fatal: [a]: FAILED! => {'msg': 'ignored'}",
+            "...ignoring",
+            "TASK [Read pg_stat_replication on the leader] ***",
+            "\x1b[31mfatal: [pg-node-1]: FAILED! => {\x1b[0m",
+            '    "stdout": "pg-node-2 streaming sync"',
+            "}",
+            "PLAY RECAP ***",
+            "pg-node-1 : ok=3 failed=1",
+            "destroy: Executed: Successful",
+        ]
+    )
+    excerpt = checks.failure_excerpt(log)
+    assert excerpt == [
+        "  ...",
+        "fatal: [pg-node-1]: FAILED! => {",
+        '    "stdout": "pg-node-2 streaming sync"',
+        "}",
+    ]
+
+
+def test_failed_check_prints_the_failed_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(checks, "LOGS", tmp_path)
+    monkeypatch.setattr(checks, "ROOT", tmp_path)
+    lines = ["TASK [probe] ***", "fatal: [h]: FAILED! => {'msg': 'the cause'}"] + [
+        f"line {n}" for n in range(40)
+    ]
+    output = tmp_path / "output.txt"
+    output.write_text("\n".join(lines) + "\n")
+    checks.run(
+        checks.Check("scenario", ["bash", "-c", f"cat {output}; exit 2"], cwd=tmp_path), checks.Tally()
+    )
+    out = capsys.readouterr().out
+    assert "fatal: [h]: FAILED! => {'msg': 'the cause'}" in out
+    assert out.index("the cause") < out.index("--- end of the log:")
