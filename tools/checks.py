@@ -306,7 +306,8 @@ def main() -> int:
     if tally.skipped:
         summary += f", {tally.skipped} skipped"
     for name, lines in tally.excerpts:
-        print(f"--- {name}, where it failed (full log: {LOGS.relative_to(ROOT)}/{name}.log):", *lines, sep="\n")
+        where = f"full log: {LOGS.relative_to(ROOT)}/{name}.log"
+        print(f"--- {name}, where it failed ({where}):", *lines, sep="\n")
     if tally.failures:
         print("failed checks: " + ", ".join(tally.failures))
     print(f"{len(checks)} checks in {elapsed:.0f}s; logs in {LOGS.relative_to(ROOT)}/")
