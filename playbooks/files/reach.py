@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Which TCP endpoints answer from this host: ``reach.py HOST:PORT ...`` -> JSON.
 
 Run on a branch node by playbooks/validate_pilot.yml, independently of the
@@ -14,7 +13,7 @@ TIMEOUT = 3.0
 
 
 def probe(endpoint: str) -> dict[str, object]:
-    host, _, port = endpoint.rpartition(":")
+    host, port = endpoint.rsplit(":", 1)
     try:
         with socket.create_connection((host, int(port)), timeout=TIMEOUT):
             return {"endpoint": endpoint, "open": True, "detail": "connected"}
