@@ -13,7 +13,8 @@ from conftest import EXAMPLE_REGISTER
 
 def test_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert branchctl.main(["validate", str(EXAMPLE_REGISTER.parent)]) == 0
-    assert "5 live branch(es), 1 retired" in capsys.readouterr().out
+    # The directory: the example region (5 live, 1 retired) and the local pilot (3 live).
+    assert "ok: 2 region(s), 3 hub(s), 8 live branch(es), 1 retired" in capsys.readouterr().out
 
 
 def test_validate_reports_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
