@@ -273,7 +273,7 @@ def validation_play() -> tuple[dict[str, Any], dict[str, list[str]]]:
         for task in play.get("tasks", [])
         if (task.get("ansible.builtin.include_role") or {}).get("tasks_from") == "validate.yml"
     ]
-    changed = "site.yml's first play no longer validates every role on the hosts of its groups: update this test"
+    changed = "site.yml's first play no longer validates each role on its groups' hosts: update this test"
     assert len(includes) == 1, changed
     checked = {entry["role"]: entry["hosts"] for entry in includes[0]["loop"]}
     targeted = set(str(play.get("hosts", "")).split(":"))
