@@ -15,15 +15,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from loadtests.durations import parse_duration
 from loadtests.errors import check_names, load_yaml_mapping, validate_model
 from loadtests.ledger import LedgerResult
 
 TIERS = ("pos_sync", "inventory", "finance", "reporting", "integration")
+
+# A limit in seconds, written like a scenario's durations (45, 45s, 2m), or unset.
+OptionalDuration = Annotated[
+    float | None, BeforeValidator(lambda v: None if v is None else parse_duration(v))
+]
 
 
 class TierGate(BaseModel):
@@ -32,13 +37,8 @@ class TierGate(BaseModel):
     p95_ms: float | None = Field(default=None, gt=0)
     p99_ms: float | None = Field(default=None, gt=0)
     error_rate: float | None = Field(default=None, ge=0, le=1)
-    longest_error_window_s: float | None = None
+    longest_error_window_s: OptionalDuration = None
     min_requests: int = Field(default=1, ge=0)
-
-    @field_validator("longest_error_window_s", mode="before")
-    @classmethod
-    def _window(cls, v: object) -> float | None:
-        return None if v is None else parse_duration(v)
 
 
 class LedgerGate(BaseModel):
@@ -57,12 +57,7 @@ class DrillGate(BaseModel):
 
     action_ok: bool = False  # the drill's action ran without error
     recovered: bool = False  # calls succeeded again after the drill's last failure, within its window
-    max_time_to_recovery_s: float | None = None  # action start to steady success
-
-    @field_validator("max_time_to_recovery_s", mode="before")
-    @classmethod
-    def _ttr(cls, v: object) -> float | None:
-        return None if v is None else parse_duration(v)
+    max_time_to_recovery_s: OptionalDuration = None  # action start to steady success
 
 
 class Gates(BaseModel):
