@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,24 +52,55 @@ def error_windows(samples: Sequence[Sample]) -> list[ErrorWindow]:
     return windows
 
 
-def tier_stats(samples: Sequence[Sample]) -> dict[str, TierStats]:
+def _overlaps(s: Sample, spans: Sequence[tuple[float, float]]) -> bool:
+    """Whether the call (from its send, ``t - ms``, to its reply ``t``) overlaps a span."""
+    sent = s.t - s.ms / 1000.0
+    return any(sent <= end and s.t >= start for start, end in spans)
+
+
+def tier_stats(
+    samples: Sequence[Sample], drill_spans: Sequence[tuple[float, float]] = ()
+) -> dict[str, TierStats]:
+    """Requests, failures and error windows over every call; latency percentiles
+    over the successful calls that did not overlap a drill span."""
     by_tier: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:
         by_tier[s.tier].append(s)
     out: dict[str, TierStats] = {}
     for tier, items in by_tier.items():
-        lat = sorted(s.ms for s in items if s.ok)
+        ok = [s for s in items if s.ok]
+        lat = sorted(s.ms for s in ok if not _overlaps(s, drill_spans))
         windows = error_windows(items)
         out[tier] = TierStats(
             tier=tier,
             requests=len(items),
-            failures=sum(1 for s in items if not s.ok),
+            failures=len(items) - len(ok),
             p50_ms=percentile(lat, 50),
             p95_ms=percentile(lat, 95),
             p99_ms=percentile(lat, 99),
             longest_error_window_s=max((w.seconds for w in windows), default=0.0),
+            latency_excluded=len(ok) - len(lat),
         )
     return out
+
+
+def drill_spans(
+    drills: Sequence[Mapping[str, Any]], run_start: float, end: float
+) -> list[tuple[float, float]]:
+    """Epoch spans the drills disturb (``drills`` as in report.json): from the
+    action's start to its recovery or the action's end, whichever is later; to
+    ``end`` for a drill that did not recover."""
+    spans = []
+    for d in drills:
+        if d.get("started_s") is None:
+            continue
+        start = run_start + float(d["started_s"])
+        if not d.get("recovered", True):
+            spans.append((start, end))
+            continue
+        lasted = max(float(d.get("action_s") or 0.0), float(d.get("time_to_recovery_s") or 0.0))
+        spans.append((start, start + lasted))
+    return spans
 
 
 def breakdown(samples: Sequence[Sample], key: Callable[[Sample], str]) -> dict[str, dict[str, Any]]:

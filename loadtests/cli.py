@@ -22,7 +22,15 @@ import requests
 import urllib3
 from urllib3.exceptions import InsecureRequestWarning
 
-from loadtests.analysis import DrillRecord, analyse_drill, breakdown, error_windows, tier_stats, time_series
+from loadtests.analysis import (
+    DrillRecord,
+    analyse_drill,
+    breakdown,
+    drill_spans,
+    error_windows,
+    tier_stats,
+    time_series,
+)
 from loadtests.drills import (
     AnsibleExecutor,
     DockerExecutor,
@@ -458,8 +466,10 @@ class Run:
             return 4
         end = max(samples[-1].t, started + 1)
         ledger = self.reconcile()
-        stats = tier_stats(samples)
-        verdict = evaluate(self.gates, stats, ledger, drill_outcomes(drills, samples, started, end))
+        outcomes = drill_outcomes(drills, samples, started, end)
+        spans = drill_spans(outcomes, started, end) if self.gates.latency_outside_drills else []
+        stats = tier_stats(samples, spans)
+        verdict = evaluate(self.gates, stats, ledger, outcomes)
         report = build_report(self, plan, samples, drills, started, end, odoo, ledger, verdict, stats)
         (self.out / "report.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
         (self.out / "junit.xml").write_text(render_junit(report), encoding="utf-8")
@@ -591,6 +601,7 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
                 "p95_ms": v.p95_ms,
                 "p99_ms": v.p99_ms,
                 "longest_error_window_s": v.longest_error_window_s,
+                "latency_excluded": v.latency_excluded,
             }
             for k, v in stats.items()
         },

@@ -7,7 +7,8 @@
 
 Every limit is optional; a tier listed in the file must have traffic
 (``min_requests``, default 1). Lost acknowledged writes are always gated and
-a ledger that could not be reconciled is a breach.
+a ledger that could not be reconciled is a breach. Latency percentiles
+leave out the calls that overlapped a drill (``latency_outside_drills``).
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ class Gates(BaseModel):
     tiers: dict[str, TierGate]
     ledger: LedgerGate = Field(default_factory=LedgerGate)
     drills: DrillGate = Field(default_factory=DrillGate)
+    # Latency percentiles judge the calls that did not overlap a drill (its
+    # action's start to its recovery): a drill is judged by its error window
+    # and recovery, and a call held through a failover that then succeeds
+    # would otherwise set p99 by itself. false: every successful call counts.
+    latency_outside_drills: bool = True
 
     @field_validator("tiers")
     @classmethod
@@ -91,6 +97,7 @@ class TierStats:
     p95_ms: float
     p99_ms: float
     longest_error_window_s: float
+    latency_excluded: int = 0  # successful calls left out of the percentiles: they overlapped a drill
 
     @property
     def error_rate(self) -> float:
@@ -143,11 +150,11 @@ class Verdict:
 
 
 def _check(
-    scope: str, metric: str, limit: float, actual: float, *, unit: str, fmt: str = ".0f"
+    scope: str, metric: str, limit: float, actual: float, *, unit: str, fmt: str = ".0f", note: str = ""
 ) -> GateResult:
     passed = actual <= limit
     rel = "<=" if passed else ">"
-    reason = f"{scope}: {metric} {actual:{fmt}}{unit} {rel} limit {limit:{fmt}}{unit}"
+    reason = f"{scope}: {metric} {actual:{fmt}}{unit} {rel} limit {limit:{fmt}}{unit}{note}"
     return GateResult(scope, metric, limit, actual, passed, reason)
 
 
@@ -199,10 +206,11 @@ def evaluate(
                 )
             )
             continue
+        note = f" ({stats.latency_excluded} calls during drills left out)" if stats.latency_excluded else ""
         if gate.p95_ms is not None:
-            results.append(_check(name, "p95", gate.p95_ms, stats.p95_ms, unit=" ms"))
+            results.append(_check(name, "p95", gate.p95_ms, stats.p95_ms, unit=" ms", note=note))
         if gate.p99_ms is not None:
-            results.append(_check(name, "p99", gate.p99_ms, stats.p99_ms, unit=" ms"))
+            results.append(_check(name, "p99", gate.p99_ms, stats.p99_ms, unit=" ms", note=note))
         if gate.error_rate is not None:
             rate = stats.error_rate * 100
             results.append(_check(name, "error rate", gate.error_rate * 100, rate, unit=" %", fmt=".2f"))

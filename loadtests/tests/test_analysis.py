@@ -1,7 +1,10 @@
+from typing import Any
+
 from loadtests.analysis import (
     DrillRecord,
     analyse_drill,
     breakdown,
+    drill_spans,
     error_windows,
     percentile,
     tier_stats,
@@ -39,6 +42,30 @@ def test_tier_stats_counts_failures_and_ok_latency_only():
     assert st.failures == 1
     assert st.p99_ms == 99
     assert st.longest_error_window_s == 1
+
+
+def test_latency_leaves_out_calls_that_overlap_a_drill():
+    steady = [s(i, ms=100.0) for i in range(1, 60)]
+    # sent at 50 (during the drill span 48-60), held through the failover, answered at 65
+    held = s(65, ms=15000.0)
+    after = s(61, ms=100.0)  # sent and answered after the span: counted
+    st = tier_stats([*steady, held, after], [(48.0, 60.0)])["pos_sync"]
+    assert st.requests == 61
+    assert st.latency_excluded == 13  # the held call and the 12 steady calls answered at 48..59
+    assert st.p99_ms == 100
+    everything = tier_stats([*steady, held, after])["pos_sync"]
+    assert everything.latency_excluded == 0
+    assert everything.p99_ms == 15000
+
+
+def test_drill_spans_run_from_action_to_recovery():
+    drills: list[dict[str, Any]] = [
+        {"started_s": 60.0, "action_s": 36.0, "time_to_recovery_s": 31.9, "recovered": True},
+        {"started_s": 180.0, "action_s": 2.0, "time_to_recovery_s": 27.0, "recovered": True},
+        {"started_s": 300.0, "action_s": 5.0, "time_to_recovery_s": None, "recovered": False},
+        {"started_s": None, "action_s": None, "time_to_recovery_s": None, "recovered": False},
+    ]
+    assert drill_spans(drills, 1000.0, 1480.0) == [(1060.0, 1096.0), (1180.0, 1207.0), (1300.0, 1480.0)]
 
 
 def test_breakdown_and_series():

@@ -134,3 +134,14 @@ def test_drill_gates_want_every_drill_run_and_recovered_in_time(tmp_path):
         "drill late: action did not start",
     ]
     assert [r.scope for r in v.results if r.passed].count("drill lte") == 3
+
+
+def test_latency_gate_says_how_many_drill_calls_were_left_out(tmp_path: Path):
+    g = gates_file(tmp_path, "tiers:\n  pos_sync: {p99_ms: 150}\n")
+    assert g.latency_outside_drills is True
+    st = TierStats("pos_sync", 100, 0, 50.0, 100.0, 200.0, 0.0, latency_excluded=7)
+    v = evaluate(g, {"pos_sync": st}, ledger())
+    assert not v.go
+    assert v.reasons == ["pos_sync: p99 200 ms > limit 150 ms (7 calls during drills left out)"]
+    off = gates_file(tmp_path, "tiers:\n  pos_sync: {}\nlatency_outside_drills: false\n")
+    assert off.latency_outside_drills is False
