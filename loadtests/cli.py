@@ -470,7 +470,7 @@ class Run:
         spans = drill_spans(outcomes, started, end) if self.gates.latency_outside_drills else []
         stats = tier_stats(samples, spans)
         verdict = evaluate(self.gates, stats, ledger, outcomes)
-        report = build_report(self, plan, samples, drills, started, end, odoo, ledger, verdict, stats)
+        report = build_report(self, plan, samples, outcomes, started, end, odoo, ledger, verdict, stats)
         (self.out / "report.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
         (self.out / "junit.xml").write_text(render_junit(report), encoding="utf-8")
         (self.out / "report.html").write_text(render_html(report), encoding="utf-8")
@@ -545,7 +545,7 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
     run: Run,
     plan: RunPlan,
     samples: list[Sample],
-    drills: list[DrillRecord],
+    drill_out: list[dict[str, Any]],
     started: float,
     end: float,
     odoo: OdooUnderTest,
@@ -553,7 +553,6 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
     verdict: Any,
     stats: dict[str, Any],
 ) -> dict[str, Any]:
-    drill_out = drill_outcomes(drills, samples, started, end)
     windows = {}
     for tier in sorted({s.tier for s in samples}):
         ws = error_windows([s for s in samples if s.tier == tier])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from loadtests.analysis import DrillRecord, tier_stats
-from loadtests.cli import Run, build_report
+from loadtests.cli import Run, build_report, drill_outcomes
 from loadtests.gates import evaluate, load_gates
 from loadtests.ledger import KindResult, LedgerResult
 from loadtests.odoo_under_test import OdooUnderTest
@@ -94,7 +94,8 @@ def synthetic(tight: bool = False):
         "18.0-test",
         [18, 0, 0, "final", 0, ""],
     )
-    return build_report(run, plan, samples, [drill], T0, samples[-1].t, odoo, ledger, verdict, stats)
+    outcomes = drill_outcomes([drill], samples, T0, samples[-1].t)
+    return build_report(run, plan, samples, outcomes, T0, samples[-1].t, odoo, ledger, verdict, stats)
 
 
 def test_report_json_has_drill_window_ledger_and_breakdowns():
