@@ -1,7 +1,9 @@
 """Command line: validate the inputs, run Locust with drills and link profiles, reconcile, gate, report.
 
-Exit codes: 0 GO, 3 NO-GO (a gate breached), 2 bad input file, 4 the harness
-itself failed (Locust did not run, no samples).
+Exit codes: 0 GO (``preflight``: the target is ready), 3 NO-GO (a gate
+breached), 2 bad input file, 4 the harness itself failed (Locust did not
+run, no samples), 5 the preflight failed: the target lacks what the personas
+need (nothing was loaded, no drill ran).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from loadtests.analysis import (
     tier_stats,
     time_series,
 )
+from loadtests.discovery import Catalogue
 from loadtests.drills import (
     AnsibleExecutor,
     DockerExecutor,
@@ -48,8 +51,10 @@ from loadtests.gates import Gates, evaluate, load_gates
 from loadtests.ledger import LedgerResult
 from loadtests.links import FLAPPING, assign_link_classes, profiles_with
 from loadtests.links_setup import LinkRig, Route, create_links, free_port, start_toxiproxy
+from loadtests.odoo_client import OdooClient
 from loadtests.odoo_under_test import OdooUnderTest, VersionProbeError, probe
 from loadtests.plan import ENV, PlanBranch, RunPlan, new_run_id
+from loadtests.preflight import Preflight, PreflightResult
 from loadtests.reconcile import JsonRpcReader, reconcile
 from loadtests.register import Branch, load_branches
 from loadtests.report import render_html, render_junit
@@ -67,8 +72,13 @@ def log(msg: str) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m loadtests", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    for name in ("run", "check"):
-        s = sub.add_parser(name, help="run a load test" if name == "run" else "only validate the input files")
+    helps = {
+        "run": "preflight, then a load test with drills, reconciliation, gates and the report",
+        "check": "only validate the input files",
+        "preflight": "only check that the target has what every persona needs (runs each operation once)",
+    }
+    for name, text in helps.items():
+        s = sub.add_parser(name, help=text)
         s.add_argument("--scenario", required=True, help="traffic mix YAML (loadtests/scenarios/*.yaml)")
         s.add_argument("--register", required=True, help="branch register YAML of the region")
         s.add_argument("--gates", required=True, help="SLO gates YAML (loadtests/gates/*.yaml)")
@@ -80,11 +90,10 @@ def parser() -> argparse.ArgumentParser:
             metavar="KEY=VALUE",
             help="substitute ${KEY} in drill targets and params (every placeholder needs a value)",
         )
+    for name in ("run", "preflight"):
+        target_arguments(sub.choices[name])
+    sub.choices["preflight"].add_argument("--out", help="directory for preflight.json")
     run = sub.choices["run"]
-    run.add_argument("--host", required=True, help="ERP entrypoint, e.g. http://127.0.0.1:8069")
-    run.add_argument("--db", default=os.environ.get("ODOO_DB", ""), help="database (env ODOO_DB)")
-    run.add_argument("--login", default=os.environ.get("ODOO_LOGIN", "admin"), help="login (env ODOO_LOGIN)")
-    run.add_argument("--password", default=None, help="password (better: env ODOO_PASSWORD)")
     run.add_argument("--out", required=True, help="results directory")
     run.add_argument("--duration", help="override the scenario's duration (e.g. 2m)")
     run.add_argument("--users", type=int, help="override the scenario's users")
@@ -105,17 +114,31 @@ def parser() -> argparse.ArgumentParser:
         metavar="TEXT",
         help="what the Odoo under test is, e.g. 'Odoo 18.0 official image odoo:18.0' (report and console)",
     )
-    run.add_argument(
+    return p
+
+
+def target_arguments(s: argparse.ArgumentParser) -> None:
+    """The Odoo under test and how the harness's own calls reach it (run and preflight)."""
+    s.add_argument("--host", required=True, help="ERP entrypoint, e.g. http://127.0.0.1:8069")
+    s.add_argument("--db", default=os.environ.get("ODOO_DB", ""), help="database (env ODOO_DB)")
+    s.add_argument("--login", default=os.environ.get("ODOO_LOGIN", "admin"), help="login (env ODOO_LOGIN)")
+    s.add_argument("--password", default=None, help="password (better: env ODOO_PASSWORD)")
+    s.add_argument(
+        "--open-pos-sessions",
+        action="store_true",
+        help="open the POS session of a store's till when it has none (as a store does at opening); "
+        "without it a till with no open session fails the preflight",
+    )
+    s.add_argument(
         "--ca-file",
         help="CA bundle to verify the ERP's certificate on the harness's own calls (version probe, "
-        "reconciliation); the simulated users never verify it",
+        "preflight, reconciliation); the simulated users never verify it",
     )
-    run.add_argument(
+    s.add_argument(
         "--insecure",
         action="store_true",
         help="do not verify the ERP's certificate on the harness's own calls",
     )
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,7 +153,52 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         log(f"ok: scenario {scenario.name}, {len(branches)} branches, gates for {', '.join(gates.tiers)}")
         return 0
+    if args.command == "preflight":
+        result = preflight(args, scenario, branches)
+        return 0 if result.ok else PREFLIGHT_FAILED
     return Run(args, scenario, branches, gates).execute()
+
+
+PREFLIGHT_FAILED = 5
+
+
+def verify_of(args: argparse.Namespace) -> bool | str:
+    """TLS verification of the harness's own calls: --insecure, --ca-file, else the system's CAs."""
+    if getattr(args, "insecure", False):
+        return False
+    ca_file: str | None = getattr(args, "ca_file", None)
+    return ca_file or True
+
+
+def password_of(args: argparse.Namespace) -> str:
+    return str(args.password) if args.password is not None else os.environ.get("ODOO_PASSWORD", "")
+
+
+def preflight(args: argparse.Namespace, scenario: Scenario, branches: list[Branch]) -> PreflightResult:
+    """Discover the target's records and run every active persona's operations once; print the result."""
+    client = OdooClient(args.host, args.db, timeout=args_timeout(args), verify=verify_of(args))
+    personas = [p for p, w in scenario.persona_weights().items() if w > 0]
+    log(f"preflight: {len(personas)} personas ({', '.join(personas)}) against {args.host} db {args.db!r}")
+    result = Preflight(
+        client,
+        args.login,
+        password_of(args),
+        personas,
+        branches,
+        open_pos_sessions=args.open_pos_sessions,
+        log=log,
+    ).run()
+    for line in result.lines():
+        log(line)
+    if getattr(args, "out", None):
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        result.write(out / "preflight.json")
+    return result
+
+
+def args_timeout(args: argparse.Namespace) -> float:
+    return float(getattr(args, "network_timeout", 30.0) or 30.0)
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates]:
@@ -209,7 +277,8 @@ class Run:
         self.args, self.scenario, self.branches, self.gates = args, scenario, branches, gates
         self.out = Path(args.out).resolve()
         self.run_id = new_run_id()
-        self.password = args.password if args.password is not None else os.environ.get("ODOO_PASSWORD", "")
+        self.password = password_of(args)
+        self.catalogue = Catalogue()
         self.rig: LinkRig | None = None
         self.flapper: Flapper | None = None
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -261,6 +330,7 @@ class Run:
             max_requests_per_user=self.scenario.max_requests_per_user,
             network_timeout=self.args.network_timeout,
             extra={"started_path": str(self.out / "started.txt")},
+            catalogue=self.catalogue.model_dump(),
         )
 
     def executors(self) -> dict[str, Executor]:
@@ -349,6 +419,15 @@ class Run:
             print(f"error: cannot name the Odoo under test, the run is not started: {exc}", file=sys.stderr)
             return 4
         log(odoo.line())
+        ready = preflight(self.args, s, self.branches)
+        if not ready.ok:
+            print(
+                "error: the preflight failed: the target lacks what the personas need (listed above); "
+                "no load was sent and no drill ran",
+                file=sys.stderr,
+            )
+            return PREFLIGHT_FAILED
+        self.catalogue = ready.catalogue
         log(
             f"run {self.run_id}: scenario {s.name}, {s.users} users, {s.duration:.0f}s, "
             f"{len(self.branches)} branches, target {self.args.host}"
@@ -375,11 +454,7 @@ class Run:
 
     @property
     def verify(self) -> bool | str:
-        """TLS verification of the harness's own calls: --insecure, --ca-file, else the system's CAs."""
-        if getattr(self.args, "insecure", False):
-            return False
-        ca_file: str | None = getattr(self.args, "ca_file", None)
-        return ca_file or True
+        return verify_of(self.args)
 
     def run_locust(self, plan_path: Path) -> tuple[list[DrillRecord], float]:
         env = {

@@ -6,6 +6,10 @@ branch kinds, spread round-robin), sends its requests to that branch's route
 branch's erp_url or --host) and tags every call with branch, region and link
 class. Whatever address it connects to, it names the ERP of ``--host`` in the
 Host header and the TLS server name. Think times are scaled by the scenario.
+
+What a user does is in ``loadtests.operations`` (shared with the preflight);
+the ids it works with (its warehouse, till, products, customers) were
+discovered from the target before the load and travel in the run plan.
 """
 
 from __future__ import annotations
@@ -22,41 +26,32 @@ from locust import task
 from locust.contrib.fasthttp import FastHttpUser, insecure_ssl_context_factory
 from locust.exception import StopUser
 
-from loadtests import keys
+from loadtests import operations
+from loadtests.discovery import Catalogue, branches_for
 from loadtests.endpoints import host_header, server_name
 from loadtests.ledger import LedgerWriter, Outcome
+from loadtests.operations import Workplace
 from loadtests.plan import PlanBranch, RunPlan
-from loadtests.pos_order import OrderLine, pos_order
 from loadtests.rpc import CallTags, Classified, OdooSession
-
-# which branch kinds each persona works in (falls back to every branch)
-PERSONA_KINDS: dict[str, tuple[str, ...]] = {
-    "pos_cashier": ("store", "dark_store"),
-    "store_manager": ("store", "dark_store"),
-    "warehouse_scanner": ("warehouse", "dark_store"),
-    "finance": ("office",),
-    "reporting": ("office",),
-    "integration_api": ("office",),
-}
 
 
 class _Shared:
-    """Per-process state: the plan, the ledger writer and the catalogue cache."""
+    """Per-process state: the plan, its catalogue and the ledger writer."""
 
     plan: RunPlan | None = None
+    catalogue: Catalogue = Catalogue()
     ledger: LedgerWriter | None = None
-    cache: ClassVar[dict[str, Any]] = {}
     counters: ClassVar[dict[str, itertools.count[int]]] = {}
 
     @classmethod
     def setup(cls, plan: RunPlan) -> None:
         cls.plan = plan
+        cls.catalogue = Catalogue.model_validate(plan.catalogue)
         cls.ledger = LedgerWriter(plan.ledger_path, source=f"{os.uname().nodename}-{os.getpid()}")
 
 
 def pick_branch(persona: str, branches: list[PlanBranch], n: int) -> PlanBranch:
-    kinds = PERSONA_KINDS.get(persona, ())
-    fitting = [b for b in branches if b.kind in kinds] or branches
+    fitting = branches_for(persona, branches)
     return fitting[n % len(fitting)]
 
 
@@ -89,22 +84,30 @@ class BranchUser(FastHttpUser):
             CallTags(self.branch.code, self.branch.region, self.branch.link_class),
             _Shared.ledger,
         )
+        self.workplace = Workplace(plan.run_id, self.branch.code, _Shared.catalogue, month_end=plan.month_end)
 
     def wait_time(self) -> float:
         scale = self.plan.think_time_scale
         return random.uniform(self.think[0] * scale, self.think[1] * scale)
 
-    # -- helpers --------------------------------------------------------------
+    # -- the Caller of loadtests.operations -------------------------------------
     def budget(self) -> None:
         self.calls += 1
         if self.calls > self.plan.max_requests_per_user:
             raise StopUser("request budget spent")
 
     def read(
-        self, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None, *, tier: str
+        self,
+        model: str,
+        method: str,
+        args: list[Any],
+        kwargs: dict[str, Any] | None = None,
+        *,
+        tier: str,
+        context: dict[str, Any] | None = None,
     ) -> Classified:
         self.budget()
-        return self.odoo.call_kw(model, method, args, kwargs, tier=tier)
+        return self.odoo.call_kw(model, method, args, kwargs, tier=tier, context=context)
 
     def write(
         self,
@@ -131,47 +134,24 @@ class BranchUser(FastHttpUser):
             context=context,
         )
 
-    def cached(self, name: str, loader: Callable[[], Any]) -> Any:
-        key = f"{self.host}|{name}"
-        if key not in _Shared.cache:
-            value = loader()
-            if value:
-                _Shared.cache[key] = value
-            return value
-        return _Shared.cache[key]
+    def integration(
+        self,
+        model: str,
+        method: str,
+        args: list[Any],
+        kwargs: dict[str, Any] | None = None,
+        *,
+        tier: str,
+        kind: str = "",
+        key: str = "",
+    ) -> Classified:
+        self.budget()
+        return self.odoo.execute_kw(
+            model, method, args, kwargs, tier=tier, write=bool(key), ledger_kind=kind, ledger_key=key
+        )
 
-    def products(self) -> list[dict[str, Any]]:
-        def load() -> list[dict[str, Any]]:
-            c = self.read(
-                "product.product",
-                "search_read",
-                [],
-                {
-                    "domain": [["sale_ok", "=", True], ["barcode", "!=", False]],
-                    "fields": ["id", "display_name", "barcode", "lst_price"],
-                    "limit": 300,
-                    "order": "id asc",
-                },
-                tier="pos_sync",
-            )
-            return list(c.result or []) if c.outcome is Outcome.OK else []
-
-        return list(self.cached("products", load) or [])
-
-    def warehouse(self) -> dict[str, Any] | None:
-        def load() -> list[dict[str, Any]]:
-            c = self.read(
-                "stock.warehouse",
-                "search_read",
-                [],
-                {"domain": [], "fields": ["id", "name", "code", "lot_stock_id"], "order": "id asc"},
-                tier="inventory",
-            )
-            return list(c.result or []) if c.outcome is Outcome.OK else []
-
-        rows: list[dict[str, Any]] = self.cached("warehouses", load) or []
-        found: dict[str, Any] | None = match_branch(rows, self.branch, self.plan.branches)
-        return found
+    def ledgered(self, kind: str, key: str, tier: str, send: Callable[[], Classified]) -> Classified:
+        return self.odoo.ledgered(kind, key, tier, send)
 
     def on_start(self) -> None:
         self.odoo.authenticate()
@@ -205,28 +185,6 @@ def erp_identity(
     return headers, pool
 
 
-def match_branch(rows: list[dict[str, Any]], branch: PlanBranch, all_branches: list[PlanBranch]) -> Any:
-    """The record of this branch: by branch code in code/name, else by position."""
-    if not rows:
-        return None
-    code = branch.code.lower()
-    for row in rows:
-        for fld in ("branch_code", "code", "name"):
-            value = row.get(fld)
-            if isinstance(value, str) and (value.lower() == code or code in value.lower()):
-                return row
-    idx = [b.code for b in all_branches].index(branch.code) if branch in all_branches else 0
-    return rows[idx % len(rows)]
-
-
-def m2o_id(value: Any) -> int | None:
-    if isinstance(value, list | tuple) and value:
-        return int(value[0])
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return None
-
-
 class PosCashier(BranchUser):
     """A till: scans barcodes, syncs paid orders; keeps unsent orders and re-sends the same uuid."""
 
@@ -236,84 +194,21 @@ class PosCashier(BranchUser):
 
     def on_start(self) -> None:
         super().on_start()
-        self.session_id: int | None = None
-        self.config_id: int | None = None
-        self.payment_method_id: int | None = None
         self.pending: list[tuple[dict[str, Any], int]] = []  # (order, tries)
         self.sequence = 0
-        self.open_session()
-
-    def open_session(self) -> None:
-        c = self.read(
-            "pos.config", "search_read", [], {"domain": [], "fields": ["id", "name"]}, tier="pos_sync"
-        )
-        configs = list(c.result or []) if c.outcome is Outcome.OK else []
-        config = match_branch(configs, self.branch, self.plan.branches)
-        if config is None:
-            return
-        self.config_id = int(config["id"])
-        sid = self._find_session(["opened"])
-        if sid is None:
-            self.write("pos.config", "open_ui", [[self.config_id]], tier="pos_sync")
-            sid = self._find_session(["opened", "opening_control"])
-            if sid is not None:
-                self.write("pos.session", "set_opening_control", [[sid], 0, ""], tier="pos_sync")
-        self.session_id = sid
-        pm = self.read(
-            "pos.payment.method",
-            "search_read",
-            [],
-            {"domain": [], "fields": ["id", "name"], "limit": 5},
-            tier="pos_sync",
-        )
-        methods = list(pm.result or []) if pm.outcome is Outcome.OK else []
-        self.payment_method_id = int(methods[0]["id"]) if methods else None
-
-    def _find_session(self, states: list[str]) -> int | None:
-        c = self.read(
-            "pos.session",
-            "search_read",
-            [],
-            {
-                "domain": [["config_id", "=", self.config_id], ["state", "in", states]],
-                "fields": ["id", "state"],
-                "limit": 1,
-                "order": "id desc",
-            },
-            tier="pos_sync",
-        )
-        rows = list(c.result or []) if c.outcome is Outcome.OK else []
-        return int(rows[0]["id"]) if rows else None
 
     @task(10)
     def scan_barcode(self) -> None:
-        products = self.products()
-        if not products:
-            return
-        code = random.choice(products)["barcode"]
-        self.read(
-            "product.product",
-            "search_read",
-            [],
-            {
-                "domain": [["barcode", "=", code]],
-                "fields": ["id", "display_name", "lst_price", "barcode"],
-                "limit": 1,
-            },
-            tier="pos_sync",
-        )
+        operations.scan_barcode(self, self.workplace)
 
     @task(6)
     def sell(self) -> None:
         self.flush_offline()
-        if self.session_id is None or self.config_id is None:
-            self.open_session()
-            return
-        products = self.products()
-        if not products:
-            return
-        order = self.build_order(random.sample(products, k=min(len(products), random.randint(1, 4))))
-        self.send(order, tries=0)
+        self.sequence += 1
+        self.workplace.uid = self.odoo.uid
+        order = operations.build_order(self.workplace, self.sequence)
+        if order is not None:
+            self.send(order, tries=0)
 
     @task(1)
     def flush_offline(self) -> None:
@@ -322,15 +217,7 @@ class PosCashier(BranchUser):
             self.send(order, tries)
 
     def send(self, order: dict[str, Any], tries: int) -> None:
-        c = self.write(
-            "pos.order",
-            "sync_from_ui",
-            [[order]],
-            tier="pos_sync",
-            kind="pos.order",
-            key=order["uuid"],
-            context={"config_id": self.config_id, "login_number": 0},
-        )
+        c = operations.sync_order(self, self.workplace, order)
         if c.outcome is Outcome.OK:
             return
         transient = (
@@ -341,156 +228,43 @@ class PosCashier(BranchUser):
         if transient and tries + 1 < self.max_offline_tries:
             self.pending.append((order, tries + 1))  # offline: re-sent later with the same uuid
 
-    def build_order(self, products: list[dict[str, Any]]) -> dict[str, Any]:
-        self.sequence += 1
-        run_id = self.plan.run_id
-        lines = [
-            OrderLine(
-                int(p["id"]),
-                random.randint(1, 3),
-                float(p.get("lst_price") or 1.0),
-                p.get("display_name", ""),
-            )
-            for p in products
-        ]
-        return pos_order(
-            keys.order_uuid(run_id),
-            self.session_id,
-            self.config_id,
-            lines,
-            self.payment_method_id,
-            user_id=self.odoo.uid,
-            sequence_number=self.sequence,
-            new_uuid=lambda: keys.order_uuid(run_id),
-        )
-
     def on_stop(self) -> None:
         # last chance for orders still waiting in the till (bounded: one pass)
         self.flush_offline()
 
 
 class StoreManager(BranchUser):
-    """Checks stock in the store and asks the warehouse for replenishment."""
+    """Checks stock in the store and asks the warehouse for replenishment (an internal transfer)."""
 
     persona = "store_manager"
     think = (5.0, 15.0)
 
     @task(6)
     def stock_check(self) -> None:
-        wh = self.warehouse()
-        loc = m2o_id(wh.get("lot_stock_id")) if wh else None
-        domain: list[Any] = [["location_id", "=", loc]] if loc else [["location_id.usage", "=", "internal"]]
-        self.read(
-            "stock.quant",
-            "search_read",
-            [],
-            {
-                "domain": domain,
-                "fields": ["product_id", "location_id", "quantity", "reserved_quantity"],
-                "limit": 80,
-            },
-            tier="inventory",
-        )
+        operations.stock_check(self, self.workplace)
 
     @task(3)
     def product_levels(self) -> None:
-        products = self.products()
-        if products:
-            ids = [p["id"] for p in random.sample(products, k=min(10, len(products)))]
-            self.read(
-                "product.product", "read", [ids, ["id", "display_name", "qty_available"]], tier="inventory"
-            )
+        operations.product_levels(self, self.workplace)
 
     @task(1)
     def request_replenishment(self) -> None:
-        wh = self.warehouse()
-        products = self.products()
-        loc = m2o_id(wh.get("lot_stock_id")) if wh else None
-        if not loc or not products:
-            return
-        key = keys.ref(self.plan.run_id, "repl")
-        moves = [
-            [
-                0,
-                0,
-                {
-                    "name": p.get("display_name", ""),
-                    "product_id": p["id"],
-                    "product_uom_qty": random.randint(1, 12),
-                    "location_id": loc,
-                    "location_dest_id": loc,
-                },
-            ]
-            for p in random.sample(products, k=min(3, len(products)))
-        ]
-        self.write(
-            "stock.picking",
-            "create",
-            [
-                {
-                    "origin": key,
-                    "picking_type_code": "internal",
-                    "location_id": loc,
-                    "location_dest_id": loc,
-                    "move_ids": moves,
-                }
-            ],
-            tier="inventory",
-            kind="stock.picking",
-            key=key,
-        )
+        operations.request_replenishment(self, self.workplace)
 
 
 class WarehouseScanner(BranchUser):
-    """Validates pickings that the run's store managers asked for."""
+    """Validates the transfers that the run's store managers asked for."""
 
     persona = "warehouse_scanner"
     think = (3.0, 8.0)
 
     @task(4)
     def list_pickings(self) -> None:
-        self.read(
-            "stock.picking",
-            "search_read",
-            [],
-            {
-                "domain": [["state", "in", ["draft", "confirmed", "assigned"]]],
-                "fields": ["id", "name", "state", "origin"],
-                "limit": 20,
-            },
-            tier="inventory",
-        )
+        operations.list_pickings(self, self.workplace)
 
     @task(3)
     def validate_picking(self) -> None:
-        prefix = keys.run_prefix(self.plan.run_id, "repl")
-        c = self.read(
-            "stock.picking",
-            "search_read",
-            [],
-            {
-                "domain": [
-                    ["state", "in", ["draft", "confirmed", "assigned"]],
-                    ["origin", "=like", prefix + "%"],
-                ],
-                "fields": ["id", "origin"],
-                "limit": 10,
-            },
-            tier="inventory",
-        )
-        rows = list(c.result or []) if c.outcome is Outcome.OK else []
-        if not rows:
-            return
-        row = random.choice(rows)
-        self.write(
-            "stock.picking",
-            "button_validate",
-            [[row["id"]]],
-            tier="inventory",
-            kind="stock.picking.done",
-            key=str(row["origin"]),
-            context={"skip_backorder": True},
-        )
+        operations.validate_picking(self, self.workplace)
 
 
 class Finance(BranchUser):
@@ -502,107 +276,34 @@ class Finance(BranchUser):
     @task(3)
     def post_invoice(self) -> None:
         for _i in range(3 if self.plan.month_end else 1):
-            self._post_one()
-
-    def _post_one(self) -> None:
-        products = self.products()
-        if not products:
-            return
-        key = keys.ref(self.plan.run_id, "inv")
-        # line_ids (not invoice_line_ids) and no price_unit: Odoo 18 precomputes the
-        # price and the line type from the product, and the double knows these fields
-        lines = [
-            [0, 0, {"product_id": p["id"], "name": p.get("display_name", ""), "quantity": 1}]
-            for p in random.sample(products, k=min(2, len(products)))
-        ]
-        self.odoo.ledgered("account.move", key, "finance", lambda: self._create_and_post(key, lines))
-
-    def _create_and_post(self, key: str, lines: list[Any]) -> Classified:
-        c = self.write(
-            "account.move",
-            "create",
-            [{"move_type": "out_invoice", "ref": key, "partner_id": self.partner_id(), "line_ids": lines}],
-            tier="finance",
-        )
-        if c.outcome is not Outcome.OK or not c.result:
-            return c
-        move_id = c.result[0] if isinstance(c.result, list) else c.result
-        return self.write("account.move", "action_post", [[move_id]], tier="finance")
-
-    def partner_id(self) -> int | bool:
-        def load() -> list[dict[str, Any]]:
-            c = self.read(
-                "res.partner",
-                "search_read",
-                [],
-                {"domain": [], "fields": ["id"], "limit": 20},
-                tier="finance",
-            )
-            return list(c.result or []) if c.outcome is Outcome.OK else []
-
-        rows: list[dict[str, Any]] = self.cached("partners", load) or []
-        return int(random.choice(rows)["id"]) if rows else False
+            operations.post_invoice(self, self.workplace)
 
     @task(2)
     def journal(self) -> None:
-        self.read(
-            "account.move",
-            "search_read",
-            [],
-            {
-                "domain": [["state", "=", "posted"]],
-                "fields": ["id", "name", "ref", "amount_total", "state"],
-                "limit": 50,
-                "order": "id desc",
-            },
-            tier="finance",
-        )
+        operations.journal(self, self.workplace)
 
 
 class Reporting(BranchUser):
-    """Heavy reads: sales, stock valuation, journals."""
+    """Heavy reads: sales per till and day, stock, invoices."""
 
     persona = "reporting"
     think = (10.0, 30.0)
 
-    @task(3)
+    @task(2)
     def sales_report(self) -> None:
-        self.read(
-            "pos.order",
-            "search_read",
-            [],
-            {
-                "domain": [["state", "in", ["paid", "done", "invoiced"]]],
-                "fields": ["id", "name", "amount_total", "config_id", "date_order"],
-                "limit": 500,
-                "order": "id desc",
-            },
-            tier="reporting",
-        )
+        operations.sales_report(self, self.workplace)
+
+    @task(1)
+    def sales_by_till_and_day(self) -> None:
+        operations.sales_by_till_and_day(self, self.workplace)
 
     @task(2)
     def stock_report(self) -> None:
-        self.read(
-            "stock.quant",
-            "search_read",
-            [],
-            {
-                "domain": [["location_id.usage", "=", "internal"]],
-                "fields": ["product_id", "location_id", "quantity"],
-                "limit": 500,
-            },
-            tier="reporting",
-        )
+        operations.stock_report(self, self.workplace)
 
     @task(1)
     def invoices_report(self) -> None:
-        self.read(
-            "account.move",
-            "search_read",
-            [],
-            {"domain": [], "fields": ["id", "name", "state", "amount_total"], "limit": 300},
-            tier="reporting",
-        )
+        operations.invoices_report(self, self.workplace)
 
 
 class IntegrationApi(BranchUser):
@@ -614,30 +315,12 @@ class IntegrationApi(BranchUser):
     @task(3)
     def catalogue_burst(self) -> None:
         for _i in range(random.randint(3, 10)):
-            self.budget()
-            self.odoo.execute_kw(
-                "product.product",
-                "search_read",
-                [[["sale_ok", "=", True]]],
-                {"fields": ["id", "display_name", "lst_price"], "limit": 50},
-                tier="integration",
-            )
+            operations.catalogue_read(self, self.workplace)
 
     @task(1)
     def partner_burst(self) -> None:
         for _i in range(random.randint(2, 6)):
-            self.budget()
-            key = keys.ref(self.plan.run_id, "partner")
-            self.odoo.execute_kw(
-                "res.partner",
-                "create",
-                [{"name": key}],  # the key is the name: a field every Odoo has
-                {},
-                tier="integration",
-                write=True,
-                ledger_kind="res.partner",
-                ledger_key=key,
-            )
+            operations.partner_create(self, self.workplace)
 
     def on_start(self) -> None:
         pass  # /jsonrpc logs in with common.login on the first call

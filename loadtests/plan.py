@@ -11,6 +11,7 @@ import os
 import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ENV = "RETAILOPS_RUN_PLAN"
 
@@ -44,6 +45,7 @@ class RunPlan:
     max_requests_per_user: int = 100000
     network_timeout: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
+    catalogue: dict[str, Any] = field(default_factory=dict)  # loadtests.discovery.Catalogue, discovered
 
     def dump(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from loadtests import keys
 from loadtests.ledger import LedgerResult, read_ledger, reconcile_kind
+from loadtests.odoo_client import OdooClient
 
 
 @dataclass(frozen=True)
@@ -41,6 +40,8 @@ def kind_queries(run_id: str) -> dict[str, KindQuery]:
 
 
 class JsonRpcReader:
+    """Reads the keys back through Odoo's JSON-RPC with the harness login (``OdooClient``)."""
+
     def __init__(
         self,
         host: str,
@@ -51,42 +52,18 @@ class JsonRpcReader:
         timeout: float = 60.0,
         verify: bool | str = True,
     ) -> None:
-        self.url = host.rstrip("/")
-        self.http = requests.Session()
-        # Per request, not on the session: requests lets REQUESTS_CA_BUNDLE
-        # (set on many machines) override a session's verify.
-        self.verify = verify
-        self.timeout = timeout
-        self._call("/web/session/authenticate", {"db": db, "login": login, "password": password})
-
-    def _call(self, path: str, params: dict[str, Any]) -> Any:
-        body: dict[str, Any] = {"jsonrpc": "2.0", "method": "call", "params": params, "id": 1}
-        resp = self.http.post(self.url + path, json=body, timeout=self.timeout, verify=self.verify)
-        resp.raise_for_status()
-        data = resp.json()
-        if "error" in data:
-            err = data["error"]
-            raise RuntimeError(f"{path}: {err.get('code')} {(err.get('data') or {}).get('message', err)}")
-        return data.get("result")
+        self.client = OdooClient(host, db, timeout=timeout, verify=verify)
+        self.client.authenticate(login, password)
 
     def values(self, model: str, domain: list[Any], field: str) -> list[str]:
         out: list[str] = []
         offset = 0
         while True:
-            rows = self._call(
-                f"/web/dataset/call_kw/{model}/search_read",
-                {
-                    "model": model,
-                    "method": "search_read",
-                    "args": [],
-                    "kwargs": {
-                        "domain": domain,
-                        "fields": [field],
-                        "limit": 2000,
-                        "offset": offset,
-                        "order": "id",
-                    },
-                },
+            rows = self.client.call_kw(
+                model,
+                "search_read",
+                [],
+                {"domain": domain, "fields": [field], "limit": 2000, "offset": offset, "order": "id"},
             )
             out.extend(str(r[field]) for r in rows if r.get(field))
             if len(rows) < 2000:
