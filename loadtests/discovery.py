@@ -18,6 +18,7 @@ payment method needs a customer on the order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -53,6 +54,15 @@ MODEL_MODULE = {
     "account.move": "account",
     "account.journal": "account",
 }
+
+# fields a module adds to a model the personas read: an unknown one means that module is missing
+FIELD_MODULE = {
+    "available_in_pos": "point_of_sale",
+    "is_storable": "stock",
+    "qty_available": "stock",
+    "customer_rank": "account",
+}
+_INVALID_FIELD = re.compile(r"Invalid field '?([\w.]+?)'?(?: on model| in leaf|$)")
 
 PRODUCT_LIMIT = 300
 
@@ -109,7 +119,7 @@ class Problem:
     personas: tuple[str, ...]
 
     def line(self) -> str:
-        return f"{self.cause} (stops: {', '.join(self.personas)}). {self.fix}"
+        return f"{self.cause} (stops: {', '.join(self.personas)})." + (f" {self.fix}" if self.fix else "")
 
 
 class BranchRef(Protocol):
@@ -446,6 +456,16 @@ def explain(exc: OdooRpcError, what: str, model: str, login: str, personas: tupl
             "Invoicing / Billing).",
             personas,
         )
+    invalid = _INVALID_FIELD.search(exc.message) if exc.name == "builtins.ValueError" else None
+    if invalid:
+        field = invalid.group(1).rsplit(".", 1)[-1]
+        module = FIELD_MODULE.get(field, "")
+        if module:
+            return Problem(
+                f"{what}: the field {field} of {model} does not exist: the module {module} is not installed",
+                f"Install {module} in the database.",
+                personas,
+            )
     if exc.code == 100:
         return Problem(f"{what}: the session expired or the login was refused", "Check --login.", personas)
     return Problem(f"{what}: Odoo refused {model}: {exc.name}: {first_line(exc.message)}", "", personas)

@@ -49,6 +49,7 @@ class LedgerGate(BaseModel):
     max_duplicated: int = Field(default=0, ge=0)
     max_unexpected: int = Field(default=0, ge=0)
     max_failed_present: int | None = Field(default=None, ge=0)
+    max_unsettled: int = Field(default=0, ge=0)  # acknowledged POS orders not paid in full
 
 
 class DrillGate(BaseModel):
@@ -235,6 +236,7 @@ def evaluate(
             ("duplicated", "duplicated writes", lg.max_duplicated),
             ("unexpected", "unexpected writes", lg.max_unexpected),
             ("failed_present", "writes that failed but are present", lg.max_failed_present),
+            ("unsettled", "acknowledged POS orders not paid in full", lg.max_unsettled),
         ]
         for attr, label, limit in limits:
             if limit is None:

@@ -12,6 +12,10 @@ database holds (Jepsen's set checker, ha-and-validation-facts.md §4):
 * duplicated = keys present more than once        (must be 0)
 * recovered  = indeterminate and present          (allowed)
 * failed_present = definite errors that are present (reported)
+* unsettled  = acknowledged POS orders the database holds as not paid in
+  full (must be 0): real Odoo 18 acknowledges an order sent as paid whose
+  payments do not cover its total, and keeps it "paid" with the smaller
+  amount_paid; a till that sent such an order lost money without an error
 """
 
 from __future__ import annotations
@@ -129,6 +133,7 @@ TOTALS = (
     "duplicated",
     "recovered",
     "failed_present",
+    "unsettled",
 )
 
 
@@ -145,10 +150,11 @@ class KindResult:
     duplicated: tuple[str, ...]
     recovered: tuple[str, ...]
     failed_present: tuple[str, ...]
+    unsettled: tuple[str, ...] = ()
 
     @property
     def valid(self) -> bool:
-        return not (self.lost or self.unexpected or self.duplicated)
+        return not (self.lost or self.unexpected or self.duplicated or self.unsettled)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -163,11 +169,13 @@ class KindResult:
             "duplicated": len(self.duplicated),
             "recovered": len(self.recovered),
             "failed_present": len(self.failed_present),
+            "unsettled": len(self.unsettled),
             "valid": self.valid,
             "examples": {
                 "lost": list(self.lost[:10]),
                 "unexpected": list(self.unexpected[:10]),
                 "duplicated": list(self.duplicated[:10]),
+                "unsettled": list(self.unsettled[:10]),
             },
         }
 
@@ -177,12 +185,15 @@ def reconcile_kind(
     entries: Mapping[str, LedgerEntry],
     present: Mapping[str, int],
     scanned: Mapping[str, int] | None = None,
+    unsettled: Iterable[str] = (),
 ) -> KindResult:
     """Compare one kind of write with the database.
 
     ``present`` maps each ledger key found in the database to how many
     records carry it; ``scanned`` is everything the run's key prefix finds in
     the database (for ``unexpected``). Keys with a zero count are absent.
+    ``unsettled`` lists present keys whose record is not settled (POS orders
+    not paid in full); only acknowledged ones count.
     """
     status = {k: e.status for k, e in entries.items()}
     found = {k for k, n in present.items() if n > 0}
@@ -204,6 +215,7 @@ def reconcile_kind(
         duplicated=tuple(sorted(k for k, n in scan.items() if n > 1)),
         recovered=tuple(sorted(indet & found)),
         failed_present=tuple(sorted(failed & found)),
+        unsettled=tuple(sorted(acked & found & set(unsettled))),
     )
 
 

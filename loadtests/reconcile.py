@@ -25,11 +25,16 @@ class KindQuery:
     field: str  # holds the client key
     extra: tuple[tuple[str, str, Any], ...] = ()  # e.g. only posted moves count as written
     scan_prefix: str = ""  # run-scoped prefix for =like scans ("" = no scan)
+    settled: bool = False  # check the records are paid in full (POS orders)
+
+
+SETTLED_STATES = ("paid", "done", "invoiced")
+CENT = 0.005
 
 
 def kind_queries(run_id: str) -> dict[str, KindQuery]:
     return {
-        "pos.order": KindQuery("pos.order", "uuid", (), f"{run_id}-"),
+        "pos.order": KindQuery("pos.order", "uuid", (), f"{run_id}-", settled=True),
         "stock.picking": KindQuery("stock.picking", "origin", (), keys.run_prefix(run_id, "repl")),
         "stock.picking.done": KindQuery("stock.picking", "origin", (("state", "=", "done"),)),
         "account.move": KindQuery(
@@ -70,6 +75,24 @@ class JsonRpcReader:
                 return out
             offset += 2000
 
+    def unsettled(self, model: str, field: str, keys: list[str]) -> list[str]:
+        """Keys whose order is not in a paid state, or whose payments do not cover its total."""
+        out: list[str] = []
+        for chunk in _chunks(keys, 500):
+            rows = self.client.call_kw(
+                model,
+                "search_read",
+                [],
+                {"domain": [[field, "in", chunk]], "fields": [field, "state", "amount_total", "amount_paid"]},
+            )
+            out.extend(
+                str(r[field])
+                for r in rows
+                if r.get("state") not in SETTLED_STATES
+                or abs(float(r.get("amount_total") or 0) - float(r.get("amount_paid") or 0)) > CENT
+            )
+        return out
+
 
 def _chunks(items: list[str], n: int) -> Iterable[list[str]]:
     for i in range(0, len(items), n):
@@ -94,5 +117,8 @@ def reconcile(ledger_paths: Iterable[str | Path], reader: JsonRpcReader, run_id:
             scanned = Counter(
                 reader.values(q.model, [[q.field, "=like", q.scan_prefix + "%"], *extra], q.field)
             )
-        results.append(reconcile_kind(kind, entries[kind], {k: present.get(k, 0) for k in key_list}, scanned))
+        unsettled = reader.unsettled(q.model, q.field, sorted(present)) if q.settled else []
+        results.append(
+            reconcile_kind(kind, entries[kind], {k: present.get(k, 0) for k in key_list}, scanned, unsettled)
+        )
     return LedgerResult(tuple(results))

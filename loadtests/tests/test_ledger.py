@@ -100,3 +100,50 @@ def test_reconcile_clean_run_is_valid(tmp_path):
     assert r.valid
     assert r.recovered == ()
     assert r.present == 1
+
+
+def test_an_acknowledged_order_not_paid_in_full_is_unsettled(tmp_path):
+    # Real Odoo 18 acknowledges an order sent as paid whose payments do not cover its total.
+    path = tmp_path / "l.jsonl"
+    w = LedgerWriter(path)
+    for key, outcome in (("short", Outcome.OK), ("fine", Outcome.OK), ("refused", Outcome.FAILED)):
+        w.attempt("pos.order", key)
+        w.outcome("pos.order", key, outcome)
+    w.close()
+    entries = read_ledger([path])["pos.order"]
+    r = reconcile_kind(
+        "pos.order", entries, {"short": 1, "fine": 1, "refused": 1}, unsettled=["short", "refused"]
+    )
+    assert r.unsettled == ("short",), "only acknowledged orders count"
+    assert not r.valid
+    assert r.summary()["unsettled"] == 1
+    assert r.summary()["examples"]["unsettled"] == ["short"]
+
+
+def test_reconcile_asks_the_database_whether_orders_are_settled(tmp_path):
+    from loadtests.reconcile import JsonRpcReader, reconcile  # noqa: PLC0415
+
+    path = tmp_path / "l.jsonl"
+    w = LedgerWriter(path)
+    for key in ("r1-a", "r1-b"):
+        w.attempt("pos.order", key)
+        w.outcome("pos.order", key, Outcome.OK)
+    w.close()
+    rows = {
+        "r1-a": {"uuid": "r1-a", "state": "paid", "amount_total": 20.0, "amount_paid": 5.0},
+        "r1-b": {"uuid": "r1-b", "state": "paid", "amount_total": 7.5, "amount_paid": 7.5},
+    }
+
+    class Client:
+        def call_kw(self, model, method, args, kwargs):
+            (_field, op, value) = kwargs["domain"][0]
+            if op == "=like":
+                return [{"uuid": k} for k in rows if k.startswith(value.rstrip("%"))]
+            return [rows[k] for k in value if k in rows]
+
+    reader = JsonRpcReader.__new__(JsonRpcReader)
+    reader.client = Client()  # type: ignore[assignment]
+    result = reconcile([path], reader, "r1")
+    (kind,) = result.kinds
+    assert kind.unsettled == ("r1-a",)
+    assert not result.valid
