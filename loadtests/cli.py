@@ -9,7 +9,6 @@ need (nothing was loaded, no drill ran).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -57,7 +56,7 @@ from loadtests.plan import ENV, PlanBranch, RunPlan, new_run_id
 from loadtests.preflight import Preflight, PreflightResult
 from loadtests.reconcile import JsonRpcReader, reconcile
 from loadtests.register import Branch, load_branches
-from loadtests.report import render_html, render_junit
+from loadtests.report import Report, render_html, render_junit, summarise
 from loadtests.samples import Sample, read_samples
 from loadtests.scenario import Scenario, fill_placeholders, load_drills, load_scenario, parse_vars
 
@@ -546,20 +545,21 @@ class Run:
         stats = tier_stats(samples, spans)
         verdict = evaluate(self.gates, stats, ledger, outcomes)
         report = build_report(self, plan, samples, outcomes, started, end, odoo, ledger, verdict, stats)
-        (self.out / "report.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+        (self.out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
         (self.out / "junit.xml").write_text(render_junit(report), encoding="utf-8")
         (self.out / "report.html").write_text(render_html(report), encoding="utf-8")
-        t = report["ledger"].get("totals", {})
+        t = report.ledger.totals
         log(
             f"ledger: lost {t.get('lost', '-')}, duplicated {t.get('duplicated', '-')}, unexpected "
-            f"{t.get('unexpected', '-')}, recovered {t.get('recovered', '-')}"
+            f"{t.get('unexpected', '-')}, recovered {t.get('recovered', '-')}, "
+            f"unsettled {t.get('unsettled', '-')}"
         )
-        for d in report["drills"]:
-            log(
-                f"drill {d['name']}: error window {d['error_window_s']} s, "
-                f"recovery {d['time_to_recovery_s']} s"
-            )
+        for d in report.drills:
+            log(f"drill {d.name}: error window {d.error_window_s} s, recovery {d.time_to_recovery_s} s")
         print(verdict.text(), flush=True)
+        if report.summary:
+            for line in [*report.summary.failed_gates, *report.summary.outages, report.summary.ledger]:
+                log(line)
         log(f"report: {self.out / 'report.html'}")
         return verdict.exit_code()
 
@@ -627,7 +627,7 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
     ledger: LedgerResult,
     verdict: Any,
     stats: dict[str, Any],
-) -> dict[str, Any]:
+) -> Report:
     windows = {}
     for tier in sorted({s.tier for s in samples}):
         ws = error_windows([s for s in samples if s.tier == tier])
@@ -642,7 +642,7 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
             for w in ws
         ]
     sc = run.scenario
-    return {
+    data = {
         "odoo_under_test": odoo.as_dict(),
         "run": {
             "run_id": run.run_id,
@@ -692,3 +692,6 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
         "ledger": ledger.summary(),
         "branches": [b.__dict__ for b in plan.branches],
     }
+    report = Report.model_validate(data)
+    report.summary = summarise(report)
+    return report

@@ -99,7 +99,7 @@ def synthetic(tight: bool = False):
 
 
 def test_report_json_has_drill_window_ledger_and_breakdowns():
-    report = synthetic()
+    report = synthetic().model_dump(mode="json")
     d = report["drills"][0]
     assert d["action_ok"]
     assert 1.5 <= d["error_window_s"] <= 2.5
@@ -114,6 +114,26 @@ def test_report_json_has_drill_window_ledger_and_breakdowns():
     assert odoo["server_version"] == "18.0-test"
     assert odoo["server_version_info"] == [18, 0, 0, "final", 0, ""]
     assert next(iter(report)) == "odoo_under_test"
+    assert list(report)[1] == "summary"
+
+
+def test_first_screen_speaks_to_store_operations():
+    ok = synthetic().summary
+    assert ok is not None
+    assert ok.headline.startswith("GO: every gate held")
+    assert ok.failed_gates == []
+    # the drill's two-second outage, attributed to it, with what the ledger says of orders
+    pos = next(line for line in ok.outages if line.startswith("POS sync (tills)"))
+    assert "s of failed syncs during the drill restart-postgres, all acknowledged orders kept." in pos
+    assert ok.ledger.startswith("480 writes acknowledged to the branches: 0 lost, 0 duplicated")
+    assert ok.under_test[0].startswith("Odoo: Odoo 18 protocol double")
+    bad = synthetic(tight=True).summary
+    assert bad is not None
+    assert bad.headline.startswith("NO-GO: 1 of ")
+    assert bad.failed_gates == [
+        next(g for g in bad.failed_gates if g.startswith("Finance (invoices): 1 call in 20 took longer than"))
+    ]
+    assert bad.failed_gates[0].endswith("(limit 5 ms).")
 
 
 def test_junit_lists_each_gate_and_fails_on_breach():
@@ -149,6 +169,12 @@ def test_html_report_renders_in_headless_chromium(tmp_path, tight):
             "odoo": "document.getElementById('odoo-under-test').textContent",
             "odoo_top": "document.getElementById('odoo-under-test').getBoundingClientRect().top",
             "routes": "document.querySelectorAll('#routes tr').length",
+            "headline": "document.getElementById('headline').textContent",
+            "headline_bottom": "document.getElementById('headline').getBoundingClientRect().bottom",
+            "failed_gates": "Array.from(document.querySelectorAll('#failed-gates li'))"
+            ".map(e => e.textContent)",
+            "outages": "Array.from(document.querySelectorAll('#outages li')).map(e => e.textContent)",
+            "gates_top": "document.getElementById('gates').getBoundingClientRect().top",
         },
     )
     assert seen.errors == []
@@ -164,8 +190,13 @@ def test_html_report_renders_in_headless_chromium(tmp_path, tight):
     assert 'server_version 18.0-test, server_version_info [18, 0, 0, "final", 0, ""]' in seen.values["odoo"]
     assert seen.values["odoo_top"] < 200  # at the top, under the verdict
     assert seen.values["routes"] == 2  # header and the one direct route of the synthetic run
+    # the first screen: the verdict in words and what the stores felt come before the gate table
+    assert seen.values["headline_bottom"] < seen.values["gates_top"]
+    assert any(o.startswith("POS sync (tills):") for o in seen.values["outages"])
     if tight:
         assert seen.values["verdict"] == "NO-GO"
+        assert seen.values["headline"].startswith("NO-GO: 1 of")
+        assert seen.values["failed_gates"][0].startswith("Finance (invoices): 1 call in 20 took longer")
         assert any(r.startswith("finance: p95") for r in seen.values["reasons"])
     else:
         assert seen.values["verdict"] == "GO", seen.values["reasons"]

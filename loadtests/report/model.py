@@ -1,0 +1,343 @@
+"""The report of a run, typed: what report.json holds and what the HTML and JUnit writers read.
+
+``build_report`` (loadtests.cli) fills a :class:`Report`; ``report.json`` is
+its ``model_dump``; the writers take the model, never a dict read by string
+keys. :func:`summarise` derives the first screen a store-operations manager
+reads: the verdict, each failed gate in plain words, the worst outage per
+tier and what the stores felt, the ledger, the Odoo and platform under test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OdooUnderTest(_Model):
+    label: str
+    url: str
+    endpoint: str
+    server_version: str
+    server_version_info: list[Any]
+    version_info: dict[str, Any] = {}
+    checked_at: str = ""
+    text: str
+
+
+class Route(_Model):
+    name: str
+    link_class: str
+    listen: str
+    upstream: str
+    url: str
+    branches: list[str]
+
+
+class RunInfo(_Model):
+    run_id: str
+    started: str
+    duration_s: float
+    host: str
+    odoo: str
+    users: int
+    mode: str
+    toxiproxy: str
+    links: list[Route]
+    platform: str = ""
+
+
+class ScenarioInfo(_Model):
+    name: str
+    file: str
+    users: int
+    spawn_rate: float
+    duration_s: float
+    personas: dict[str, int]
+
+
+class VerdictInfo(_Model):
+    go: bool
+    label: str
+    reasons: list[str]
+
+
+class GateRow(_Model):
+    scope: str
+    metric: str
+    limit: float | None
+    actual: float | None
+    passed: bool
+    reason: str
+
+
+class GatesInfo(_Model):
+    file: str
+    results: list[GateRow]
+
+
+class TierInfo(_Model):
+    requests: int
+    failures: int
+    error_rate: float
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    longest_error_window_s: float
+    latency_excluded: int
+
+
+class DrillInfo(_Model):
+    name: str
+    executor: str
+    action: str
+    target: str
+    planned_at_s: float
+    started_s: float | None
+    action_s: float | None
+    action_ok: bool
+    action_error: str
+    error_window_s: float | None
+    first_failure_s: float | None
+    first_success_s: float | None
+    time_to_recovery_s: float | None
+    recovered: bool
+    failed_by_tier: dict[str, int]
+    unknown_by_tier: dict[str, int]
+
+
+class ErrorWindow(_Model):
+    start_s: float
+    end_s: float
+    seconds: float
+    failures: int
+    closed: bool
+
+
+class Bucket(_Model):
+    t: float
+    count: int
+    failures: int
+    p50: float | None
+    p95: float | None
+    max: float
+
+
+class TimeSeries(_Model):
+    bucket_s: float
+    tiers: dict[str, list[Bucket]]
+
+
+class Group(_Model):
+    requests: int
+    failed: int
+    unknown: int
+    error_rate: float
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+
+class LedgerKind(_Model):
+    kind: str
+    attempted: int
+    acked: int
+    failed: int
+    indeterminate: int
+    present: int
+    lost: int
+    unexpected: int
+    duplicated: int
+    recovered: int
+    failed_present: int
+    unsettled: int = 0
+    valid: bool
+    examples: dict[str, list[str]]
+
+
+class LedgerInfo(_Model):
+    checked: bool
+    error: str
+    valid: bool
+    totals: dict[str, int]
+    kinds: list[LedgerKind]
+
+
+class Outage(_Model):
+    """The longest run of failed calls of one tier, and the drill it fell in (if any)."""
+
+    tier: str
+    seconds: float
+    failures: int
+    start_s: float
+    drill: str = ""
+
+
+class Summary(_Model):
+    """The first screen, in words for a store-operations manager."""
+
+    headline: str
+    failed_gates: list[str]
+    outages: list[str]
+    ledger: str
+    under_test: list[str]
+
+
+class Report(_Model):
+    odoo_under_test: OdooUnderTest | None
+    summary: Summary | None = None
+    run: RunInfo
+    scenario: ScenarioInfo
+    verdict: VerdictInfo
+    gates: GatesInfo
+    tiers: dict[str, TierInfo]
+    drills: list[DrillInfo]
+    error_windows: dict[str, list[ErrorWindow]]
+    timeseries: TimeSeries
+    breakdown: dict[str, dict[str, Group]]
+    ledger: LedgerInfo
+    branches: list[dict[str, Any]]
+
+
+# ---------------------------------------------------------------- the first screen
+
+TIER_NAMES = {
+    "pos_sync": "POS sync (tills)",
+    "inventory": "Inventory (stock checks, transfers)",
+    "finance": "Finance (invoices)",
+    "reporting": "Reporting",
+    "integration": "Integrations (API)",
+    "auth": "Logins",
+}
+# what a failed call of a tier is, for a store
+TIER_CALLS = {
+    "pos_sync": "failed syncs",
+    "inventory": "failed stock calls",
+    "finance": "failed invoice calls",
+    "reporting": "failed reports",
+    "integration": "failed API calls",
+    "auth": "failed logins",
+}
+# what the ledger kind of a tier's writes is
+TIER_LEDGER = {
+    "pos_sync": ("pos.order", "orders"),
+    "inventory": ("stock.picking", "transfers"),
+    "finance": ("account.move", "invoices"),
+    "integration": ("res.partner", "partners"),
+}
+
+
+def tier_name(tier: str) -> str:
+    return TIER_NAMES.get(tier, tier)
+
+
+def duration_words(ms: float) -> str:
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+# a failed tier gate in words ({who}: the tier; {actual} and {limit} already formatted)
+TIER_GATE_WORDS = {
+    "p95": "{who}: 1 call in 20 took longer than {actual} (limit {limit}).",
+    "p99": "{who}: 1 call in 100 took longer than {actual} (limit {limit}).",
+    "error rate": "{who}: {actual} of calls failed (limit {limit}).",
+    "longest error window": "{who}: calls failed for {actual} in a row (limit {limit}).",
+}
+
+
+def plain_gate(g: GateRow) -> str:
+    """A failed gate in words: what the limit protects and how far the run was from it."""
+    words = TIER_GATE_WORDS.get(g.metric)
+    if words and g.scope != "ledger":
+        actual, limit = g.actual or 0.0, g.limit or 0.0
+        if g.metric in ("p95", "p99"):
+            shown = (duration_words(actual), duration_words(limit))
+        elif g.metric == "error rate":
+            shown = (f"{actual:.1f} %", f"{limit:.1f} %")
+        else:
+            shown = (f"{actual:.0f} s", f"{limit:.0f} s")
+        return words.format(who=tier_name(g.scope), actual=shown[0], limit=shown[1])
+    if g.scope == "ledger" and g.metric == "reconciled":
+        return "The writes could not be checked against the database: " + g.reason.removeprefix("ledger: ")
+    if g.scope == "ledger":
+        return "Write ledger: " + g.reason.removeprefix("ledger: ") + "."
+    return g.reason
+
+
+def worst_outages(report: Report) -> list[Outage]:
+    """Per tier, the longest error window, attributed to the drill whose span it started in."""
+    out: list[Outage] = []
+    for tier, windows in sorted(report.error_windows.items()):
+        if not windows:
+            continue
+        w = max(windows, key=lambda x: x.seconds)
+        drill = ""
+        for d in report.drills:
+            if d.started_s is None:
+                continue
+            end = (
+                d.started_s + max(d.action_s or 0.0, d.time_to_recovery_s or 0.0, d.error_window_s or 0.0) + 5
+            )
+            if d.started_s - 2 <= w.start_s <= end:
+                drill = d.name
+                break
+        out.append(Outage(tier=tier, seconds=w.seconds, failures=w.failures, start_s=w.start_s, drill=drill))
+    return out
+
+
+def _kept(report: Report, tier: str) -> str:
+    kind, noun = TIER_LEDGER.get(tier, ("", ""))
+    found = next((k for k in report.ledger.kinds if k.kind == kind), None)
+    if not report.ledger.checked or found is None:
+        return ""
+    if found.lost:
+        return f"{found.lost} acknowledged {noun} lost"
+    return f"all acknowledged {noun} kept"
+
+
+def summarise(report: Report) -> Summary:
+    verdict = report.verdict
+    failed = [g for g in report.gates.results if not g.passed]
+    if verdict.go:
+        headline = "GO: every gate held; the region can carry the stores as tested."
+    else:
+        headline = f"NO-GO: {len(failed)} of {len(report.gates.results)} gates failed; fix before go-live."
+    outages = []
+    for o in worst_outages(report):
+        during = f" during the drill {o.drill}" if o.drill else f" at {o.start_s:.0f} s (no drill)"
+        kept = _kept(report, o.tier)
+        calls = TIER_CALLS.get(o.tier, "failed calls")
+        outages.append(
+            f"{tier_name(o.tier)}: {o.seconds:.1f} s of {calls}{during}" + (f", {kept}" if kept else "") + "."
+        )
+    led = report.ledger
+    if not led.checked:
+        ledger = f"Writes not checked against the database: {led.error}."
+    else:
+        t = led.totals
+        ledger = (
+            f"{t.get('acked', 0)} writes acknowledged to the branches: {t.get('lost', 0)} lost, "
+            f"{t.get('duplicated', 0)} duplicated, {t.get('unexpected', 0)} unexpected"
+            + (f", {t['unsettled']} POS orders not paid in full" if t.get("unsettled") else "")
+            + (" (every acknowledged write is in the database)." if led.valid else ".")
+        )
+    under_test = []
+    if report.odoo_under_test:
+        under_test.append(f"Odoo: {report.odoo_under_test.text}")
+    if report.run.platform:
+        under_test.append(f"Platform: {report.run.platform}")
+    under_test.append(
+        f"Traffic: {report.run.users} users of {len(report.branches)} "
+        f"branch{'' if len(report.branches) == 1 else 'es'} for "
+        f"{report.run.duration_s:.0f} s against {report.run.host}"
+    )
+    return Summary(
+        headline=headline,
+        failed_gates=[plain_gate(g) for g in failed],
+        outages=outages,
+        ledger=ledger,
+        under_test=under_test,
+    )
