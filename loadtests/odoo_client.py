@@ -21,6 +21,11 @@ import requests
 _ids = itertools.count(1)
 
 
+def envelope(params: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-RPC 2.0 request body Odoo's ``type='json'`` routes take (``method`` is ignored: "call")."""
+    return {"jsonrpc": "2.0", "method": "call", "params": params, "id": next(_ids)}
+
+
 class OdooRpcError(RuntimeError):
     """A JSON-RPC ``error`` reply: ``code`` (100, 200, 404), ``name`` (e.g. odoo.exceptions.UserError)."""
 
@@ -57,8 +62,9 @@ class OdooClient:
         self.session_info: dict[str, Any] = {}
 
     def post(self, path: str, params: dict[str, Any]) -> requests.Response:
-        body: dict[str, Any] = {"jsonrpc": "2.0", "method": "call", "params": params, "id": next(_ids)}
-        return self.http.post(self.url + path, json=body, timeout=self.timeout, verify=self.verify)
+        return self.http.post(
+            self.url + path, json=envelope(params), timeout=self.timeout, verify=self.verify
+        )
 
     def call(self, path: str, params: dict[str, Any]) -> Any:
         """The ``result`` of one JSON-RPC call (None when Odoo returned None and omitted it)."""

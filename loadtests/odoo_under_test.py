@@ -18,6 +18,8 @@ from typing import Any
 import requests
 from urllib3.exceptions import InsecureRequestWarning
 
+from loadtests.odoo_client import OdooClient, OdooRpcError
+
 VERSION_PATH = "/web/webclient/version_info"
 
 
@@ -63,27 +65,20 @@ class OdooUnderTest:
 def probe(host: str, label: str = "", timeout: float = 15.0, verify: bool | str = True) -> OdooUnderTest:
     """Ask ``host`` for its version_info; VersionProbeError says why it could not be named."""
     url = host.rstrip("/") + VERSION_PATH
-    body: dict[str, Any] = {"jsonrpc": "2.0", "method": "call", "params": {}, "id": 1}
+    client = OdooClient(host, "", timeout=timeout, verify=verify)
     try:
         with warnings.catch_warnings():
             if verify is False:  # asked for (--insecure): no warning on every call
                 warnings.simplefilter("ignore", InsecureRequestWarning)
-            resp = requests.post(url, json=body, timeout=timeout, verify=verify)
+            result = client.call(VERSION_PATH, {})
+    except OdooRpcError as exc:
+        raise VersionProbeError(f"POST {url}: JSON-RPC error {exc.code}: {exc.message}") from exc
+    except requests.HTTPError as exc:
+        text = exc.response.text.strip()[:200] if exc.response is not None else ""
+        status = exc.response.status_code if exc.response is not None else "?"
+        raise VersionProbeError(f"POST {url}: HTTP {status} {text}") from exc
     except requests.RequestException as exc:
         raise VersionProbeError(f"POST {url}: {type(exc).__name__}: {exc}") from exc
-    if resp.status_code != 200:
-        raise VersionProbeError(f"POST {url}: HTTP {resp.status_code} {resp.text.strip()[:200]}")
-    try:
-        data = resp.json()
-    except ValueError:
-        raise VersionProbeError(f"POST {url}: the reply is not JSON: {resp.text.strip()[:200]!r}") from None
-    if not isinstance(data, dict):
-        raise VersionProbeError(f"POST {url}: the reply is not a JSON-RPC envelope")
-    if "error" in data:
-        err = data["error"] or {}
-        message = (err.get("data") or {}).get("message") or err.get("message") or err
-        raise VersionProbeError(f"POST {url}: JSON-RPC error {err.get('code')}: {message}")
-    result = data.get("result")
     if not isinstance(result, dict) or not result.get("server_version"):
         raise VersionProbeError(f"POST {url}: no server_version in the reply: {str(result)[:200]}")
     return OdooUnderTest(

@@ -17,7 +17,6 @@ unknown: the write may or may not have been committed.
 
 from __future__ import annotations
 
-import itertools
 import json
 import socket
 from collections.abc import Callable
@@ -25,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loadtests.ledger import LedgerWriter, Outcome
+from loadtests.odoo_client import envelope
 
 SESSION_EXPIRED = 100
 GATEWAY_CODES = frozenset({502, 503, 504})
-_ids = itertools.count(1)
 _LOST_CONNECTION = ("OperationalError", "InterfaceError", "ConnectionFailure", "AdminShutdown")
 
 
@@ -129,7 +128,7 @@ class OdooSession:
 
     # ---- low level -------------------------------------------------------
     def _post(self, path: str, params: dict[str, Any], *, tier: str, name: str, write: bool) -> Classified:
-        body = {"jsonrpc": "2.0", "method": "call", "params": params, "id": next(_ids)}
+        body = envelope(params)
         ctx = {"tier": tier, "branch": self.tags.branch, "region": self.tags.region, "link": self.tags.link}
         with self.client.request(
             "POST", path, name=name, json=body, catch_response=True, context=ctx
