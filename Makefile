@@ -36,9 +36,11 @@ help:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements/controller.txt requirements/test.txt requirements/constraints.txt
+$(VENV)/.installed: requirements/controller.txt requirements/test.txt requirements/constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/test.txt -c requirements/constraints.txt
+	# the load harness itself (retailops-loadtests, retailops-branchctl), editable: the pins above are its deps
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 collection:

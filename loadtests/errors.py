@@ -52,6 +52,19 @@ def key_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+PACKAGE = Path(__file__).resolve().parent
+
+
+def bundled(path: str | Path, folder: str) -> Path:
+    """A file given by path, or by the name of one the harness ships (``pilot_validation``
+    for ``<package>/scenarios/pilot_validation.yaml``), so an installed harness needs no checkout."""
+    given = Path(path)
+    if given.exists() or given.suffix or len(given.parts) > 1:
+        return given
+    shipped = PACKAGE / folder / f"{given.name}.yaml"
+    return shipped if shipped.exists() else given
+
+
 def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
     """Read a YAML file that must hold a mapping; errors name the file."""
     p = Path(path)

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from loadtests.durations import parse_duration
-from loadtests.errors import check_names, load_yaml_mapping, validate_model
+from loadtests.errors import bundled, check_names, load_yaml_mapping, validate_model
 from loadtests.ledger import LedgerResult
 
 TIERS = ("pos_sync", "inventory", "finance", "reporting", "integration")
@@ -84,6 +84,8 @@ class Gates(BaseModel):
 
 
 def load_gates(path: str | Path) -> Gates:
+    """A gates file, or the name of one the harness ships (``default``, ``pilot``)."""
+    path = bundled(path, "gates")
     return validate_model(Gates, load_yaml_mapping(path), path)
 
 

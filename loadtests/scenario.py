@@ -16,7 +16,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from loadtests.durations import parse_duration
-from loadtests.errors import ConfigError, ConfigErrors, check_names, load_yaml_mapping, validate_model
+from loadtests.errors import (
+    ConfigError,
+    ConfigErrors,
+    bundled,
+    check_names,
+    load_yaml_mapping,
+    validate_model,
+)
 from loadtests.links import LINK_CLASSES, LinkProfile
 
 PERSONAS = (
@@ -151,6 +158,8 @@ class Scenario(_Strict):
 
 
 def load_scenario(path: str | Path) -> Scenario:
+    """A scenario file, or the name of one the harness ships (``normal_day``, ``pilot_validation``...)."""
+    path = bundled(path, "scenarios")
     data = load_yaml_mapping(path)
     return validate_model(Scenario, data, path)
 

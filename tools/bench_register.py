@@ -27,11 +27,9 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
+from loadtests.branchctl import br, generate
 
-import branch_register as br  # noqa: E402  (path set just above)
-from branchctl import generate  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SIZES = (10, 100, 500, 2000)
 

@@ -63,7 +63,7 @@ notes:
   - The configuration file name must end in C(branches.yml) or C(branches.yaml).
   - Keep the register files outside any directory given to C(-i), otherwise Ansible tries to read them
     as inventories of their own.
-  - The same checks run from the command line with C(python tools/branchctl.py validate <register>).
+  - The same checks run from the command line with C(retailops-branchctl validate <register>).
 """
 
 EXAMPLES = r"""

@@ -5,7 +5,7 @@
 The register is one YAML document per region (see plugins/README.md for the
 schema).  This module is pure Python (standard library only; PyYAML is used
 when present to read files) so that the inventory plugin, the operator CLI
-(tools/branchctl.py), the Traefik allow-list generation and the load harness
+(retailops-branchctl, loadtests/branchctl.py), the Traefik allow-list generation and the load harness
 all share one implementation.
 
 Entry points:

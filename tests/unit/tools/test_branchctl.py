@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import branchctl
 import pytest
 import yaml
 from conftest import EXAMPLE_REGISTER
+
+from loadtests import branchctl
 
 
 def test_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:

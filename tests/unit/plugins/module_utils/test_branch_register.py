@@ -7,11 +7,12 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
-import branchctl
 import pytest
 import yaml
 from ansible_collections.retailops.odoo_platform.plugins.module_utils import branch_register as br
 from conftest import EXAMPLE_REGISTER
+
+from loadtests import branchctl
 
 Doc = dict[str, Any]
 

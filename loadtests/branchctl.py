@@ -1,8 +1,10 @@
 """Branch register for operators and CI: validate it, or print what it feeds.
 
-    python tools/branchctl.py validate inventories/branch_register
-    python tools/branchctl.py json inventories/branch_register --view allow-lists
-    python tools/branchctl.py generate --branches 500 -o /tmp/bench-west.yml
+    retailops-branchctl validate inventories/branch_register
+    retailops-branchctl json inventories/branch_register --view allow-lists
+    retailops-branchctl generate --branches 500 -o /tmp/bench-west.yml
+
+(``python -m loadtests.branchctl`` is the same; it replaces tools/branchctl.py.)
 
 validate   prints every problem (file: subject, field: message) and exits 1
            when there is any; a one-line summary otherwise.
@@ -14,7 +16,8 @@ json       prints one view as JSON: inventory (hosts and groups, as the
 generate   writes a synthetic, valid region register with N branches (test
            fixtures and benchmarks).
 
-All logic lives in plugins/module_utils/branch_register.py; this is only the
+All logic lives in the collection's plugins/module_utils/branch_register.py
+(imported by its collection name, ``loadtests.collection``); this is only the
 command line around it.
 """
 
@@ -24,13 +27,19 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins" / "module_utils"))
+from loadtests.collection import CollectionMissing, register_library
 
-import branch_register as br  # (path set just above)
+if TYPE_CHECKING:
+    from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register import Register
+
+try:
+    br = register_library()
+except CollectionMissing as exc:
+    sys.exit(f"retailops-branchctl: {exc}")
 
 KINDS = ["store", "store", "store", "warehouse", "office", "dark_store"]
 LINKS = ["fiber", "broadband", "lte", "dual"]
@@ -82,7 +91,7 @@ def generate(
     return doc
 
 
-def views(register: br.Register, prefix: str) -> dict[str, Any]:
+def views(register: Register, prefix: str) -> dict[str, Any]:
     return {
         "inventory": register.inventory(prefix),
         "allow-lists": register.allow_lists(prefix),
@@ -91,7 +100,7 @@ def views(register: br.Register, prefix: str) -> dict[str, Any]:
     }
 
 
-def print_problems(register: br.Register) -> None:
+def print_problems(register: Register) -> None:
     for problem in register.problems:
         print(problem, file=sys.stderr)
     print(f"{len(register.problems)} problem(s)", file=sys.stderr)

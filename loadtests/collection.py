@@ -1,0 +1,49 @@
+"""The collection's branch register library, imported one way: as the installed collection's module_utils.
+
+The register (``plugins/module_utils/branch_register.py``) belongs to the
+collection, because the inventory plugin and the allow-list lookup run it
+inside Ansible. The harness and ``retailops-branchctl`` import the very same
+module through its collection name, from wherever Ansible finds collections
+(``ANSIBLE_COLLECTIONS_PATH``, the configured ``collections_path``, the
+defaults): the directories are put on ``sys.path`` as Ansible's own loader
+would see them. In this checkout ``make collection`` links it under
+``.cache/collections``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from types import ModuleType
+
+REGISTER_MODULE = "ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register"
+
+
+class CollectionMissing(ImportError):
+    pass
+
+
+def collection_paths() -> list[str]:
+    """Where Ansible looks for collections, as ansible-core's configuration says (env and ansible.cfg)."""
+    from ansible import constants  # noqa: PLC0415 - ansible's config is read once, when needed
+
+    return [str(p) for p in constants.COLLECTIONS_PATHS]
+
+
+def register_library() -> ModuleType:
+    """``branch_register`` of the installed collection retailops.odoo_platform."""
+    try:
+        return importlib.import_module(REGISTER_MODULE)
+    except ImportError:
+        pass
+    for path in collection_paths():
+        if path not in sys.path:
+            sys.path.append(path)
+    try:
+        return importlib.import_module(REGISTER_MODULE)
+    except ImportError as exc:
+        raise CollectionMissing(
+            "the collection retailops.odoo_platform is not installed where Ansible looks for collections "
+            f"({', '.join(collection_paths())}): install it with ansible-galaxy collection install, or set "
+            f"ANSIBLE_COLLECTIONS_PATH ({exc})"
+        ) from None
