@@ -85,6 +85,8 @@ class LedgerEntry:
     attempts: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
     tags: dict[str, Any] = field(default_factory=dict)
+    first_attempt_at: float | None = None  # epoch of the first try
+    acked_at: float | None = None  # epoch of the first acknowledgement
 
     @property
     def status(self) -> KeyStatus:
@@ -113,11 +115,15 @@ def read_ledger(paths: Iterable[str | Path]) -> dict[str, dict[str, LedgerEntry]
                 entry = out.setdefault(kind, {}).setdefault(key, LedgerEntry(kind, key))
                 if rec["ev"] == "attempt":
                     entry.attempts += 1
+                    if entry.first_attempt_at is None:
+                        entry.first_attempt_at = float(rec.get("t", 0.0))
                     for tag in ("branch", "region", "tier", "link"):
                         if tag in rec:
                             entry.tags[tag] = rec[tag]
                 elif rec["ev"] == "outcome":
                     entry.outcomes.append(Outcome(rec["outcome"]))
+                    if rec["outcome"] == Outcome.OK and entry.acked_at is None:
+                        entry.acked_at = float(rec.get("t", 0.0))
     return out
 
 

@@ -12,10 +12,12 @@ application would.
     pg_ledger.py check --table t --ledger f --out r
                                                   read every row back: lost, duplicated, unexpected
 
-The ledger follows Jepsen's set checker: lost = acked - present, unexpected =
-present - attempted, duplicated = keys present more than once, recovered =
-indeterminate writes that landed (allowed). `check` exits 1 unless lost,
-duplicated and unexpected are all empty and at least one write was acked.
+The ledger is the load harness's (loadtests.ledger: one JSON line per attempt
+and per outcome) and so is the check (Jepsen's set checker, reconcile_kind):
+lost = acked - present, unexpected = present - attempted, duplicated = keys
+present more than once, recovered = indeterminate writes that landed
+(allowed). `check` exits 1 unless lost, duplicated and unexpected are all
+empty and at least one write was acked.
 """
 
 from __future__ import annotations
@@ -28,28 +30,14 @@ import json
 import sys
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
+from loadtests.ledger import LedgerWriter, Outcome, read_ledger, reconcile_kind
+
 CONNECT_TIMEOUT = 3
-
-
-@dataclass
-class Attempt:
-    key: str
-    started: float
-    ended: float
-    outcome: str  # acked | failed | indeterminate
-    error: str = ""
-
-
-@dataclass
-class Ledger:
-    table: str
-    attempts: list[Attempt] = field(default_factory=list)
 
 
 def connect() -> psycopg.Connection[tuple[object, ...]]:
@@ -104,43 +92,42 @@ def cmd_pitr_marks(args: argparse.Namespace) -> int:
     return 0
 
 
+KIND = "pg.row"
+
+
 def cmd_writer(args: argparse.Namespace) -> int:
-    ledger = Ledger(table=args.table)
+    """Insert unique keys until stopped; each is logged in the harness's write ledger (attempt, outcome)."""
+    ledger = LedgerWriter(args.ledger, source=f"pg_ledger-{args.table}")
     with connect() as setup:
         ensure_table(setup, args.table)
     stop = Path(args.stop_file)
     deadline = time.monotonic() + args.max_seconds
     conn: psycopg.Connection[tuple[object, ...]] | None = None
     while time.monotonic() < deadline and not stop.exists():
+        key = str(uuid.uuid4())
+        ledger.attempt(KIND, key, table=args.table)
         if conn is None or conn.closed:
             try:
                 conn = connect()
             except psycopg.Error as error:
-                # Nothing was sent: the write was not attempted.
+                # Nothing was sent: the write certainly did not happen.
+                ledger.outcome(KIND, key, Outcome.FAILED, f"connect: {error}".strip())
                 time.sleep(args.interval)
-                ledger.attempts.append(
-                    Attempt("", time.time(), time.time(), "failed", f"connect: {error}".strip()[:200])
-                )
                 continue
-        key = str(uuid.uuid4())
-        started = time.time()
         try:
             insert(conn, args.table, key)
-            ledger.attempts.append(Attempt(key, started, time.time(), "acked"))
+            ledger.outcome(KIND, key, Outcome.OK)
         except psycopg.OperationalError as error:
-            # The connection broke while the statement was in flight: it may
-            # or may not have committed.
-            ledger.attempts.append(Attempt(key, started, time.time(), "indeterminate", str(error)[:200]))
+            # The connection broke while the statement was in flight: it may or may not have committed.
+            ledger.outcome(KIND, key, Outcome.UNKNOWN, str(error))
             conn.close()
             conn = None
         except psycopg.Error as error:
-            ledger.attempts.append(Attempt(key, started, time.time(), "failed", str(error)[:200]))
+            ledger.outcome(KIND, key, Outcome.FAILED, str(error))
         time.sleep(args.interval)
     if conn is not None:
         conn.close()
-    Path(args.ledger).write_text(
-        json.dumps({"table": ledger.table, "attempts": [asdict(a) for a in ledger.attempts]})
-    )
+    ledger.close()
     return 0
 
 
@@ -150,37 +137,28 @@ def longest_gap(acked_times: list[float]) -> float:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    data = json.loads(Path(args.ledger).read_text())
-    attempts = [Attempt(**a) for a in data["attempts"]]
-    acked = {a.key for a in attempts if a.outcome == "acked"}
-    indeterminate = {a.key for a in attempts if a.outcome == "indeterminate"}
-    attempted = {a.key for a in attempts if a.key}
+    """Read every row back and reconcile with the ledger (the harness's reconcile_kind)."""
+    entries = read_ledger([args.ledger]).get(KIND, {})
     with connect() as conn:
-        rows = conn.execute(sql.SQL("SELECT key FROM {}").format(sql.Identifier(data["table"]))).fetchall()
+        rows = conn.execute(sql.SQL("SELECT key FROM {}").format(sql.Identifier(args.table))).fetchall()
     counts = collections.Counter(str(r[0]) for r in rows)
-    present = set(counts)
+    kind = reconcile_kind(KIND, entries, {k: counts.get(k, 0) for k in entries}, counts)
+    acked_ends = sorted(e.acked_at for e in entries.values() if e.acked_at is not None)
+    starts = [e.first_attempt_at for e in entries.values() if e.first_attempt_at is not None]
     result = {
-        "attempted": len(attempted),
-        "acked": len(acked),
-        "failed": sum(1 for a in attempts if a.outcome == "failed"),
-        "indeterminate": len(indeterminate),
-        "present": len(present),
-        "lost": sorted(acked - present),
-        "unexpected": sorted(present - attempted),
-        "duplicated": sorted(k for k, n in counts.items() if n > 1),
-        "recovered": len(indeterminate & present),
-        "first_attempt": min((a.started for a in attempts), default=0.0),
-        "last_attempt": max((a.ended for a in attempts), default=0.0),
-        "longest_gap_between_acks_s": round(
-            longest_gap([a.ended for a in attempts if a.outcome == "acked"]), 3
-        ),
-        "acked_ends": sorted(a.ended for a in attempts if a.outcome == "acked"),
+        **{k: v for k, v in kind.summary().items() if k not in ("examples", "kind")},
+        "lost": list(kind.lost),
+        "unexpected": list(kind.unexpected),
+        "duplicated": list(kind.duplicated),
+        "first_attempt": min(starts, default=0.0),
+        "last_attempt": max(acked_ends + starts, default=0.0),
+        "longest_gap_between_acks_s": round(longest_gap(acked_ends), 3),
+        "acked_ends": acked_ends,
     }
     summary = {k: v for k, v in result.items() if k != "acked_ends"}
     Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(result))
-    ok = not result["lost"] and not result["unexpected"] and not result["duplicated"] and acked
-    return 0 if ok else 1
+    return 0 if kind.valid and kind.acked else 1
 
 
 def main() -> int:
