@@ -1,8 +1,8 @@
 """Independent probes of the app tier (molecule/app_tier verify), run on the controller.
 
-    python tools/app_tier_probe.py functional --out results/app_tier/functional.json ...
-    python tools/app_tier_probe.py kill-drill --out results/app_tier/kill_drill.json ...
-    python tools/app_tier_probe.py rolling --out results/app_tier/rolling_restart.json -- ansible-playbook ...
+    python tests/probes/app_tier.py functional --out results/app_tier/functional.json ...
+    python tests/probes/app_tier.py kill-drill --out results/app_tier/kill_drill.json ...
+    python tests/probes/app_tier.py rolling --out results/app_tier/rolling_restart.json -- ansible-playbook
 
 Everything goes through Traefik over TLS (verified against the project CA)
 with the ERP host name, as a branch would. Which Odoo node served a request is
@@ -11,6 +11,8 @@ rotation state from Traefik's API; the probes never trust the roles' own
 variables. Load is a small bounded client: a few threads, each with its own
 Odoo session, pacing its calls, stopped by time and by a request cap.
 Figures are written to JSON files; exit status 1 when a check fails.
+JSON-RPC bodies are the harness's (loadtests.odoo_client), so the probe and
+the load speak the same envelope.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from typing import Any
 
 import requests
 import urllib3
+
+from loadtests.odoo_client import OdooClient, envelope
 
 DB = "retail"
 LOGIN = "admin"
@@ -62,6 +66,7 @@ class Client:
         self.http.trust_env = False  # REQUESTS_CA_BUNDLE would override the project CA
         self.http.verify = target.ca
         self.http.headers["Host"] = target.host
+        self.odoo = OdooClient(target.url(""), DB, timeout=timeout, verify=target.ca, session=self.http)
 
     def pin(self, server_url: str) -> None:
         """Send Traefik's sticky cookie for that server (replacing the one Traefik set)."""
@@ -70,9 +75,7 @@ class Client:
         self.http.cookies.set(STICKY, sticky_value(server_url))
 
     def rpc(self, path: str, params: dict[str, Any], tag: str = "") -> requests.Response:
-        url = self.target.url(path) + (f"?probe={tag}" if tag else "")
-        body: dict[str, Any] = {"jsonrpc": "2.0", "method": "call", "params": params, "id": 1}
-        return self.http.post(url, json=body, timeout=self.timeout)
+        return self.odoo.post(path + (f"?probe={tag}" if tag else ""), params)
 
     def login(self, tag: str = "") -> dict[str, Any]:
         resp = self.rpc("/web/session/authenticate", {"db": DB, "login": LOGIN, "password": PASSWORD}, tag)
@@ -247,11 +250,7 @@ def functional(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
             )
         db_service = client.http.post(
             target.url("/jsonrpc"),
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"service": "db", "method": "list", "args": []},
-            },
+            json=envelope({"service": "db", "method": "list", "args": []}),
             timeout=5,
         )
         check(f"refused[{ingress}/jsonrpc db]", db_service.status_code == 403, status=db_service.status_code)
