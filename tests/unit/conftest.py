@@ -32,6 +32,13 @@ def _collections_path() -> Path:
 COLLECTIONS_PATH = _collections_path()
 sys.path.insert(0, str(COLLECTIONS_PATH))
 sys.path.insert(0, str(ROOT / "tools"))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # the tests package, also when pytest is not run from the checkout
+
+# the shared fixtures (tests/fixtures/plugin.py) this suite uses: Redis and Sentinel for the module tests
+from tests.fixtures.plugin import redis_factory  # noqa: E402
+
+__all__ = ["redis_factory"]
 
 BASE_REGION: dict[str, Any] = {
     "region": "test-west",
