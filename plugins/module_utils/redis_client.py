@@ -23,6 +23,14 @@ except ImportError:  # pragma: no cover - depends on the managed host
     HAS_REDIS = False
     REDIS_IMPORT_ERROR = traceback.format_exc()
 
+try:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    HAS_RETRY = True
+except ImportError:  # pragma: no cover - redis-py before 4.1 has no Retry and does not retry
+    HAS_RETRY = False
+
 
 def connection_argument_spec(default_port: int) -> dict[str, Any]:
     """The login options every module of the collection accepts."""
@@ -40,6 +48,10 @@ def client(module: AnsibleModule) -> Any:
     if not HAS_REDIS:
         module.fail_json(msg=missing_required_lib("redis (python3-redis)"), exception=REDIS_IMPORT_ERROR)
     params = module.params
+    # One attempt: redis-py 6 and later retry a failed connection or reply 3
+    # times with backoff by default, so connect_timeout would not bound the
+    # wait. Retrying is the task's business (retries/until).
+    no_retry: dict[str, Any] = {"retry": Retry(NoBackoff(), 0)} if HAS_RETRY else {}
     return redis.Redis(
         host=params["login_host"],
         port=params["login_port"],
@@ -48,6 +60,7 @@ def client(module: AnsibleModule) -> Any:
         socket_timeout=params["connect_timeout"],
         socket_connect_timeout=params["connect_timeout"],
         decode_responses=True,
+        **no_retry,
     )
 
 
@@ -71,8 +84,13 @@ def pairs_list(reply: Any) -> list[dict[str, str]]:
     return [pairs(item) for item in (reply or [])]
 
 
-def normalize(value: Any) -> str:
-    """Compare configuration values the way CONFIG GET reports them."""
+def as_string(value: Any) -> str:
+    """A value as sent to Redis: booleans as yes/no, everything else as written."""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return " ".join(str(value).split())
+    return str(value)
+
+
+def normalize(value: Any) -> str:
+    """Compare configuration values the way CONFIG GET reports them (runs of whitespace collapsed)."""
+    return " ".join(as_string(value).split())

@@ -18,6 +18,8 @@ description:
     file belongs to Redis (Sentinel rewrites C(replicaof) there), with no restart
     and nothing fighting over the file.
   - Optionally reloads the ACL file (C(ACL LOAD)) first, after the file changed.
+  - Fails when the server cannot be reached or refuses the login, also when
+    nothing is to be changed.
 extends_documentation_fragment:
   - retailops.odoo_platform.redis_connection
 options:
@@ -27,10 +29,13 @@ options:
     description:
       - Configuration parameters and their wanted values, as C(CONFIG GET) reports
         them (memory in bytes, booleans as C(yes)/C(no), lists space-separated).
+      - Compared with C(CONFIG GET) with runs of whitespace collapsed, and set so;
+        the settings in I(secret_settings) are set exactly as given.
     type: dict
     default: {}
   secret_settings:
-    description: Names of settings whose values are never returned (passwords).
+    description:
+      - Names of settings whose values are never returned nor logged on the managed host (passwords).
     type: list
     elements: str
     default: [masterauth, requirepass]
@@ -87,12 +92,38 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.retailops.odoo_platform.plugins.module_utils.redis_client import (
+    as_string,
     client,
     connection_argument_spec,
     normalize,
     pairs,
     redis_error_types,
 )
+
+
+def secret_values(params: dict[str, Any]) -> set[str]:
+    """The values of the secret settings, as given and as compared."""
+    settings = params.get("settings") or {}
+    values: set[str] = set()
+    for name in params.get("secret_settings") or []:
+        if name in settings and as_string(settings[name]).strip():
+            values |= {as_string(settings[name]), normalize(settings[name])}
+    return values
+
+
+class RedisConfigModule(AnsibleModule):  # type: ignore[misc]
+    """AnsibleModule that never logs the values of I(secret_settings).
+
+    AnsibleModule logs its arguments on the managed host (syslog or the
+    journal) while it is created, masking only no_log options; I(settings) is
+    a plain dict, so C(requirepass) and C(masterauth) would be logged in clear
+    by any task without C(no_log). Their values join no_log_values first, which
+    masks them in that log line and in everything the module returns.
+    """
+
+    def _log_invocation(self) -> None:
+        self.no_log_values.update(secret_values(self.params))
+        super()._log_invocation()
 
 
 def main() -> None:
@@ -108,36 +139,44 @@ def main() -> None:
         rewrite={"type": "bool", "default": True},
         acl_load={"type": "bool", "default": False},
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    wanted = {str(k): normalize(v) for k, v in module.params["settings"].items()}
-    for name in module.params["secret_settings"]:
-        if wanted.get(name):
-            module.no_log_values.add(wanted[name])
+    module = RedisConfigModule(argument_spec=argument_spec, supports_check_mode=True)
+    # Also when the task's no_log skipped the invocation log.
+    module.no_log_values.update(secret_values(module.params))
+    given = {str(k): v for k, v in module.params["settings"].items()}
+    wanted = {name: normalize(value) for name, value in given.items()}
+    # Sent as compared (Redis splits list values on single spaces), except
+    # secrets: a password is sent exactly as given, spaces included.
+    secrets = set(module.params["secret_settings"])
+    send = {name: as_string(given[name]) if name in secrets else wanted[name] for name in given}
     conn = client(module)
     result: dict[str, Any] = {"changed": False, "changed_settings": [], "rewritten": False}
     try:
+        # Reach and authenticate first, also when nothing is to be set.
+        conn.execute_command("PING")
         if module.params["acl_load"]:
-            result["changed"] = True
             if not module.check_mode:
                 conn.execute_command("ACL", "LOAD")
+            result["changed"] = True
         current: dict[str, str] = {}
         for name in wanted:
             reply = pairs(conn.execute_command("CONFIG", "GET", name))
             if name not in reply:
-                module.fail_json(msg=f"Redis does not know the setting {name!r}", **result)
+                module.fail_json(msg=f"settings: Redis does not know the setting {name!r}", **result)
             current[name] = normalize(reply[name])
         differ = sorted(name for name, value in wanted.items() if current[name] != value)
         result["changed_settings"] = differ
-        if differ:
+        if differ and module.check_mode:
             result["changed"] = True
-            if not module.check_mode:
-                args: list[str] = []
-                for name in differ:
-                    args += [name, wanted[name]]
-                conn.execute_command("CONFIG", "SET", *args)
-                if module.params["rewrite"]:
-                    conn.execute_command("CONFIG", "REWRITE")
-                    result["rewritten"] = True
+        elif differ:
+            args: list[str] = []
+            for name in differ:
+                args += [name, send[name]]
+            # One CONFIG SET: Redis 7 applies all of the settings or none.
+            conn.execute_command("CONFIG", "SET", *args)
+            result["changed"] = True
+            if module.params["rewrite"]:
+                conn.execute_command("CONFIG", "REWRITE")
+                result["rewritten"] = True
     except redis_error_types() as exc:
         where = f"{module.params['login_host']}:{module.params['login_port']}"
         module.fail_json(msg=f"Redis at {where}: {exc}", **result)
