@@ -99,6 +99,8 @@ def main() -> None:
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     name: str = module.params["name"]
+    if not name:
+        module.fail_json(msg="name must not be empty")
     conn = client(module)
     result: dict[str, Any] = {"changed": False, "available": False, "monitored": False}
     try:

@@ -47,7 +47,8 @@ options:
   options:
     description:
       - Timing options compared with C(SENTINEL MASTER) and set with C(SENTINEL SET)
-        (C(down-after-milliseconds), C(failover-timeout), C(parallel-syncs)).
+        (C(down-after-milliseconds), C(failover-timeout), C(parallel-syncs)), each
+        a whole number of 1 or more.
     type: dict
     default: {}
   auth_user:
@@ -137,12 +138,14 @@ def start_monitoring(
     params = module.params
     if not params["master_host"] or params["quorum"] is None:
         module.fail_json(msg=f"Sentinel does not monitor {params['name']!r} yet: set master_host and quorum")
-    result.update(changed=True, created=True, changed_options=sorted(options))
+    result["changed_options"] = sorted(options)
     if module.check_mode:
+        result.update(changed=True, created=True)
         return
-    conn.execute_command(
-        "SENTINEL", "MONITOR", params["name"], params["master_host"], params["master_port"], params["quorum"]
-    )
+    monitor = [params["name"], params["master_host"], params["master_port"], params["quorum"]]
+    conn.execute_command("SENTINEL", "MONITOR", *monitor)
+    # Only now: a refused SENTINEL MONITOR (an address Sentinel rejects) created nothing.
+    result.update(changed=True, created=True)
     settings = auth_settings(params) + [item for key in sorted(options) for item in (key, options[key])]
     if settings:
         conn.execute_command("SENTINEL", "SET", params["name"], *settings)
@@ -166,6 +169,8 @@ def tune(
         settings += auth
         result["changed_options"] += auth[0::2]
     if settings:
+        # Changed also when SENTINEL SET fails: Sentinel keeps the options
+        # before the one it refuses.
         result["changed"] = True
         if not module.check_mode:
             conn.execute_command("SENTINEL", "SET", params["name"], *settings)
@@ -192,12 +197,20 @@ def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     name: str = params["name"]
+    if not name:
+        module.fail_json(msg="name must not be empty")
     options = {str(k): normalize(v) for k, v in params["options"].items()}
     unknown = sorted(set(options) - set(COMPARABLE))
     if unknown:
         module.fail_json(
             msg=f"options {unknown} cannot be compared with SENTINEL MASTER; use {list(COMPARABLE)}"
         )
+    # Refused here rather than by Sentinel, which keeps the options before a refused one.
+    invalid = sorted(key for key, value in options.items() if not value.isdigit() or int(value) < 1)
+    if invalid:
+        module.fail_json(msg=f"options {invalid} must be whole numbers of 1 or more")
+    if params["quorum"] is not None and params["quorum"] < 1:
+        module.fail_json(msg=f"quorum must be 1 or more, not {params['quorum']}")
     result: dict[str, Any] = {"changed": False, "changed_options": [], "created": False}
     conn = client(module)
     try:
