@@ -14,7 +14,8 @@
 # all under odoo/addons/ (as Odoo's own packages install them), so no
 # addons_path entry is needed for them. MODULE... must be in the tree.
 # The Python dependencies are built as wheels by pip on this machine (as it is
-# configured here: index, certificates) and installed from those wheels.
+# configured here: index, certificates) with its Debian python3, and the image
+# installs them from those wheels.
 #
 # Needs the rig (make rig): the base image and the apt cache. The image is
 # $RIG_IMAGE_PREFIX-odoo:18.0 unless ODOO_SRC_IMAGE names another.
@@ -91,12 +92,26 @@ started=$SECONDS
 log "building $ODOO_IMAGE: Odoo $full_version from $src (fingerprint $fingerprint)"
 
 # --- Python dependencies as wheels (pip as configured on this machine) ------
-wheel_python="${RIG_WHEEL_PYTHON:-python3}"
-have=$("$wheel_python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
-[[ "$have" == "$IMAGE_PYTHON" ]] \
-  || die "the wheels are built for the image's Python $IMAGE_PYTHON: $wheel_python is '${have:-missing}' (set RIG_WHEEL_PYTHON)"
+# Built by this machine's Debian python3, the interpreter the image gets from
+# the same suite: pip picks the versions whose Requires-Python it satisfies,
+# and cbor2 compiles against its headers. Debian packages when missing.
+wheel_python="${RIG_WHEEL_PYTHON:-/usr/bin/python3}"
 wheels="$RIG_CACHE/odoo-wheels/$(rig_recipe_hash "$REQUIREMENTS" "$CONSTRAINTS" <(echo "$IMAGE_PYTHON"))"
 if [[ ! -f "$wheels/.complete" ]]; then
+  if [[ -z "${RIG_WHEEL_PYTHON:-}" ]]; then
+    need=()
+    [[ -x /usr/bin/python3 ]] || need+=(python3)
+    /usr/bin/python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+    compgen -G "/usr/include/python3*/Python.h" >/dev/null || need+=(python3-dev)
+    command -v gcc >/dev/null 2>&1 || need+=(gcc)
+    if ((${#need[@]} > 0)); then
+      log "installing ${need[*]} (to build the wheels)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    fi
+  fi
+  have=$("$wheel_python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
+  [[ "$have" == "$IMAGE_PYTHON" ]] \
+    || die "the wheels are built for the image's Python $IMAGE_PYTHON: $wheel_python is '${have:-missing}' (set RIG_WHEEL_PYTHON)"
   log "pip wheel: the Python dependencies of Odoo 18 (requirements/odoo18-py311.txt)"
   rm -rf "$wheels"
   mkdir -p "$wheels"

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-import psycopg2  # type: ignore[import-untyped]
+import psycopg2
 
 
 def main() -> int:
