@@ -47,9 +47,23 @@ else
   play odoo-init playbooks/odoo_db.yml -e odoo_oneshot_operation=init -e "@$odoo_vars"
 fi
 
+export ODOO_PASSWORD="${ODOO_PASSWORD:-admin}" # the pilot's own admin login, never a real region's
+
+step "sessions shared by the app nodes, master password (tools/pilot/session_probe.py)"
+nodes=()
+for node in $(ansible-inventory -i "$inventory" --graph odoo_nodes | sed -n 's/^.*--\(pilot-[a-z0-9-]*\)$/\1/p'); do
+  nodes+=(--node "http://$(ansible-inventory -i "$inventory" --host "$node" | python3 -c 'import json,sys; print(json.load(sys.stdin)["node_address"])'):8069")
+done
+if ! python3 tools/pilot/session_probe.py --db retail --login admin "${nodes[@]}" >"$logs/sessions.json" 2>&1; then
+  cat "$logs/sessions.json"
+  printf '[pilot] sessions are not shared by the app nodes (or the master password check failed): NO-GO\n' >&2
+  exit 3
+fi
+printf '[pilot] a session made on the first app node is valid on the others; a wrong master password is refused (%s)\n' \
+  "$logs/sessions.json"
+
 step "validate from the branches (playbooks/validate_pilot.yml)"
 out="results/pilot/$(date -u +%Y%m%dT%H%M%SZ)"
-export ODOO_PASSWORD="${ODOO_PASSWORD:-admin}" # the pilot's own admin login, never a real region's
 rc=0
 ansible-playbook -i "$inventory" playbooks/validate_pilot.yml -e "@$odoo_vars" \
   -e "validate_pilot_register=$PWD/$register" -e "validate_pilot_out=$PWD/$out" \

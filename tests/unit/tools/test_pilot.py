@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -161,5 +162,61 @@ def test_bad_choices_are_refused_naming_the_setting(
 ) -> None:
     done, chosen = odoo_sh(tmp_path, **env)
     assert done.returncode == 2
+    assert message in done.stderr
+    assert chosen is None
+
+
+# -- PILOT_ODOO_SRC: an image built from an Odoo 18 source tree -----------------
+
+
+def odoo_tree(root: Path, version: str = "18, 0, 0, 'final', 0, ''", *, official: bool = False) -> Path:
+    """A stand-in source tree: release.py, odoo-bin and module manifests."""
+    (root / "odoo").mkdir(parents=True)
+    (root / "odoo" / "release.py").write_text(
+        f"version_info = ({version})\nversion = '.'.join(str(s) for s in version_info[:2])\n"
+    )
+    (root / "odoo-bin").write_text("#!/usr/bin/env python3\n")
+    modules = ["base", "web", "bus", "point_of_sale", "stock", "account", "purchase", "sale_management"]
+    for module in modules:
+        where = root / ("addons" if official and module != "base" else "odoo/addons") / module
+        where.mkdir(parents=True)
+        (where / "__manifest__.py").write_text("{}\n")
+    return root
+
+
+def bad_tree(tmp_path: Path, case: str) -> Path:
+    if case == "missing":
+        return tmp_path / "missing"
+    if case == "empty":
+        (tmp_path / "empty").mkdir()
+        return tmp_path / "empty"
+    if case == "v17":
+        return odoo_tree(tmp_path / "v17", "17, 0, 0, 'final', 0, ''")
+    if case == "no-pos":
+        root = odoo_tree(tmp_path / "no-pos")
+        shutil.rmtree(root / "odoo" / "addons" / "point_of_sale")
+        return root
+    root = odoo_tree(tmp_path / "twice", official=True)  # case "twice"
+    (root / "odoo" / "addons" / "stock").mkdir()
+    return root
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("missing", "is not an Odoo 18 source tree: no such directory"),
+        ("empty", "is not an Odoo 18 source tree: odoo/release.py is missing"),
+        ("v17", "odoo/release.py says version 17.0, not 18"),
+        ("no-pos", "modules not in odoo/addons: point_of_sale"),
+        ("twice", "addons/ and odoo/addons/ both hold: stock"),
+    ],
+)
+def test_a_source_tree_that_is_not_odoo_18_is_refused_naming_pilot_odoo_src(
+    tmp_path: Path, case: str, message: str
+) -> None:
+    tree = bad_tree(tmp_path, case)
+    done, chosen = odoo_sh(tmp_path, PILOT_ODOO_SRC=str(tree), RIG_CACHE=str(tmp_path / "rig"))
+    assert done.returncode == 2, done.stderr
+    assert f"PILOT_ODOO_SRC={tree} " in done.stderr
     assert message in done.stderr
     assert chosen is None
