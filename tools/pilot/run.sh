@@ -49,12 +49,12 @@ fi
 
 export ODOO_PASSWORD="${ODOO_PASSWORD:-admin}" # the pilot's own admin login, never a real region's
 
-step "sessions shared by the app nodes, master password (tools/pilot/session_probe.py)"
+step "sessions shared by the app nodes, master password (tests/probes/pilot_sessions.py)"
 nodes=()
 for node in $(ansible-inventory -i "$inventory" --graph odoo_nodes | sed -n 's/^.*--\(pilot-[a-z0-9-]*\)$/\1/p'); do
   nodes+=(--node "http://$(ansible-inventory -i "$inventory" --host "$node" | python3 -c 'import json,sys; print(json.load(sys.stdin)["node_address"])'):8069")
 done
-if ! python3 tools/pilot/session_probe.py --db retail --login admin "${nodes[@]}" >"$logs/sessions.json" 2>&1; then
+if ! python3 tests/probes/pilot_sessions.py --db retail --login admin "${nodes[@]}" >"$logs/sessions.json" 2>&1; then
   cat "$logs/sessions.json"
   printf '[pilot] sessions are not shared by the app nodes (or the master password check failed): NO-GO\n' >&2
   exit 3
