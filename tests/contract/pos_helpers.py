@@ -33,16 +33,14 @@ def open_session(client: Client) -> tuple[int, int]:
     return config, sessions[0]["id"]
 
 
-def sellable_products(client: Client, count: int) -> list[dict[str, Any]]:
-    return client.kw_list(
-        "product.product",
-        "search_read",
-        [],
-        domain=[["available_in_pos", "=", True], ["sale_ok", "=", True]],
-        fields=["id", "display_name", "lst_price"],
-        limit=count,
-        order="id asc",
-    )
+def payment_method(client: Client, session_id: int, kind: str = "bank") -> int:
+    """A payment method of the session's till, of ``kind`` (cash, bank)."""
+    session = client.kw_list("pos.session", "read", [[session_id]], fields=["payment_method_ids"])[0]
+    # type is computed without a search method in Odoo 18: a domain on it is ignored, so filter here
+    rows = client.kw_list("pos.payment.method", "read", [session["payment_method_ids"]], fields=["type"])
+    found = sorted(r["id"] for r in rows if r["type"] == kind)
+    assert found, f"the till of session {session_id} has no {kind} payment method"
+    return int(found[0])
 
 
 def make_order(  # noqa: PLR0917

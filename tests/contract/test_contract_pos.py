@@ -1,12 +1,19 @@
-"""POS, stock and accounting contention points (odoo-protocol.md §8-9)."""
+"""pos.order.sync_from_ui as Odoo 18.0-20250702 runs it (odoo-protocol.md §8), on both targets.
+
+Proven on a real server: an order arrives paid even when its payments do not
+cover it; a draft re-sent adds its lines and payments to the saved ones; an
+unknown session or product, and a session being closed with no other open,
+are refused in Odoo's words.
+"""
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 import pytest
 
-from tests.contract.pos_helpers import make_order, open_session, sellable_products, sync
+from tests.contract.discover import qty, read_one, service, storable, untracked_goods
+from tests.contract.pos_helpers import make_order, open_session, payment_method, sync
 from tests.contract.rpc import Client, RpcError
 
 SYNC_KEYS = {
@@ -17,31 +24,70 @@ SYNC_KEYS = {
     "pos.pack.operation.lot",
     "product.attribute.custom.value",
 }
+#: the fields of each record in a sync_from_ui reply on this build (point_of_sale, stock, account,
+#: sale_management installed): pos.order and pos.payment whole, pos.order.line as the POS loads it
+ORDER_KEYS = set(
+    """access_token access_url access_warning account_move amount_difference amount_paid amount_return amount_tax
+    amount_total available_payment_method_ids company_id config_id country_code create_date create_uid crm_team_id
+    currency_id currency_rate date_order display_name email failed_pickings fiscal_position_id floating_order_name
+    general_note has_deleted_line has_message has_refundable_lines id is_edited is_invoiced is_tipped
+    is_total_cost_computed last_order_preparation_change lines margin margin_percent message_attachment_count
+    message_follower_ids message_has_error message_has_error_counter message_has_sms_error message_ids
+    message_is_follower message_needaction message_needaction_counter message_partner_ids mobile name nb_print
+    next_online_payment_amount online_payment_method_id order_edit_tracking partner_id payment_ids picking_count
+    picking_ids picking_type_id pos_reference pricelist_id procurement_group_id refund_orders_count
+    refunded_order_id sale_journal sale_order_count sequence_number session_id session_move_id shipping_date state
+    ticket_code tip_amount to_invoice tracking_number user_id uuid website_message_ids write_date write_uid""".split()
+)
+PAYMENT_KEYS = set(
+    """account_move_id amount card_brand card_no card_type cardholder_name company_id create_date create_uid
+    currency_id currency_rate display_name id is_change name online_account_payment_id partner_id payment_date
+    payment_method_authcode payment_method_id payment_method_issuer_bank payment_method_payment_mode
+    payment_ref_no payment_status pos_order_id session_id ticket transaction_id user_id uuid write_date
+    write_uid""".split()
+)
+LINE_KEYS = set(
+    """attribute_value_ids combo_item_id combo_line_ids combo_parent_id custom_attribute_value_ids customer_note
+    discount down_payment_details full_product_name id note order_id pack_lot_ids price_extra price_subtotal
+    price_subtotal_incl price_type price_unit product_id qty refund_orderline_ids refunded_orderline_id
+    refunded_qty sale_order_line_id sale_order_origin_id skip_change tax_ids uuid write_date""".split()
+)
+NO_OPEN_SESSION = "No open session available. Please open a new session to capture the order."
 
 
-def _qty(client: Client, product_id: int) -> float:
-    return float(
-        client.kw_list("product.product", "read", [[product_id]], fields=["qty_available"])[0][
-            "qty_available"
-        ]
-    )
+class Till:
+    """An opened session of the first till, with its bank and cash methods."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.config_id, self.session_id = open_session(client)
+        self.bank = payment_method(client, self.session_id, "bank")
+        self.cash = payment_method(client, self.session_id, "cash")
+
+    def order(self, lines: list[tuple[int, float, float]], **kw: Any) -> dict[str, Any]:
+        kw.setdefault("payment_method_id", self.bank)
+        return make_order(self.session_id, self.config_id, lines, **kw)
+
+    def sync(self, *orders: dict[str, Any]) -> dict[str, Any]:
+        return sync(self.client, list(orders), self.config_id)
+
+    def refused(self, order: dict[str, Any]) -> RpcError:
+        with pytest.raises(RpcError) as err:
+            self.sync(order)
+        return err.value
 
 
-def _payment_method(client: Client) -> int:
-    return int(client.kw_list("pos.payment.method", "search", [[]], limit=1)[0])
+@pytest.fixture
+def till(admin: Client) -> Till:
+    return Till(admin)
 
 
-def test_sync_from_ui_is_idempotent_by_uuid(admin: Client):
-    config_id, session_id = open_session(admin)
-    products = sellable_products(admin, 2)
-    before = {p["id"]: _qty(admin, p["id"]) for p in products}
-    order = make_order(
-        session_id,
-        config_id,
-        [(products[0]["id"], 2, 1.2), (products[1]["id"], 1, 3.0)],
-        payment_method_id=_payment_method(admin),
-    )
-    first = sync(admin, [order], config_id)
+def test_sync_from_ui_is_idempotent_by_uuid(till: Till):
+    client = till.client
+    products = storable(client, 2)
+    before = {p["id"]: qty(client, p["id"]) for p in products}
+    order = till.order([(products[0]["id"], 2, 1.2), (products[1]["id"], 1, 3.0)])
+    first = till.sync(order)
     assert set(first) == SYNC_KEYS
     assert first["pos.session"] == []
     assert first["pos.pack.operation.lot"] == []
@@ -49,56 +95,238 @@ def test_sync_from_ui_is_idempotent_by_uuid(admin: Client):
     assert record["uuid"] == order["uuid"]
     assert record["state"] == "paid"
     assert record["pos_reference"] == order["name"]
-    assert record["session_id"] == session_id
+    assert record["name"] != "/"
+    assert record["session_id"] == till.session_id
     assert isinstance(record["session_id"], int)
+    assert record["access_token"] == order["access_token"]
+    assert record["tracking_number"] == str((till.session_id % 10) * 100 + 1).zfill(3)
     assert len(record["lines"]) == 2
     assert len(record["payment_ids"]) == 1
     assert len(record["picking_ids"]) == 1
     assert {line["uuid"] for line in first["pos.order.line"]} == {c[2]["uuid"] for c in order["lines"]}
     assert first["pos.payment"][0]["pos_order_id"] == record["id"]
-    again = sync(admin, [order], config_id)
+    again = till.sync(order)
     assert again["pos.order"][0]["id"] == record["id"]
-    assert admin.kw("pos.order", "search_count", [[["uuid", "=", order["uuid"]]]]) == 1
-    after = {p["id"]: _qty(admin, p["id"]) for p in products}
+    assert client.kw("pos.order", "search_count", [[["uuid", "=", order["uuid"]]]]) == 1
+    after = {p["id"]: qty(client, p["id"]) for p in products}
     assert before[products[0]["id"]] - after[products[0]["id"]] == pytest.approx(2)
     assert before[products[1]["id"]] - after[products[1]["id"]] == pytest.approx(1)
-    picking = admin.kw("stock.picking", "read", [record["picking_ids"]], fields=["state"])
-    assert picking[0]["state"] == "done"
+    picking = read_one(
+        client, "stock.picking", record["picking_ids"][0], ["state", "origin", "picking_type_id"]
+    )
+    assert picking["state"] == "done"
+    assert picking["origin"] == record["name"]
+    config = read_one(client, "pos.config", till.config_id, ["picking_type_id"])
+    assert picking["picking_type_id"][0] == config["picking_type_id"][0]
 
 
-def test_draft_order_is_updated_in_place(admin: Client):
-    config_id, session_id = open_session(admin)
-    product = sellable_products(admin, 1)[0]
-    method = _payment_method(admin)
-    draft = make_order(
-        session_id, config_id, [(product["id"], 1, 2.0)], state="draft", payment_method_id=method
+def test_reply_fields(till: Till):
+    reply = till.sync(till.order([(storable(till.client)[0]["id"], 1, 2.0)]))
+    assert set(reply["pos.order"][0]) == ORDER_KEYS
+    assert set(reply["pos.payment"][0]) == PAYMENT_KEYS
+    assert set(reply["pos.order.line"][0]) == LINE_KEYS
+    order, payment, line = reply["pos.order"][0], reply["pos.payment"][0], reply["pos.order.line"][0]
+    assert isinstance(order["message_ids"], list)
+    assert (order["tip_amount"], order["mobile"], order["amount_difference"]) == (0.0, False, 0.0)
+    assert (order["currency_rate"], order["is_invoiced"], order["picking_count"]) == (1.0, False, 1)
+    assert order["available_payment_method_ids"]
+    assert (payment["is_change"], payment["card_no"], payment["session_id"]) == (
+        False,
+        False,
+        till.session_id,
     )
-    first = sync(admin, [draft], config_id)["pos.order"][0]
-    assert first["state"] == "draft"
-    assert first["picking_ids"] == []
-    paid = make_order(
-        session_id, config_id, [(product["id"], 3, 2.0)], order_uuid=draft["uuid"], payment_method_id=method
+    assert (line["tax_ids"], line["refunded_qty"], line["combo_parent_id"]) == ([], 0.0, False)
+
+
+def test_an_underpaid_order_is_accepted_as_paid(till: Till):
+    product = storable(till.client)[0]["id"]
+    before = qty(till.client, product)
+    order = till.order([(product, 2, 10.0)])
+    order["payment_ids"][0][2]["amount"] = 5.0
+    record = till.sync(order)["pos.order"][0]
+    assert (record["state"], record["amount_total"], record["amount_paid"]) == ("paid", 20.0, 5.0)
+    assert len(record["picking_ids"]) == 1
+    assert before - qty(till.client, product) == pytest.approx(2)
+    paid_in_full = till.order([(product, 2, 10.0)], order_uuid=order["uuid"])
+    again = till.sync(paid_in_full)["pos.order"][0]
+    assert (again["id"], again["amount_paid"], again["payment_ids"]) == (
+        record["id"],
+        5.0,
+        record["payment_ids"],
     )
-    second = sync(admin, [paid], config_id)["pos.order"][0]
+
+
+def test_change_is_a_negative_cash_payment(till: Till):
+    order = till.order([(storable(till.client)[0]["id"], 1, 10.0)], payment_method_id=till.cash)
+    order["payment_ids"][0][2]["amount"] = 20.0
+    order.update(amount_paid=20.0, amount_return=10.0)
+    reply = till.sync(order)
+    record = reply["pos.order"][0]
+    assert (record["amount_paid"], record["amount_return"], len(record["payment_ids"])) == (10.0, 10.0, 2)
+    payments = sorted(
+        (p["amount"], p["payment_method_id"], p["is_change"], p["name"]) for p in reply["pos.payment"]
+    )
+    assert payments == [
+        (-10.0, till.cash, True, "return"),
+        (20.0, till.cash, False, order["payment_ids"][0][2]["name"]),
+    ]
+
+
+def test_a_draft_resent_paid_adds_its_lines_and_payments(till: Till):
+    product = storable(till.client)[0]["id"]
+    before = qty(till.client, product)
+    draft = till.order([(product, 1, 2.0)], state="draft")
+    first = till.sync(draft)["pos.order"][0]
+    assert (first["state"], first["name"], first["picking_ids"]) == ("draft", "/", [])
+    assert qty(till.client, product) == pytest.approx(before), "a draft moves no stock"
+    paid = till.order([(product, 3, 2.0)], order_uuid=draft["uuid"])
+    reply = till.sync(paid)
+    second = reply["pos.order"][0]
     assert second["id"] == first["id"]
     assert second["state"] == "paid"
-    assert second["amount_total"] == pytest.approx(6.0)
-    assert admin.kw("pos.order", "search_count", [[["uuid", "=", draft["uuid"]]]]) == 1
+    assert second["name"] != "/"
+    assert second["access_token"] == draft["access_token"], "the draft keeps its token"
+    assert (len(second["lines"]), len(second["payment_ids"])) == (2, 2)
+    assert second["amount_total"] == pytest.approx(6.0), "the total is the one sent"
+    assert second["amount_paid"] == pytest.approx(8.0), "the payments add up"
+    assert sorted(line["qty"] for line in reply["pos.order.line"]) == [1.0, 3.0]
+    assert before - qty(till.client, product) == pytest.approx(4), "both lines leave the stock"
+    assert till.client.kw("pos.order", "search_count", [[["uuid", "=", draft["uuid"]]]]) == 1
+
+
+def test_keys_a_new_order_may_lack_but_an_update_needs(till: Till):
+    product = storable(till.client)[0]["id"]
+    no_token = till.order([(product, 1, 1.0)])
+    del no_token["access_token"]
+    record = till.sync(no_token)["pos.order"][0]
+    assert (record["state"], bool(record["access_token"])) == ("paid", True)
+    draft = till.order([(product, 1, 1.0)], state="draft")
+    till.sync(draft)
+    update = dict(draft)
+    del update["access_token"]
+    err = till.refused(update)
+    assert (err.name, err.message) == ("builtins.KeyError", "access_token")
+
+
+def test_an_order_without_uuid_is_created_once(till: Till):
+    """The uuid lookup of an order without one finds the earliest order without one (uuid = False)."""
+    product = storable(till.client)[0]["id"]
+    replies = []
+    for _attempt in range(2):
+        order = till.order([(product, 1, 1.0)])
+        del order["uuid"]
+        replies.append(till.sync(order)["pos.order"][0])
+    earliest = till.client.kw_list("pos.order", "search", [[["uuid", "=", False]]], limit=1, order="id asc")
+    assert [r["id"] for r in replies] == earliest * 2
+    assert replies[0]["uuid"] is False
+
+
+def test_unknown_records_are_refused(till: Till):
+    product = storable(till.client)[0]["id"]
+    err = till.refused(
+        make_order(999999999, till.config_id, [(product, 1, 1.0)], payment_method_id=till.bank)
+    )
+    assert err.name == "odoo.exceptions.MissingError"
+    assert (
+        err.message
+        == "Record does not exist or has been deleted.\n(Record: pos.session(999999999,), User: 2)"
+    )
+    fk = (
+        "The operation cannot be completed: another model requires the record being deleted. "
+        "If possible, archive it instead.\n\nModel: {model}\nConstraint: {constraint}\n"
+    )
+    err = till.refused(till.order([(999999999, 1, 1.0)]))
+    assert (err.name, err.message) == (
+        "odoo.exceptions.ValidationError",
+        fk.format(
+            model="Point of Sale Order Lines (pos.order.line)", constraint="pos_order_line_product_id_fkey"
+        ),
+    )
+    err = till.refused(till.order([(product, 1, 1.0)], payment_method_id=999999999))
+    assert (err.name, err.message) == (
+        "odoo.exceptions.ValidationError",
+        fk.format(
+            model="Point of Sale Payments (pos.payment)", constraint="pos_payment_payment_method_id_fkey"
+        ),
+    )
+
+
+def test_services_need_no_transfer_and_untracked_goods_move_no_quant(till: Till):
+    goods = untracked_goods(till.client)["id"]
+    reply = till.sync(till.order([(service(till.client)["id"], 1, 5.0)]))
+    assert (reply["pos.order"][0]["state"], reply["pos.order"][0]["picking_ids"]) == ("paid", [])
+    record = till.sync(till.order([(goods, 2, 1.0)]))["pos.order"][0]
+    assert len(record["picking_ids"]) == 1
+    assert read_one(till.client, "stock.picking", record["picking_ids"][0], ["state"])["state"] == "done"
+    assert qty(till.client, goods) == 0
+
+
+def _other_till(client: Client, main_config: int) -> int:
+    configs = client.kw_list("pos.config", "search", [[["id", "!=", main_config]]], order="id asc")
+    assert configs, "the target needs a second POS config"
+    return int(configs[0])
+
+
+def _to_closing_control(client: Client, config_id: int) -> int:
+    """The config's current session in closing_control (opened first when needed)."""
+    current = read_one(client, "pos.config", config_id, ["current_session_id"])["current_session_id"]
+    if not current:
+        client.kw("pos.config", "open_ui", [[config_id]])
+        current = read_one(client, "pos.config", config_id, ["current_session_id"])["current_session_id"]
+    session_id = int(current[0])
+    client.kw("pos.session", "set_opening_control", [[session_id], 0, ""])
+    client.kw("pos.session", "update_closing_control_state_session", [[session_id], ""])
+    assert read_one(client, "pos.session", session_id, ["state"])["state"] == "closing_control"
+    return session_id
+
+
+def test_orders_of_a_closing_session_go_to_another_one(till: Till):
+    client = till.client
+    config_id = _other_till(client, till.config_id)
+    closing = _to_closing_control(client, config_id)
+    product = storable(client)[0]["id"]
+    bank = payment_method(client, closing, "bank")
+    order = make_order(closing, config_id, [(product, 1, 1.0)], payment_method_id=bank)
+    err = till.refused(order)
+    assert (err.name, err.message) == ("odoo.exceptions.UserError", NO_OPEN_SESSION)
+    client.kw("pos.config", "open_ui", [[config_id]])
+    sessions = client.kw_list(
+        "pos.session", "search_read", [[["config_id", "=", config_id]]], fields=["state"]
+    )
+    assert [s["state"] for s in sessions if s["state"] != "closed"] == ["closing_control"], "no new session"
+    assert client.kw("pos.session", "close_session_from_ui", [[closing]]) == {"successful": True}
+    assert read_one(client, "pos.session", closing, ["state"])["state"] == "closed"
+    again = client.kw("pos.session", "close_session_from_ui", [[closing]])
+    assert (again["successful"], again["title"]) == (False, "Session already closed")
+    err = till.refused(order)
+    assert (err.name, err.message) == ("odoo.exceptions.UserError", NO_OPEN_SESSION)
+    client.kw("pos.config", "open_ui", [[config_id]])
+    fresh = read_one(client, "pos.config", config_id, ["current_session_id", "current_session_state"])
+    assert fresh["current_session_state"] == "opening_control"
+    record = sync(client, [order], config_id)["pos.order"][0]
+    assert (record["session_id"], record["state"]) == (fresh["current_session_id"][0], "paid")
+
+
+def test_opening_a_session_names_it(admin: Client):
+    config_id, session_id = open_session(admin)
+    row = read_one(admin, "pos.session", session_id, ["name", "state", "config_id", "user_id"])
+    assert row["state"] == "opened"
+    assert row["name"].startswith("POS/")
+    assert row["config_id"][0] == config_id
+    config = read_one(admin, "pos.config", config_id, ["current_session_id", "current_session_state"])
+    assert (config["current_session_id"][0], config["current_session_state"]) == (session_id, "opened")
 
 
 def test_barcode_lookup(admin: Client):
-    product = admin.kw(
+    product = admin.kw_list(
         "product.product",
         "search_read",
         [],
         domain=[["barcode", "!=", False], ["available_in_pos", "=", True]],
-        fields=["id", "barcode"],
+        fields=["id", "barcode", "is_storable"],
         limit=1,
     )[0]
-    _unused, session_id = open_session(admin)
-    config_id = admin.kw("pos.session", "read", [[session_id]], fields=["config_id"], load=False)[0][
-        "config_id"
-    ]
+    config_id, session_id = open_session(admin)
     found = admin.kw("pos.session", "find_product_by_barcode", [session_id, product["barcode"], config_id])
     assert [p["id"] for p in found["product.product"]] == [product["id"]]
     by_domain = admin.kw(
@@ -110,74 +338,3 @@ def test_barcode_lookup(admin: Client):
         limit=1,
     )
     assert by_domain == [{"id": product["id"]}]
-
-
-def test_picking_validation_moves_stock_once(admin: Client):
-    product = sellable_products(admin, 1)[0]
-    warehouse = admin.kw("stock.warehouse", "search_read", [], fields=["lot_stock_id"], limit=1, load=False)[
-        0
-    ]
-    customer = admin.kw("stock.location", "search", [[["usage", "=", "customer"]]], limit=1)[0]
-    before = _qty(admin, product["id"])
-    picking = admin.kw(
-        "stock.picking",
-        "create",
-        [
-            {
-                "location_id": warehouse["lot_stock_id"],
-                "location_dest_id": customer,
-                "move_ids": [[0, 0, {"name": "contract", "product_id": product["id"], "product_uom_qty": 4}]],
-            }
-        ],
-    )
-    assert admin.kw("stock.picking", "button_validate", [[picking]], context={"skip_backorder": True}) is True
-    assert admin.kw("stock.picking", "read", [[picking]], fields=["state"])[0]["state"] == "done"
-    assert before - _qty(admin, product["id"]) == pytest.approx(4)
-    empty = admin.kw(
-        "stock.picking",
-        "create",
-        [{"location_id": warehouse["lot_stock_id"], "location_dest_id": customer, "move_ids": []}],
-    )
-    with pytest.raises(RpcError) as err:
-        admin.kw("stock.picking", "button_validate", [[empty]])
-    assert err.value.name == "odoo.exceptions.UserError"
-
-
-def test_action_post_allocates_gapless_names(admin: Client):
-    moves = admin.kw("account.move", "create", [[{"move_type": "out_invoice"} for _i in range(3)]])
-    for move in moves:
-        resp = admin.post(
-            "/web/dataset/call_kw/account.move/action_post",
-            {"model": "account.move", "method": "action_post", "args": [[move]], "kwargs": {}},
-        )
-        assert resp.json()["result"] is False
-    names = [m["name"] for m in admin.kw("account.move", "read", [moves], fields=["name"])]
-    numbers = [int(re.search(r"(\d+)$", n).group(1)) for n in names]  # type: ignore[union-attr]
-    assert numbers == list(range(numbers[0], numbers[0] + 3))
-    with pytest.raises(RpcError) as err:
-        admin.kw("account.move", "action_post", [[moves[0]]])
-    assert err.value.name == "odoo.exceptions.UserError"
-
-
-def test_reporting_read_group(admin: Client):
-    groups = admin.kw(
-        "pos.order", "read_group", [], domain=[], fields=["amount_total:sum"], groupby=["config_id"]
-    )
-    assert groups, "needs at least one synced order"
-    group = groups[0]
-    assert isinstance(group["config_id"], list)
-    assert group["config_id_count"] >= 1
-    assert isinstance(group["amount_total"], float)
-    assert "__domain" in group
-    by_day = admin.kw(
-        "pos.order.line",
-        "read_group",
-        [],
-        domain=[],
-        fields=["qty:sum"],
-        groupby=["product_id", "date_order:day"],
-        lazy=False,
-    )
-    assert by_day
-    assert "__count" in by_day[0]
-    assert isinstance(by_day[0]["qty"], float)

@@ -67,7 +67,7 @@ class Config:
     session_redis_expiration: int = 7 * 24 * 3600
     session_redis_expiration_anonymous: int = 3 * 3600
     # Behaviour switches of the double itself (never Odoo options).
-    double_pos_uuid_unique: bool = True
+    double_pos_uuid_unique: bool = False
     double_drop_acked_orders: float = 0.0
     double_retry_backoff: float = 1.0
     double_password_rounds: int = 600_000

@@ -3,7 +3,10 @@
 Like odoo/service/model.py ``retrying``: 40001, 55P03 and 40P01 are retried
 (at most 5 tries, rolling back and sleeping ``uniform(0, 2**try)`` seconds,
 scaled by ``double_retry_backoff``); an IntegrityError becomes a
-ValidationError; any other error is re-raised. A broken connection is dropped
+ValidationError worded like Odoo's; any other error is re-raised. Transactions
+are REPEATABLE READ, as Odoo's cursors: two requests writing one row
+(a POS session, a quant, a draft order) serialise, the later one fails with
+40001 and is retried. A broken connection is dropped
 so the next request reconnects: the double resumes by itself when PostgreSQL
 comes back.
 """
@@ -16,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
@@ -34,12 +38,60 @@ Cursor = psycopg.Cursor[dict[str, Any]]
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Labels:
+    """How a table and column read in Odoo's messages: ``Transfer (stock.picking)``."""
+
+    model: str
+    description: str
+    field: str
+    string: str
+
+
+#: table, column → Labels (the model registry provides it; "Unknown" otherwise, as in Odoo).
+Describe = Callable[[str, str | None], Labels]
+
+#: Messages of the SQL constraints the double declares (Odoo's _sql_constraints).
+CONSTRAINT_MESSAGES = {"res_partner_check_name": "Contacts require a name"}
+
+
+def unknown_labels(table: str, column: str | None) -> Labels:
+    return Labels("unknown", "Unknown", "unknown", "Unknown")
+
+
+def as_validation_error(exc: pgerrors.IntegrityError, describe: Describe = unknown_labels) -> ValidationError:
+    """Odoo's _as_validation_error: a constraint violation becomes a ValidationError in Odoo's words."""
+    diag = exc.diag
+    labels = describe(diag.table_name or "", diag.column_name)
+    if isinstance(exc, pgerrors.NotNullViolation):
+        return ValidationError(
+            "The operation cannot be completed:\n"
+            "- Create/update: a mandatory field is not set.\n"
+            "- Delete: another model requires the record being deleted. If possible, archive it instead.\n\n"
+            f"Model: {labels.description} ({labels.model})\n"
+            f"Field: {labels.string} ({labels.field})\n"
+        )
+    if isinstance(exc, pgerrors.ForeignKeyViolation):
+        return ValidationError(
+            "The operation cannot be completed: another model requires the record being deleted. "
+            "If possible, archive it instead.\n\n"
+            f"Model: {labels.description} ({labels.model})\n"
+            f"Constraint: {diag.constraint_name}\n"
+        )
+    if diag.constraint_name in CONSTRAINT_MESSAGES:
+        return ValidationError(
+            f"The operation cannot be completed: {CONSTRAINT_MESSAGES[diag.constraint_name]}"
+        )
+    return ValidationError(f"The operation cannot be completed: {exc.args[0] if exc.args else exc}")
+
+
 class Database:
     """A small per-process pool (one connection per thread), like Odoo's ConnectionPool."""
 
-    def __init__(self, cfg: Config, dbname: str) -> None:
+    def __init__(self, cfg: Config, dbname: str, describe: Describe = unknown_labels) -> None:
         self.cfg = cfg
         self.dbname = dbname
+        self.describe = describe
         self._local = threading.local()
 
     @property
@@ -48,7 +100,7 @@ class Database:
         return max(1, min(10, self.cfg.limit_time_real // 4))
 
     def connect(self, dbname: str | None = None) -> psycopg.Connection[dict[str, Any]]:
-        return psycopg.connect(
+        conn = psycopg.connect(
             **self.cfg.dsn_kwargs(dbname or self.dbname),
             connect_timeout=self.connect_timeout,
             row_factory=dict_row,
@@ -58,6 +110,9 @@ class Database:
             keepalives_interval=2,
             keepalives_count=2,
         )
+        # Odoo's cursors are REPEATABLE READ: concurrent writers of one row get 40001, then retry.
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        return conn
 
     def _connection(self) -> psycopg.Connection[dict[str, Any]]:
         conn: psycopg.Connection[dict[str, Any]] | None = getattr(self._local, "conn", None)
@@ -95,7 +150,7 @@ class Database:
                 with self.cursor() as cr:
                     return func(cr)
             except pgerrors.IntegrityError as exc:
-                raise as_validation_error(exc) from exc
+                raise as_validation_error(exc, self.describe) from exc
             except RETRIED as exc:
                 if not tryleft:
                     _logger.info("%s, maximum number of tries reached!", exc.sqlstate)
@@ -104,27 +159,6 @@ class Database:
                 _logger.info("%s, %s tries left, try again in %.04f sec...", exc.sqlstate, tryleft, wait_time)
                 time.sleep(wait_time)
         raise RuntimeError("unreachable")
-
-
-def as_validation_error(exc: pgerrors.IntegrityError) -> ValidationError:
-    """Odoo's _as_validation_error: constraint violations become a ValidationError."""
-    diag = exc.diag
-    if isinstance(exc, pgerrors.UniqueViolation):
-        return ValidationError(
-            "The operation cannot be completed: another record already exists with the same "
-            f"value (constraint {diag.constraint_name}, table {diag.table_name})."
-        )
-    if isinstance(exc, pgerrors.NotNullViolation):
-        return ValidationError(
-            f"The operation cannot be completed: missing required field {diag.column_name} "
-            f"on {diag.table_name}."
-        )
-    if isinstance(exc, pgerrors.ForeignKeyViolation):
-        return ValidationError(
-            "The operation cannot be completed: another model requires the record being deleted, "
-            f"or a referenced record does not exist (constraint {diag.constraint_name})."
-        )
-    return ValidationError(f"The operation cannot be completed: {diag.message_primary}")
 
 
 def server_alive(cfg: Config) -> bool:

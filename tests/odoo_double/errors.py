@@ -99,8 +99,11 @@ def exception_name(exc: BaseException) -> str:
 
 
 def exception_message(exc: BaseException) -> str:
+    """Odoo's exception_to_unicode: the arguments one per line (a KeyError reads ``access_token``)."""
     if isinstance(exc, OdooError):
         return exc.message
+    if exc.args:
+        return "\n".join(str(a) for a in exc.args)
     return str(exc)
 
 

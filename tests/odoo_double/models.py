@@ -1,4 +1,4 @@
-"""The models the double serves, their fields and their model-specific methods."""
+"""The models the double serves: the registry, the base models, and how tables read in messages."""
 
 from __future__ import annotations
 
@@ -6,19 +6,61 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import account, pos, stock
+from .db import Labels
 from .errors import AccessError, MethodMissing
-from .orm import GENERIC, Env, Field, Model, col
+from .grouping import read_group
+from .orm import (
+    Env,
+    Model,
+    col,
+    computed,
+    create,
+    fields_get,
+    m2o,
+    name_search,
+    read,
+    search,
+    search_count,
+    search_read,
+    unlink,
+    web_search_read,
+    write,
+)
+
+GENERIC: dict[str, Callable[..., Any]] = {
+    "search": search,
+    "search_count": search_count,
+    "search_read": search_read,
+    "read": read,
+    "web_search_read": web_search_read,
+    "name_search": name_search,
+    "read_group": read_group,
+    "create": create,
+    "write": write,
+    "unlink": unlink,
+    "fields_get": fields_get,
+}
+
+#: Methods Odoo routes to a read-only cursor (replica-routable).
+READONLY_METHODS = frozenset(
+    {
+        "search",
+        "search_count",
+        "search_fetch",
+        "search_read",
+        "read",
+        "read_group",
+        "name_search",
+        "web_search_read",
+        "web_read",
+        "web_read_group",
+        "read_progress_bar",
+        "fields_get",
+    }
+)
 
 
-def m2o(column: str, comodel: str, **kw: Any) -> Field:
-    return Field("many2one", column=column, comodel=comodel, **kw)
-
-
-def o2m(comodel: str, inverse: str) -> Field:
-    return Field("one2many", comodel=comodel, inverse=inverse)
-
-
-def _qty_available(ctx: Mapping[str, Any]) -> str:
+def _qty_available(ctx: Mapping[str, Any], column: str = "q.quantity") -> str:
     """product qty_available, restricted by context location / warehouse_id like Odoo."""
     extra = ""
     if isinstance(ctx.get("location"), int):
@@ -26,317 +68,154 @@ def _qty_available(ctx: Mapping[str, Any]) -> str:
     elif isinstance(ctx.get("warehouse_id"), int):
         extra = f" AND l.warehouse_id = {int(ctx['warehouse_id'])}"
     return (
-        "SELECT COALESCE(sum(q.quantity), 0) FROM stock_quant q "
+        f"SELECT COALESCE(sum({column}), 0) FROM stock_quant q "
         "JOIN stock_location l ON l.id = q.location_id "
         f"WHERE q.product_id = t.id AND l.usage = 'internal'{extra}"
     )
 
 
 def _free_qty(ctx: Mapping[str, Any]) -> str:
-    return _qty_available(ctx).replace("sum(q.quantity)", "sum(q.quantity - q.reserved_quantity)")
+    return _qty_available(ctx, "q.quantity - q.reserved_quantity")
 
 
 def context_get(env: Env, model: Model) -> dict[str, Any]:
-    env.cr.execute("SELECT lang, tz FROM res_users WHERE id = %s", (env.uid,))
-    row = env.cr.fetchone()
+    row = env.one("SELECT lang, tz FROM res_users WHERE id = %s", (env.uid,))
     return {"lang": row["lang"] if row else "en_US", "tz": row["tz"] if row else False, "uid": env.uid}
 
 
-def build_registry() -> dict[str, Model]:
-    models = [
-        Model("res.company", "res_company", {"name": col("char", "name")}),
+def base_models() -> list[Model]:
+    return [
+        Model(
+            "res.company",
+            "res_company",
+            {"name": col("char", "name", "Company Name"), "country_code": col("char", "country_code")},
+            description="Companies",
+        ),
+        Model("res.currency", "res_currency", {"name": col("char", "name"), "symbol": col("char", "symbol")}),
         Model(
             "res.partner",
             "res_partner",
-            {"name": col("char", "name"), "company_id": m2o("company_id", "res.company")},
+            {
+                "name": col("char", "name", "Name"),
+                "company_id": m2o("company_id", "res.company", "Company"),
+                "email": col("char", "email", "Email"),
+                "customer_rank": col("integer", "customer_rank", "Customer Rank"),
+                "supplier_rank": col("integer", "supplier_rank", "Supplier Rank"),
+                "active": col("boolean", "active"),
+            },
+            description="Contact",
+            order="name, id",
         ),
         Model(
             "res.users",
             "res_users",
             {
-                "login": col("char", "login"),
-                "name": Field("char", sql="(SELECT p.name FROM res_partner p WHERE p.id = t.partner_id)"),
-                "partner_id": m2o("partner_id", "res.partner"),
-                "company_id": m2o("company_id", "res.company"),
+                "login": col("char", "login", "Login"),
+                "name": computed("char", "(SELECT p.name FROM res_partner p WHERE p.id = t.partner_id)"),
+                "partner_id": m2o("partner_id", "res.partner", "Related Partner"),
+                "company_id": m2o("company_id", "res.company", "Company"),
                 "active": col("boolean", "active"),
-                "tz": col("char", "tz"),
-                "lang": col("char", "lang"),
+                "tz": col("char", "tz", "Timezone"),
+                "lang": col("char", "lang", "Language"),
             },
+            description="User",
             rec_name_sql="(SELECT p.name FROM res_partner p WHERE p.id = t.partner_id)",
             methods={"context_get": context_get},
             name_search_columns=("login",),
         ),
-        Model("uom.uom", "uom_uom", {"name": col("char", "name")}),
+        Model(
+            "ir.sequence",
+            "ir_sequence",
+            {
+                "name": col("char", "name"),
+                "code": col("char", "code", "Sequence Code"),
+                "prefix": col("char", "prefix"),
+                "padding": col("integer", "padding", "Sequence Size"),
+                "implementation": col("selection", "implementation"),
+            },
+            description="Sequence",
+        ),
+        Model(
+            "uom.uom", "uom_uom", {"name": col("char", "name", "Unit")}, description="Product Unit of Measure"
+        ),
         Model(
             "product.product",
             "product_product",
             {
-                "name": col("char", "name"),
-                "default_code": col("char", "default_code"),
-                "barcode": col("char", "barcode"),
-                "lst_price": col("float", "lst_price"),
-                "standard_price": col("float", "standard_price"),
-                "sale_ok": col("boolean", "sale_ok"),
-                "available_in_pos": col("boolean", "available_in_pos"),
+                "name": col("char", "name", "Name"),
+                "default_code": col("char", "default_code", "Internal Reference"),
+                "barcode": col("char", "barcode", "Barcode"),
+                "lst_price": col("float", "lst_price", "Sales Price"),
+                "standard_price": col("float", "standard_price", "Cost"),
+                "sale_ok": col("boolean", "sale_ok", "Sales"),
+                "available_in_pos": col("boolean", "available_in_pos", "Available in POS"),
                 "active": col("boolean", "active"),
-                "type": col("selection", "type"),
-                "is_storable": col("boolean", "is_storable"),
-                "uom_id": m2o("uom_id", "uom.uom"),
-                "qty_available": Field("float", sql=_qty_available, readonly=True),
-                "free_qty": Field("float", sql=_free_qty, readonly=True),
-                "virtual_available": Field("float", sql=_qty_available, readonly=True),
+                "type": col("selection", "type", "Product Type"),
+                "is_storable": col("boolean", "is_storable", "Track Inventory"),
+                "company_id": m2o("company_id", "res.company", "Company"),
+                "uom_id": m2o("uom_id", "uom.uom", "Unit"),
+                "qty_available": computed("float", _qty_available),
+                "free_qty": computed("float", _free_qty),
+                "virtual_available": computed("float", _qty_available),
+                "create_date": col("datetime", "create_date", "Created on"),
             },
+            description="Product Variant",
             rec_name_sql="CASE WHEN t.default_code IS NOT NULL THEN '[' || t.default_code || '] ' || t.name "
             "ELSE t.name END",
             order="default_code, name, id",
             name_search_columns=("default_code", "name", "barcode"),
         ),
-        Model(
-            "stock.warehouse",
-            "stock_warehouse",
-            {
-                "name": col("char", "name"),
-                "code": col("char", "code"),
-                "lot_stock_id": m2o("lot_stock_id", "stock.location"),
-            },
-        ),
-        Model(
-            "stock.location",
-            "stock_location",
-            {
-                "name": col("char", "name"),
-                "complete_name": col("char", "complete_name"),
-                "usage": col("selection", "usage"),
-                "warehouse_id": m2o("warehouse_id", "stock.warehouse"),
-            },
-            rec_name_sql="t.complete_name",
-            order="complete_name, id",
-        ),
-        Model(
-            "stock.quant",
-            "stock_quant",
-            {
-                "product_id": m2o("product_id", "product.product"),
-                "location_id": m2o("location_id", "stock.location"),
-                "lot_id": Field("many2one", column="lot_id", readonly=True),
-                "package_id": Field("many2one", column="package_id", readonly=True),
-                "owner_id": m2o("owner_id", "res.partner"),
-                "quantity": col("float", "quantity"),
-                "reserved_quantity": col("float", "reserved_quantity"),
-                "available_quantity": Field("float", sql="t.quantity - t.reserved_quantity", readonly=True),
-                "in_date": col("datetime", "in_date"),
-                "warehouse_id": Field(
-                    "many2one",
-                    comodel="stock.warehouse",
-                    sql="(SELECT l.warehouse_id FROM stock_location l WHERE l.id = t.location_id)",
-                    readonly=True,
-                ),
-            },
-            rec_name_sql="(SELECT p.name FROM product_product p WHERE p.id = t.product_id)",
-        ),
-        Model(
-            "stock.picking",
-            "stock_picking",
-            {
-                "name": col("char", "name"),
-                "origin": col("char", "origin"),
-                "state": col("selection", "state"),
-                "picking_type_code": col("selection", "picking_type_code"),
-                "location_id": m2o("location_id", "stock.location"),
-                "location_dest_id": m2o("location_dest_id", "stock.location"),
-                "pos_order_id": m2o("pos_order_id", "pos.order"),
-                "pos_session_id": m2o("pos_session_id", "pos.session"),
-                "scheduled_date": col("datetime", "scheduled_date"),
-                "date_done": col("datetime", "date_done", readonly=True),
-                "move_ids": o2m("stock.move", "picking_id"),
-            },
-            order="id desc",
-            methods={"button_validate": stock.button_validate, "create": stock.create_picking},
-        ),
-        Model(
-            "stock.move",
-            "stock_move",
-            {
-                "name": col("char", "name"),
-                "picking_id": m2o("picking_id", "stock.picking"),
-                "product_id": m2o("product_id", "product.product"),
-                "product_uom_qty": col("float", "product_uom_qty"),
-                "quantity": col("float", "quantity"),
-                "state": col("selection", "state"),
-                "location_id": m2o("location_id", "stock.location"),
-                "location_dest_id": m2o("location_dest_id", "stock.location"),
-                "date": col("datetime", "date", readonly=True),
-            },
-        ),
-        Model(
-            "pos.payment.method",
-            "pos_payment_method",
-            {"name": col("char", "name"), "is_cash_count": col("boolean", "is_cash_count")},
-        ),
-        Model(
-            "pos.config",
-            "pos_config",
-            {
-                "name": col("char", "name"),
-                "branch_code": col("char", "branch_code"),
-                "warehouse_id": m2o("warehouse_id", "stock.warehouse"),
-                "cash_control": col("boolean", "cash_control"),
-                "update_stock_at_closing": col("boolean", "update_stock_at_closing"),
-                "active": col("boolean", "active"),
-                "session_ids": o2m("pos.session", "config_id"),
-                "current_session_id": Field(
-                    "many2one",
-                    comodel="pos.session",
-                    sql="(SELECT s.id FROM pos_session s WHERE s.config_id = t.id AND s.state != 'closed' "
-                    "ORDER BY s.id DESC LIMIT 1)",
-                    readonly=True,
-                ),
-            },
-            methods={"open_ui": pos.open_ui},
-        ),
-        Model(
-            "pos.session",
-            "pos_session",
-            {
-                "name": col("char", "name"),
-                "config_id": m2o("config_id", "pos.config"),
-                "user_id": m2o("user_id", "res.users"),
-                "state": col("selection", "state", readonly=True),
-                "start_at": col("datetime", "start_at", readonly=True),
-                "stop_at": col("datetime", "stop_at", readonly=True),
-                "cash_register_balance_start": col("float", "cash_register_balance_start"),
-                "cash_register_balance_end_real": col("float", "cash_register_balance_end_real"),
-                "move_id": m2o("move_id", "account.move", readonly=True),
-                "order_ids": o2m("pos.order", "session_id"),
-            },
-            order="id desc",
-            methods={
-                "set_opening_control": pos.set_opening_control,
-                "load_data": pos.load_data,
-                "find_product_by_barcode": pos.find_product_by_barcode,
-                "post_closing_cash_details": pos.post_closing_cash_details,
-                "update_closing_control_state_session": pos.update_closing_control_state_session,
-                "close_session_from_ui": pos.close_session_from_ui,
-            },
-        ),
-        Model(
-            "pos.order",
-            "pos_order",
-            {
-                "name": col("char", "name", readonly=True),
-                "pos_reference": col("char", "pos_reference"),
-                "uuid": col("char", "uuid", readonly=True),
-                "access_token": col("char", "access_token", readonly=True),
-                "state": col("selection", "state", readonly=True),
-                "session_id": m2o("session_id", "pos.session", readonly=True),
-                "config_id": m2o("config_id", "pos.config", readonly=True),
-                "company_id": m2o("company_id", "res.company", readonly=True),
-                "user_id": m2o("user_id", "res.users"),
-                "partner_id": m2o("partner_id", "res.partner"),
-                "pricelist_id": Field("many2one", column="pricelist_id"),
-                "fiscal_position_id": Field("many2one", column="fiscal_position_id"),
-                "sequence_number": col("integer", "sequence_number"),
-                "tracking_number": col("char", "tracking_number", readonly=True),
-                "date_order": col("datetime", "date_order"),
-                "amount_total": col("float", "amount_total", readonly=True),
-                "amount_tax": col("float", "amount_tax", readonly=True),
-                "amount_paid": col("float", "amount_paid", readonly=True),
-                "amount_return": col("float", "amount_return", readonly=True),
-                "to_invoice": col("boolean", "to_invoice"),
-                "account_move": m2o("account_move", "account.move", readonly=True),
-                "last_order_preparation_change": col("text", "last_order_preparation_change"),
-                "general_note": col("text", "general_note"),
-                "nb_print": col("integer", "nb_print"),
-                "create_date": col("datetime", "create_date", readonly=True),
-                "write_date": col("datetime", "write_date", readonly=True),
-                "lines": o2m("pos.order.line", "order_id"),
-                "payment_ids": o2m("pos.payment", "pos_order_id"),
-                "picking_ids": o2m("stock.picking", "pos_order_id"),
-            },
-            order="date_order desc, name desc, id desc",
-            methods={"sync_from_ui": pos.sync_from_ui},
-        ),
-        Model(
-            "pos.order.line",
-            "pos_order_line",
-            {
-                "order_id": m2o("order_id", "pos.order", readonly=True),
-                "uuid": col("char", "uuid", readonly=True),
-                "product_id": m2o("product_id", "product.product", readonly=True),
-                "full_product_name": col("char", "full_product_name"),
-                "qty": col("float", "qty", readonly=True),
-                "price_unit": col("float", "price_unit", readonly=True),
-                "discount": col("float", "discount", readonly=True),
-                "price_subtotal": col("float", "price_subtotal", readonly=True),
-                "price_subtotal_incl": col("float", "price_subtotal_incl", readonly=True),
-                "customer_note": col("text", "customer_note"),
-                "date_order": Field(
-                    "datetime",
-                    sql="(SELECT o.date_order FROM pos_order o WHERE o.id = t.order_id)",
-                    readonly=True,
-                ),
-                "config_id": Field(
-                    "many2one",
-                    comodel="pos.config",
-                    sql="(SELECT o.config_id FROM pos_order o WHERE o.id = t.order_id)",
-                    readonly=True,
-                ),
-            },
-            rec_name_sql="COALESCE(t.full_product_name, '')",
-        ),
-        Model(
-            "pos.payment",
-            "pos_payment",
-            {
-                "pos_order_id": m2o("pos_order_id", "pos.order", readonly=True),
-                "uuid": col("char", "uuid", readonly=True),
-                "name": col("char", "name"),
-                "payment_method_id": m2o("payment_method_id", "pos.payment.method", readonly=True),
-                "amount": col("float", "amount", readonly=True),
-                "payment_date": col("datetime", "payment_date", readonly=True),
-            },
-            rec_name_sql="COALESCE(t.name, '')",
-        ),
-        Model(
-            "account.journal",
-            "account_journal",
-            {"name": col("char", "name"), "code": col("char", "code"), "type": col("selection", "type")},
-        ),
-        Model(
-            "account.move",
-            "account_move",
-            {
-                "name": col("char", "name"),
-                "ref": col("char", "ref"),
-                "state": col("selection", "state"),
-                "move_type": col("selection", "move_type"),
-                "journal_id": m2o("journal_id", "account.journal"),
-                "partner_id": m2o("partner_id", "res.partner"),
-                "date": col("date", "date"),
-                "amount_total": col("float", "amount_total"),
-                "pos_order_id": m2o("pos_order_id", "pos.order", readonly=True),
-                "line_ids": o2m("account.move.line", "move_id"),
-            },
-            order="date desc, name desc, id desc",
-            methods={"action_post": account.action_post, "create": account.create_move},
-        ),
-        Model(
-            "account.move.line",
-            "account_move_line",
-            {
-                "move_id": m2o("move_id", "account.move"),
-                "name": col("char", "name"),
-                "debit": col("float", "debit"),
-                "credit": col("float", "credit"),
-                "product_id": m2o("product_id", "product.product"),
-                "quantity": col("float", "quantity"),
-            },
-        ),
     ]
+
+
+def report_model() -> Model:
+    """report.pos.order: a view over the order lines (Point of Sale > Reporting > Orders)."""
+    return Model(
+        "report.pos.order",
+        "report_pos_order",
+        {
+            "date": col("datetime", "date", "Order Date"),
+            "order_id": m2o("order_id", "pos.order", "Order"),
+            "partner_id": m2o("partner_id", "res.partner", "Customer"),
+            "product_id": m2o("product_id", "product.product", "Product"),
+            "state": col("selection", "state", "Status"),
+            "user_id": m2o("user_id", "res.users", "Salesperson"),
+            "company_id": m2o("company_id", "res.company", "Company"),
+            "config_id": m2o("config_id", "pos.config", "Point of Sale"),
+            "session_id": m2o("session_id", "pos.session", "Session"),
+            "pricelist_id": col("many2one", "pricelist_id", "Pricelist"),
+            "product_qty": col("integer", "product_qty", "Product Quantity"),
+            "price_total": col("float", "price_total", "Total Price"),
+            "price_sub_total": col("float", "price_sub_total", "Subtotal w/o discount"),
+            "price_subtotal_excl": col("float", "price_subtotal_excl", "Subtotal w/o Tax"),
+            "total_discount": col("float", "total_discount", "Total Discount"),
+            "average_price": col("float", "average_price", "Average Price", aggregator="avg"),
+            "nbr_lines": col("integer", "nbr_lines", "Sale Line Count"),
+            "invoiced": col("boolean", "invoiced"),
+        },
+        description="Point of Sale Orders Report",
+        rec_name_sql="''",
+        order="date desc",
+    )
+
+
+def build_registry() -> dict[str, Model]:
+    models = [*base_models(), *stock.models(), *account.models(), *pos.models(), report_model()]
     return {m.name: m for m in models}
 
 
 REGISTRY = build_registry()
+_BY_TABLE = {m.table: m for m in REGISTRY.values()}
+
+
+def describe(table: str, column: str | None) -> Labels:
+    """A table and column as Odoo's constraint messages name them: ``Transfer (stock.picking)``."""
+    model = _BY_TABLE.get(table)
+    if model is None:
+        return Labels("unknown", "Unknown", "unknown", "Unknown")
+    fname = next((n for n, f in model.fields.items() if f.column == column), column or "unknown")
+    field = model.fields.get(fname)
+    return Labels(model.name, model.description, fname, field.label if field else "Unknown")
 
 
 def resolve_method(model: Model, method: str) -> Callable[..., Any]:

@@ -1,15 +1,15 @@
-"""A small ORM over real tables: fields, domains, and Odoo's generic model methods.
+"""A small ORM over real tables: fields, records, and Odoo's generic model methods.
 
-It translates Odoo domains and field specs into SQL on the tables of
-schema.py, and shapes results like Odoo 18 (many2one as ``[id, name]`` unless
-``load=False``, empty values as ``False``, datetimes as ``YYYY-MM-DD HH:MM:SS``).
+It translates field specs into SQL on the tables of schema.py and shapes
+results like Odoo 18 (many2one as ``[id, name]`` unless ``load=False``, empty
+values as ``False``, datetimes as ``YYYY-MM-DD HH:MM:SS``). Domains are in
+domain.py, ``read_group`` in grouping.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,29 +19,71 @@ from psycopg import sql
 
 from .config import Config
 from .db import Cursor
-from .errors import MissingError, UserError, ValidationError
+from .domain import compile_domain
+from .errors import MissingError, UserError
 
 SqlExpr = str | Callable[[Mapping[str, Any]], str]
+X2MANY = ("one2many", "many2many")
+NUMERIC = ("integer", "float", "monetary")
 
 
 @dataclass(frozen=True)
 class Field:
-    type: str  # char text integer float boolean many2one one2many datetime date selection
-    column: str | None = None  # None: computed (sql) or one2many
+    """A field: a column, a SQL expression over alias ``t``, or an x2many.
+
+    An x2many with neither ``inverse`` nor ``relation`` is one the double keeps
+    no records for: it always reads ``[]``, like an empty relation in Odoo.
+    """
+
+    type: str  # char text integer float monetary boolean many2one one2many many2many datetime date selection
+    column: str | None = None
     comodel: str | None = None
     inverse: str | None = None  # one2many: the column on the comodel
+    relation: tuple[str, str, str] | None = None  # many2many: (table, own column, comodel column)
     sql: SqlExpr | None = None  # computed, over alias "t"; may depend on the context
     string: str = ""
-    readonly: bool = False
     aggregator: str | None = None
+    where: str | None = None  # one2many: a SQL filter on the comodel rows (alias "c")
+    searchable: bool = True  # False: Odoo computes it without a search method, domains ignore it
 
     @property
     def stored(self) -> bool:
-        return self.column is not None
+        return self.column is not None or self.relation is not None or self.inverse is not None
+
+    @property
+    def label(self) -> str:
+        return self.string or self.column_label
+
+    @property
+    def column_label(self) -> str:
+        return (self.column or "").removesuffix("_id").replace("_", " ").title()
 
 
-def col(kind: str, name: str, **kw: Any) -> Field:
-    return Field(kind, column=name, **kw)
+def col(kind: str, name: str, string: str = "", **kw: Any) -> Field:
+    return Field(kind, column=name, string=string, **kw)
+
+
+def m2o(column: str, comodel: str, string: str = "") -> Field:
+    return Field("many2one", column=column, comodel=comodel, string=string)
+
+
+def o2m(comodel: str, inverse: str, where: str | None = None) -> Field:
+    return Field("one2many", comodel=comodel, inverse=inverse, where=where)
+
+
+def m2m(comodel: str, table: str, own: str, other: str) -> Field:
+    return Field("many2many", comodel=comodel, relation=(table, own, other))
+
+
+def computed(kind: str, expr: SqlExpr, comodel: str | None = None, searchable: bool = True) -> Field:
+    return Field(kind, sql=expr, comodel=comodel, searchable=searchable)
+
+
+def const(kind: str, value: str = "NULL", comodel: str | None = None) -> Field:
+    """A field the double gives no meaning: it reads as Odoo's empty value (or a SQL literal)."""
+    if kind in X2MANY:
+        return Field(kind, comodel=comodel)
+    return Field(kind, sql=value, comodel=comodel)
 
 
 @dataclass
@@ -49,20 +91,32 @@ class Model:
     name: str
     table: str
     fields: dict[str, Field]
+    description: str = ""
     rec_name_sql: str = "t.name"  # SQL over alias t giving display_name
     order: str = "id"
     methods: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
     name_search_columns: tuple[str, ...] = ("name",)
 
     def __post_init__(self) -> None:
-        self.fields.setdefault("id", Field("integer", column="id", readonly=True))
-        self.fields.setdefault("display_name", Field("char", sql=self.rec_name_sql, readonly=True))
+        self.fields.setdefault("id", Field("integer", column="id"))
+        self.fields.setdefault("display_name", Field("char", sql=self.rec_name_sql))
+        if not self.description:
+            self.description = self.name
 
     def field(self, name: str) -> Field:
         try:
             return self.fields[name]
         except KeyError:
             raise ValueError(f"Invalid field {name!r} on model {self.name!r}") from None
+
+    def sql_of(self, fname: str, alias: str, ctx: Mapping[str, Any]) -> str:
+        f = self.field(fname)
+        if f.column is not None:
+            return f"{alias}.{f.column}"
+        if f.sql is not None:
+            expr = f.sql(ctx) if callable(f.sql) else f.sql
+            return f"({expr.replace('t.', alias + '.')})"
+        raise ValueError(f"Field {fname!r} on {self.name!r} cannot be used in SQL")
 
 
 @dataclass
@@ -76,168 +130,24 @@ class Env:
     def model(self, name: str) -> Model:
         return self.registry[name]
 
+    def one(self, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> dict[str, Any] | None:
+        self.cr.execute(query.encode(), params)
+        return self.cr.fetchone()
 
-_alias_counter = itertools.count()
+    def all(self, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
+        self.cr.execute(query.encode(), params)
+        return self.cr.fetchall()
 
-
-def _alias() -> str:
-    return f"a{next(_alias_counter)}"
-
-
-def field_sql(model: Model, fname: str, alias: str, ctx: Mapping[str, Any]) -> str:
-    f = model.field(fname)
-    if f.column is not None:
-        return f"{alias}.{f.column}"
-    if f.sql is not None:
-        expr = f.sql(ctx) if callable(f.sql) else f.sql
-        return f"({expr.replace('t.', alias + '.')})"
-    raise ValueError(f"Field {fname!r} on {model.name!r} cannot be used in a domain")
+    def value(self, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
+        row = self.one(query, params)
+        return next(iter(row.values())) if row else None
 
 
-# ---------------------------------------------------------------- domains
-
-_OPERATORS = {
-    "=",
-    "!=",
-    "<>",
-    "<",
-    ">",
-    "<=",
-    ">=",
-    "in",
-    "not in",
-    "like",
-    "ilike",
-    "not like",
-    "not ilike",
-    "=like",
-    "=ilike",
-    "child_of",
-    "parent_of",
-}
-
-
-def _parse(domain: Sequence[Any]) -> list[Any]:
-    items = list(domain)
-    pos = 0
-
-    def one() -> Any:
-        nonlocal pos
-        if pos >= len(items):
-            raise ValueError(f"Invalid domain {domain!r}")
-        tok = items[pos]
-        pos += 1
-        if tok == "!":
-            return ("!", one())
-        if tok in ("&", "|"):
-            return (tok, one(), one())
-        if isinstance(tok, list | tuple) and len(tok) == 3:
-            return ("leaf", tuple(tok))
-        raise ValueError(f"Invalid domain term {tok!r}")
-
-    terms = []
-    while pos < len(items):
-        terms.append(one())
-    return terms
-
-
-def compile_domain(  # noqa: PLR0915
-    env: Env, model: Model, domain: Sequence[Any] | None, alias: str = "t"
-) -> tuple[str, list[Any]]:
-    params: list[Any] = []
-
-    def node(n: Any) -> str:
-        if n[0] == "!":
-            return f"(NOT {node(n[1])})"
-        if n[0] in ("&", "|"):
-            joiner = " AND " if n[0] == "&" else " OR "
-            return f"({node(n[1])}{joiner}{node(n[2])})"
-        return leaf(n[1])
-
-    def leaf(term: tuple[Any, Any, Any]) -> str:  # noqa: PLR0911, PLR0912, PLR0915
-        left, op, value = term
-        if term in ((1, "=", 1), (0, "=", 1)):
-            return "TRUE" if left == 1 else "FALSE"
-        if not isinstance(left, str) or op not in _OPERATORS:
-            raise ValueError(f"Invalid leaf {list(term)!r}")
-        path, _sep, rest = left.partition(".")
-        f = model.field(path)
-        if rest:
-            if f.type == "many2one" and f.comodel:
-                sub, sub_params = compile_domain(
-                    env, env.model(f.comodel), [(rest, op, value)], a := _alias()
-                )
-                params.extend(sub_params)
-                comodel = env.model(f.comodel)
-                return f"{alias}.{f.column} IN (SELECT {a}.id FROM {comodel.table} {a} WHERE {sub})"
-            if f.type == "one2many" and f.comodel and f.inverse:
-                comodel = env.model(f.comodel)
-                sub, sub_params = compile_domain(env, comodel, [(rest, op, value)], a := _alias())
-                params.extend(sub_params)
-                return f"{alias}.id IN (SELECT {a}.{f.inverse} FROM {comodel.table} {a} WHERE {sub})"
-            raise ValueError(f"Invalid path {left!r} on {model.name!r}")
-        if f.type == "one2many" and f.comodel and f.inverse:
-            comodel = env.model(f.comodel)
-            a = _alias()
-            if op in ("in", "=") and value not in (False, None):
-                ids = list(value) if isinstance(value, list | tuple) else [value]
-                params.append(ids)
-                return (
-                    f"{alias}.id IN (SELECT {a}.{f.inverse} FROM {comodel.table} {a} WHERE {a}.id = ANY(%s))"
-                )
-            if op == "=" and value in (False, None):
-                return f"NOT EXISTS (SELECT 1 FROM {comodel.table} {a} WHERE {a}.{f.inverse} = {alias}.id)"
-            raise ValueError(f"Unsupported one2many leaf {list(term)!r}")
-        expr = field_sql(model, path, alias, env.context)
-        if f.type == "many2one" and isinstance(value, str) and op not in ("in", "not in"):
-            comodel = env.model(f.comodel or "")
-            a = _alias()
-            sub, sub_params = compile_domain(env, comodel, [("display_name", op, value)], a)
-            params.extend(sub_params)
-            return f"{expr} IN (SELECT {a}.id FROM {comodel.table} {a} WHERE {sub})"
-        if op in ("child_of", "parent_of"):
-            op = "in"
-        if op == "<>":
-            op = "!="
-        if op in ("=", "!=") and (value is False or value is None):
-            if f.type == "boolean":
-                return f"({expr} IS NULL OR NOT {expr})" if op == "=" else f"({expr} IS NOT NULL AND {expr})"
-            return f"{expr} IS NULL" if op == "=" else f"{expr} IS NOT NULL"
-        if op in ("in", "not in"):
-            values = list(value) if isinstance(value, list | tuple) else [value]
-            has_false = any(v is False or v is None for v in values)
-            values = [v for v in values if v is not False and v is not None]
-            params.append(values)
-            if op == "in":
-                clause = f"{expr} = ANY(%s)"
-                return f"({clause} OR {expr} IS NULL)" if has_false else clause
-            clause = f"({expr} IS NULL OR NOT ({expr} = ANY(%s)))"
-            return f"({clause} AND {expr} IS NOT NULL)" if has_false else clause
-        if op in ("like", "ilike", "not like", "not ilike"):
-            params.append(f"%{value}%")
-            sql_op = {"like": "LIKE", "ilike": "ILIKE", "not like": "NOT LIKE", "not ilike": "NOT ILIKE"}[op]
-            text = f"{expr}::text"
-            if op.startswith("not"):
-                return f"({text} IS NULL OR {text} {sql_op} %s)"
-            return f"{text} {sql_op} %s"
-        if op in ("=like", "=ilike"):
-            params.append(value)
-            return f"{expr}::text {'LIKE' if op == '=like' else 'ILIKE'} %s"
-        params.append(value)
-        if op == "!=":
-            return f"({expr} IS NULL OR {expr} != %s)"
-        return f"{expr} {op} %s"
-
-    terms = _parse(domain or [])
-    clauses = [node(t) for t in terms]
-    active_test = env.context.get("active_test", True)
-    if model.fields.get("active") is not None and not _mentions(domain or [], "active") and active_test:
-        clauses.append(f"{alias}.active")
-    return (" AND ".join(clauses) if clauses else "TRUE"), params
-
-
-def _mentions(domain: Sequence[Any], fname: str) -> bool:
-    return any(isinstance(t, list | tuple) and len(t) == 3 and t[0] == fname for t in domain)
+def missing_error(model: str, ids: Iterable[int], uid: int) -> MissingError:
+    listed = ", ".join(map(str, ids))
+    return MissingError(
+        f"Record does not exist or has been deleted.\n(Record: {model}({listed},), User: {uid})"
+    )
 
 
 def order_sql(model: Model, order: str | None, alias: str, ctx: Mapping[str, Any]) -> str:
@@ -251,11 +161,9 @@ def order_sql(model: Model, order: str | None, alias: str, ctx: Mapping[str, Any
         direction = words[1].upper() if len(words) > 1 else "ASC"
         if direction not in ("ASC", "DESC") or len(words) > 3:
             raise ValueError(f"Invalid order {order!r}")
-        f = model.field(fname)
-        if f.type == "one2many":
+        if model.field(fname).type in X2MANY:
             raise ValueError(f"Invalid order {order!r}")
-        expr = field_sql(model, fname, alias, ctx)
-        parts.append(f"{expr} {direction}")
+        parts.append(f"{model.sql_of(fname, alias, ctx)} {direction}")
         seen_id = seen_id or fname == "id"
     if not seen_id:
         parts.append(f"{alias}.id")
@@ -267,14 +175,14 @@ def order_sql(model: Model, order: str | None, alias: str, ctx: Mapping[str, Any
 
 def to_json(f: Field, value: Any) -> Any:
     if value is None:
-        return 0 if f.type == "integer" else 0.0 if f.type == "float" else False
+        return 0 if f.type == "integer" else 0.0 if f.type in ("float", "monetary") else False
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):
         return value.strftime("%Y-%m-%d")
-    if f.type == "float" and isinstance(value, int):
+    if f.type in ("float", "monetary") and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
 
@@ -292,14 +200,13 @@ def display_names(env: Env, model_name: str, ids: Iterable[int]) -> dict[int, st
     if not wanted:
         return {}
     comodel = env.model(model_name)
-    env.cr.execute(
-        f"SELECT t.id, ({comodel.rec_name_sql}) AS dn FROM {comodel.table} t WHERE t.id = ANY(%s)".encode(),
-        (wanted,),
+    rows = env.all(
+        f"SELECT t.id, ({comodel.rec_name_sql}) AS dn FROM {comodel.table} t WHERE t.id = ANY(%s)", (wanted,)
     )
-    return {row["id"]: row["dn"] for row in env.cr.fetchall()}
+    return {row["id"]: row["dn"] for row in rows}
 
 
-def _ids(value: Any) -> list[int]:
+def record_ids(value: Any) -> list[int]:
     if isinstance(value, int) and not isinstance(value, bool):
         return [value]
     if isinstance(value, list | tuple) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
@@ -307,7 +214,20 @@ def _ids(value: Any) -> list[int]:
     raise ValueError(f"Expected a list of record ids, got {value!r}")
 
 
-# ---------------------------------------------------------------- generic methods
+def existing_ids(env: Env, model: Model, ids: Sequence[int]) -> list[int]:
+    rows = env.all(f"SELECT id FROM {model.table} WHERE id = ANY(%s)", (list(ids),))
+    return [row["id"] for row in rows]
+
+
+def ensure_exist(env: Env, model: Model, ids: Sequence[int]) -> None:
+    """Odoo's browse(...).ensure access: a MissingError naming the absent records."""
+    present = set(existing_ids(env, model, ids))
+    missing = [i for i in dict.fromkeys(ids) if i not in present]
+    if missing:
+        raise missing_error(model.name, missing, env.uid)
+
+
+# ---------------------------------------------------------------- reading
 
 
 def search(  # noqa: PLR0917
@@ -326,8 +246,7 @@ def search(  # noqa: PLR0917
         query += f" LIMIT {int(limit)}"
     if offset:
         query += f" OFFSET {int(offset)}"
-    env.cr.execute(query.encode(), params)
-    return [row["id"] for row in env.cr.fetchall()]
+    return [row["id"] for row in env.all(query, params)]
 
 
 def search_count(
@@ -337,70 +256,82 @@ def search_count(
     inner = f"SELECT 1 FROM {model.table} t WHERE {where}"
     if limit:
         inner += f" LIMIT {int(limit)}"
-    env.cr.execute(f"SELECT count(*) AS n FROM ({inner}) s".encode(), params)
-    row = env.cr.fetchone()
-    return int(row["n"]) if row else 0
+    return int(env.value(f"SELECT count(*) AS n FROM ({inner}) s", params) or 0)
 
 
-def read(  # noqa: PLR0912
+def _x2many_values(env: Env, f: Field, ids: list[int]) -> dict[int, list[int]]:
+    """owner id → related ids, in the comodel's order."""
+    bucket: dict[int, list[int]] = {}
+    if f.relation is not None:
+        table, own, other = f.relation
+        comodel = env.model(f.comodel or "")
+        rows = env.all(
+            f"SELECT r.{own} AS owner, c.id FROM {table} r JOIN {comodel.table} c ON c.id = r.{other} "
+            f"WHERE r.{own} = ANY(%s) ORDER BY {order_sql(comodel, None, 'c', env.context)}",
+            (ids,),
+        )
+    elif f.comodel and f.inverse:
+        comodel = env.model(f.comodel)
+        extra = f" AND {f.where}" if f.where else ""
+        rows = env.all(
+            f"SELECT c.{f.inverse} AS owner, c.id FROM {comodel.table} c WHERE c.{f.inverse} = ANY(%s){extra} "
+            f"ORDER BY {order_sql(comodel, None, 'c', env.context)}",
+            (ids,),
+        )
+    else:
+        return bucket
+    for row in rows:
+        bucket.setdefault(row["owner"], []).append(row["id"])
+    return bucket
+
+
+def read(
     env: Env, model: Model, ids: Any, fields: Sequence[str] | None = None, load: str | None = "_classic_read"
 ) -> list[dict[str, Any]]:
-    record_ids = _ids(ids)
+    """Odoo 18's read: records that no longer exist are left out, not an error."""
+    wanted = list(dict.fromkeys(record_ids(ids)))
     names = list(fields) if fields else [n for n in model.fields if n != "id"]
     if "id" not in names:
         names.insert(0, "id")
-    for n in names:
-        model.field(n)
-    if not record_ids:
-        return []
-    scalar = [n for n in names if model.fields[n].type != "one2many"]
-    select = ", ".join(f'{field_sql(model, n, "t", env.context)} AS "{n}"' for n in scalar)
-    env.cr.execute(f"SELECT {select} FROM {model.table} t WHERE t.id = ANY(%s)".encode(), (record_ids,))
-    rows = {row["id"]: row for row in env.cr.fetchall()}
-    missing = [i for i in record_ids if i not in rows]
-    if missing:
-        raise MissingError(
-            "Record does not exist or has been deleted.\n"
-            f"(Record: {model.name}({', '.join(map(str, missing))},), User: {env.uid})"
-        )
-    o2m: dict[str, dict[int, list[int]]] = {}
-    for n in names:
-        f = model.fields[n]
-        if f.type == "one2many" and f.comodel and f.inverse:
-            comodel = env.model(f.comodel)
-            env.cr.execute(
-                f"SELECT id, {f.inverse} AS owner FROM {comodel.table} "
-                f"WHERE {f.inverse} = ANY(%s) ORDER BY id".encode(),
-                (record_ids,),
-            )
-            bucket: dict[int, list[int]] = {}
-            for row in env.cr.fetchall():
-                bucket.setdefault(row["owner"], []).append(row["id"])
-            o2m[n] = bucket
-    m2o_names: dict[str, dict[int, str]] = {}
+    for name in names:
+        model.field(name)
+    if names == ["id"] or not wanted:
+        return [{"id": i} for i in wanted] if names == ["id"] else []
+    scalar = [n for n in names if model.fields[n].type not in X2MANY]
+    select = ", ".join(f'{model.sql_of(n, "t", env.context)} AS "{n}"' for n in scalar)
+    rows = {
+        r["id"]: r for r in env.all(f"SELECT {select} FROM {model.table} t WHERE t.id = ANY(%s)", (wanted,))
+    }
+    present = [i for i in wanted if i in rows]
+    x2many = {
+        n: _x2many_values(env, model.fields[n], present) for n in names if model.fields[n].type in X2MANY
+    }
+    labels: dict[str, dict[int, str]] = {}
     if load:
-        for n in names:
+        for n in scalar:
             f = model.fields[n]
             if f.type == "many2one" and f.comodel:
-                m2o_names[n] = display_names(env, f.comodel, (rows[i][n] for i in record_ids))
-    result = []
-    seen: set[int] = set()
-    for rid in record_ids:
-        if rid in seen:
-            continue
-        seen.add(rid)
-        row = rows[rid]
-        rec: dict[str, Any] = {}
-        for n in names:
-            f = model.fields[n]
-            if f.type == "one2many":
-                rec[n] = o2m[n].get(rid, [])
-            elif f.type == "many2one" and load and row[n] and f.comodel:
-                rec[n] = [row[n], m2o_names[n].get(row[n], "")]
-            else:
-                rec[n] = to_json(f, row[n])
-        result.append(rec)
-    return result
+                labels[n] = display_names(env, f.comodel, (rows[i][n] for i in present))
+    return [_record(model, names, rows[rid], x2many, labels) for rid in present]
+
+
+def _record(
+    model: Model,
+    names: list[str],
+    row: dict[str, Any],
+    x2many: dict[str, dict[int, list[int]]],
+    labels: dict[str, dict[int, str]],
+) -> dict[str, Any]:
+    rec: dict[str, Any] = {}
+    for n in names:
+        f = model.fields[n]
+        if f.type in X2MANY:
+            rec[n] = x2many[n].get(row["id"], [])
+        elif n in labels and row[n]:
+            rec[n] = [row[n], labels[n].get(row[n], "")]
+        else:
+            rec[n] = to_json(f, row[n])
+    return rec
 
 
 def search_read(  # noqa: PLR0917
@@ -413,6 +344,8 @@ def search_read(  # noqa: PLR0917
     order: str | None = None,
     **kwargs: Any,
 ) -> list[dict[str, Any]]:
+    for name in fields or []:
+        model.field(name)
     ids = search(env, model, domain, offset, limit, order)
     return read(env, model, ids, fields, kwargs.get("load", "_classic_read"))
 
@@ -463,192 +396,123 @@ def name_search(  # noqa: PLR0917
     return [[i, names[i]] for i in ids]
 
 
-_GRANULARITY = {
-    "day": ("day", "DD Mon YYYY"),
-    "week": ("week", '"W"IW IYYY'),
-    "month": ("month", "FMMonth YYYY"),
-    "quarter": ("quarter", '"Q"Q YYYY'),
-    "year": ("year", "YYYY"),
-}
+# ---------------------------------------------------------------- writing
 
 
-def read_group(  # noqa: PLR0912, PLR0915, PLR0917
-    env: Env,
-    model: Model,
-    domain: Sequence[Any] | None = None,
-    fields: Sequence[str] | None = None,
-    groupby: Sequence[str] | str | None = None,
-    offset: int = 0,
-    limit: int | None = None,
-    orderby: str | bool | None = False,
-    lazy: bool = True,
-) -> list[dict[str, Any]]:
-    groupbys = [groupby] if isinstance(groupby, str) else list(groupby or [])
-    if not groupbys:
-        raise ValueError("read_group needs at least one groupby")
-    used = groupbys[:1] if lazy else groupbys
-    where, params = compile_domain(env, model, domain)
-    select: list[str] = []
-    keys: list[tuple[str, str, Field, str | None]] = []
-    for spec in used:
-        fname, _sep, gran = spec.partition(":")
-        f = model.field(fname)
-        expr = field_sql(model, fname, "t", env.context)
-        if f.type in ("datetime", "date"):
-            unit, fmt = _GRANULARITY[gran or "month"]
-            select.append(f"date_trunc('{unit}', {expr}) AS \"{spec}\"")
-            keys.append((spec, fname, f, fmt))
-        else:
-            select.append(f'{expr} AS "{spec}"')
-            keys.append((spec, fname, f, None))
-    aggregates: list[tuple[str, Field]] = []
-    for spec in fields or []:
-        alias, _sep, agg = spec.partition(":")
-        fname = alias
-        if "(" in agg:
-            agg, _sep, inner = agg.partition("(")
-            fname = inner.rstrip(")")
-        f = model.field(fname)
-        if fname in [k[1] for k in keys] or f.type not in ("integer", "float"):
-            continue
-        agg = agg or f.aggregator or "sum"
-        if agg not in ("sum", "avg", "min", "max", "count", "count_distinct"):
-            raise ValueError(f"Invalid aggregation function {agg!r}")
-        expr = field_sql(model, fname, "t", env.context)
-        func = f"count(DISTINCT {expr})" if agg == "count_distinct" else f"{agg}({expr})"
-        select.append(f'{func} AS "{alias}"')
-        aggregates.append((alias, f))
-    select.append("count(*) AS __count")
-    group_cols = ", ".join(str(i + 1) for i in range(len(keys)))
-    order = ", ".join(f'"{k[0]}" ASC NULLS LAST' for k in keys)
-    if isinstance(orderby, str) and orderby:
-        by = orderby.split()
-        direction = by[1].upper() if len(by) > 1 and by[1].upper() in ("ASC", "DESC") else "ASC"
-        if by[0] == "__count":
-            order = f"__count {direction}"
-        elif by[0] in [a for a, _unused in aggregates] or by[0] in [k[0] for k in keys]:
-            order = f'"{by[0]}" {direction}'
-    query = (
-        f"SELECT {', '.join(select)} FROM {model.table} t WHERE {where} "
-        f"GROUP BY {group_cols} ORDER BY {order}"
-    )
-    if limit:
-        query += f" LIMIT {int(limit)}"
-    if offset:
-        query += f" OFFSET {int(offset)}"
-    env.cr.execute(query.encode(), params)
-    rows = env.cr.fetchall()
-    m2o: dict[str, dict[int, str]] = {}
-    for spec, _fname, f, _fmt in keys:
-        if f.type == "many2one" and f.comodel:
-            m2o[spec] = display_names(env, f.comodel, (r[spec] for r in rows))
-    result = []
-    for row in rows:
-        group: dict[str, Any] = {}
-        group_domain: list[Any] = list(domain or [])
-        for spec, gname, f, label_fmt in keys:
-            value = row[spec]
-            if f.type == "many2one":
-                group[spec] = [value, m2o[spec].get(value, "")] if value else False
-                group_domain.append((gname, "=", value or False))
-            elif label_fmt is not None and value is not None:
-                env.cr.execute(b"SELECT to_char(%s::timestamp, %s) AS label", (value, label_fmt))
-                label = env.cr.fetchone()
-                group[spec] = label["label"] if label else str(value)
-                group_domain.append((gname, ">=", to_json(f, value)))
-            else:
-                group[spec] = to_json(f, value)
-                group_domain.append((gname, "=", to_json(f, value)))
-        for alias, f in aggregates:
-            group[alias] = to_json(f, row[alias])
-        if lazy:
-            group[f"{used[0].split(':')[0]}_count"] = row["__count"]
-            if len(groupbys) > 1:
-                group["__context"] = {"group_by": groupbys[1:]}
-        else:
-            group["__count"] = row["__count"]
-        group["__domain"] = [list(t) if isinstance(t, tuple) else t for t in group_domain]
-        result.append(group)
-    return result
-
-
-def _write_columns(env: Env, model: Model, vals: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _write_columns(model: Model, vals: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Stored values by column, and x2many commands by field; computed fields are ignored like Odoo's."""
     columns: dict[str, Any] = {}
     x2many: dict[str, Any] = {}
     for name, value in vals.items():
         f = model.field(name)
-        if f.type == "one2many":
+        if f.type in X2MANY and f.stored:
             x2many[name] = value
-        elif f.column and name != "id" and not f.readonly:
+        elif f.column and name != "id":
             columns[f.column] = from_json(f, value)
-        elif f.column is None and f.sql is not None:
-            continue  # computed and not stored: ignored like Odoo without an inverse
-        else:
-            raise ValidationError(f"Field {name!r} of {model.name} cannot be written")
     return columns, x2many
 
 
-def _apply_x2many(env: Env, model: Model, record_id: int, x2many: Mapping[str, Any]) -> None:
+def _one2many_commands(env: Env, f: Field, record_id: int, commands: Sequence[Any]) -> None:
+    comodel = env.model(f.comodel or "")
+    inverse = f.inverse or ""
+    for command in commands:
+        code = command[0]
+        if code == 0:
+            create(env, comodel, {**command[2], inverse: record_id})
+        elif code == 1:
+            write(env, comodel, [command[1]], command[2])
+        elif code in (2, 3):
+            unlink(env, comodel, [command[1]])
+        elif code == 4:
+            write(env, comodel, [command[1]], {inverse: record_id})
+        elif code == 5:
+            env.cr.execute(f"DELETE FROM {comodel.table} WHERE {inverse} = %s".encode(), (record_id,))
+        else:
+            raise UserError(f"Unsupported one2many command {command!r}")
+
+
+def _many2many_commands(env: Env, f: Field, record_id: int, commands: Sequence[Any]) -> None:
+    table, own, other = f.relation or ("", "", "")
+    comodel = env.model(f.comodel or "")
+
+    def link(ids: Iterable[int]) -> None:
+        for rid in ids:
+            env.cr.execute(
+                f"INSERT INTO {table} ({own}, {other}) VALUES (%s, %s) ON CONFLICT DO NOTHING".encode(),
+                (record_id, rid),
+            )
+
+    for command in commands:
+        code = command[0]
+        if code in (3, 5, 6):
+            extra = " AND " + other + " = %s" if code == 3 else ""
+            args = (record_id, command[1]) if code == 3 else (record_id,)
+            env.cr.execute(f"DELETE FROM {table} WHERE {own} = %s{extra}".encode(), args)
+        if code == 0:
+            link([create(env, comodel, command[2])])
+        elif code == 4:
+            link([command[1]])
+        elif code == 6:
+            link(command[2])
+        elif code not in (3, 5):
+            raise UserError(f"Unsupported many2many command {command!r}")
+
+
+def apply_x2many(env: Env, model: Model, record_id: int, x2many: Mapping[str, Any]) -> None:
     for name, commands in x2many.items():
         f = model.fields[name]
-        comodel = env.model(f.comodel or "")
-        for command in commands or []:
-            code = command[0]
-            if code == 0:
-                create(env, comodel, {**command[2], f.inverse or "": record_id})
-            elif code == 1:
-                write(env, comodel, [command[1]], command[2])
-            elif code == 2:
-                unlink(env, comodel, [command[1]])
-            elif code == 5:
-                env.cr.execute(f"DELETE FROM {comodel.table} WHERE {f.inverse} = %s".encode(), (record_id,))
-            else:
-                raise UserError(f"Unsupported x2many command {command!r} on {model.name}.{name}")
+        if f.type == "one2many":
+            _one2many_commands(env, f, record_id, commands or [])
+        else:
+            _many2many_commands(env, f, record_id, commands or [])
+
+
+def insert_row(env: Env, model: Model, columns: Mapping[str, Any]) -> int:
+    if columns:
+        query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
+            sql.Identifier(model.table),
+            sql.SQL(", ").join(map(sql.Identifier, columns)),
+            sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        )
+        env.cr.execute(query, list(columns.values()))
+    else:
+        env.cr.execute(
+            sql.SQL("INSERT INTO {} DEFAULT VALUES RETURNING id").format(sql.Identifier(model.table))
+        )
+    row = env.cr.fetchone()
+    assert row is not None
+    return int(row["id"])
 
 
 def create(env: Env, model: Model, vals_list: Any) -> Any:
     single = isinstance(vals_list, Mapping)
-    values = [vals_list] if single else list(vals_list)
     ids = []
-    for vals in values:
-        columns, x2many = _write_columns(env, model, vals)
-        if columns:
-            query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
-                sql.Identifier(model.table),
-                sql.SQL(", ").join(map(sql.Identifier, columns)),
-                sql.SQL(", ").join(sql.Placeholder() * len(columns)),
-            )
-            env.cr.execute(query, list(columns.values()))
-        else:
-            env.cr.execute(
-                sql.SQL("INSERT INTO {} DEFAULT VALUES RETURNING id").format(sql.Identifier(model.table))
-            )
-        row = env.cr.fetchone()
-        assert row is not None
-        ids.append(row["id"])
-        _apply_x2many(env, model, row["id"], x2many)
+    for vals in [vals_list] if single else list(vals_list):
+        columns, x2many = _write_columns(model, vals)
+        record_id = insert_row(env, model, columns)
+        apply_x2many(env, model, record_id, x2many)
+        ids.append(record_id)
     return ids[0] if single else ids
 
 
 def write(env: Env, model: Model, ids: Any, vals: Mapping[str, Any]) -> bool:
-    record_ids = _ids(ids)
-    columns, x2many = _write_columns(env, model, vals)
-    if columns and record_ids:
+    wanted = record_ids(ids)
+    columns, x2many = _write_columns(model, vals)
+    ensure_exist(env, model, wanted)
+    if columns and wanted:
         query = sql.SQL("UPDATE {} SET {} WHERE id = ANY(%s)").format(
             sql.Identifier(model.table),
             sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns),
         )
-        env.cr.execute(query, [*columns.values(), record_ids])
-        if env.cr.rowcount != len(set(record_ids)):
-            raise MissingError("Record does not exist or has been deleted.")
-    for rid in record_ids:
-        _apply_x2many(env, model, rid, x2many)
+        env.cr.execute(query, [*columns.values(), wanted])
+    for rid in wanted:
+        apply_x2many(env, model, rid, x2many)
     return True
 
 
 def unlink(env: Env, model: Model, ids: Any) -> bool:
     env.cr.execute(
-        sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(sql.Identifier(model.table)), (_ids(ids),)
+        sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(sql.Identifier(model.table)), (record_ids(ids),)
     )
     return True
 
@@ -662,8 +526,8 @@ def fields_get(
             continue
         desc: dict[str, Any] = {
             "type": f.type,
-            "string": f.string or name.replace("_", " ").title(),
-            "readonly": f.readonly or (f.column is None and f.type != "one2many"),
+            "string": f.string or name.removesuffix("_id").replace("_", " ").title(),
+            "readonly": f.column is None and not f.stored,
             "store": f.stored,
         }
         if f.comodel:
@@ -672,36 +536,3 @@ def fields_get(
             desc["relation_field"] = f.inverse
         result[name] = {k: v for k, v in desc.items() if not attributes or k in attributes}
     return result
-
-
-GENERIC: dict[str, Callable[..., Any]] = {
-    "search": search,
-    "search_count": search_count,
-    "search_read": search_read,
-    "read": read,
-    "web_search_read": web_search_read,
-    "name_search": name_search,
-    "read_group": read_group,
-    "create": create,
-    "write": write,
-    "unlink": unlink,
-    "fields_get": fields_get,
-}
-
-#: Methods Odoo routes to a read-only cursor (replica-routable).
-READONLY_METHODS = frozenset(
-    {
-        "search",
-        "search_count",
-        "search_fetch",
-        "search_read",
-        "read",
-        "read_group",
-        "name_search",
-        "web_search_read",
-        "web_read",
-        "web_read_group",
-        "read_progress_bar",
-        "fields_get",
-    }
-)

@@ -11,7 +11,7 @@ from .auth import Authenticator, session_token
 from .config import Config
 from .db import Cursor, Database, list_databases
 from .errors import AccessDenied, AccessError, NotFound, UserError
-from .models import REGISTRY, resolve_method
+from .models import REGISTRY, describe, resolve_method
 from .orm import Env, Model
 
 _logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class OdooService:
 
     def db(self, name: str) -> Database:
         if name not in self._dbs:
-            self._dbs[name] = Database(self.cfg, name)
+            self._dbs[name] = Database(self.cfg, name, describe)
         return self._dbs[name]
 
     def db_list(self, host: str = "") -> list[str]:
