@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from loadtests import keys
+from loadtests import capture, keys
 from loadtests.ledger import LedgerResult, read_ledger, reconcile_kind
 
 
@@ -53,6 +53,7 @@ class JsonRpcReader:
     ) -> None:
         self.url = host.rstrip("/")
         self.http = requests.Session()
+        capture.attach(self.http, label="harness.reconcile")  # a no-op unless LOADTESTS_CAPTURE is set
         # Per request, not on the session: requests lets REQUESTS_CA_BUNDLE
         # (set on many machines) override a session's verify.
         self.verify = verify
