@@ -232,6 +232,10 @@ _VOLATILE = (
         "<http-date>",
     ),
     (re.compile(r"^[0-9a-f]{32,}$"), "<hex>"),
+    # the harness's client keys (loadtests/keys.py): LT-<run id>-<kind>-<random>
+    (re.compile(r"\bLT-[0-9a-f]{8}-([a-z]+)-[0-9a-f]{12}\b"), r"LT-<run>-\1-<key>"),
+    (re.compile(r"\bLT-[0-9a-f]{8}-"), "LT-<run>-"),
+    (re.compile(r"^[0-9a-f]{8}-%$"), "<run>-%"),  # the POS order uuids' prefix scan
     (re.compile(r"(//(?:127\.0\.0\.1|localhost|\[::1\])):\d+"), r"\1:<port>"),  # loopback test servers
 )
 # Values of these keys are record ids (of any model); keys ending in _id/_ids too.

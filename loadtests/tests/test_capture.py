@@ -75,12 +75,16 @@ def server() -> Iterator[str]:
     httpd.server_close()
 
 
-@pytest.fixture
-def recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+@pytest.fixture(autouse=True)
+def _own_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sets the process-wide switch as it needs; the session's own is restored after it."""
+    monkeypatch.setattr(capture, "_enabled", None)
     monkeypatch.delenv(capture.ENV, raising=False)
-    path = capture.enable(tmp_path / "raw.jsonl")
-    yield path
-    capture.disable()
+
+
+@pytest.fixture
+def recording(tmp_path: Path) -> Path:
+    return capture.enable(tmp_path / "raw.jsonl")
 
 
 def _calls(url: str, session: requests.Session) -> None:
@@ -103,9 +107,7 @@ def _calls(url: str, session: requests.Session) -> None:
     )
 
 
-def test_disabled_is_a_no_op(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str):
-    monkeypatch.delenv(capture.ENV, raising=False)
-    capture.disable()
+def test_disabled_is_a_no_op(tmp_path: Path, server: str):
     session = requests.Session()
     assert capture.attach(session) is None
     assert session.hooks["response"] == []
@@ -114,7 +116,6 @@ def test_disabled_is_a_no_op(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, se
 
 
 def test_environment_variable_enables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str):
-    capture.disable()
     monkeypatch.setenv(capture.ENV, str(tmp_path / "env.jsonl"))
     session = requests.Session()
     assert capture.attach(session, label="op") is not None
@@ -199,3 +200,12 @@ def test_file_names_and_cli(recording: Path, server: str, tmp_path: Path, capsys
     assert capture.main(["normalise", str(recording), "--out", str(tmp_path / "o")]) == 0
     assert "1 files" in capsys.readouterr().out
     assert capture.main(["normalise", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
+
+
+def test_volatile_text():
+    assert capture.volatile_text("LT-91160daa-inv-018d70743d8d") == "LT-<run>-inv-<key>"
+    assert capture.volatile_text("LT-91160daa-repl-%") == "LT-<run>-repl-%"
+    assert capture.volatile_text("91160daa-%") == "<run>-%"
+    assert capture.volatile_text("91160daa-1b2c-4abc-8abc-123456789012") == "<uuid>"
+    assert capture.volatile_text("at 2026-12-04 10:11:12 on 2026-12-05") == "at <datetime> on <date>"
+    assert capture.volatile_text("http://127.0.0.1:46013/web") == "http://127.0.0.1:<port>/web"

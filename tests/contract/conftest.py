@@ -76,6 +76,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
+def contract_capture() -> Path | None:
+    """Where this session's contract clients record their exchanges (None: nowhere)."""
+    return _SESSION_CAPTURE[0] if _SESSION_CAPTURE else capture.target()
+
+
+@pytest.fixture(scope="session")
 def odoo(request: pytest.FixtureRequest) -> Target:
     if all(os.environ.get(v) for v in REAL_ENV):
         return Target(

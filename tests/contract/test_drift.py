@@ -71,9 +71,10 @@ def _record_missing(missing: set[str], tmp: Path) -> dict[str, list[dict[str, An
 
 
 @pytest.fixture(scope="session")
-def double_exchanges(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
-    raw = capture.target()
-    seen = drift.recorded(raw) if raw else {}
+def double_exchanges(
+    tmp_path_factory: pytest.TempPathFactory, contract_capture: Path | None
+) -> dict[str, list[dict[str, Any]]]:
+    seen = drift.recorded(contract_capture) if contract_capture else {}
     missing = set(COMMITTED) - set(seen)
     if missing:
         seen.update(_record_missing(missing, tmp_path_factory.mktemp("drift")))

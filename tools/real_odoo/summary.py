@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
@@ -86,6 +87,12 @@ def harness_results(out: Path, exit_code: int | None) -> dict[str, Any]:
     return result
 
 
+def one_line(error: str) -> str:
+    """Locust's ``CatchResponseError('failed: ...')`` as the message on one line."""
+    text = re.sub(r"^\w+Error\(['\"](.*)['\"]\)$", r"\1", error.strip(), flags=re.DOTALL)
+    return " ".join(text.replace("\\n", " ").split())
+
+
 def render(summary: dict[str, Any]) -> str:
     """summary.txt: one screen."""
     odoo = summary["odoo"]
@@ -114,7 +121,7 @@ def render(summary: dict[str, Any]) -> str:
         lines += [f"  NO-GO: {reason}" for reason in harness.get("reasons", [])]
         for name, errors in list(harness.get("top_errors", {}).items())[:8]:
             for err in errors[:2]:
-                lines.append(f"  {name}: {err['count']}x {str(err['error'])[:110]}")
+                lines.append(f"  {name}: {err['count']}x {one_line(str(err['error']))[:300]}")
     else:
         lines.append(f"Harness:   {harness.get('why', 'not run')}")
     times = ", ".join(f"{k} {v:.0f} s" for k, v in summary["seconds"].items())
