@@ -403,7 +403,8 @@ def load_dir(path: str | os.PathLike[str]) -> dict[str, list[dict[str, Any]]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loadtests.capture", description=__doc__.split("\n")[0])
+    summary = __doc__.split("\n", maxsplit=1)[0]
+    parser = argparse.ArgumentParser(prog="python -m loadtests.capture", description=summary)
     sub = parser.add_subparsers(dest="command", required=True)
     norm = sub.add_parser("normalise", help="one normalised JSON file per test / operation of a recording")
     norm.add_argument("raw", help="the recording (JSON lines, LOADTESTS_CAPTURE)")

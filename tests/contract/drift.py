@@ -138,8 +138,8 @@ def differences(real: dict[str, Any], double: dict[str, Any]) -> list[str]:
         out.append(f"HTTP status: {real['status']} in Odoo, {double['status']} in the double")
     rr, dr = real["response"], double["response"]
     if not (isinstance(rr, dict) and isinstance(dr, dict)) or "text" in rr or "text" in dr:
-        ct_real = str(real["headers"].get("Content-Type", "")).split(";")[0]
-        ct_double = str(double["headers"].get("Content-Type", "")).split(";")[0]
+        ct_real = str(real["headers"].get("Content-Type", "")).split(";", maxsplit=1)[0]
+        ct_double = str(double["headers"].get("Content-Type", "")).split(";", maxsplit=1)[0]
         if ct_real != ct_double:
             out.append(f"Content-Type: {ct_real!r} in Odoo, {ct_double!r} in the double")
         return out
