@@ -27,9 +27,49 @@ pytestmark = pytest.mark.double_only
 
 REGENERATE = "make real-odoo-captures ODOO_SRC=/path/to/odoo"
 
-# Drift known and being worked on (issue 13): strict, so a fix shows up as
-# XPASS and fails until its line here goes.
-KNOWN_DRIFT: dict[str, str] = {}
+# Drift known and being worked on (issue 13), from the first captures of
+# real Odoo 18.0-20250702 (make real-odoo): strict, so a fix shows up as
+# XPASS and fails until its line here goes. A test not listed must not drift.
+_POS = "tests/contract/test_contract_pos.py::"
+_PROTOCOL = "tests/contract/test_contract_protocol.py::"
+_SESSION_INFO = (
+    "session info (authenticate, get_session_info): real Odoo has current_tour, iap_company_enrich, "
+    "max_time_between_keys_in_ms, tour_enabled, storeData Store/res.partner, more user_settings and "
+    "view_info keys and hex cache_hashes; the double has has_group_pos_user, is_quick_edit_mode_enabled, "
+    "user_id"
+)
+_SYNC_RESULT = (
+    "pos.order.sync_from_ui records: the double lacks most fields of pos.order, pos.order.line and "
+    "pos.payment, adds date_order/config_id/display_name to lines, a date as pos.payment display_name"
+)
+KNOWN_DRIFT: dict[str, str] = {
+    drift.FIXTURES: "the admin fixture's login: " + _SESSION_INFO,
+    _POS + "test_action_post_allocates_gapless_names": (
+        "action_post of an invoice without customer or lines: UserError in real Odoo, posted by the double"
+    ),
+    _POS + "test_barcode_lookup": (
+        "pos.session.find_product_by_barcode: real Odoo returns the POS product fields, the double a few"
+    ),
+    _POS + "test_draft_order_is_updated_in_place": _SYNC_RESULT,
+    _POS + "test_picking_validation_moves_stock_once": (
+        "stock.picking.create without picking_type_id: ValidationError in real Odoo, created by the double"
+    ),
+    _POS + "test_reporting_read_group": (
+        "pos.order.line read_group by date_order: ValueError (no such field) in real Odoo, "
+        "grouped by the double"
+    ),
+    _POS + "test_sync_from_ui_is_idempotent_by_uuid": _SYNC_RESULT,
+    _PROTOCOL + "test_authenticate_sets_and_rotates_the_cookie": _SESSION_INFO,
+    _PROTOCOL + "test_call_kw_errors": (
+        "call_kw on an unknown model: werkzeug's whole 404 text as data.message in real Odoo, "
+        "'404: Not Found' in the double"
+    ),
+    _PROTOCOL + "test_logout_is_a_303_and_kills_the_session": (
+        "the logout's 303 is text/html in real Odoo, text/plain in the double; " + _SESSION_INFO
+    ),
+    _PROTOCOL + "test_none_result_omits_the_result_member": _SESSION_INFO,
+    _PROTOCOL + "test_wrong_password_and_unknown_database": _SESSION_INFO,
+}
 
 COMMITTED = drift.committed()
 
@@ -43,7 +83,12 @@ def _params() -> list[Any]:
                 id="no-captures",
             )
         ]
-    params = [pytest.param(drift.FIXTURES, id="fixtures")]
+    fixtures_marks = (
+        [pytest.mark.xfail(strict=True, reason=KNOWN_DRIFT[drift.FIXTURES])]
+        if drift.FIXTURES in KNOWN_DRIFT
+        else []
+    )
+    params = [pytest.param(drift.FIXTURES, marks=fixtures_marks, id="fixtures")]
     for label in sorted(COMMITTED):
         marks = [pytest.mark.xfail(strict=True, reason=KNOWN_DRIFT[label])] if label in KNOWN_DRIFT else []
         params.append(pytest.param(label, marks=marks, id=label.split("::", 1)[1]))
