@@ -24,7 +24,8 @@ SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/m
 host:
 	bash tools/rig/host-packages.sh
 
-.PHONY: help venv host rig collection lint unit molecule test test-fast scenario build clean pilot pilot-down
+.PHONY: help venv host rig collection lint unit molecule test test-fast scenario build clean pilot pilot-down \
+	real-odoo real-odoo-captures
 
 help:
 	@echo "make pilot       set up everything, build the local pilot region, validate it: GO or NO-GO"
@@ -33,6 +34,8 @@ help:
 	@echo "make test-fast   lint and unit tests only"
 	@echo "make scenario S=docker_host   one Molecule scenario (full test sequence)"
 	@echo "make build       ansible-galaxy collection build"
+	@echo "make real-odoo ODOO_SRC=/path/to/odoo   contract suite + harness against a real Odoo 18 (or ODOO_IMAGE=...)"
+	@echo "make real-odoo-captures ODOO_SRC=...    contract suite only, rewrites tests/captures/ from a real Odoo"
 
 venv: $(VENV)/.installed
 
@@ -79,6 +82,17 @@ pilot: venv host collection rig
 
 pilot-down: venv collection
 	$(BIN)/ansible-playbook -i inventories/pilot-local/ tools/pilot/down.yml
+
+# The real-Odoo lane (tools/real_odoo/, README "Real Odoo lane"): not part of
+# make test. ODOO_SRC (a source tree) or ODOO_IMAGE (an image on the Docker
+# engine, which tools/rig/engine.sh provides), LANE_* settings: see the README.
+real-odoo: venv collection
+	$(if $(ODOO_IMAGE),bash tools/rig/engine.sh)
+	$(BIN)/python tools/real_odoo/lane.py
+
+real-odoo-captures: venv collection
+	$(if $(ODOO_IMAGE),bash tools/rig/engine.sh)
+	LANE_HARNESS=0 LANE_UPDATE_CAPTURES=1 $(BIN)/python tools/real_odoo/lane.py
 
 build: venv
 	mkdir -p build

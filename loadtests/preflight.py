@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from loadtests import operations
+from loadtests import capture, operations
 from loadtests.discovery import BranchRef, Catalogue, Discovery, Problem, branches_for, explain, first_line
 from loadtests.ledger import Outcome
 from loadtests.odoo_client import OdooClient, OdooRpcError
@@ -241,6 +241,8 @@ class Preflight:
         self.branches = list(branches)
         self.open_pos_sessions = open_pos_sessions
         self.log = log
+        # LOADTESTS_CAPTURE records each operation's exchanges under its own label (the lane's captures)
+        self.recorder = capture.attach(client.http, label="harness.preflight.discovery")
 
     def run(self) -> PreflightResult:
         run_id = new_run_id()
@@ -277,6 +279,8 @@ class Preflight:
         checks = []
         queries = kind_queries(w.run_id)
         for name, kind, op in PERSONA_OPERATIONS[persona]:
+            if self.recorder:
+                self.recorder.label = f"harness.preflight.{persona}.{name}"
             before = len(caller.calls)
             key, last = op(caller, w)
             calls = caller.calls[before:]

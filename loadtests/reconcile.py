@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadtests import keys
+from loadtests import capture, keys
 from loadtests.ledger import LedgerResult, read_ledger, reconcile_kind
 from loadtests.odoo_client import OdooClient
 
@@ -58,6 +58,7 @@ class JsonRpcReader:
         verify: bool | str = True,
     ) -> None:
         self.client = OdooClient(host, db, timeout=timeout, verify=verify)
+        capture.attach(self.client.http, label="harness.reconcile")  # a no-op unless LOADTESTS_CAPTURE is set
         self.client.authenticate(login, password)
 
     def values(self, model: str, domain: list[Any], field: str) -> list[str]:

@@ -266,6 +266,15 @@ def run(check: Check, tally: Tally) -> None:
             tally.excerpts.append((check.name, excerpt[-40:] or text.splitlines()[-15:]))
 
 
+def real_odoo_line(env: dict[str, str]) -> str:
+    """What the checks say about the real-Odoo lane, which is never part of them (it needs an Odoo)."""
+    given = [v for v in ("ODOO_SRC", "ODOO_IMAGE") if env.get(v)]
+    name = f"{'real-odoo-lane':<32}"
+    if not given:
+        return f"{name}skipped  ODOO_SRC/ODOO_IMAGE not set (make real-odoo ODOO_SRC=/path/to/odoo)"
+    return f"{name}not run  {given[0]} is set: the lane runs with make real-odoo, not here"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -296,6 +305,8 @@ def main() -> int:
         else:
             parser.error(f"unknown step {step!r}")
     tally = Tally()
+    if any(c.name == "pytest-unit" for c in checks):
+        print(real_odoo_line(dict(os.environ)), flush=True)
     started = time.monotonic()
     for check in (c for c in checks if not c.parallel):
         run(check, tally)

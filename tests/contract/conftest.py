@@ -8,10 +8,14 @@ because they drive the double's own configuration (faults, outages, restarts).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from loadtests import capture
 from tests.contract.rpc import Client
 from tests.fixtures.double import DoubleProcess
 from tests.fixtures.plugin import DoubleFactory, double_factory, pg_cluster, private_pg, redis_server, workdir
@@ -43,8 +47,22 @@ class Target:
         return client
 
 
+_SESSION_CAPTURE: list[Path] = []  # the temporary recording of this session, when this conftest made one
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "double_only: drives the double itself; skipped against a real Odoo")
+    # Against the double, record the contract clients' exchanges for the drift
+    # test (test_drift.py), unless LOADTESTS_CAPTURE already names a recording.
+    if not all(os.environ.get(v) for v in REAL_ENV) and capture.target() is None:
+        path = Path(tempfile.mkdtemp(prefix="contract-capture-")) / "capture.jsonl"
+        _SESSION_CAPTURE.append(capture.enable(path))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _SESSION_CAPTURE:
+        capture.disable()
+        shutil.rmtree(_SESSION_CAPTURE.pop().parent, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -53,6 +71,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if "double_only" in item.keywords:
                 item.add_marker(skip)
+    # The drift test compares what the contract tests recorded: it runs after them.
+    items.sort(key=lambda item: item.path.name == "test_drift.py")
+
+
+@pytest.fixture(scope="session")
+def contract_capture() -> Path | None:
+    """Where this session's contract clients record their exchanges (None: nowhere)."""
+    return _SESSION_CAPTURE[0] if _SESSION_CAPTURE else capture.target()
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ from typing import Any
 
 import requests
 
+from loadtests import capture
+
 _ids = itertools.count(1)
 
 
@@ -27,6 +29,11 @@ class Client:
     timeout: float = 60
     http: requests.Session = field(default_factory=requests.Session)
     headers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # LOADTESTS_CAPTURE (or capture.enable) records this client's exchanges,
+        # labelled with the running test: tests/captures/ and the drift test use them.
+        capture.attach(self.http)
 
     def post(self, path: str, params: dict[str, Any], request_id: int | None = None) -> requests.Response:
         body: dict[str, Any] = {

@@ -103,3 +103,8 @@ def test_failed_check_prints_the_failed_task(
     out = capsys.readouterr().out
     assert "fatal: [h]: FAILED! => {'msg': 'the cause'}" in out
     assert out.index("the cause") < out.index("--- end of the log:")
+
+
+def test_real_odoo_lane_is_named_never_run() -> None:
+    assert "skipped  ODOO_SRC/ODOO_IMAGE not set" in checks.real_odoo_line({})
+    assert "ODOO_IMAGE is set" in checks.real_odoo_line({"ODOO_IMAGE": "odoo:18.0"})
