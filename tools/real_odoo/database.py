@@ -49,10 +49,12 @@ def postmaster_alive(datadir: Path) -> bool:
     if not pidfile.is_file():
         return False
     try:
-        os.kill(int(pidfile.read_text().splitlines()[0]), 0)
-    except (ValueError, IndexError, ProcessLookupError, PermissionError):
+        pid = int(pidfile.read_text().splitlines()[0])
+        # a stale pid file's number may have been reused by another process: it must be a postgres
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (ValueError, IndexError, OSError):
         return False
-    return True
+    return b"postgres" in cmdline
 
 
 def lane_cluster(root: Path) -> PgCluster:

@@ -292,6 +292,9 @@ class Lane:
             s.duration,
             "--odoo-label",
             label,
+            # the lane's database is a fresh copy of the demo data: one till of three has an open
+            # session, so the harness opens the others as a store does at opening
+            "--open-pos-sessions",
         ]
         if s.users:
             argv += ["--users", str(s.users)]
