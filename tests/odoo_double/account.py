@@ -116,7 +116,8 @@ def journal_id(env: Env, move_type: str) -> int:
 def _product(env: Env, product_id: int) -> dict[str, Any]:
     ensure_exist(env, env.model("product.product"), [product_id])
     row = env.one(
-        "SELECT p.lst_price, CASE WHEN p.default_code IS NOT NULL THEN '[' || p.default_code || '] ' || p.name "
+        "SELECT p.lst_price, CASE WHEN p.default_code IS NOT NULL "
+        "THEN '[' || p.default_code || '] ' || p.name "
         "ELSE p.name END AS display_name FROM product_product p WHERE p.id = %s",
         (product_id,),
     )

@@ -274,7 +274,8 @@ def _x2many_values(env: Env, f: Field, ids: list[int]) -> dict[int, list[int]]:
         comodel = env.model(f.comodel)
         extra = f" AND {f.where}" if f.where else ""
         rows = env.all(
-            f"SELECT c.{f.inverse} AS owner, c.id FROM {comodel.table} c WHERE c.{f.inverse} = ANY(%s){extra} "
+            f"SELECT c.{f.inverse} AS owner, c.id FROM {comodel.table} c "
+            f"WHERE c.{f.inverse} = ANY(%s){extra} "
             f"ORDER BY {order_sql(comodel, None, 'c', env.context)}",
             (ids,),
         )

@@ -209,7 +209,8 @@ def order_model() -> Model:
         "margin": computed("monetary", f"{ORDER_LINES_TOTAL} - {ORDER_COST}", searchable=False),
         "margin_percent": computed(
             "float",
-            f"CASE WHEN {ORDER_LINES_TOTAL} = 0 THEN 0 ELSE ({ORDER_LINES_TOTAL} - {ORDER_COST}) / {ORDER_LINES_TOTAL} END",
+            f"CASE WHEN {ORDER_LINES_TOTAL} = 0 THEN 0 "
+            f"ELSE ({ORDER_LINES_TOTAL} - {ORDER_COST}) / {ORDER_LINES_TOTAL} END",
         ),
         "currency_id": _value("many2one", "1"),
         "currency_rate": _value("float", "1.0"),
@@ -349,7 +350,8 @@ def open_ui(env: Env, model: Model, ids: Any) -> dict[str, Any]:
     """Create a session in opening_control unless the config has one that is not closed."""
     if env.uid == 1:
         raise UserError(
-            "You do not have permission to open a POS session. Please try opening a session with a different user"
+            "You do not have permission to open a POS session. "
+            "Please try opening a session with a different user"
         )
     config_ids = record_ids(ids)
     ensure_exist(env, model, config_ids)
@@ -437,7 +439,8 @@ def post_closing_cash_details(env: Env, model: Model, ids: Any, counted_cash: fl
 
 def update_closing_control_state_session(env: Env, model: Model, ids: Any, notes: str = "") -> None:
     env.cr.execute(
-        b"UPDATE pos_session SET state = 'closing_control', closing_notes = %s WHERE id = ANY(%s) AND state = 'opened'",
+        b"UPDATE pos_session SET state = 'closing_control', closing_notes = %s "
+        b"WHERE id = ANY(%s) AND state = 'opened'",
         (notes or "", record_ids(ids)),
     )
 
@@ -446,7 +449,8 @@ ALREADY_CLOSED = {
     "successful": False,
     "type": "alert",
     "title": "Session already closed",
-    "message": "The session has been already closed by another User. All sales completed in the meantime have "
+    "message": "The session has been already closed by another User. "
+    "All sales completed in the meantime have "
     "been saved in a Rescue Session, which can be reviewed anytime and posted to Accounting from Point of "
     "Sale's dashboard.",
     "redirect": True,
@@ -491,7 +495,8 @@ def _close(env: Env, session: dict[str, Any]) -> None:
         b"UPDATE pos_order SET state = 'done' WHERE session_id = %s AND state = 'paid'", (session["id"],)
     )
     env.cr.execute(
-        b"UPDATE pos_session SET state = 'closed', stop_at = now() at time zone 'utc', move_id = %s WHERE id = %s",
+        b"UPDATE pos_session SET state = 'closed', stop_at = now() at time zone 'utc', move_id = %s "
+        b"WHERE id = %s",
         (move["id"], session["id"]),
     )
 
@@ -504,7 +509,8 @@ def _config_journal(env: Env, config_id: int) -> int:
 def _journal_sequence(env: Env, move_id: int) -> int:
     return int(
         env.value(
-            "SELECT j.sequence_id FROM account_move m JOIN account_journal j ON j.id = m.journal_id WHERE m.id = %s",
+            "SELECT j.sequence_id FROM account_move m JOIN account_journal j ON j.id = m.journal_id "
+            "WHERE m.id = %s",
             (move_id,),
         )
     )

@@ -382,7 +382,8 @@ def _invoice(env: Env, order_id: int, order: Mapping[str, Any]) -> None:
     if not order["partner_id"]:
         raise UserError("Please provide a partner for the sale.")
     lines = env.all(
-        "SELECT product_id, qty, price_unit, full_product_name FROM pos_order_line WHERE order_id = %s ORDER BY id",
+        "SELECT product_id, qty, price_unit, full_product_name FROM pos_order_line "
+        "WHERE order_id = %s ORDER BY id",
         (order_id,),
     )
     move_id = int(
@@ -423,7 +424,8 @@ def session_picking(env: Env, session_id: int) -> None:
     rows = env.all(
         "SELECT l.product_id, sum(l.qty) AS qty FROM pos_order_line l JOIN pos_order o ON o.id = l.order_id "
         "JOIN product_product p ON p.id = l.product_id WHERE o.session_id = %s "
-        "AND o.state IN ('paid', 'invoiced') AND p.type = 'consu' GROUP BY l.product_id HAVING sum(l.qty) > 0 "
+        "AND o.state IN ('paid', 'invoiced') AND p.type = 'consu' "
+        "GROUP BY l.product_id HAVING sum(l.qty) > 0 "
         "ORDER BY l.product_id",
         (session_id,),
     )

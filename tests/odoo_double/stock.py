@@ -33,7 +33,9 @@ from .orm import (
 )
 from .sequences import next_number
 
-EMPTY_TRANSFER = "You can’t validate an empty transfer. Please add some products to move before proceeding."
+EMPTY_TRANSFER = (
+    "You can\u2019t validate an empty transfer. Please add some products to move before proceeding."
+)
 NOTHING_RESERVED = (
     "You cannot validate a transfer if no quantities are reserved. To force the transfer, encode quantities."
 )
@@ -94,7 +96,8 @@ def models() -> list[Model]:
                 "active": col("boolean", "active"),
             },
             description="Picking Type",
-            rec_name_sql="COALESCE((SELECT w.name || ': ' FROM stock_warehouse w WHERE w.id = t.warehouse_id), '')"
+            rec_name_sql="COALESCE((SELECT w.name || ': ' FROM stock_warehouse w "
+            "WHERE w.id = t.warehouse_id), '')"
             " || t.name",
         ),
         Model(
@@ -400,7 +403,7 @@ def action_confirm(env: Env, model: Model, ids: Any) -> bool:
 
 def action_assign(env: Env, model: Model, ids: Any) -> bool:
     pickings = [p["id"] for p in _lock_pickings(env, ids) if p["state"] not in ("done", "cancel")]
-    confirm(env, [p for p in pickings])
+    confirm(env, pickings)
     return True
 
 
@@ -586,7 +589,8 @@ def done_picking(  # noqa: PLR0917
         (picking_id,),
     )
     picking = env.one(
-        "SELECT id, name, state, picking_type_id, location_id, location_dest_id, origin, company_id, move_type "
+        "SELECT id, name, state, picking_type_id, location_id, location_dest_id, origin, company_id, "
+        "move_type "
         "FROM stock_picking WHERE id = %s",
         (picking_id,),
     )
