@@ -366,3 +366,22 @@ def test_concurrent_first_syncs_leave_one_order(odoo: Any, till: Till):
         "pos.order", "search_read", [[["uuid", "=", draft["uuid"]]]], fields=["lines"]
     )
     assert len(saved["lines"]) == len(clients), "each re-sent draft added its line"
+
+
+def test_a_paid_order_stays_paid(till: Till):
+    record = till.sync(till.order([(storable(till.client)[0]["id"], 1, 1.0)]))["pos.order"][0]
+    with pytest.raises(RpcError) as err:
+        till.client.kw("pos.order", "write", [[record["id"]], {"state": "draft"}])
+    assert (err.value.name, err.value.message) == (
+        "odoo.exceptions.UserError",
+        "This order has already been paid. You cannot set it back to draft or edit it.",
+    )
+    with pytest.raises(RpcError) as err:
+        till.client.kw("pos.order", "unlink", [[record["id"]]])
+    assert (err.value.name, err.value.message) == (
+        "odoo.exceptions.UserError",
+        "In order to delete a sale, it must be new or cancelled.",
+    )
+    with pytest.raises(RpcError) as err:
+        till.client.kw("pos.session", "set_opening_control", [[999999999], 0, ""])
+    assert err.value.name == "odoo.exceptions.MissingError"

@@ -261,3 +261,23 @@ def test_quant_fields(stock_admin: Client):
     assert row["available_quantity"] == pytest.approx(row["quantity"] - row["reserved_quantity"])
     assert (row["lot_id"], row["package_id"], row["owner_id"]) == (False, False, False)
     assert isinstance(row["in_date"], str)
+
+
+def test_a_done_transfer_cannot_be_deleted(stock_admin: Client):
+    wh = warehouse(stock_admin)
+    goods = untracked_goods(stock_admin)["id"]
+    done = transfer(stock_admin, wh.outgoing, [(goods, 1)])
+    stock_admin.kw("stock.picking", "button_validate", [[done]])
+    err = _refused(stock_admin, "stock.picking", "unlink", [[done]])
+    assert (err.name, err.message) == (
+        "odoo.exceptions.UserError",
+        "You cannot cancel a stock move that has been set to 'Done'. "
+        "Create a return in order to reverse the moves which took place.",
+    )
+    draft = transfer(stock_admin, wh.outgoing, [(goods, 1)])
+    assert stock_admin.kw("stock.picking", "unlink", [[draft]]) is True
+    assert stock_admin.kw("stock.picking", "read", [[draft]], fields=["state"]) == []
+    meta = stock_admin.kw(
+        "stock.picking", "fields_get", [["picking_type_id", "state"]], attributes=["required"]
+    )
+    assert meta == {"picking_type_id": {"required": True}, "state": {"required": False}}

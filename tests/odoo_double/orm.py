@@ -518,9 +518,20 @@ def unlink(env: Env, model: Model, ids: Any) -> bool:
     return True
 
 
+def _required_columns(env: Env, model: Model) -> set[str]:
+    """Columns that are NOT NULL without a default: what Odoo marks required."""
+    rows = env.all(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+        "AND is_nullable = 'NO' AND column_default IS NULL",
+        (model.table,),
+    )
+    return {row["column_name"] for row in rows}
+
+
 def fields_get(
     env: Env, model: Model, allfields: Sequence[str] | None = None, attributes: Sequence[str] | None = None
 ) -> dict[str, Any]:
+    required = _required_columns(env, model)
     result = {}
     for name, f in model.fields.items():
         if allfields and name not in allfields:
@@ -529,7 +540,9 @@ def fields_get(
             "type": f.type,
             "string": f.string or name.removesuffix("_id").replace("_", " ").title(),
             "readonly": f.column is None and not f.stored,
+            "required": f.column in required and name != "id",
             "store": f.stored,
+            "searchable": f.searchable,
         }
         if f.comodel:
             desc["relation"] = f.comodel

@@ -30,6 +30,8 @@ from .orm import (
     read,
     record_ids,
     search_read,
+    unlink,
+    write,
 )
 from .pos_sync import session_picking, sync_from_ui
 
@@ -252,7 +254,7 @@ def order_model() -> Model:
         fields,
         description="Point of Sale Orders",
         order="date_order desc, name desc, id desc",
-        methods={"sync_from_ui": sync_from_ui},
+        methods={"sync_from_ui": sync_from_ui, "unlink": unlink_orders, "write": write_orders},
     )
 
 
@@ -343,6 +345,31 @@ def models() -> list[Model]:
     ]
 
 
+# ---------------------------------------------------------------- pos.order
+
+
+SETTLED = ("paid", "done", "invoiced")
+
+
+def unlink_orders(env: Env, model: Model, ids: Any) -> bool:
+    wanted = record_ids(ids)
+    if env.one("SELECT 1 FROM pos_order WHERE id = ANY(%s) AND state NOT IN ('draft', 'cancel')", (wanted,)):
+        raise UserError("In order to delete a sale, it must be new or cancelled.")
+    return bool(unlink(env, model, wanted))
+
+
+def write_orders(env: Env, model: Model, ids: Any, vals: dict[str, Any]) -> bool:
+    wanted = record_ids(ids)
+    state = vals.get("state")
+    if state and state not in SETTLED:
+        settled = env.one(
+            "SELECT 1 FROM pos_order WHERE id = ANY(%s) AND state = ANY(%s)", (wanted, list(SETTLED))
+        )
+        if settled:
+            raise UserError("This order has already been paid. You cannot set it back to draft or edit it.")
+    return write(env, model, wanted, vals)
+
+
 # ---------------------------------------------------------------- pos.config / pos.session
 
 
@@ -378,6 +405,7 @@ def open_ui(env: Env, model: Model, ids: Any) -> dict[str, Any]:
 
 
 def set_opening_control(env: Env, model: Model, ids: Any, cashbox_value: float = 0, notes: str = "") -> None:
+    ensure_exist(env, model, record_ids(ids))
     for session_id in record_ids(ids):
         state = env.value("SELECT state FROM pos_session WHERE id = %s FOR NO KEY UPDATE", (session_id,))
         if state != "opening_control":
@@ -430,6 +458,7 @@ def find_product_by_barcode(env: Env, model: Model, ids: Any, barcode: str, conf
 
 
 def post_closing_cash_details(env: Env, model: Model, ids: Any, counted_cash: float = 0) -> dict[str, Any]:
+    ensure_exist(env, model, record_ids(ids))
     env.cr.execute(
         b"UPDATE pos_session SET cash_register_balance_end_real = %s WHERE id = ANY(%s)",
         (counted_cash or 0, record_ids(ids)),
@@ -438,6 +467,7 @@ def post_closing_cash_details(env: Env, model: Model, ids: Any, counted_cash: fl
 
 
 def update_closing_control_state_session(env: Env, model: Model, ids: Any, notes: str = "") -> None:
+    ensure_exist(env, model, record_ids(ids))
     env.cr.execute(
         b"UPDATE pos_session SET state = 'closing_control', closing_notes = %s "
         b"WHERE id = ANY(%s) AND state = 'opened'",

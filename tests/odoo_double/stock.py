@@ -30,6 +30,7 @@ from .orm import (
     m2o,
     o2m,
     record_ids,
+    unlink,
 )
 from .sequences import next_number
 
@@ -155,6 +156,7 @@ def models() -> list[Model]:
                 "action_assign": action_assign,
                 "action_cancel": action_cancel,
                 "button_validate": button_validate,
+                "unlink": unlink_pickings,
             },
         ),
         Model(
@@ -417,6 +419,21 @@ def action_cancel(env: Env, model: Model, ids: Any) -> bool:
     )
     env.cr.execute(b"UPDATE stock_picking SET state = 'cancel' WHERE id = ANY(%s)", (pickings,))
     return True
+
+
+DONE_MOVE = (
+    "You cannot cancel a stock move that has been set to 'Done'. "
+    "Create a return in order to reverse the moves which took place."
+)
+
+
+def unlink_pickings(env: Env, model: Model, ids: Any) -> bool:
+    """Moves are cancelled (their reservations released), then deleted; done ones cannot be."""
+    wanted = record_ids(ids)
+    if env.one("SELECT 1 FROM stock_move WHERE picking_id = ANY(%s) AND state = 'done'", (wanted,)):
+        raise UserError(DONE_MOVE)
+    unreserve(env, _moves(env, wanted))
+    return bool(unlink(env, model, wanted))
 
 
 def _fill_draft_quantities(env: Env, picking_ids: Sequence[int]) -> None:
