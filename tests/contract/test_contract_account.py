@@ -167,3 +167,17 @@ def test_customers_and_the_sale_journal(admin: Client):
         "account.journal", "search_read", [], domain=[["type", "=", "sale"]], fields=["code"]
     )
     assert "INV" in {j["code"] for j in journals}
+
+
+def test_a_posted_entry_cannot_be_deleted(admin: Client):
+    move = _invoice(
+        admin, partner_id=customer(admin), invoice_line_ids=[[0, 0, {"product_id": _product(admin)["id"]}]]
+    )
+    admin.kw("account.move", "action_post", [[move]])
+    with pytest.raises(RpcError) as err:
+        admin.kw("account.move", "unlink", [[move]])
+    assert (err.value.name, err.value.message) == (
+        "odoo.exceptions.UserError",
+        "You can't delete a posted journal item. Don\u2019t play games with your accounting records; "
+        "reset the journal entry to draft before deleting it.",
+    )

@@ -1,4 +1,4 @@
-"""Double-only behaviour: login cooldown and proxy_mode, session stores, the drop-acked fault."""
+"""Double-only behaviour: login cooldown, proxy_mode, session stores, the drop-acked fault, unique(uuid)."""
 
 from __future__ import annotations
 
@@ -109,3 +109,27 @@ def test_drop_acked_orders_fault(double_factory: DoubleFactory):
     lost = acked - present
     assert 0 < len(lost) < len(acked), "some, not all, acknowledged orders must be lost"
     assert present <= acked
+
+
+def test_unique_uuid_switch(double_factory: DoubleFactory):
+    """double_pos_uuid_unique (odoo PR #216862): a draft re-sent with its line uuids is refused.
+
+    Without the switch (the 18.0-20250702 build, the default) the re-sent lines are added again.
+    """
+    double = double_factory("uuid-unique", db="retail_unique", options={"double_pos_uuid_unique": True})
+    client = Client(double.url, double.db)
+    client.authenticate("cashier_b001", "cashier_b001")
+    config = double.seed_summary["pos_configs"][0]
+    product = client.kw("product.product", "search", [[["is_storable", "=", True]]], limit=1)[0]
+    draft = make_order(
+        config["open_session_id"],
+        config["config_id"],
+        [(product, 1, 1.0)],
+        state="draft",
+        payment_method_id=config["cash_payment_method_id"],
+    )
+    sync(client, [draft], config["config_id"])
+    with pytest.raises(RpcError) as err:
+        sync(client, [draft], config["config_id"])
+    assert err.value.name == "odoo.exceptions.ValidationError"
+    assert "pos_order_line_uuid_unique" in str(err.value.message)

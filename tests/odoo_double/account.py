@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import UserError
-from .orm import Env, Model, col, computed, create, ensure_exist, insert_row, m2o, o2m, record_ids
+from .orm import Env, Model, col, computed, create, ensure_exist, insert_row, m2o, o2m, record_ids, unlink
 from .sequences import next_number
 
 SALE_TYPES = ("out_invoice", "out_refund", "out_receipt")
@@ -72,7 +72,7 @@ def models() -> list[Model]:
             description="Journal Entry",
             rec_name_sql="COALESCE(t.name, 'Draft')",
             order="date desc, name desc, id desc",
-            methods={"create": create_move, "action_post": action_post},
+            methods={"create": create_move, "action_post": action_post, "unlink": unlink_moves},
         ),
         Model(
             "account.move.line",
@@ -116,7 +116,8 @@ def journal_id(env: Env, move_type: str) -> int:
 def _product(env: Env, product_id: int) -> dict[str, Any]:
     ensure_exist(env, env.model("product.product"), [product_id])
     row = env.one(
-        "SELECT p.lst_price, CASE WHEN p.default_code IS NOT NULL THEN '[' || p.default_code || '] ' || p.name "
+        "SELECT p.lst_price, CASE WHEN p.default_code IS NOT NULL "
+        "THEN '[' || p.default_code || '] ' || p.name "
         "ELSE p.name END AS display_name FROM product_product p WHERE p.id = %s",
         (product_id,),
     )
@@ -218,7 +219,8 @@ def name_and_post(env: Env, moves: Sequence[Mapping[str, Any]]) -> None:
         name = next_number(env, move["sequence_id"])
         env.cr.execute(
             b"UPDATE account_move SET name = %s, state = 'posted', "
-            b"invoice_date = CASE WHEN move_type = ANY(%s) THEN COALESCE(invoice_date, current_date) END "
+            b"invoice_date = CASE WHEN move_type = ANY(%s) THEN COALESCE(invoice_date, current_date) "
+            b"ELSE invoice_date END "
             b"WHERE id = %s",
             (name, list(SALE_TYPES), move["id"]),
         )
@@ -235,3 +237,16 @@ def action_post(env: Env, model: Model, ids: Any) -> bool:
         raise UserError("\n".join(refusals))
     name_and_post(env, moves)
     return False
+
+
+POSTED_LINE = (
+    "You can't delete a posted journal item. Don\u2019t play games with your accounting records; "
+    "reset the journal entry to draft before deleting it."
+)
+
+
+def unlink_moves(env: Env, model: Model, ids: Any) -> bool:
+    wanted = record_ids(ids)
+    if env.one("SELECT 1 FROM account_move WHERE id = ANY(%s) AND state = 'posted'", (wanted,)):
+        raise UserError(POSTED_LINE)
+    return bool(unlink(env, model, wanted))

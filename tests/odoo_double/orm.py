@@ -274,7 +274,8 @@ def _x2many_values(env: Env, f: Field, ids: list[int]) -> dict[int, list[int]]:
         comodel = env.model(f.comodel)
         extra = f" AND {f.where}" if f.where else ""
         rows = env.all(
-            f"SELECT c.{f.inverse} AS owner, c.id FROM {comodel.table} c WHERE c.{f.inverse} = ANY(%s){extra} "
+            f"SELECT c.{f.inverse} AS owner, c.id FROM {comodel.table} c "
+            f"WHERE c.{f.inverse} = ANY(%s){extra} "
             f"ORDER BY {order_sql(comodel, None, 'c', env.context)}",
             (ids,),
         )
@@ -517,9 +518,20 @@ def unlink(env: Env, model: Model, ids: Any) -> bool:
     return True
 
 
+def _required_columns(env: Env, model: Model) -> set[str]:
+    """Columns that are NOT NULL without a default: what Odoo marks required."""
+    rows = env.all(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+        "AND is_nullable = 'NO' AND column_default IS NULL",
+        (model.table,),
+    )
+    return {row["column_name"] for row in rows}
+
+
 def fields_get(
     env: Env, model: Model, allfields: Sequence[str] | None = None, attributes: Sequence[str] | None = None
 ) -> dict[str, Any]:
+    required = _required_columns(env, model)
     result = {}
     for name, f in model.fields.items():
         if allfields and name not in allfields:
@@ -528,7 +540,9 @@ def fields_get(
             "type": f.type,
             "string": f.string or name.removesuffix("_id").replace("_", " ").title(),
             "readonly": f.column is None and not f.stored,
+            "required": f.column in required and name != "id",
             "store": f.stored,
+            "searchable": f.searchable,
         }
         if f.comodel:
             desc["relation"] = f.comodel

@@ -30,6 +30,8 @@ from .orm import (
     read,
     record_ids,
     search_read,
+    unlink,
+    write,
 )
 from .pos_sync import session_picking, sync_from_ui
 
@@ -209,7 +211,8 @@ def order_model() -> Model:
         "margin": computed("monetary", f"{ORDER_LINES_TOTAL} - {ORDER_COST}", searchable=False),
         "margin_percent": computed(
             "float",
-            f"CASE WHEN {ORDER_LINES_TOTAL} = 0 THEN 0 ELSE ({ORDER_LINES_TOTAL} - {ORDER_COST}) / {ORDER_LINES_TOTAL} END",
+            f"CASE WHEN {ORDER_LINES_TOTAL} = 0 THEN 0 "
+            f"ELSE ({ORDER_LINES_TOTAL} - {ORDER_COST}) / {ORDER_LINES_TOTAL} END",
         ),
         "currency_id": _value("many2one", "1"),
         "currency_rate": _value("float", "1.0"),
@@ -251,7 +254,7 @@ def order_model() -> Model:
         fields,
         description="Point of Sale Orders",
         order="date_order desc, name desc, id desc",
-        methods={"sync_from_ui": sync_from_ui},
+        methods={"sync_from_ui": sync_from_ui, "unlink": unlink_orders, "write": write_orders},
     )
 
 
@@ -342,6 +345,31 @@ def models() -> list[Model]:
     ]
 
 
+# ---------------------------------------------------------------- pos.order
+
+
+SETTLED = ("paid", "done", "invoiced")
+
+
+def unlink_orders(env: Env, model: Model, ids: Any) -> bool:
+    wanted = record_ids(ids)
+    if env.one("SELECT 1 FROM pos_order WHERE id = ANY(%s) AND state NOT IN ('draft', 'cancel')", (wanted,)):
+        raise UserError("In order to delete a sale, it must be new or cancelled.")
+    return bool(unlink(env, model, wanted))
+
+
+def write_orders(env: Env, model: Model, ids: Any, vals: dict[str, Any]) -> bool:
+    wanted = record_ids(ids)
+    state = vals.get("state")
+    if state and state not in SETTLED:
+        settled = env.one(
+            "SELECT 1 FROM pos_order WHERE id = ANY(%s) AND state = ANY(%s)", (wanted, list(SETTLED))
+        )
+        if settled:
+            raise UserError("This order has already been paid. You cannot set it back to draft or edit it.")
+    return write(env, model, wanted, vals)
+
+
 # ---------------------------------------------------------------- pos.config / pos.session
 
 
@@ -349,7 +377,8 @@ def open_ui(env: Env, model: Model, ids: Any) -> dict[str, Any]:
     """Create a session in opening_control unless the config has one that is not closed."""
     if env.uid == 1:
         raise UserError(
-            "You do not have permission to open a POS session. Please try opening a session with a different user"
+            "You do not have permission to open a POS session. "
+            "Please try opening a session with a different user"
         )
     config_ids = record_ids(ids)
     ensure_exist(env, model, config_ids)
@@ -376,6 +405,7 @@ def open_ui(env: Env, model: Model, ids: Any) -> dict[str, Any]:
 
 
 def set_opening_control(env: Env, model: Model, ids: Any, cashbox_value: float = 0, notes: str = "") -> None:
+    ensure_exist(env, model, record_ids(ids))
     for session_id in record_ids(ids):
         state = env.value("SELECT state FROM pos_session WHERE id = %s FOR NO KEY UPDATE", (session_id,))
         if state != "opening_control":
@@ -428,6 +458,7 @@ def find_product_by_barcode(env: Env, model: Model, ids: Any, barcode: str, conf
 
 
 def post_closing_cash_details(env: Env, model: Model, ids: Any, counted_cash: float = 0) -> dict[str, Any]:
+    ensure_exist(env, model, record_ids(ids))
     env.cr.execute(
         b"UPDATE pos_session SET cash_register_balance_end_real = %s WHERE id = ANY(%s)",
         (counted_cash or 0, record_ids(ids)),
@@ -436,8 +467,10 @@ def post_closing_cash_details(env: Env, model: Model, ids: Any, counted_cash: fl
 
 
 def update_closing_control_state_session(env: Env, model: Model, ids: Any, notes: str = "") -> None:
+    ensure_exist(env, model, record_ids(ids))
     env.cr.execute(
-        b"UPDATE pos_session SET state = 'closing_control', closing_notes = %s WHERE id = ANY(%s) AND state = 'opened'",
+        b"UPDATE pos_session SET state = 'closing_control', closing_notes = %s "
+        b"WHERE id = ANY(%s) AND state = 'opened'",
         (notes or "", record_ids(ids)),
     )
 
@@ -446,7 +479,8 @@ ALREADY_CLOSED = {
     "successful": False,
     "type": "alert",
     "title": "Session already closed",
-    "message": "The session has been already closed by another User. All sales completed in the meantime have "
+    "message": "The session has been already closed by another User. "
+    "All sales completed in the meantime have "
     "been saved in a Rescue Session, which can be reviewed anytime and posted to Accounting from Point of "
     "Sale's dashboard.",
     "redirect": True,
@@ -491,7 +525,8 @@ def _close(env: Env, session: dict[str, Any]) -> None:
         b"UPDATE pos_order SET state = 'done' WHERE session_id = %s AND state = 'paid'", (session["id"],)
     )
     env.cr.execute(
-        b"UPDATE pos_session SET state = 'closed', stop_at = now() at time zone 'utc', move_id = %s WHERE id = %s",
+        b"UPDATE pos_session SET state = 'closed', stop_at = now() at time zone 'utc', move_id = %s "
+        b"WHERE id = %s",
         (move["id"], session["id"]),
     )
 
@@ -504,7 +539,8 @@ def _config_journal(env: Env, config_id: int) -> int:
 def _journal_sequence(env: Env, move_id: int) -> int:
     return int(
         env.value(
-            "SELECT j.sequence_id FROM account_move m JOIN account_journal j ON j.id = m.journal_id WHERE m.id = %s",
+            "SELECT j.sequence_id FROM account_move m JOIN account_journal j ON j.id = m.journal_id "
+            "WHERE m.id = %s",
             (move_id,),
         )
     )

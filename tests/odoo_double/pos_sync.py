@@ -208,8 +208,8 @@ def _payment_values(
     return vals
 
 
-def _update_commands(env: Env, order_id: int, commands: Any, model: Model) -> None:
-    """[1, id, vals] and [2, id] on records of this order that still exist."""
+def _update_commands(env: Env, order_id: int, commands: Any, model: Model, owner: str) -> None:
+    """[1, id, vals] and [2, id] on records of this order that still exist; the others are skipped."""
     for command in commands or []:
         if command[0] not in (1, 2) or not existing_ids(env, model, [command[1]]):
             continue
@@ -219,13 +219,8 @@ def _update_commands(env: Env, order_id: int, commands: Any, model: Model) -> No
                 write(env, model, [command[1]], vals)
         else:
             env.cr.execute(
-                f"DELETE FROM {model.table} WHERE id = %s AND ".encode() + _owner(model),
-                (command[1], order_id),
+                f"DELETE FROM {model.table} WHERE id = %s AND {owner} = %s".encode(), (command[1], order_id)
             )
-
-
-def _owner(model: Model) -> bytes:
-    return b"order_id = %s" if model.name == "pos.order.line" else b"pos_order_id = %s"
 
 
 def _recompute_paid(env: Env, order_id: int) -> Decimal:
@@ -284,8 +279,8 @@ def _update_order(env: Env, order_id: int, order: dict[str, Any], session: Mappi
     assert current is not None
     if order.get("session_id") and session["id"] != current["session_id"]:
         env.cr.execute(b"UPDATE pos_order SET session_id = %s WHERE id = %s", (session["id"], order_id))
-    for field, model in (("lines", env.model("pos.order.line")), ("payment_ids", env.model("pos.payment"))):
-        _update_commands(env, order_id, order.get(field), model)
+    _update_commands(env, order_id, order.get("lines"), env.model("pos.order.line"), "order_id")
+    _update_commands(env, order_id, order.get("payment_ids"), env.model("pos.payment"), "pos_order_id")
     _add_lines(env, order_id, session["company_id"], order.get("lines"))
     _add_payments(env, order_id, session, order.get("payment_ids"))
     del order["uuid"]
@@ -382,7 +377,8 @@ def _invoice(env: Env, order_id: int, order: Mapping[str, Any]) -> None:
     if not order["partner_id"]:
         raise UserError("Please provide a partner for the sale.")
     lines = env.all(
-        "SELECT product_id, qty, price_unit, full_product_name FROM pos_order_line WHERE order_id = %s ORDER BY id",
+        "SELECT product_id, qty, price_unit, full_product_name FROM pos_order_line "
+        "WHERE order_id = %s ORDER BY id",
         (order_id,),
     )
     move_id = int(
@@ -423,7 +419,8 @@ def session_picking(env: Env, session_id: int) -> None:
     rows = env.all(
         "SELECT l.product_id, sum(l.qty) AS qty FROM pos_order_line l JOIN pos_order o ON o.id = l.order_id "
         "JOIN product_product p ON p.id = l.product_id WHERE o.session_id = %s "
-        "AND o.state IN ('paid', 'invoiced') AND p.type = 'consu' GROUP BY l.product_id HAVING sum(l.qty) > 0 "
+        "AND o.state IN ('paid', 'invoiced') AND p.type = 'consu' "
+        "GROUP BY l.product_id HAVING sum(l.qty) > 0 "
         "ORDER BY l.product_id",
         (session_id,),
     )

@@ -45,7 +45,8 @@ DDL = """
 CREATE TABLE IF NOT EXISTS ir_config_parameter (key varchar PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS res_company (
     id serial PRIMARY KEY, name varchar NOT NULL, country_code varchar NOT NULL DEFAULT 'US');
-CREATE TABLE IF NOT EXISTS res_currency (id serial PRIMARY KEY, name varchar NOT NULL, symbol varchar NOT NULL);
+CREATE TABLE IF NOT EXISTS res_currency (
+    id serial PRIMARY KEY, name varchar NOT NULL, symbol varchar NOT NULL);
 CREATE TABLE IF NOT EXISTS res_partner (
     id serial PRIMARY KEY, name varchar, company_id int REFERENCES res_company,
     email varchar, customer_rank int NOT NULL DEFAULT 0, supplier_rank int NOT NULL DEFAULT 0,
@@ -225,7 +226,7 @@ def _current_version(cr: psycopg.Cursor[object]) -> int | None:
     cr.execute(b"CREATE TABLE IF NOT EXISTS double_schema (version int NOT NULL)")
     cr.execute(b"SELECT version FROM double_schema")
     row = cr.fetchone()
-    return int(row[0]) if row else None  # type: ignore[index, call-overload]
+    return int(row[0]) if row else None  # type: ignore[index]
 
 
 def _rebuild_if_older(cr: psycopg.Cursor[object]) -> None:
@@ -247,7 +248,7 @@ def drop_ir_sequences(cr: psycopg.Cursor[object]) -> None:
     """The PostgreSQL sequences of standard ir.sequence rows (``ir_sequence_007``)."""
     cr.execute(b"SELECT relname FROM pg_class WHERE relkind = 'S' AND relname ~ '^ir_sequence_[0-9]+$'")
     for row in cr.fetchall():
-        cr.execute(f"DROP SEQUENCE IF EXISTS {row[0]}".encode())  # type: ignore[index, call-overload]
+        cr.execute(f"DROP SEQUENCE IF EXISTS {row[0]}".encode())  # type: ignore[index]
 
 
 def _has_tables(cr: psycopg.Cursor[object]) -> bool:

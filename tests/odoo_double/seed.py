@@ -275,7 +275,8 @@ def _journal(cr: Cursor, name: str, code: str, kind: str) -> int:
 def _payment_method(cr: Cursor, name: str, kind: str, journal: int | None, split: bool = False) -> int:
     return _one(
         cr,
-        "INSERT INTO pos_payment_method (name, type, is_cash_count, journal_id, split_transactions, company_id) "
+        "INSERT INTO pos_payment_method "
+        "(name, type, is_cash_count, journal_id, split_transactions, company_id) "
         "VALUES (%s, %s, %s, %s, %s, 1) RETURNING id",
         (name, kind, kind == "cash", journal, split),
     )
@@ -301,7 +302,8 @@ def _pos_config(  # noqa: PLR0917
     config = _one(
         cr,
         "INSERT INTO pos_config (name, branch_code, company_id, warehouse_id, picking_type_id, journal_id, "
-        "invoice_journal_id, sequence_id, cash_control) VALUES (%s, %s, 1, %s, %s, %s, %s, %s, true) RETURNING id",
+        "invoice_journal_id, sequence_id, cash_control) "
+        "VALUES (%s, %s, 1, %s, %s, %s, %s, %s, true) RETURNING id",
         (
             name,
             branch,
@@ -315,7 +317,8 @@ def _pos_config(  # noqa: PLR0917
     cash = _payment_method(cr, "Cash", "cash", journals["CSH1"])
     for method in (*shared, cash):
         cr.execute(
-            "INSERT INTO pos_config_pos_payment_method_rel (pos_config_id, pos_payment_method_id) VALUES (%s, %s)",
+            "INSERT INTO pos_config_pos_payment_method_rel (pos_config_id, pos_payment_method_id) "
+            "VALUES (%s, %s)",
             (config, method),
         )
     if not open_session:

@@ -30,10 +30,13 @@ from .orm import (
     m2o,
     o2m,
     record_ids,
+    unlink,
 )
 from .sequences import next_number
 
-EMPTY_TRANSFER = "You can’t validate an empty transfer. Please add some products to move before proceeding."
+EMPTY_TRANSFER = (
+    "You can\u2019t validate an empty transfer. Please add some products to move before proceeding."
+)
 NOTHING_RESERVED = (
     "You cannot validate a transfer if no quantities are reserved. To force the transfer, encode quantities."
 )
@@ -94,7 +97,8 @@ def models() -> list[Model]:
                 "active": col("boolean", "active"),
             },
             description="Picking Type",
-            rec_name_sql="COALESCE((SELECT w.name || ': ' FROM stock_warehouse w WHERE w.id = t.warehouse_id), '')"
+            rec_name_sql="COALESCE((SELECT w.name || ': ' FROM stock_warehouse w "
+            "WHERE w.id = t.warehouse_id), '')"
             " || t.name",
         ),
         Model(
@@ -152,6 +156,7 @@ def models() -> list[Model]:
                 "action_assign": action_assign,
                 "action_cancel": action_cancel,
                 "button_validate": button_validate,
+                "unlink": unlink_pickings,
             },
         ),
         Model(
@@ -400,7 +405,7 @@ def action_confirm(env: Env, model: Model, ids: Any) -> bool:
 
 def action_assign(env: Env, model: Model, ids: Any) -> bool:
     pickings = [p["id"] for p in _lock_pickings(env, ids) if p["state"] not in ("done", "cancel")]
-    confirm(env, [p for p in pickings])
+    confirm(env, pickings)
     return True
 
 
@@ -414,6 +419,21 @@ def action_cancel(env: Env, model: Model, ids: Any) -> bool:
     )
     env.cr.execute(b"UPDATE stock_picking SET state = 'cancel' WHERE id = ANY(%s)", (pickings,))
     return True
+
+
+DONE_MOVE = (
+    "You cannot cancel a stock move that has been set to 'Done'. "
+    "Create a return in order to reverse the moves which took place."
+)
+
+
+def unlink_pickings(env: Env, model: Model, ids: Any) -> bool:
+    """Moves are cancelled (their reservations released), then deleted; done ones cannot be."""
+    wanted = record_ids(ids)
+    if env.one("SELECT 1 FROM stock_move WHERE picking_id = ANY(%s) AND state = 'done'", (wanted,)):
+        raise UserError(DONE_MOVE)
+    unreserve(env, _moves(env, wanted))
+    return bool(unlink(env, model, wanted))
 
 
 def _fill_draft_quantities(env: Env, picking_ids: Sequence[int]) -> None:
@@ -586,7 +606,8 @@ def done_picking(  # noqa: PLR0917
         (picking_id,),
     )
     picking = env.one(
-        "SELECT id, name, state, picking_type_id, location_id, location_dest_id, origin, company_id, move_type "
+        "SELECT id, name, state, picking_type_id, location_id, location_dest_id, origin, company_id, "
+        "move_type "
         "FROM stock_picking WHERE id = %s",
         (picking_id,),
     )
