@@ -35,8 +35,13 @@ CENT = 0.005
 def kind_queries(run_id: str) -> dict[str, KindQuery]:
     return {
         "pos.order": KindQuery("pos.order", "uuid", (), f"{run_id}-", settled=True),
-        "stock.picking": KindQuery("stock.picking", "origin", (), keys.run_prefix(run_id, "repl")),
-        "stock.picking.done": KindQuery("stock.picking", "origin", (("state", "=", "done"),)),
+        # a backorder carries its transfer's origin: Odoo's own split of one write, not a duplicate
+        "stock.picking": KindQuery(
+            "stock.picking", "origin", (("backorder_id", "=", False),), keys.run_prefix(run_id, "repl")
+        ),
+        "stock.picking.done": KindQuery(
+            "stock.picking", "origin", (("state", "=", "done"), ("backorder_id", "=", False))
+        ),
         "account.move": KindQuery(
             "account.move", "ref", (("state", "=", "posted"),), keys.run_prefix(run_id, "inv")
         ),
