@@ -29,6 +29,7 @@ either did not, 2 on bad input (the message names the variable).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parents[2]
 for _path in (str(ROOT / "tools"), str(ROOT)):
@@ -329,7 +330,8 @@ class Lane:
         t = time.monotonic()
         s.cache.mkdir(parents=True, exist_ok=True)
         pg = database.lane_cluster(s.cache / "pg")
-        started_pg = database.start(pg)
+        # Under the cache lock the cluster is this run's, also when a killed run left it running.
+        database.start(pg)
         self.timed("postgresql", t)
         server: Server | None = None
         try:
@@ -404,8 +406,7 @@ class Lane:
             if server is not None:
                 say("stopping Odoo")
                 server.stop()
-            if started_pg:
-                database.stop(pg)
+            database.stop(pg)
         self.timed("total", total)
         return self.write_summary(contract, harness, captures)
 
@@ -438,6 +439,29 @@ class Lane:
         return 0 if ok else 1
 
 
+def lock_cache(cache: Path) -> IO[str]:
+    """Hold the lane's cache for this run: one lane at a time per RIG_CACHE (it owns the PostgreSQL there).
+
+    Returns the open lock file; the lock goes with the process."""
+    cache.mkdir(parents=True, exist_ok=True)
+    handle = (cache / "lane.lock").open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        raise LaneError(
+            f"another real-Odoo lane runs on {cache} (pid {holder}): wait for it to end, "
+            "or give this one a RIG_CACHE of its own"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
 def _init_complete(log: Path) -> bool:
     """Odoo exits 0 even when a module failed to load: its log says so with ERROR/CRITICAL lines."""
     if not log.is_file():
@@ -457,6 +481,7 @@ def main() -> int:
     try:
         settings = Settings.from_env(dict(os.environ))
         image = docker_image(settings.image) if settings.image else None
+        lock = lock_cache(settings.cache)  # noqa: F841 - held until the process ends
         results = ROOT / "results" / "real-odoo" / started.strftime("%Y%m%dT%H%M%SZ")
         results.mkdir(parents=True, exist_ok=True)
         say(f"results in {results}")

@@ -156,3 +156,11 @@ def test_summary_from_junit_and_locust_failures(tmp_path: Path):
     assert list(top) == ["pos.order.sync_from_ui", "stock.picking.create"]
     assert [e["count"] for e in top["pos.order.sync_from_ui"]] == [9, 3]
     assert summary.harness_results(tmp_path, 4)["verdict"].startswith("NO RESULT")
+
+
+def test_one_lane_at_a_time_per_cache(tmp_path: Path):
+    held = lane.lock_cache(tmp_path / "cache")
+    with pytest.raises(server.LaneError, match=rf"another real-Odoo lane runs on .* \(pid {os.getpid()}\)"):
+        lane.lock_cache(tmp_path / "cache")
+    held.close()
+    lane.lock_cache(tmp_path / "cache").close()  # free again once the holder is gone
