@@ -61,6 +61,7 @@ FIELD_MODULE = {
     "is_storable": "stock",
     "qty_available": "stock",
     "customer_rank": "account",
+    "tracking": "stock",
 }
 _INVALID_FIELD = re.compile(r"Invalid field '?([\w.]+?)'?(?: on model| in leaf|$)")
 
@@ -292,7 +293,13 @@ class Discovery:
             users,
             lambda: self.client.search_read(
                 "product.product",
-                [["sale_ok", "=", True], ["available_in_pos", "=", True], ["type", "!=", "combo"]],
+                # no combo (needs combo lines) and no lot/serial tracking (needs lot numbers on moves)
+                [
+                    ["sale_ok", "=", True],
+                    ["available_in_pos", "=", True],
+                    ["type", "!=", "combo"],
+                    ["tracking", "=", "none"],
+                ],
                 ["id", "display_name", "barcode", "lst_price", "is_storable"],
                 limit=PRODUCT_LIMIT,
             ),

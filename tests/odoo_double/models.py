@@ -152,6 +152,8 @@ def base_models() -> list[Model]:
                 "active": col("boolean", "active"),
                 "type": col("selection", "type", "Product Type"),
                 "is_storable": col("boolean", "is_storable", "Track Inventory"),
+                # Odoo's lot/serial tracking (stock): the double tracks none, but the field exists
+                "tracking": col("selection", "tracking", "Tracking"),
                 "company_id": m2o("company_id", "res.company", "Company"),
                 "uom_id": m2o("uom_id", "uom.uom", "Unit"),
                 "qty_available": computed("float", _qty_available),

@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS product_product (
     sale_ok boolean NOT NULL DEFAULT true, available_in_pos boolean NOT NULL DEFAULT false,
     active boolean NOT NULL DEFAULT true, type varchar NOT NULL DEFAULT 'consu',
     is_storable boolean NOT NULL DEFAULT false, company_id int REFERENCES res_company,
+    tracking varchar NOT NULL DEFAULT 'none',
     uom_id int NOT NULL DEFAULT 1 REFERENCES uom_uom,
     create_date timestamp NOT NULL DEFAULT (now() at time zone 'utc'));
 CREATE UNIQUE INDEX IF NOT EXISTS product_product_barcode_uniq ON product_product (barcode)
