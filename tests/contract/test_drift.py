@@ -58,7 +58,9 @@ KNOWN_DRIFT: dict[str, str] = {
         "pos.order.line read_group by date_order: ValueError (no such field) in real Odoo, "
         "grouped by the double"
     ),
-    _POS + "test_sync_from_ui_is_idempotent_by_uuid": _SYNC_RESULT,
+    _POS + "test_orders_of_a_closing_session_go_to_another_one": (
+        "pos.config read: the double also returns current_session_state, which was not asked for"
+    ),
     _PROTOCOL + "test_authenticate_sets_and_rotates_the_cookie": _SESSION_INFO,
     _PROTOCOL + "test_call_kw_errors": (
         "call_kw on an unknown model: werkzeug's whole 404 text as data.message in real Odoo, "
