@@ -385,3 +385,51 @@ def test_a_paid_order_stays_paid(till: Till):
     with pytest.raises(RpcError) as err:
         till.client.kw("pos.session", "set_opening_control", [[999999999], 0, ""])
     assert err.value.name == "odoo.exceptions.MissingError"
+
+
+def _close_current_session(client: Client, config_id: int) -> None:
+    current = read_one(client, "pos.config", config_id, ["current_session_id"])["current_session_id"]
+    if current:
+        session_id = _to_closing_control(client, config_id)
+        assert client.kw("pos.session", "close_session_from_ui", [[session_id]])["successful"] is True
+
+
+def test_change_needs_a_cash_method(till: Till):
+    """A till without cash refuses the change of an order; its methods cannot change while it is open."""
+    client = till.client
+    configs = client.kw_list("pos.config", "search", [[]], order="id asc")
+    assert len(configs) >= 3, "the target needs a third POS config"
+    config_id = configs[-1]
+    _close_current_session(client, config_id)
+    methods = read_one(client, "pos.config", config_id, ["payment_method_ids"])["payment_method_ids"]
+    kinds = {
+        m["id"]: m["type"] for m in client.kw_list("pos.payment.method", "read", [methods], fields=["type"])
+    }
+    bank = min(i for i, kind in kinds.items() if kind == "bank")
+    client.kw("pos.config", "write", [[config_id], {"payment_method_ids": [[6, 0, [bank]]]}])
+    try:
+        client.kw("pos.config", "open_ui", [[config_id]])
+        session_id = read_one(client, "pos.config", config_id, ["current_session_id"])["current_session_id"][
+            0
+        ]
+        client.kw("pos.session", "set_opening_control", [[session_id], 0, ""])
+        order = make_order(
+            session_id, config_id, [(storable(client)[0]["id"], 1, 10.0)], payment_method_id=bank
+        )
+        order["payment_ids"][0][2]["amount"] = 20.0
+        order["amount_return"] = 10.0
+        err = till.refused(order)
+        assert (err.name, err.message) == (
+            "odoo.exceptions.UserError",
+            "No cash statement found for this session. Unable to record returned cash.",
+        )
+        with pytest.raises(RpcError) as refused:
+            client.kw("pos.config", "write", [[config_id], {"payment_method_ids": [[6, 0, methods]]}])
+        assert refused.value.message == (
+            "Unable to modify this PoS Configuration because you can't modify Payment Methods "
+            "while a session is open."
+        )
+    finally:
+        _close_current_session(client, config_id)
+        client.kw("pos.config", "write", [[config_id], {"payment_method_ids": [[6, 0, methods]]}])
+    assert read_one(client, "pos.config", config_id, ["payment_method_ids"])["payment_method_ids"] == methods

@@ -71,8 +71,8 @@ def o2m(comodel: str, inverse: str, where: str | None = None) -> Field:
     return Field("one2many", comodel=comodel, inverse=inverse, where=where)
 
 
-def m2m(comodel: str, table: str, own: str, other: str) -> Field:
-    return Field("many2many", comodel=comodel, relation=(table, own, other))
+def m2m(comodel: str, table: str, own: str, other: str, string: str = "") -> Field:
+    return Field("many2many", comodel=comodel, relation=(table, own, other), string=string)
 
 
 def computed(kind: str, expr: SqlExpr, comodel: str | None = None, searchable: bool = True) -> Field:

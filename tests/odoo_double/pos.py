@@ -101,11 +101,12 @@ def config_model() -> Model:
                 "pos_config_pos_payment_method_rel",
                 "pos_config_id",
                 "pos_payment_method_id",
+                "Payment Methods",
             ),
-            "module_pos_restaurant": const("boolean"),
+            "module_pos_restaurant": Field("boolean", sql="NULL", string="Is a Bar/Restaurant"),
         },
         description="Point of Sale Configuration",
-        methods={"open_ui": open_ui},
+        methods={"open_ui": open_ui, "write": write_configs},
     )
 
 
@@ -371,6 +372,22 @@ def write_orders(env: Env, model: Model, ids: Any, vals: dict[str, Any]) -> bool
 
 
 # ---------------------------------------------------------------- pos.config / pos.session
+
+#: pos.config fields Odoo refuses to change while a session of the config is not closed
+FORBIDDEN_WITH_OPEN_SESSION = ("module_pos_restaurant", "payment_method_ids")
+
+
+def write_configs(env: Env, model: Model, ids: Any, vals: dict[str, Any]) -> bool:
+    wanted = record_ids(ids)
+    forbidden = [model.fields[k].label for k in FORBIDDEN_WITH_OPEN_SESSION if k in vals]
+    if forbidden and env.one(
+        f"SELECT 1 FROM pos_session s WHERE s.config_id = ANY(%s) AND {NOT_CLOSED}", (wanted,)
+    ):
+        raise UserError(
+            "Unable to modify this PoS Configuration because you can't modify "
+            f"{', '.join(forbidden)} while a session is open."
+        )
+    return write(env, model, wanted, vals)
 
 
 def open_ui(env: Env, model: Model, ids: Any) -> dict[str, Any]:
