@@ -208,6 +208,10 @@ def test_two_minute_run_with_a_postgres_restart(tmp_path, double_factory, privat
 def test_double_dropping_acknowledged_orders_is_no_go(tmp_path, double_factory):
     double = start_double(double_factory, "lt-drop-acked", double_drop_acked_orders=0.3)
     done, _unused, report = run(tmp_path, double, scenario("40s"))
+    if done.returncode == 5:
+        # the fault dropped the preflight's own order: the preflight reads it back and stops there
+        assert "POS order sync: acknowledged, but 0 pos.order records carry its key" in done.stdout
+        return
     assert done.returncode == 3, done.stdout[-3000:]
     lost = report["ledger"]["totals"]["lost"]
     assert lost > 0
