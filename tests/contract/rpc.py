@@ -1,16 +1,14 @@
-"""A plain JSON-RPC client for the contract tests (requests, with the cookie jar)."""
+"""The contract tests' JSON-RPC client (requests, with the cookie jar), in the harness's envelope."""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
 from loadtests import capture
-
-_ids = itertools.count(1)
+from loadtests.odoo_client import envelope
 
 
 class RpcError(Exception):
@@ -36,12 +34,10 @@ class Client:
         capture.attach(self.http)
 
     def post(self, path: str, params: dict[str, Any], request_id: int | None = None) -> requests.Response:
-        body: dict[str, Any] = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "params": params,
-            "id": request_id or next(_ids),
-        }
+        """One JSON-RPC call in the harness's envelope; ``request_id`` fixes the echoed id."""
+        body = envelope(params)
+        if request_id is not None:
+            body["id"] = request_id
         return self.http.post(self.url + path, json=body, timeout=self.timeout, headers=self.headers)
 
     def call(self, path: str, params: dict[str, Any]) -> Any:
