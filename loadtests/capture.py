@@ -368,7 +368,8 @@ def file_name(label: str) -> str:
 
 
 def dumps(data: Any) -> str:
-    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    """ASCII JSON: Odoo's typographic quotes become \\u escapes (ansible-test's no-smart-quotes)."""
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
 
 def normalise(

@@ -69,6 +69,7 @@ def _services(cfg: Dict[str, Any]) -> Dict[str, Any]:
                     "path": health_path,
                     "interval": cfg["healthcheck_interval"],
                     "timeout": cfg["healthcheck_timeout"],
+                    "unhealthyInterval": cfg["healthcheck_unhealthy_interval"],
                 },
                 "passiveHealthCheck": {
                     "failureWindow": cfg["passive_window"],

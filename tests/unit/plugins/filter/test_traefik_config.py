@@ -46,7 +46,8 @@ def settings(**over: Any) -> dict[str, Any]:
         "healthcheck_path": "/web/health?db_server_status=1",
         "websocket_healthcheck_path": "/websocket/health",
         "healthcheck_interval": "2s",
-        "healthcheck_timeout": "1s",
+        "healthcheck_timeout": "5s",
+        "healthcheck_unhealthy_interval": "1s",
         "passive_window": "10s",
         "passive_max_failed": 2,
         "sticky_cookie_name": "odoo_node",
@@ -103,7 +104,8 @@ def test_services_have_health_checks_sticky_cookies_and_ports() -> None:
     assert http["healthCheck"] == {
         "path": "/web/health?db_server_status=1",
         "interval": "2s",
-        "timeout": "1s",
+        "timeout": "5s",
+        "unhealthyInterval": "1s",
     }
     assert ws["healthCheck"]["path"] == "/websocket/health"
     assert http["sticky"]["cookie"]["secure"]
