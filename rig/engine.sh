@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers: use the running one, else install
 # Debian's docker.io, start dockerd and wait until it answers.
-# shellcheck source=tools/rig/lib.sh
+# shellcheck source=rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }

@@ -5,7 +5,7 @@
 # (Redis session tests) and Debian's chromium (the load-test report is checked
 # in headless Chromium). The system services these packages may start are
 # not used by the tests.
-# shellcheck source=tools/rig/lib.sh
+# shellcheck source=rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 packages=(shellcheck postgresql-15 redis-server chromium)

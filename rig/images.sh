@@ -5,13 +5,12 @@
 #   aptcache apt-cacher-ng on the base, run as a container publishing 3142
 #   systemd  systemd, python3, sudo and iproute2 on the base: the test host
 #   busybox  a tiny image, also saved to an archive for side-loading tests
-#   odoo-double  the Odoo 18 protocol double (tests/odoo_double) on the base,
+#   odoo-double  the Odoo 18 protocol double (rig/odoo_double) on the base,
 #            with the official odoo image's paths, ports and entrypoint
 #
 # Each image carries a label with the digest of its recipe and is rebuilt
 # only when it is missing or the recipe changed.
-# shellcheck source=tools/rig/lib.sh
-# shellcheck source=tools/rig/lib.sh
+# shellcheck source=rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BASE_IMAGE="$RIG_IMAGE_PREFIX-base:$RIG_SUITE"
@@ -76,12 +75,11 @@ build_image() {
 # stage_odoo_double: a build context with the recipe and a reproducible tar
 # of the double's source, so the recipe digest changes when the code does.
 stage_odoo_double() {
-  local ctx="$RIG_CACHE/images/odoo-double-context" src
-  src="$(cd "$RIG_DIR/../../tests" && pwd)"
+  local ctx="$RIG_CACHE/images/odoo-double-context"
   rm -rf "$ctx"
   mkdir -p "$ctx"
   cp "$RIG_DIR"/images/odoo-double/* "$ctx"/
-  tar -C "$src" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+  tar -C "$RIG_DIR" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
     --exclude=__pycache__ -cf "$ctx/odoo_double.tar" odoo_double
   printf '%s\n' "$ctx"
 }

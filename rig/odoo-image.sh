@@ -2,12 +2,12 @@
 # Build a real Odoo 18 image from a local Odoo 18 source tree, with no
 # registry, like the rig's other images: on the rig's debootstrap Debian 12
 # base (Python 3.11), labelled with its recipe digest, and rebuilt only when
-# the image is missing or its recipe changed: tools/rig/images/odoo/, the
+# the image is missing or its recipe changed: rig/images/odoo/, the
 # pin lists (requirements/odoo18-py311.txt, requirements/odoo18-build-constraints.txt),
 # the base image, or the source tree's fingerprint (path, size and mtime of
 # every file of odoo-bin, odoo/ and addons/, without __pycache__).
 #
-#   bash tools/rig/odoo-image.sh SRC [MODULE...]
+#   bash rig/odoo-image.sh SRC [MODULE...]
 #
 # SRC is an Odoo 18 source tree: odoo-bin and odoo/ at its top, the addons in
 # odoo/addons/ and, in the official layout, addons/ too. The image has them
@@ -19,10 +19,10 @@
 #
 # Needs the rig (make rig): the base image and the apt cache. The image is
 # $RIG_IMAGE_PREFIX-odoo:18.0 unless ODOO_SRC_IMAGE names another.
-# shellcheck source=tools/rig/lib.sh
+# shellcheck source=rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-REPO_DIR="$(cd "$RIG_DIR/../.." && pwd)"
+REPO_DIR="$(cd "$RIG_DIR/.." && pwd)"
 BASE_IMAGE="$RIG_IMAGE_PREFIX-base:$RIG_SUITE"
 ODOO_IMAGE="${ODOO_SRC_IMAGE:-$RIG_IMAGE_PREFIX-odoo:18.0}"
 RECIPE_DIR="$RIG_DIR/images/odoo"

@@ -3,8 +3,8 @@
 # Prints the binary's path. Rebuilt only when the binary is missing or the
 # pinned version changes. Used by the load harness for link profiles.
 #
-#   bash tools/rig/toxiproxy.sh            -> ~/.cache/retailops-rig/bin/toxiproxy-server
-# shellcheck source=tools/rig/lib.sh
+#   bash rig/toxiproxy.sh            -> ~/.cache/retailops-rig/bin/toxiproxy-server
+# shellcheck source=rig/lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 TOXIPROXY_VERSION="${TOXIPROXY_VERSION:-v2.12.0}"

@@ -20,7 +20,7 @@
 # Set TRAEFIK_VERSION to build another release (the roles pin theirs in
 # roles/traefik/defaults/main.yml; production installs the official binary or
 # image, see roles/traefik/README.md).
-# shellcheck source=tools/rig/lib.sh
+# shellcheck source=rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TRAEFIK_VERSION="${TRAEFIK_VERSION:-v3.6.12}"

@@ -1,6 +1,6 @@
 """An Odoo 18 protocol double: Odoo's wire protocol on top of real PostgreSQL work.
 
-Run it with ``python -m tests.odoo_double -c odoo.conf`` from the repository root
+Run it with ``python -m rig.odoo_double -c odoo.conf`` from the repository root
 (or ``python -m odoo_double`` where the package is installed on its own, as in
 the container image). See README.md beside this file.
 """

@@ -1,6 +1,6 @@
 """Command line of the double.
 
-python -m tests.odoo_double [server|seed|check-config] -c odoo.conf [--option value ...]
+python -m rig.odoo_double [server|seed|check-config] -c odoo.conf [--option value ...]
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 # extra vars for playbooks/site.yml to "$PILOT_STATE/odoo.yml":
 #
 #   PILOT_ODOO_SRC=/path/odoo-18-tree   an Odoo 18 source tree -> an image built from it
-#                                       (tools/rig/odoo-image.sh, no registry) -> side-loaded
+#                                       (rig/odoo-image.sh, no registry) -> side-loaded
 #   PILOT_ODOO_ARCHIVE=/path/odoo.tar   an image archive (docker save) -> side-loaded
 #   PILOT_ODOO_IMAGE=odoo:18.0          an image on this machine's engine -> saved, side-loaded
 #   (neither)                           the official image when its registry answers
@@ -49,7 +49,7 @@ real_odoo_vars() { # kind image archive_path reason [label]
   [[ -n "$archive" ]] && image_source=archive
   cat >"$out" <<YAML
 ---
-# Written by tools/pilot/odoo.sh: $reason
+# Written by rig/pilot/odoo.sh: $reason
 pilot_odoo_kind: $kind
 pilot_odoo_label: "$label"
 odoo_image_source: $image_source
@@ -70,7 +70,7 @@ case "$choice" in auto|double|official) ;; *) die "PILOT_ODOO must be auto, doub
 
 if [[ -n "${PILOT_ODOO_SRC:-}" ]]; then
   source_image="${PILOT_ODOO_SRC_IMAGE:-retailops/rig-odoo:18.0}"
-  ODOO_SRC_IMAGE="$source_image" bash "$(dirname "$0")/../rig/odoo-image.sh" "$PILOT_ODOO_SRC" "${init_modules[@]}"
+  ODOO_SRC_IMAGE="$source_image" bash "$(dirname "$0")/../odoo-image.sh" "$PILOT_ODOO_SRC" "${init_modules[@]}"
   save_image "$source_image" "$images/odoo-src.tar"
   version=$(docker image inspect --format '{{ index .Config.Labels "org.retailops.odoo.version" }}' "$source_image")
   fingerprint=$(docker image inspect --format '{{ index .Config.Labels "org.retailops.odoo.source-fingerprint" }}' "$source_image")
@@ -105,9 +105,9 @@ docker image inspect "$double_image" >/dev/null 2>&1 || die "$double_image is mi
 save_image "$double_image" "$images/odoo-double.tar"
 cat >"$out" <<YAML
 ---
-# Written by tools/pilot/odoo.sh: $reason
+# Written by rig/pilot/odoo.sh: $reason
 pilot_odoo_kind: double
-pilot_odoo_label: "Odoo 18 protocol double, image $double_image (tests/odoo_double; not the real Odoo)"
+pilot_odoo_label: "Odoo 18 protocol double, image $double_image (rig/odoo_double; not the real Odoo)"
 odoo_image_source: archive
 odoo_image: "$double_image"
 odoo_container_uid: 999

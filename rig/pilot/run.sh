@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make pilot: the local pilot region from nothing (or from an existing pilot)
-# to GO / NO-GO. Each step is a playbook of the collection or of tools/pilot/;
+# to GO / NO-GO. Each step is a playbook of the collection or of rig/pilot/;
 # a second run re-converges (changed=0 expected) and validates again.
 set -euo pipefail
 
@@ -25,12 +25,12 @@ play() { # log-name playbook args...
 }
 
 step "Odoo under test"
-bash tools/pilot/odoo.sh
+bash rig/pilot/odoo.sh
 odoo_vars="$PILOT_STATE/odoo.yml"
 label=$(sed -n 's/^pilot_odoo_label: "\(.*\)"$/\1/p' "$odoo_vars")
 
-step "containers, secrets, PKI, Azurite (tools/pilot/up.yml)"
-play up tools/pilot/up.yml
+step "containers, secrets, PKI, Azurite (rig/pilot/up.yml)"
+play up rig/pilot/up.yml
 
 step "converge the region (playbooks/site.yml)"
 play site playbooks/site.yml -e "@$odoo_vars"
@@ -49,12 +49,12 @@ fi
 
 export ODOO_PASSWORD="${ODOO_PASSWORD:-admin}" # the pilot's own admin login, never a real region's
 
-step "sessions shared by the app nodes, master password (tests/probes/pilot_sessions.py)"
+step "sessions shared by the app nodes, master password (rig/pilot/sessions.py)"
 nodes=()
 for node in $(ansible-inventory -i "$inventory" --graph odoo_nodes | sed -n 's/^.*--\(pilot-[a-z0-9-]*\)$/\1/p'); do
   nodes+=(--node "http://$(ansible-inventory -i "$inventory" --host "$node" | python3 -c 'import json,sys; print(json.load(sys.stdin)["node_address"])'):8069")
 done
-if ! python3 tests/probes/pilot_sessions.py --db retail --login admin "${nodes[@]}" >"$logs/sessions.json" 2>&1; then
+if ! python3 rig/pilot/sessions.py --db retail --login admin "${nodes[@]}" >"$logs/sessions.json" 2>&1; then
   cat "$logs/sessions.json"
   printf '[pilot] sessions are not shared by the app nodes (or the master password check failed): NO-GO\n' >&2
   exit 3

@@ -1,6 +1,6 @@
 """Sessions are shared by the app nodes, and the database manager refuses a wrong master password.
 
-    python tests/probes/pilot_sessions.py --db retail --login admin \\
+    python rig/pilot/sessions.py --db retail --login admin \\
         --node http://10.213.20.11:8069 --node http://10.213.20.12:8069
 
 The password comes from $ODOO_PASSWORD. Logs in on the first node (straight

@@ -41,16 +41,11 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-ROOT = Path(__file__).resolve().parents[2]
-for _path in (str(ROOT / "tools"), str(ROOT)):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
-
-from loadtests import capture  # noqa: E402  (paths set just above)
-from loadtests.durations import parse_duration  # noqa: E402
-from loadtests.odoo_under_test import VersionProbeError, probe  # noqa: E402
-from real_odoo import database, summary  # noqa: E402
-from real_odoo.server import (  # noqa: E402
+from loadtests import capture
+from loadtests.durations import parse_duration
+from loadtests.odoo_under_test import VersionProbeError, probe
+from rig.real_odoo import database, summary
+from rig.real_odoo.server import (
     Image,
     InputError,
     LaneError,
@@ -64,15 +59,17 @@ from real_odoo.server import (  # noqa: E402
     run_step,
     write_conf,
 )
-from real_odoo.tree import OdooTree, TreeError, check_tree, fingerprint, missing_modules  # noqa: E402
-from tests.fixtures.services import MissingTool, free_port  # noqa: E402
+from rig.real_odoo.tree import OdooTree, TreeError, check_tree, fingerprint, missing_modules
+from tests.fixtures.services import MissingTool, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
 
 DEFAULT_MODULES = "point_of_sale,stock,account,purchase,sale_management"
 DB = "retail"
 LOGIN = "admin"
 PASSWORD = "admin"  # the demo data's administrator, on a database that only loopback reaches
 SCENARIO = ROOT / "loadtests" / "scenarios" / "real_odoo_lane.yaml"
-REGISTER = ROOT / "tools" / "real_odoo" / "register.yml"
+REGISTER = ROOT / "rig" / "real_odoo" / "register.yml"
 GATES = ROOT / "loadtests" / "gates" / "real_odoo_lane.yaml"
 CONTRACT_TIMEOUT = 1800.0
 INIT_TIMEOUT = 3600.0

@@ -27,7 +27,7 @@ from typing import IO, Protocol
 
 import requests
 
-from tests.odoo_double.config import write_config
+from rig.odoo_double.config import write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 PINS = ROOT / "requirements" / "odoo18-py311.txt"
@@ -196,7 +196,7 @@ def docker_image(image: str) -> Image:
     if info.returncode:
         raise LaneError(
             f"ODOO_IMAGE={image}: no Docker engine answers ({(info.stderr or info.stdout).strip()[:200]}); "
-            "start one with: bash tools/rig/engine.sh"
+            "start one with: bash rig/engine.sh"
         )
     inspect = subprocess.run(
         ["docker", "image", "inspect", "--format", "{{.Id}}", image],

@@ -1,4 +1,4 @@
-"""The local pilot region: its inventory is consistent, and tools/pilot/odoo.sh
+"""The local pilot region: its inventory is consistent, and rig/pilot/odoo.sh
 chooses the Odoo under test the documented way and says so (a fake `docker`
 stands in for the engine)."""
 
@@ -18,7 +18,7 @@ import yaml
 from conftest import COLLECTIONS_PATH, ROOT
 
 INVENTORY = ROOT / "inventories" / "pilot-local"
-ODOO_SH = ROOT / "tools" / "pilot" / "odoo.sh"
+ODOO_SH = ROOT / "rig" / "pilot" / "odoo.sh"
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_branch_relays_listen_on_their_lan(inventory: dict[str, Any]) -> None:
         assert str(relay) in addresses, f"{branch}: the relay address is not the container's"
 
 
-# -- tools/pilot/odoo.sh --------------------------------------------------------
+# -- rig/pilot/odoo.sh --------------------------------------------------------
 
 FAKE_DOCKER = """#!/usr/bin/env bash
 # A stand-in engine: images listed in $FAKE_IMAGES exist; pull succeeds when $FAKE_PULL=ok.

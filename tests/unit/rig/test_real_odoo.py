@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tools"))
-
-from real_odoo import database, lane, server, summary, tree
+from rig.real_odoo import database, lane, server, summary, tree
 
 
 def _tree(root: Path, version: str = "(18, 0, 0, FINAL, 0, '')", official: bool = False) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-LIB = Path(__file__).resolve().parents[3] / "tools" / "rig" / "lib.sh"
+LIB = Path(__file__).resolve().parents[3] / "rig" / "lib.sh"
 
 
 def mirror(apt_etc: Path, suite: str, **env: str) -> subprocess.CompletedProcess[str]:
