@@ -22,7 +22,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 host:
-	bash tools/rig/host-packages.sh
+	bash rig/host-packages.sh
 
 .PHONY: help venv host rig collection lint unit molecule test test-fast scenario build clean pilot pilot-down \
 	real-odoo real-odoo-captures
@@ -51,10 +51,10 @@ collection:
 	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/retailops/odoo_platform
 
 rig: host
-	bash tools/rig/engine.sh
-	bash tools/rig/images.sh
-	bash tools/rig/traefik.sh
-	bash tools/rig/toxiproxy.sh
+	bash rig/engine.sh
+	bash rig/images.sh
+	bash rig/traefik.sh
+	bash rig/toxiproxy.sh
 
 lint: venv host collection
 	$(BIN)/python tools/checks.py lint
@@ -78,21 +78,21 @@ test-fast: venv host collection
 export PILOT_STATE ?= $(CURDIR)/.cache/pilot
 
 pilot: venv host collection rig
-	bash tools/pilot/run.sh
+	bash rig/pilot/run.sh
 
 pilot-down: venv collection
-	$(BIN)/ansible-playbook -i inventories/pilot-local/ tools/pilot/down.yml
+	$(BIN)/ansible-playbook -i inventories/pilot-local/ rig/pilot/down.yml
 
-# The real-Odoo lane (tools/real_odoo/, README "Real Odoo lane"): not part of
+# The real-Odoo lane (rig/real_odoo/, README "Real Odoo lane"): not part of
 # make test. ODOO_SRC (a source tree) or ODOO_IMAGE (an image on the Docker
-# engine, which tools/rig/engine.sh provides), LANE_* settings: see the README.
+# engine, which rig/engine.sh provides), LANE_* settings: see the README.
 real-odoo: venv collection
-	$(if $(ODOO_IMAGE),bash tools/rig/engine.sh)
-	$(BIN)/python tools/real_odoo/lane.py
+	$(if $(ODOO_IMAGE),bash rig/engine.sh)
+	$(BIN)/python -m rig.real_odoo.lane
 
 real-odoo-captures: venv collection
-	$(if $(ODOO_IMAGE),bash tools/rig/engine.sh)
-	LANE_HARNESS=0 LANE_UPDATE_CAPTURES=1 $(BIN)/python tools/real_odoo/lane.py
+	$(if $(ODOO_IMAGE),bash rig/engine.sh)
+	LANE_HARNESS=0 LANE_UPDATE_CAPTURES=1 $(BIN)/python -m rig.real_odoo.lane
 
 build: venv
 	mkdir -p build

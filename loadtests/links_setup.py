@@ -9,7 +9,9 @@ a link drill on a class acts on every proxy of that class.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import shutil
 import socket
 import subprocess
 import time
@@ -31,17 +33,37 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def toxiproxy_binary() -> str:
-    """Path of toxiproxy-server, built by tools/rig/toxiproxy.sh when missing."""
-    done = subprocess.run(
-        ["bash", str(REPO / "tools" / "rig" / "toxiproxy.sh")],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
+    """Path of toxiproxy-server for ``--toxiproxy auto``.
+
+    In a checkout, rig/toxiproxy.sh builds the pinned release when missing. An
+    installed harness has no rig: it takes toxiproxy-server from PATH, else from
+    the rig cache ($RIG_CACHE/bin, where a checkout's rig/toxiproxy.sh put it).
+    """
+    script = REPO / "rig" / "toxiproxy.sh"
+    if script.is_file():
+        done = subprocess.run(
+            ["bash", str(script)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=900,
+        )
+        if done.returncode != 0:
+            raise ToxiproxyError(f"rig/toxiproxy.sh failed: {done.stderr.strip()[-500:]}")
+        return done.stdout.strip().splitlines()[-1]
+    cache = os.environ.get("RIG_CACHE") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "retailops-rig"
     )
-    if done.returncode != 0:
-        raise ToxiproxyError(f"tools/rig/toxiproxy.sh failed: {done.stderr.strip()[-500:]}")
-    return done.stdout.strip().splitlines()[-1]
+    found = shutil.which("toxiproxy-server") or shutil.which(
+        "toxiproxy-server", path=str(Path(cache) / "bin")
+    )
+    if found is None:
+        raise ToxiproxyError(
+            "--toxiproxy auto needs toxiproxy-server: none on PATH nor in "
+            f"{Path(cache) / 'bin'} (a checkout's `bash rig/toxiproxy.sh` builds it there); "
+            "or give --toxiproxy <API URL> of a running Toxiproxy, or --toxiproxy off"
+        )
+    return found
 
 
 @dataclass(frozen=True, order=True)

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
 LOGS = RESULTS / "logs"
 SANITY_COPY = ROOT / ".cache" / "sanity" / "ansible_collections" / "retailops" / "odoo_platform"
-PY_PATHS = ["plugins", "loadtests", "tests", "tools"]
+PY_PATHS = ["plugins", "loadtests", "rig", "tests", "tools"]
 
 
 @dataclass
@@ -126,7 +126,7 @@ def lint_checks() -> list[Check]:
                 "-c",
                 "command -v shellcheck >/dev/null || "
                 "{ echo 'shellcheck missing: apt-get install shellcheck'; exit 1; }; "
-                "git ls-files -co --exclude-standard '*.sh' 'tools/rig/images/*/rig-*' "
+                "git ls-files -co --exclude-standard '*.sh' 'rig/images/*/rig-*' "
                 "| xargs -r shellcheck -x",
             ],
         ),
@@ -212,7 +212,7 @@ def base_env() -> dict[str, str]:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".cache" / "collections"))
     cache_home = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    env.setdefault("RIG_CACHE", str(Path(cache_home) / "retailops-rig"))  # as tools/rig/lib.sh
+    env.setdefault("RIG_CACHE", str(Path(cache_home) / "retailops-rig"))  # as rig/lib.sh
     return env
 
 

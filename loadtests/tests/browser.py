@@ -41,7 +41,7 @@ class PageCheck:
 def check_page(path: Path, expressions: dict[str, str], timeout: float = 30.0) -> PageCheck:
     if not Path(CHROMIUM).exists():
         # a failure, never a skip: the project installs it (make test runs host-packages.sh)
-        raise RuntimeError("chromium not found; install it with: sudo bash tools/rig/host-packages.sh")
+        raise RuntimeError("chromium not found; install it with: sudo bash rig/host-packages.sh")
     profile = tempfile.mkdtemp(prefix="lt-chromium-")
     proc = subprocess.Popen(
         [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from rig.odoo_double.config import ConfigError, load_config
 from tests.fixtures.double import REPO
-from tests.odoo_double.config import ConfigError, load_config
 
 pytestmark = pytest.mark.double_only
 
@@ -29,7 +29,7 @@ def test_server_refuses_bad_option(tmp_path: Path, line: str, message: str):
     conf = tmp_path / "odoo.conf"
     conf.write_text(f"[options]\ndb_name = retail\n{line}\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "tests.odoo_double", "-c", str(conf)],
+        [sys.executable, "-m", "rig.odoo_double", "-c", str(conf)],
         cwd=REPO,
         capture_output=True,
         text=True,

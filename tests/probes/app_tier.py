@@ -36,7 +36,7 @@ from loadtests.odoo_client import OdooClient, envelope
 
 DB = "retail"
 LOGIN = "admin"
-PASSWORD = "admin"  # the double's test user (tests/odoo_double/README.md)
+PASSWORD = "admin"  # the double's test user (rig/odoo_double/README.md)
 STICKY = "odoo_node"
 
 
