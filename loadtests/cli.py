@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from loadtests.analysis import (
     tier_stats,
     time_series,
 )
-from loadtests.discovery import Catalogue
+from loadtests.discovery import Catalogue, Discovery
 from loadtests.drills import (
     AnsibleExecutor,
     DockerExecutor,
@@ -178,15 +178,8 @@ def preflight(args: argparse.Namespace, scenario: Scenario, branches: list[Branc
     client = OdooClient(args.host, args.db, timeout=args_timeout(args), verify=verify_of(args))
     personas = [p for p, w in scenario.persona_weights().items() if w > 0]
     log(f"preflight: {len(personas)} personas ({', '.join(personas)}) against {args.host} db {args.db!r}")
-    result = Preflight(
-        client,
-        args.login,
-        password_of(args),
-        personas,
-        branches,
-        open_pos_sessions=args.open_pos_sessions,
-        log=log,
-    ).run()
+    discovery = Discovery(client, personas, branches, open_pos_sessions=args.open_pos_sessions, log=log)
+    result = Preflight(discovery, args.login, password_of(args)).run()
     for line in result.lines():
         log(line)
     if getattr(args, "out", None):
@@ -665,7 +658,7 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
             "personas": sc.persona_weights(),
         },
         "verdict": {"go": verdict.go, "label": verdict.label, "reasons": verdict.reasons},
-        "gates": {"file": str(run.args.gates), "results": [r.as_dict() for r in verdict.results]},
+        "gates": {"file": str(run.args.gates), "results": [asdict(r) for r in verdict.results]},
         "tiers": {
             k: {
                 "requests": v.requests,
