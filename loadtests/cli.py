@@ -9,12 +9,13 @@ need (nothing was loaded, no drill ran).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from loadtests.analysis import (
     tier_stats,
     time_series,
 )
-from loadtests.discovery import Catalogue
+from loadtests.discovery import Catalogue, Discovery
 from loadtests.drills import (
     AnsibleExecutor,
     DockerExecutor,
@@ -178,15 +179,8 @@ def preflight(args: argparse.Namespace, scenario: Scenario, branches: list[Branc
     client = OdooClient(args.host, args.db, timeout=args_timeout(args), verify=verify_of(args))
     personas = [p for p, w in scenario.persona_weights().items() if w > 0]
     log(f"preflight: {len(personas)} personas ({', '.join(personas)}) against {args.host} db {args.db!r}")
-    result = Preflight(
-        client,
-        args.login,
-        password_of(args),
-        personas,
-        branches,
-        open_pos_sessions=args.open_pos_sessions,
-        log=log,
-    ).run()
+    discovery = Discovery(client, personas, branches, open_pos_sessions=args.open_pos_sessions, log=log)
+    result = Preflight(discovery, args.login, password_of(args)).run()
     for line in result.lines():
         log(line)
     if getattr(args, "out", None):
@@ -250,23 +244,64 @@ def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates
 
 @dataclass
 class Progress:
-    path: Path
+    """The console's line every 10 s while Locust runs: users, calls so far, the drills in action.
+
+    Calls come from the run's samples (each call's outcome as the harness
+    classified it), users from Locust's stats history CSV (its user count,
+    written every second).
+    """
+
+    samples: Path
+    history: Path  # locust_stats_history.csv
+    users_wanted: int
     offset: int = 0
-    total: int = 0
-    bad: int = 0
+    calls: int = 0
+    failed: int = 0
+    unknown: int = 0
+    all_spawned: bool = False
 
     def poll(self) -> None:
-        if not self.path.exists():
+        if not self.samples.exists():
             return
-        with self.path.open("rb") as fh:
+        with self.samples.open("rb") as fh:
             fh.seek(self.offset)
             chunk = fh.read()
         end = chunk.rfind(b"\n") + 1
         self.offset += end
         for line in chunk[:end].splitlines():
-            self.total += 1
-            if b'"ok"' not in line:
-                self.bad += 1
+            try:
+                outcome = json.loads(line)[6]  # a samples row: t, tier, name, branch, region, link, outcome, ms
+            except (ValueError, IndexError):
+                continue
+            self.calls += 1
+            self.failed += outcome == "failed"
+            self.unknown += outcome == "unknown"
+
+    def users(self) -> int | None:
+        """Locust's user count in the newest row of its stats history (None before the first)."""
+        try:
+            with self.history.open("rb") as fh:
+                fh.seek(max(0, self.history.stat().st_size - 4096))
+                rows = fh.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return None
+        fields = rows[-1].split(",") if len(rows) > 1 else []
+        return int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else None
+
+    def lines(self, elapsed: float, duration: float, drills: list[str]) -> list[str]:
+        self.poll()
+        users = self.users()
+        out = []
+        if users is not None and users >= self.users_wanted and not self.all_spawned:
+            self.all_spawned = True
+            out.append(f"all {users} users spawned")
+        shown = "-" if users is None else str(users)
+        line = (
+            f"{elapsed:4.0f}s of {duration:.0f}s  users {shown}/{self.users_wanted}  calls {self.calls}  "
+            f"failed {self.failed}  unknown {self.unknown}"
+        )
+        out.append(line + (f"  drill running: {', '.join(drills)}" if drills else ""))
+        return out
 
 
 class Run:
@@ -479,7 +514,9 @@ class Run:
         if self.rig and flapping:
             self.flapper = Flapper(self.rig.api, flapping, mix.flap_period, mix.flap_down)
             self.flapper.start()
-        progress = Progress(self.out / "samples.jsonl")
+        progress = Progress(
+            self.out / "samples.jsonl", self.out / "locust_stats_history.csv", self.scenario.users
+        )
         limit = started + self.scenario.duration + 120
         next_line = time.time() + 10
         while self.procs[0].poll() is None:
@@ -492,8 +529,8 @@ class Run:
                     self.procs[0].kill()
                 break
             if time.time() >= next_line:
-                progress.poll()
-                log(f"{time.time() - started:5.0f}s  calls {progress.total}  failed/unknown {progress.bad}")
+                for line in progress.lines(time.time() - started, self.scenario.duration, runner.active()):
+                    log(line)
                 next_line += 10
             time.sleep(0.5)
         for p in self.procs[1:]:
@@ -665,7 +702,7 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
             "personas": sc.persona_weights(),
         },
         "verdict": {"go": verdict.go, "label": verdict.label, "reasons": verdict.reasons},
-        "gates": {"file": str(run.args.gates), "results": [r.as_dict() for r in verdict.results]},
+        "gates": {"file": str(run.args.gates), "results": [asdict(r) for r in verdict.results]},
         "tiers": {
             k: {
                 "requests": v.requests,

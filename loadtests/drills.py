@@ -283,7 +283,7 @@ class DrillRunner:
 
     def _one(self, spec: DrillSpec, rec: DrillRecord) -> None:
         rec.started = time.time()
-        self.log(f"drill {spec.name}: {spec.executor} {spec.action} {spec.target}".rstrip())
+        self.log(f"drill {spec.name} starts: {spec.executor} {spec.action} {spec.target}".rstrip())
         try:
             executor = self.executors.get(spec.executor)
             if executor is None:
@@ -292,9 +292,14 @@ class DrillRunner:
             rec.ok = True
         except Exception as exc:  # a failed drill is reported, never fatal to the run
             rec.error = f"{type(exc).__name__}: {exc}"
-            self.log(f"drill {spec.name} failed: {rec.error}")
         rec.finished = time.time()
-        self.log(f"drill {spec.name}: done in {rec.finished - rec.started:.1f}s")
+        took = rec.finished - rec.started
+        ended = f"action done in {took:.1f}s" if rec.ok else f"FAILED after {took:.1f}s: {rec.error}"
+        self.log(f"drill {spec.name} ends: {ended}")
+
+    def active(self) -> list[str]:
+        """The drills whose action is running."""
+        return [r.name for r in self.records if r.started and not r.finished]
 
     def stop(self, timeout: float = 120.0) -> None:
         self._stop.set()

@@ -1,4 +1,12 @@
-"""Durations written as ``90``, ``90s``, ``2m``, ``1h30m`` or ``500ms``."""
+"""Durations written as ``90``, ``90s``, ``2m``, ``1h30m``, ``1.5s`` or ``500ms``.
+
+Locust's own ``locust.util.timespan.parse_timespan`` reads ``90s``, ``2m`` and
+``1h30m`` but is no fit for the command line: importing anything from the
+``locust`` package monkey-patches the whole process with gevent (the
+command line runs the drills in threads, Locust in a subprocess, and the
+preflight on ``requests``), and it reads neither fractions nor ``ms``, which
+scenarios and gates accept.
+"""
 
 from __future__ import annotations
 

@@ -116,16 +116,6 @@ class GateResult:
     passed: bool
     reason: str
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "scope": self.scope,
-            "metric": self.metric,
-            "limit": self.limit,
-            "actual": self.actual,
-            "passed": self.passed,
-            "reason": self.reason,
-        }
-
 
 @dataclass(frozen=True)
 class Verdict:

@@ -30,6 +30,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 
 class Outcome(StrEnum):
     OK = "ok"
@@ -143,14 +145,52 @@ TOTALS = (
 )
 
 
-@dataclass(frozen=True)
-class KindResult:
+EXAMPLES = ("lost", "unexpected", "duplicated", "unsettled")  # keys listed in the report, ten of each
+
+
+class KindSummary(BaseModel):
+    """One kind of write reconciled, as report.json has it (``ledger.kinds``): counts and example keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
     kind: str
     attempted: int
     acked: int
     failed: int
     indeterminate: int
     present: int
+    lost: int
+    unexpected: int
+    duplicated: int
+    recovered: int
+    failed_present: int
+    unsettled: int = 0
+    valid: bool
+    examples: dict[str, list[str]]
+
+
+class LedgerSummary(BaseModel):
+    """The reconciliation as report.json has it (``ledger``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    checked: bool
+    error: str
+    valid: bool
+    totals: dict[str, int]
+    kinds: list[KindSummary]
+
+
+@dataclass(frozen=True)
+class KindResult:
+    """One kind of write reconciled: the keys in each set (their counts: :meth:`summary`)."""
+
+    kind: str
+    attempted: tuple[str, ...]
+    acked: tuple[str, ...]
+    failed: tuple[str, ...]
+    indeterminate: tuple[str, ...]
+    present: tuple[str, ...]
     lost: tuple[str, ...]
     unexpected: tuple[str, ...]
     duplicated: tuple[str, ...]
@@ -162,28 +202,10 @@ class KindResult:
     def valid(self) -> bool:
         return not (self.lost or self.unexpected or self.duplicated or self.unsettled)
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "attempted": self.attempted,
-            "acked": self.acked,
-            "failed": self.failed,
-            "indeterminate": self.indeterminate,
-            "present": self.present,
-            "lost": len(self.lost),
-            "unexpected": len(self.unexpected),
-            "duplicated": len(self.duplicated),
-            "recovered": len(self.recovered),
-            "failed_present": len(self.failed_present),
-            "unsettled": len(self.unsettled),
-            "valid": self.valid,
-            "examples": {
-                "lost": list(self.lost[:10]),
-                "unexpected": list(self.unexpected[:10]),
-                "duplicated": list(self.duplicated[:10]),
-                "unsettled": list(self.unsettled[:10]),
-            },
-        }
+    def summary(self) -> KindSummary:
+        examples = {name: list(getattr(self, name)[:10]) for name in EXAMPLES}
+        counts = {name: len(getattr(self, name)) for name in TOTALS}
+        return KindSummary(kind=self.kind, valid=self.valid, examples=examples, **counts)
 
 
 def reconcile_kind(
@@ -211,11 +233,11 @@ def reconcile_kind(
     indet = {k for k, s in status.items() if s is KeyStatus.INDETERMINATE}
     return KindResult(
         kind=kind,
-        attempted=len(status),
-        acked=len(acked),
-        failed=len(failed),
-        indeterminate=len(indet),
-        present=len(found),
+        attempted=tuple(sorted(status)),
+        acked=tuple(sorted(acked)),
+        failed=tuple(sorted(failed)),
+        indeterminate=tuple(sorted(indet)),
+        present=tuple(sorted(found)),
         lost=tuple(sorted(acked - found)),
         unexpected=tuple(sorted(k for k, n in scan.items() if n > 0 and k not in status)),
         duplicated=tuple(sorted(k for k, n in scan.items() if n > 1)),
@@ -232,20 +254,17 @@ class LedgerResult:
     error: str = ""
 
     def total(self, attr: str) -> int:
-        return sum(
-            len(getattr(k, attr)) if isinstance(getattr(k, attr), tuple) else int(getattr(k, attr))
-            for k in self.kinds
-        )
+        return sum(len(getattr(k, attr)) for k in self.kinds)
 
     @property
     def valid(self) -> bool:
         return self.checked and all(k.valid for k in self.kinds)
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "checked": self.checked,
-            "error": self.error,
-            "valid": self.valid,
-            "totals": {a: self.total(a) for a in TOTALS},
-            "kinds": [k.summary() for k in self.kinds],
-        }
+    def summary(self) -> LedgerSummary:
+        return LedgerSummary(
+            checked=self.checked,
+            error=self.error,
+            valid=self.valid,
+            totals={a: self.total(a) for a in TOTALS},
+            kinds=[k.summary() for k in self.kinds],
+        )

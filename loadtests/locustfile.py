@@ -15,15 +15,7 @@ from locust import events
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
-from loadtests.personas import (
-    Finance,
-    IntegrationApi,
-    PosCashier,
-    Reporting,
-    StoreManager,
-    WarehouseScanner,
-    configure,
-)
+from loadtests.personas import PERSONA_CLASSES, configure
 from loadtests.plan import RunPlan
 from loadtests.samples import Sample, SampleWriter
 
@@ -31,7 +23,8 @@ PLAN = RunPlan.from_env()
 configure(PLAN)
 _writer = SampleWriter(PLAN.samples_path)
 
-__all__ = ["Finance", "IntegrationApi", "PosCashier", "Reporting", "StoreManager", "WarehouseScanner"]
+# Locust runs the User classes it finds in this module: one per persona (PosCashier, StoreManager, ...)
+globals().update({cls.__name__: cls for cls in PERSONA_CLASSES.values()})
 
 
 def _record(

@@ -20,65 +20,27 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from loadtests import keys
 from loadtests.discovery import Catalogue, Product, Till, Warehouse
 from loadtests.ledger import Outcome
+from loadtests.odoo_client import Classified
 from loadtests.pos_order import OrderLine, pos_order
-from loadtests.rpc import Classified
-
-
-class Caller(Protocol):
-    def read(
-        self,
-        model: str,
-        method: str,
-        args: list[Any],
-        kwargs: dict[str, Any] | None = None,
-        *,
-        tier: str,
-        context: dict[str, Any] | None = None,
-    ) -> Classified: ...
-
-    def write(
-        self,
-        model: str,
-        method: str,
-        args: list[Any],
-        kwargs: dict[str, Any] | None = None,
-        *,
-        tier: str,
-        kind: str = "",
-        key: str = "",
-        context: dict[str, Any] | None = None,
-    ) -> Classified: ...
-
-    def integration(
-        self,
-        model: str,
-        method: str,
-        args: list[Any],
-        kwargs: dict[str, Any] | None = None,
-        *,
-        tier: str,
-        kind: str = "",
-        key: str = "",
-    ) -> Classified: ...
-
-    def ledgered(self, kind: str, key: str, tier: str, send: Callable[[], Classified]) -> Classified: ...
+from loadtests.rpc import Caller
 
 
 @dataclass
 class Workplace:
-    """One branch's view of the catalogue, and the run's identity for client keys."""
+    """One user's branch: its view of the catalogue, the run's identity for client keys, its till's queue."""
 
     run_id: str
     branch: str
     catalogue: Catalogue
-    uid: int | None = None
     month_end: bool = False
+    sequence: int = 0  # the till's order number
+    offline: list[tuple[dict[str, Any], int]] = field(default_factory=list)  # orders to re-send, tries
 
     @property
     def warehouse(self) -> Warehouse | None:
@@ -92,30 +54,51 @@ class Workplace:
         return random.sample(products, k=min(len(products), random.randint(low, high))) if products else []
 
 
+class Done(NamedTuple):
+    """What an operation did: the client key of its write ("" for none) and its last call (None:
+    nothing to work with, e.g. no open transfer to validate)."""
+
+    key: str = ""
+    call: Classified | None = None
+
+
 def rows(c: Classified) -> list[dict[str, Any]]:
     return list(c.result or []) if c.outcome is Outcome.OK and isinstance(c.result, list) else []
 
 
+def search_read(
+    caller: Caller,
+    model: str,
+    domain: list[Any],
+    fields: list[str],
+    *,
+    tier: str,
+    limit: int,
+    order: str = "",
+) -> Done:
+    kwargs: dict[str, Any] = {"domain": domain, "fields": fields, "limit": limit}
+    if order:
+        kwargs["order"] = order
+    return Done("", caller.call_kw(model, "search_read", [], kwargs, tier=tier))
+
+
 # ---------------------------------------------------------------- POS cashier
 
+MAX_OFFLINE_TRIES = 8
 
-def scan_barcode(caller: Caller, w: Workplace) -> Classified | None:
+
+def scan_barcode(caller: Caller, w: Workplace) -> Done:
     """The back-office equivalent of a till's barcode lookup (odoo-protocol.md §8)."""
     products = w.catalogue.barcoded or w.catalogue.products
     if not products:
-        return None
+        return Done()
     product = random.choice(products)
     domain = [["barcode", "=", product.barcode]] if product.barcode else [["id", "=", product.id]]
-    return caller.read(
-        "product.product",
-        "search_read",
-        [],
-        {"domain": domain, "fields": ["id", "display_name", "lst_price", "barcode"], "limit": 1},
-        tier="pos_sync",
-    )
+    fields = ["id", "display_name", "lst_price", "barcode"]
+    return search_read(caller, "product.product", domain, fields, tier="pos_sync", limit=1)
 
 
-def build_order(w: Workplace, sequence: int) -> dict[str, Any] | None:
+def build_order(w: Workplace, user_id: int | None) -> dict[str, Any] | None:
     """A paid order of 1-4 products at their list price, paid in full with the till's method."""
     till = w.till
     if till is None or till.session_id is None or till.payment_method_id is None:
@@ -123,6 +106,7 @@ def build_order(w: Workplace, sequence: int) -> dict[str, Any] | None:
     products = w.sample(w.catalogue.products, 1, 4)
     if not products:
         return None
+    w.sequence += 1
     lines = [OrderLine(p.id, random.randint(1, 3), p.price, p.name) for p in products]
     return pos_order(
         keys.order_uuid(w.run_id),
@@ -130,66 +114,86 @@ def build_order(w: Workplace, sequence: int) -> dict[str, Any] | None:
         till.config_id,
         lines,
         till.payment_method_id,
-        user_id=w.uid or False,
-        sequence_number=sequence,
+        user_id=user_id or False,
+        sequence_number=w.sequence,
         new_uuid=lambda: keys.order_uuid(w.run_id),
     )
 
 
-def sync_order(caller: Caller, w: Workplace, order: dict[str, Any]) -> Classified:
+def sync_order(caller: Caller, w: Workplace, order: dict[str, Any], tries: int = 0) -> Classified:
+    """Send a paid order; a till keeps one that may not have arrived and re-sends the same uuid later."""
     till = w.till
-    return caller.write(
+    c = caller.call_kw(
         "pos.order",
         "sync_from_ui",
         [[order]],
         tier="pos_sync",
+        write=True,
         kind="pos.order",
         key=order["uuid"],
         context={"config_id": till.config_id if till else order.get("config_id"), "login_number": 0},
     )
+    transient = c.outcome is Outcome.UNKNOWN or (
+        c.outcome is Outcome.FAILED
+        and (
+            "connection refused" in c.detail
+            or c.error_name.startswith("psycopg")
+            or "Serialization" in c.error_name
+        )
+    )
+    if transient and tries + 1 < MAX_OFFLINE_TRIES:
+        w.offline.append((order, tries + 1))
+    return c
+
+
+def resend_offline(caller: Caller, w: Workplace) -> Done:
+    """Re-send the orders the till kept (the same uuids); one pass."""
+    queue, w.offline = w.offline, []
+    last = None
+    for order, tries in queue:
+        last = sync_order(caller, w, order, tries)
+    return Done("", last)
+
+
+def sell(caller: Caller, w: Workplace) -> Done:
+    """Re-send what the till kept, then ring up and sync a new paid order."""
+    resend_offline(caller, w)
+    order = build_order(w, caller.uid)
+    if order is None:
+        return Done()
+    return Done(str(order["uuid"]), sync_order(caller, w, order))
 
 
 # ---------------------------------------------------------------- store manager
 
 
-def stock_check(caller: Caller, w: Workplace) -> Classified:
+def stock_check(caller: Caller, w: Workplace) -> Done:
     wh = w.warehouse
     domain: list[Any] = (
         [["location_id", "=", wh.stock_location_id]] if wh else [["location_id.usage", "=", "internal"]]
     )
-    return caller.read(
-        "stock.quant",
-        "search_read",
-        [],
-        {
-            "domain": domain,
-            "fields": ["product_id", "location_id", "quantity", "reserved_quantity"],
-            "limit": 80,
-        },
-        tier="inventory",
-    )
+    fields = ["product_id", "location_id", "quantity", "reserved_quantity"]
+    return search_read(caller, "stock.quant", domain, fields, tier="inventory", limit=80)
 
 
-def product_levels(caller: Caller, w: Workplace) -> Classified | None:
+def product_levels(caller: Caller, w: Workplace) -> Done:
     products = w.sample(w.catalogue.storable or w.catalogue.products, 10, 10)
     if not products:
-        return None
+        return Done()
     context = {"warehouse_id": w.warehouse.id} if w.warehouse else {}
-    return caller.read(
-        "product.product",
-        "read",
-        [[p.id for p in products], ["id", "display_name", "qty_available"]],
-        tier="inventory",
-        context=context,
+    ids = [p.id for p in products]
+    fields = ["id", "display_name", "qty_available"]
+    return Done(
+        "", caller.call_kw("product.product", "read", [ids, fields], tier="inventory", context=context)
     )
 
 
-def request_replenishment(caller: Caller, w: Workplace) -> tuple[str, Classified] | None:
+def request_replenishment(caller: Caller, w: Workplace) -> Done:
     """An internal transfer from the warehouse stock to a shelf, keyed by its origin."""
     wh = w.warehouse
     products = w.sample(w.catalogue.storable, 1, 3)
     if wh is None or not products:
-        return None
+        return Done()
     key = keys.ref(w.run_id, "repl")
     moves = [
         [
@@ -212,8 +216,10 @@ def request_replenishment(caller: Caller, w: Workplace) -> tuple[str, Classified
         "location_dest_id": wh.replenish_location_id,
         "move_ids": moves,
     }
-    c = caller.write("stock.picking", "create", [picking], tier="inventory", kind="stock.picking", key=key)
-    return key, c
+    c = caller.call_kw(
+        "stock.picking", "create", [picking], tier="inventory", write=True, kind="stock.picking", key=key
+    )
+    return Done(key, c)
 
 
 # ---------------------------------------------------------------- warehouse scanner
@@ -221,61 +227,48 @@ def request_replenishment(caller: Caller, w: Workplace) -> tuple[str, Classified
 OPEN_PICKING_STATES = ["draft", "confirmed", "waiting", "assigned"]
 
 
-def list_pickings(caller: Caller, w: Workplace) -> Classified:
+def list_pickings(caller: Caller, w: Workplace) -> Done:
     domain: list[Any] = [["state", "in", OPEN_PICKING_STATES]]
     if w.warehouse:
         domain.append(["picking_type_id", "=", w.warehouse.internal_type_id])
-    return caller.read(
-        "stock.picking",
-        "search_read",
-        [],
-        {"domain": domain, "fields": ["id", "name", "state", "origin"], "limit": 20},
-        tier="inventory",
-    )
+    fields = ["id", "name", "state", "origin"]
+    return search_read(caller, "stock.picking", domain, fields, tier="inventory", limit=20)
 
 
-def validate_picking(caller: Caller, w: Workplace) -> tuple[str, Classified] | None:
+def validate_picking(caller: Caller, w: Workplace) -> Done:
     """Validate one open transfer that this run's store managers asked for; its key is the origin."""
-    found = caller.read(
-        "stock.picking",
-        "search_read",
-        [],
-        {
-            "domain": [
-                ["state", "in", OPEN_PICKING_STATES],
-                ["origin", "=like", keys.run_prefix(w.run_id, "repl") + "%"],
-            ],
-            "fields": ["id", "origin"],
-            "limit": 10,
-        },
-        tier="inventory",
-    )
-    open_ones = rows(found)
+    domain = [
+        ["state", "in", OPEN_PICKING_STATES],
+        ["origin", "=like", keys.run_prefix(w.run_id, "repl") + "%"],
+    ]
+    found = search_read(caller, "stock.picking", domain, ["id", "origin"], tier="inventory", limit=10)
+    open_ones = rows(found.call) if found.call else []
     if not open_ones:
-        return None
+        return Done()
     row = random.choice(open_ones)
     key = str(row["origin"])
-    c = caller.write(
+    c = caller.call_kw(
         "stock.picking",
         "button_validate",
         [[row["id"]]],
         tier="inventory",
+        write=True,
         kind="stock.picking.done",
         key=key,
         context={"skip_backorder": True},
     )
-    return key, c
+    return Done(key, c)
 
 
 # ---------------------------------------------------------------- finance
 
 
-def post_invoice(caller: Caller, w: Workplace) -> tuple[str, Classified] | None:
+def post_invoice(caller: Caller, w: Workplace) -> Done:
     """A customer invoice with product lines (Odoo prices them), created and posted under one key."""
     customers = w.catalogue.customers
     products = w.sample(w.catalogue.products, 1, 2)
     if not customers or not products:
-        return None
+        return Done()
     key = keys.ref(w.run_id, "inv")
     move = {
         "move_type": "out_invoice",
@@ -285,113 +278,169 @@ def post_invoice(caller: Caller, w: Workplace) -> tuple[str, Classified] | None:
     }
 
     def create_and_post() -> Classified:
-        c = caller.write("account.move", "create", [move], tier="finance")
+        c = caller.call_kw("account.move", "create", [move], tier="finance", write=True)
         if c.outcome is not Outcome.OK or not c.result:
             return c
         move_id = c.result[0] if isinstance(c.result, list) else c.result
-        return caller.write("account.move", "action_post", [[move_id]], tier="finance")
+        return caller.call_kw("account.move", "action_post", [[move_id]], tier="finance", write=True)
 
-    return key, caller.ledgered("account.move", key, "finance", create_and_post)
+    return Done(key, caller.ledgered("account.move", key, "finance", create_and_post))
 
 
-def journal(caller: Caller, w: Workplace) -> Classified:
-    return caller.read(
-        "account.move",
-        "search_read",
-        [],
-        {
-            "domain": [["state", "=", "posted"], ["move_type", "=", "out_invoice"]],
-            "fields": ["id", "name", "ref", "amount_total", "state"],
-            "limit": 50,
-            "order": "id desc",
-        },
-        tier="finance",
-    )
+def journal(caller: Caller, w: Workplace) -> Done:
+    domain = [["state", "=", "posted"], ["move_type", "=", "out_invoice"]]
+    fields = ["id", "name", "ref", "amount_total", "state"]
+    return search_read(caller, "account.move", domain, fields, tier="finance", limit=50, order="id desc")
 
 
 # ---------------------------------------------------------------- reporting
 
 
-def sales_report(caller: Caller, w: Workplace) -> Classified:
-    return caller.read(
-        "pos.order",
-        "search_read",
-        [],
-        {
-            "domain": [["state", "in", ["paid", "done", "invoiced"]]],
-            "fields": ["id", "name", "amount_total", "config_id", "date_order"],
-            "limit": 500,
-            "order": "id desc",
-        },
-        tier="reporting",
-    )
+def sales_report(caller: Caller, w: Workplace) -> Done:
+    domain = [["state", "in", ["paid", "done", "invoiced"]]]
+    fields = ["id", "name", "amount_total", "config_id", "date_order"]
+    return search_read(caller, "pos.order", domain, fields, tier="reporting", limit=500, order="id desc")
 
 
-def sales_by_till_and_day(caller: Caller, w: Workplace) -> Classified:
+def sales_by_till_and_day(caller: Caller, w: Workplace) -> Done:
     """Point of Sale > Reporting > Orders: quantities and totals per till and day."""
-    return caller.read(
-        "report.pos.order",
-        "read_group",
-        [],
-        {
-            "domain": [],
-            "fields": ["product_qty:sum", "price_total:sum"],
-            "groupby": ["config_id", "date:day"],
-            "lazy": False,
-        },
-        tier="reporting",
-    )
+    kwargs = {
+        "domain": [],
+        "fields": ["product_qty:sum", "price_total:sum"],
+        "groupby": ["config_id", "date:day"],
+        "lazy": False,
+    }
+    return Done("", caller.call_kw("report.pos.order", "read_group", [], kwargs, tier="reporting"))
 
 
-def stock_report(caller: Caller, w: Workplace) -> Classified:
-    return caller.read(
-        "stock.quant",
-        "search_read",
-        [],
-        {
-            "domain": [["location_id.usage", "=", "internal"]],
-            "fields": ["product_id", "location_id", "quantity"],
-            "limit": 500,
-        },
-        tier="reporting",
-    )
+def stock_report(caller: Caller, w: Workplace) -> Done:
+    domain = [["location_id.usage", "=", "internal"]]
+    fields = ["product_id", "location_id", "quantity"]
+    return search_read(caller, "stock.quant", domain, fields, tier="reporting", limit=500)
 
 
-def invoices_report(caller: Caller, w: Workplace) -> Classified:
-    return caller.read(
-        "account.move",
-        "search_read",
-        [],
-        {
-            "domain": [["move_type", "=", "out_invoice"]],
-            "fields": ["id", "name", "state", "amount_total"],
-            "limit": 300,
-        },
-        tier="reporting",
-    )
+def invoices_report(caller: Caller, w: Workplace) -> Done:
+    domain = [["move_type", "=", "out_invoice"]]
+    fields = ["id", "name", "state", "amount_total"]
+    return search_read(caller, "account.move", domain, fields, tier="reporting", limit=300)
 
 
 # ---------------------------------------------------------------- integration API
 
 
-def catalogue_read(caller: Caller, w: Workplace) -> Classified:
-    return caller.integration(
-        "product.product",
-        "search_read",
-        [[["sale_ok", "=", True]]],
-        {"fields": ["id", "display_name", "lst_price"], "limit": 50},
-        tier="integration",
-    )
+def catalogue_read(caller: Caller, w: Workplace) -> Done:
+    kwargs = {"fields": ["id", "display_name", "lst_price"], "limit": 50}
+    domain = [["sale_ok", "=", True]]
+    c = caller.call_kw("product.product", "search_read", [domain], kwargs, tier="integration", jsonrpc=True)
+    return Done("", c)
 
 
-def partner_create(caller: Caller, w: Workplace) -> tuple[str, Classified]:
+def partner_create(caller: Caller, w: Workplace) -> Done:
     key = keys.ref(w.run_id, "partner")
-    return key, caller.integration(
+    partner = {"name": key}  # the key is the name: a field every Odoo has
+    c = caller.call_kw(
         "res.partner",
         "create",
-        [{"name": key}],  # the key is the name: a field every Odoo has
-        {},
+        [partner],
         tier="integration",
+        write=True,
         kind="res.partner",
         key=key,
+        jsonrpc=True,
     )
+    return Done(key, c)
+
+
+# ---------------------------------------------------------------- who does what
+
+
+def once(w: Workplace) -> int:
+    return 1
+
+
+def month_end_triple(w: Workplace) -> int:
+    return 3 if w.month_end else 1
+
+
+def burst(low: int, high: int) -> Callable[[Workplace], int]:
+    return lambda w: random.randint(low, high)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One thing a persona does: the preflight runs it once, a simulated user by ``weight``."""
+
+    label: str  # how the preflight names it
+    run: Callable[[Caller, Workplace], Done]
+    kind: str = ""  # the ledger kind of its write, read back by the preflight
+    weight: int = 0  # a simulated user's task weight; 0: the preflight's only
+    times: Callable[[Workplace], int] = once  # how many in a row a simulated user does
+    preflight: bool = True
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Who works from a branch: what they do, and how long a simulated one thinks between two calls."""
+
+    about: str
+    think: tuple[float, float]  # seconds, scaled by the scenario
+    operations: tuple[Operation, ...]
+    web_login: bool = True  # logs in to the web client first (/jsonrpc logs in on its first call)
+
+
+PERSONAS: dict[str, Persona] = {
+    "pos_cashier": Persona(
+        "A till: scans barcodes, syncs paid orders; keeps unsent orders and re-sends the same uuid.",
+        (2.0, 6.0),
+        (
+            Operation("barcode lookup", scan_barcode, weight=10),
+            Operation("POS order sync", sell, "pos.order", weight=6),
+            Operation("offline orders re-sent", resend_offline, weight=1, preflight=False),
+        ),
+    ),
+    "store_manager": Persona(
+        "Checks stock in the store and asks the warehouse for replenishment (an internal transfer).",
+        (5.0, 15.0),
+        (
+            Operation("stock check", stock_check, weight=6),
+            Operation("product levels", product_levels, weight=3),
+            Operation("replenishment transfer", request_replenishment, "stock.picking", weight=1),
+        ),
+    ),
+    "warehouse_scanner": Persona(
+        "Validates the transfers that the run's store managers asked for.",
+        (3.0, 8.0),
+        (
+            Operation("open transfers", list_pickings, weight=4),
+            Operation("a transfer to validate", request_replenishment, "stock.picking"),
+            Operation("transfer validation", validate_picking, "stock.picking.done", weight=3),
+        ),
+    ),
+    "finance": Persona(
+        "Posts customer invoices (three times as many at month end) and reads journals.",
+        (4.0, 12.0),
+        (
+            Operation("customer invoice, posted", post_invoice, "account.move", 3, month_end_triple),
+            Operation("journal", journal, weight=2),
+        ),
+    ),
+    "reporting": Persona(
+        "Heavy reads: sales per till and day, stock, invoices.",
+        (10.0, 30.0),
+        (
+            Operation("sales list", sales_report, weight=2),
+            Operation("sales per till and day", sales_by_till_and_day, weight=1),
+            Operation("stock report", stock_report, weight=2),
+            Operation("invoices report", invoices_report, weight=1),
+        ),
+    ),
+    "integration_api": Persona(
+        "A partner system: bursts of external calls through /jsonrpc execute_kw.",
+        (5.0, 20.0),
+        (
+            Operation("catalogue read (jsonrpc)", catalogue_read, weight=3, times=burst(3, 10)),
+            Operation("partner create (jsonrpc)", partner_create, "res.partner", 1, burst(2, 6)),
+        ),
+        web_login=False,
+    ),
+}

@@ -18,21 +18,21 @@ import itertools
 import os
 import random
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import gevent.ssl
 from geventhttpclient.client import HTTPClientPool
-from locust import task
+from locust import TaskSet
 from locust.contrib.fasthttp import FastHttpUser, insecure_ssl_context_factory
 from locust.exception import StopUser
 
 from loadtests import operations
 from loadtests.discovery import Catalogue, branches_for
 from loadtests.endpoints import host_header, server_name
-from loadtests.ledger import LedgerWriter, Outcome
-from loadtests.operations import Workplace
+from loadtests.ledger import LedgerWriter
+from loadtests.operations import PERSONAS, Operation, Persona, Workplace
 from loadtests.plan import PlanBranch, RunPlan
-from loadtests.rpc import CallTags, Classified, OdooSession
+from loadtests.rpc import Caller, CallTags, FastHttpTransport
 
 
 class _Shared:
@@ -56,7 +56,12 @@ def pick_branch(persona: str, branches: list[PlanBranch], n: int) -> PlanBranch:
 
 
 class BranchUser(FastHttpUser):
-    """Base persona: logs in, belongs to a branch, bounded number of calls."""
+    """Base persona: logs in, belongs to a branch, bounded number of calls.
+
+    One subclass per persona (:func:`user_class`): its tasks are the persona's
+    operations (``loadtests.operations.PERSONAS``) by weight, each called with
+    the user's :class:`Caller` and :class:`Workplace`.
+    """
 
     abstract = True
     persona = "base"
@@ -76,13 +81,14 @@ class BranchUser(FastHttpUser):
         self.default_headers, self.client_pool = erp_identity(plan.host, self.host, self)
         super().__init__(environment)
         self.calls = 0
-        self.odoo = OdooSession(
-            self.client,
+        self.odoo = Caller(
+            FastHttpTransport(self.client),
             plan.db,
             plan.login,
             plan.password or os.environ.get("ODOO_PASSWORD", ""),
-            CallTags(self.branch.code, self.branch.region, self.branch.link_class),
-            _Shared.ledger,
+            tags=CallTags(self.branch.code, self.branch.region, self.branch.link_class),
+            ledger=_Shared.ledger,
+            before_call=self.budget,
         )
         self.workplace = Workplace(plan.run_id, self.branch.code, _Shared.catalogue, month_end=plan.month_end)
 
@@ -90,71 +96,42 @@ class BranchUser(FastHttpUser):
         scale = self.plan.think_time_scale
         return random.uniform(self.think[0] * scale, self.think[1] * scale)
 
-    # -- the Caller of loadtests.operations -------------------------------------
     def budget(self) -> None:
         self.calls += 1
         if self.calls > self.plan.max_requests_per_user:
             raise StopUser("request budget spent")
 
-    def read(
-        self,
-        model: str,
-        method: str,
-        args: list[Any],
-        kwargs: dict[str, Any] | None = None,
-        *,
-        tier: str,
-        context: dict[str, Any] | None = None,
-    ) -> Classified:
-        self.budget()
-        return self.odoo.call_kw(model, method, args, kwargs, tier=tier, context=context)
-
-    def write(
-        self,
-        model: str,
-        method: str,
-        args: list[Any],
-        kwargs: dict[str, Any] | None = None,
-        *,
-        tier: str,
-        kind: str = "",
-        key: str = "",
-        context: dict[str, Any] | None = None,
-    ) -> Classified:
-        self.budget()
-        return self.odoo.call_kw(
-            model,
-            method,
-            args,
-            kwargs,
-            tier=tier,
-            write=True,
-            ledger_kind=kind,
-            ledger_key=key,
-            context=context,
-        )
-
-    def integration(
-        self,
-        model: str,
-        method: str,
-        args: list[Any],
-        kwargs: dict[str, Any] | None = None,
-        *,
-        tier: str,
-        kind: str = "",
-        key: str = "",
-    ) -> Classified:
-        self.budget()
-        return self.odoo.execute_kw(
-            model, method, args, kwargs, tier=tier, write=bool(key), ledger_kind=kind, ledger_key=key
-        )
-
-    def ledgered(self, kind: str, key: str, tier: str, send: Callable[[], Classified]) -> Classified:
-        return self.odoo.ledgered(kind, key, tier, send)
-
     def on_start(self) -> None:
-        self.odoo.authenticate()
+        if PERSONAS[self.persona].web_login:
+            self.odoo.authenticate()
+
+    def on_stop(self) -> None:
+        # last chance for orders still waiting in a till (bounded: one pass)
+        if self.workplace.offline:
+            operations.resend_offline(self.odoo, self.workplace)
+
+
+def tasks_of(persona: Persona) -> list[TaskSet | Callable[..., Any]]:
+    """A persona's operations as Locust tasks, each as often as its weight (as Locust lists them)."""
+
+    def task_of(op: Operation) -> Callable[[BranchUser], None]:
+        def run(user: BranchUser) -> None:
+            for _i in range(op.times(user.workplace)):
+                op.run(user.odoo, user.workplace)
+
+        run.__name__ = op.run.__name__
+        return run
+
+    return [task for op in persona.operations for task in [task_of(op)] * op.weight]
+
+
+def user_class(name: str, persona: Persona) -> type[BranchUser]:
+    """The Locust user of a persona: ``PosCashier`` for ``pos_cashier``."""
+    attrs = {"persona": name, "think": persona.think, "tasks": tasks_of(persona), "__doc__": persona.about}
+    cls = type(
+        "".join(part.title() for part in name.split("_")), (BranchUser,), {"__module__": __name__, **attrs}
+    )
+    return cast(type[BranchUser], cls)
 
 
 def erp_identity(
@@ -185,150 +162,7 @@ def erp_identity(
     return headers, pool
 
 
-class PosCashier(BranchUser):
-    """A till: scans barcodes, syncs paid orders; keeps unsent orders and re-sends the same uuid."""
-
-    persona = "pos_cashier"
-    think = (2.0, 6.0)
-    max_offline_tries = 8
-
-    def on_start(self) -> None:
-        super().on_start()
-        self.pending: list[tuple[dict[str, Any], int]] = []  # (order, tries)
-        self.sequence = 0
-
-    @task(10)
-    def scan_barcode(self) -> None:
-        operations.scan_barcode(self, self.workplace)
-
-    @task(6)
-    def sell(self) -> None:
-        self.flush_offline()
-        self.sequence += 1
-        self.workplace.uid = self.odoo.uid
-        order = operations.build_order(self.workplace, self.sequence)
-        if order is not None:
-            self.send(order, tries=0)
-
-    @task(1)
-    def flush_offline(self) -> None:
-        queue, self.pending = self.pending, []
-        for order, tries in queue:
-            self.send(order, tries)
-
-    def send(self, order: dict[str, Any], tries: int) -> None:
-        c = operations.sync_order(self, self.workplace, order)
-        if c.outcome is Outcome.OK:
-            return
-        transient = (
-            c.outcome is Outcome.UNKNOWN
-            or "connection refused" in c.detail
-            or (c.error_name.startswith("psycopg") or "Serialization" in c.error_name)
-        )
-        if transient and tries + 1 < self.max_offline_tries:
-            self.pending.append((order, tries + 1))  # offline: re-sent later with the same uuid
-
-    def on_stop(self) -> None:
-        # last chance for orders still waiting in the till (bounded: one pass)
-        self.flush_offline()
-
-
-class StoreManager(BranchUser):
-    """Checks stock in the store and asks the warehouse for replenishment (an internal transfer)."""
-
-    persona = "store_manager"
-    think = (5.0, 15.0)
-
-    @task(6)
-    def stock_check(self) -> None:
-        operations.stock_check(self, self.workplace)
-
-    @task(3)
-    def product_levels(self) -> None:
-        operations.product_levels(self, self.workplace)
-
-    @task(1)
-    def request_replenishment(self) -> None:
-        operations.request_replenishment(self, self.workplace)
-
-
-class WarehouseScanner(BranchUser):
-    """Validates the transfers that the run's store managers asked for."""
-
-    persona = "warehouse_scanner"
-    think = (3.0, 8.0)
-
-    @task(4)
-    def list_pickings(self) -> None:
-        operations.list_pickings(self, self.workplace)
-
-    @task(3)
-    def validate_picking(self) -> None:
-        operations.validate_picking(self, self.workplace)
-
-
-class Finance(BranchUser):
-    """Posts customer invoices (three times as often at month end) and reads journals."""
-
-    persona = "finance"
-    think = (4.0, 12.0)
-
-    @task(3)
-    def post_invoice(self) -> None:
-        for _i in range(3 if self.plan.month_end else 1):
-            operations.post_invoice(self, self.workplace)
-
-    @task(2)
-    def journal(self) -> None:
-        operations.journal(self, self.workplace)
-
-
-class Reporting(BranchUser):
-    """Heavy reads: sales per till and day, stock, invoices."""
-
-    persona = "reporting"
-    think = (10.0, 30.0)
-
-    @task(2)
-    def sales_report(self) -> None:
-        operations.sales_report(self, self.workplace)
-
-    @task(1)
-    def sales_by_till_and_day(self) -> None:
-        operations.sales_by_till_and_day(self, self.workplace)
-
-    @task(2)
-    def stock_report(self) -> None:
-        operations.stock_report(self, self.workplace)
-
-    @task(1)
-    def invoices_report(self) -> None:
-        operations.invoices_report(self, self.workplace)
-
-
-class IntegrationApi(BranchUser):
-    """A partner system: bursts of external calls through /jsonrpc execute_kw."""
-
-    persona = "integration_api"
-    think = (5.0, 20.0)
-
-    @task(3)
-    def catalogue_burst(self) -> None:
-        for _i in range(random.randint(3, 10)):
-            operations.catalogue_read(self, self.workplace)
-
-    @task(1)
-    def partner_burst(self) -> None:
-        for _i in range(random.randint(2, 6)):
-            operations.partner_create(self, self.workplace)
-
-    def on_start(self) -> None:
-        pass  # /jsonrpc logs in with common.login on the first call
-
-
-PERSONA_CLASSES: dict[str, type[BranchUser]] = {
-    c.persona: c for c in (PosCashier, StoreManager, WarehouseScanner, Finance, Reporting, IntegrationApi)
-}
+PERSONA_CLASSES = {name: user_class(name, persona) for name, persona in PERSONAS.items()}
 
 
 def configure(plan: RunPlan) -> list[type[BranchUser]]:

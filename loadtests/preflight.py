@@ -16,112 +16,44 @@ so the load's ledger never counts them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from loadtests import capture, operations
-from loadtests.discovery import BranchRef, Catalogue, Discovery, Problem, branches_for, explain, first_line
+from loadtests import capture
+from loadtests.discovery import Catalogue, Discovery, Problem, branches_for, explain, first_line
 from loadtests.ledger import Outcome
-from loadtests.odoo_client import OdooClient, OdooRpcError
-from loadtests.operations import Workplace
+from loadtests.odoo_client import Classified, OdooClient, OdooRpcError
+from loadtests.operations import PERSONAS, Workplace
 from loadtests.plan import new_run_id
 from loadtests.reconcile import kind_queries
-from loadtests.rpc import Classified
+from loadtests.rpc import Caller, Request
 
 
 @dataclass(frozen=True)
 class Call:
     name: str  # model.method
     model: str
-    outcome: str
-    detail: str
-    error: OdooRpcError | None = None
+    reply: Classified
+
+    @property
+    def error(self) -> OdooRpcError | None:
+        return OdooRpcError(self.name, self.reply.error) if self.reply.error is not None else None
 
 
-class PreflightCaller:
-    """``operations.Caller`` over the plain client: every call is recorded, nothing is retried."""
+class PreflightTransport:
+    """The operations' transport in the preflight: the plain client; every exchange is kept."""
 
-    def __init__(self, client: OdooClient, login: str, password: str) -> None:
+    def __init__(self, client: OdooClient) -> None:
         self.client = client
-        self.login = login
-        self.password = password
         self.calls: list[Call] = []
-        self._rpc_uid: int | None = None
 
-    def _record(self, name: str, model: str, fn: Callable[[], Any]) -> Classified:
-        try:
-            result = fn()
-        except OdooRpcError as exc:
-            self.calls.append(Call(name, model, "failed", str(exc), exc))
-            return Classified(Outcome.FAILED, str(exc), None, exc.code, exc.name)
-        except requests.RequestException as exc:
-            detail = f"{type(exc).__name__}: {exc}"
-            self.calls.append(Call(name, model, "failed", detail))
-            return Classified(Outcome.FAILED, detail)
-        self.calls.append(Call(name, model, "ok", ""))
-        return Classified(Outcome.OK, "", result)
-
-    def read(
-        self,
-        model: str,
-        method: str,
-        args: list[Any],
-        kwargs: dict[str, Any] | None = None,
-        *,
-        tier: str,
-        context: dict[str, Any] | None = None,
-    ) -> Classified:
-        return self._record(
-            f"{model}.{method}", model, lambda: self.client.call_kw(model, method, args, kwargs, context)
-        )
-
-    def write(
-        self,
-        model: str,
-        method: str,
-        args: list[Any],
-        kwargs: dict[str, Any] | None = None,
-        *,
-        tier: str,
-        kind: str = "",
-        key: str = "",
-        context: dict[str, Any] | None = None,
-    ) -> Classified:
-        return self.read(model, method, args, kwargs, tier=tier, context=context)
-
-    def integration(
-        self,
-        model: str,
-        method: str,
-        args: list[Any],
-        kwargs: dict[str, Any] | None = None,
-        *,
-        tier: str,
-        kind: str = "",
-        key: str = "",
-    ) -> Classified:
-        if self._rpc_uid is None:
-            login = self._record(
-                "common.login", "res.users", lambda: self.client.login_uid(self.login, self.password)
-            )
-            if login.outcome is not Outcome.OK or not login.result:
-                return Classified(Outcome.FAILED, "common.login refused the harness login")
-            self._rpc_uid = int(login.result)
-        uid = self._rpc_uid
-        return self._record(
-            f"{model}.{method} (jsonrpc)",
-            model,
-            lambda: self.client.execute_kw(
-                model, method, args, kwargs, login_uid=uid, password=self.password
-            ),
-        )
-
-    def ledgered(self, kind: str, key: str, tier: str, send: Callable[[], Classified]) -> Classified:
-        return send()
+    def send(self, request: Request) -> Classified:
+        c = self.client.exchange(request.path, request.params, write=request.write)
+        self.calls.append(Call(request.name, request.model, c))
+        return c
 
 
 @dataclass
@@ -131,63 +63,6 @@ class Check:
     ok: bool
     cause: str = ""
     calls: list[str] = field(default_factory=list)
-
-
-# persona -> its operations, in the order a preflight runs them; each returns the
-# client key of its write (or "") and its last call, None when it had nothing to work with
-Op = Callable[[PreflightCaller, Workplace], tuple[str, Classified | None]]
-
-
-def _plain(fn: Callable[[PreflightCaller, Workplace], Classified | None]) -> Op:
-    return lambda c, w: ("", fn(c, w))
-
-
-def _sell(c: PreflightCaller, w: Workplace) -> tuple[str, Classified | None]:
-    order = operations.build_order(w, 1)
-    if order is None:
-        return "", None
-    return str(order["uuid"]), operations.sync_order(c, w, order)
-
-
-def _keyed(fn: Callable[[PreflightCaller, Workplace], tuple[str, Classified] | None]) -> Op:
-    def run(c: PreflightCaller, w: Workplace) -> tuple[str, Classified | None]:
-        done = fn(c, w)
-        return done if done else ("", None)
-
-    return run
-
-
-PERSONA_OPERATIONS: dict[str, list[tuple[str, str, Op]]] = {
-    # (operation, ledger kind of its write or "", function)
-    "pos_cashier": [
-        ("barcode lookup", "", _plain(operations.scan_barcode)),
-        ("POS order sync", "pos.order", _sell),
-    ],
-    "store_manager": [
-        ("stock check", "", _plain(operations.stock_check)),
-        ("product levels", "", _plain(operations.product_levels)),
-        ("replenishment transfer", "stock.picking", _keyed(operations.request_replenishment)),
-    ],
-    "warehouse_scanner": [
-        ("open transfers", "", _plain(operations.list_pickings)),
-        ("a transfer to validate", "stock.picking", _keyed(operations.request_replenishment)),
-        ("transfer validation", "stock.picking.done", _keyed(operations.validate_picking)),
-    ],
-    "finance": [
-        ("customer invoice, posted", "account.move", _keyed(operations.post_invoice)),
-        ("journal", "", _plain(operations.journal)),
-    ],
-    "reporting": [
-        ("sales list", "", _plain(operations.sales_report)),
-        ("sales per till and day", "", _plain(operations.sales_by_till_and_day)),
-        ("stock report", "", _plain(operations.stock_report)),
-        ("invoices report", "", _plain(operations.invoices_report)),
-    ],
-    "integration_api": [
-        ("catalogue read (jsonrpc)", "", _plain(operations.catalogue_read)),
-        ("partner create (jsonrpc)", "res.partner", _keyed(operations.partner_create)),
-    ],
-}
 
 
 @dataclass
@@ -223,31 +98,21 @@ class PreflightResult:
 
 
 class Preflight:
-    def __init__(
-        self,
-        client: OdooClient,
-        login: str,
-        password: str,
-        personas: Sequence[str],
-        branches: Sequence[BranchRef],
-        *,
-        open_pos_sessions: bool = False,
-        log: Callable[[str], None] = print,
-    ) -> None:
-        self.client = client
+    """The discovery, then each of its personas' operations once, as a login of the target."""
+
+    def __init__(self, discovery: Discovery, login: str, password: str) -> None:
+        self.discovery = discovery
+        self.client = discovery.client
         self.login = login
         self.password = password
-        self.personas = [p for p in PERSONA_OPERATIONS if p in personas]
-        self.branches = list(branches)
-        self.open_pos_sessions = open_pos_sessions
-        self.log = log
+        self.personas = [p for p in PERSONAS if p in discovery.personas]
         # LOADTESTS_CAPTURE records each operation's exchanges under its own label (the lane's captures)
-        self.recorder = capture.attach(client.http, label="harness.preflight.discovery")
+        self.recorder = capture.attach(self.client.http, label="harness.preflight.discovery")
 
     def run(self) -> PreflightResult:
         run_id = new_run_id()
         try:
-            info = self.client.authenticate(self.login, self.password)
+            self.client.authenticate(self.login, self.password)
         except (OdooRpcError, requests.RequestException) as exc:
             problem = Problem(
                 f"login {self.login!r} to database {self.client.db!r} failed: {exc}",
@@ -255,13 +120,12 @@ class Preflight:
                 tuple(self.personas),
             )
             return PreflightResult(False, run_id, Catalogue(), [problem], [])
-        discovery = Discovery(
-            self.client, self.personas, self.branches, open_pos_sessions=self.open_pos_sessions, log=self.log
-        )
+        discovery = self.discovery
         catalogue = discovery.run()
         checks: list[Check] = []
-        caller = PreflightCaller(self.client, self.login, self.password)
-        uid = int(info["uid"])
+        transport = PreflightTransport(self.client)
+        caller = Caller(transport, self.client.db, self.login, self.password)
+        caller.use_session(self.client.session_info)  # the session the preflight logged in with
         blocked = {p for problem in discovery.problems for p in problem.personas}
         for persona in self.personas:
             if persona in blocked:
@@ -269,45 +133,52 @@ class Preflight:
                     Check(persona, "every operation", False, "not run: a record it needs is missing (above)")
                 )
                 continue
-            branch = branches_for(persona, self.branches)[0].code
-            w = Workplace(run_id, branch, catalogue, uid=uid)
-            checks.extend(self.persona_checks(caller, persona, w))
+            branch = branches_for(persona, discovery.branches)[0].code
+            w = Workplace(run_id, branch, catalogue)
+            checks.extend(self.persona_checks(caller, transport, persona, w))
         ok = not discovery.problems and all(c.ok for c in checks)
         return PreflightResult(ok, run_id, catalogue, discovery.problems, checks)
 
-    def persona_checks(self, caller: PreflightCaller, persona: str, w: Workplace) -> list[Check]:
+    def persona_checks(
+        self, caller: Caller, transport: PreflightTransport, persona: str, w: Workplace
+    ) -> list[Check]:
         checks = []
         queries = kind_queries(w.run_id)
-        for name, kind, op in PERSONA_OPERATIONS[persona]:
+        for op in PERSONAS[persona].operations:
+            if not op.preflight:
+                continue
             if self.recorder:
-                self.recorder.label = f"harness.preflight.{persona}.{name}"
-            before = len(caller.calls)
-            key, last = op(caller, w)
-            calls = caller.calls[before:]
-            check = Check(persona, name, True, calls=[f"{c.name}: {c.outcome}" for c in calls])
-            failed = next((c for c in calls if c.outcome != "ok"), None)
+                self.recorder.label = f"harness.preflight.{persona}.{op.label}"
+            before = len(transport.calls)
+            key, last = op.run(caller, w)
+            calls = transport.calls[before:]
+            check = Check(persona, op.label, True, calls=[f"{c.name}: {c.reply.outcome}" for c in calls])
+            failed = next((c for c in calls if c.reply.outcome is not Outcome.OK), None)
             if failed is not None:
                 check.ok = False
                 check.cause = self.cause(failed, persona)
             elif last is None:
                 check.ok = False
                 check.cause = "nothing to work with (see the missing records above)"
-            elif kind and key and kind in queries:
-                check.cause = self.read_back(caller, queries[kind], key)
+            elif last.outcome is not Outcome.OK:
+                check.ok = False
+                check.cause = last.detail
+            elif op.kind and key and op.kind in queries:
+                check.cause = self.read_back(caller, queries[op.kind], key)
                 check.ok = not check.cause
             checks.append(check)
         return checks
 
     def cause(self, call: Call, persona: str) -> str:
-        if call.error is None:
-            return f"{call.name}: {call.detail}"
-        problem = explain(call.error, call.name, call.model, self.login, (persona,))
-        return problem.cause
+        error = call.error
+        if error is None:
+            return f"{call.name}: {call.reply.detail}"
+        return explain(error, call.name, call.model, self.login, (persona,)).cause
 
-    def read_back(self, caller: PreflightCaller, query: Any, key: str) -> str:
+    def read_back(self, caller: Caller, query: Any, key: str) -> str:
         """The write, read back as the ledger reconciliation reads it ("" when found once)."""
         domain = [[query.field, "=", key], *[list(t) for t in query.extra]]
-        found = caller.read(query.model, "search_count", [domain], tier="ledger")
+        found = caller.call_kw(query.model, "search_count", [domain], tier="ledger")
         if found.outcome is not Outcome.OK:
             return f"the ledger cannot read {query.model} back: {first_line(found.detail)}"
         if found.result != 1:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from loadtests import operations
 from loadtests.durations import parse_duration
 from loadtests.errors import (
     ConfigError,
@@ -26,14 +27,7 @@ from loadtests.errors import (
 )
 from loadtests.links import LINK_CLASSES, LinkProfile
 
-PERSONAS = (
-    "pos_cashier",
-    "store_manager",
-    "warehouse_scanner",
-    "finance",
-    "reporting",
-    "integration_api",
-)
+PERSONAS = tuple(operations.PERSONAS)
 EXECUTORS = ("docker", "ansible", "patroni", "process", "toxiproxy")
 
 

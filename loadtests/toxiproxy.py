@@ -1,8 +1,17 @@
 """A small Toxiproxy REST client (API on port 8474), built on requests.
 
-Only the calls the harness needs: version, populate/create/delete proxies,
-enable/disable (a link outage), add/remove toxics and reset. The Python
-client on PyPI (toxiproxy-python 0.1.1) has been unmaintained since 2019.
+Only the calls the harness needs: version, list/create/delete proxies,
+enable/disable (a link outage), add/remove toxics and reset.
+
+Why not a client from PyPI: the one Python client, toxiproxy-python, had its
+last release (0.1.1) in January 2019 and does not fit. It needs the Python 2
+compatibility package ``future``; it keeps the server's host and port as
+class attributes of its API consumer, so one process talks to one server
+(the harness starts a private server on a free port, and drills and the
+flapper call it from their own threads); it sends its requests without a
+timeout, so a hung API would hang a drill; it has no types. testcontainers
+for Python has no Toxiproxy module (its Java, Go and Node siblings do).
+Toxiproxy's REST API is small and stable, so these 60 lines are the client.
 """
 
 from __future__ import annotations

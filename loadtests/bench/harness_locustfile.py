@@ -1,4 +1,4 @@
-"""Benchmark side 1: this harness's client (FastHttpUser + OdooSession.call_kw, session cookie)."""
+"""Benchmark side 1: this harness's client (FastHttpUser + Caller.call_kw, session cookie)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from locust.contrib.fasthttp import FastHttpUser
 
 from loadtests.bench.probe import install_from_env
 from loadtests.bench.workload import DOMAIN, FIELDS, LIMIT, MODEL, target
-from loadtests.rpc import OdooSession
+from loadtests.rpc import Caller, FastHttpTransport
 
 install_from_env(events)
 TARGET = target()
@@ -18,7 +18,7 @@ class HarnessReader(FastHttpUser):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        self.odoo = OdooSession(self.client, TARGET["db"], TARGET["login"], TARGET["password"])
+        self.odoo = Caller(FastHttpTransport(self.client), TARGET["db"], TARGET["login"], TARGET["password"])
         self.odoo.authenticate()
 
     @task

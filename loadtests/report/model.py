@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from loadtests.ledger import LedgerSummary
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -142,31 +144,6 @@ class Group(_Model):
     p99_ms: float | None
 
 
-class LedgerKind(_Model):
-    kind: str
-    attempted: int
-    acked: int
-    failed: int
-    indeterminate: int
-    present: int
-    lost: int
-    unexpected: int
-    duplicated: int
-    recovered: int
-    failed_present: int
-    unsettled: int = 0
-    valid: bool
-    examples: dict[str, list[str]]
-
-
-class LedgerInfo(_Model):
-    checked: bool
-    error: str
-    valid: bool
-    totals: dict[str, int]
-    kinds: list[LedgerKind]
-
-
 class Outage(_Model):
     """The longest run of failed calls of one tier, and the drill it fell in (if any)."""
 
@@ -199,7 +176,7 @@ class Report(_Model):
     error_windows: dict[str, list[ErrorWindow]]
     timeseries: TimeSeries
     breakdown: dict[str, dict[str, Group]]
-    ledger: LedgerInfo
+    ledger: LedgerSummary
     branches: list[dict[str, Any]]
 
 

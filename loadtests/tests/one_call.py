@@ -12,15 +12,16 @@ import sys
 
 from locust.env import Environment
 
-from loadtests.personas import PosCashier, configure
+from loadtests.personas import PERSONA_CLASSES, configure
 from loadtests.plan import RunPlan
 
 
 def main(plan_path: str, path: str) -> None:
     plan = RunPlan.load(plan_path)
     configure(plan)
-    user = PosCashier(Environment(user_classes=[PosCashier]))
-    c = user.odoo._post(path, {}, tier="auth", name="probe", write=False)
+    cashier = PERSONA_CLASSES["pos_cashier"]
+    user = cashier(Environment(user_classes=[cashier]))
+    c = user.odoo.exchange(path, {}, tier="auth", name="probe", model="", write=False)
     print(json.dumps({"outcome": str(c.outcome), "detail": c.detail, "url": user.host}))
 
 

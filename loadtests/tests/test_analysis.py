@@ -28,6 +28,14 @@ def test_percentile_nearest_rank():
     assert percentile([7.0], 99) == 7
 
 
+def test_p99_of_few_calls_is_a_latency_one_call_in_a_hundred_exceeds_no_less():
+    # 50 calls, one slow: 2 % of the calls took 1000 ms, so the p99 is 1000 ms
+    # (statistics.quantiles would interpolate 559 ms, a latency no call had)
+    values = [100.0] * 49 + [1000.0]
+    assert percentile(values, 99) == 1000
+    assert percentile(values, 95) == 100
+
+
 def test_error_windows_first_failure_to_first_success():
     samples = [s(0), s(1, "failed"), s(2, "unknown"), s(5), s(6, "failed"), s(7, "failed")]
     w = error_windows(samples)

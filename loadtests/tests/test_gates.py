@@ -14,7 +14,8 @@ def stats(tier: str, *, failures: int = 0, p95: float = 100.0, window: float = 0
 
 
 def ledger(lost: tuple[str, ...] = (), dup: tuple[str, ...] = ()) -> LedgerResult:
-    k = KindResult("pos.order", 10, 10, 0, 0, 10, lost, (), dup, (), ())
+    keys = tuple(f"k{i}" for i in range(10))
+    k = KindResult("pos.order", keys, keys, (), (), keys, lost, (), dup, (), ())
     return LedgerResult((k,))
 
 

@@ -88,10 +88,11 @@ def test_reconcile_finds_lost_duplicated_unexpected_recovered(tmp_path):
     assert r.unexpected == ("stranger",)
     assert r.recovered == ("unk-landed",)
     assert r.failed_present == ("failed-landed",)
-    assert (r.attempted, r.acked, r.failed, r.indeterminate) == (7, 3, 2, 2)
     assert not r.valid
     s = r.summary()
-    assert (s["lost"], s["duplicated"], s["unexpected"], s["recovered"]) == (1, 1, 1, 1)
+    assert (s.attempted, s.acked, s.failed, s.indeterminate) == (7, 3, 2, 2)
+    assert (s.lost, s.duplicated, s.unexpected, s.recovered) == (1, 1, 1, 1)
+    assert s.examples["duplicated"] == ["acked-dup"]
 
 
 def test_reconcile_clean_run_is_valid(tmp_path):
@@ -99,7 +100,7 @@ def test_reconcile_clean_run_is_valid(tmp_path):
     r = reconcile_kind("k", e, {"a": 1, "b": 0, "c": 0}, {"a": 1})
     assert r.valid
     assert r.recovered == ()
-    assert r.present == 1
+    assert r.present == ("a",)
 
 
 def test_an_acknowledged_order_not_paid_in_full_is_unsettled(tmp_path):
@@ -116,8 +117,8 @@ def test_an_acknowledged_order_not_paid_in_full_is_unsettled(tmp_path):
     )
     assert r.unsettled == ("short",), "only acknowledged orders count"
     assert not r.valid
-    assert r.summary()["unsettled"] == 1
-    assert r.summary()["examples"]["unsettled"] == ["short"]
+    assert r.summary().unsettled == 1
+    assert r.summary().examples["unsettled"] == ["short"]
 
 
 def test_reconcile_asks_the_database_whether_orders_are_settled(tmp_path):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from loadtests.discovery import BranchRef, Discovery, explain
 from loadtests.odoo_client import OdooClient, OdooRpcError
@@ -47,12 +48,16 @@ class Replayed(OdooClient):
     def authenticate(self, login: str, password: str) -> dict[str, Any]:
         return self.session_info
 
-    def call(self, path: str, params: dict[str, Any]) -> Any:
+    def post(self, path: str, params: dict[str, Any]) -> requests.Response:
+        """The answer as Odoo sends it: a JSON-RPC result, or the captured error reply."""
         key = (str(params.get("model", "")), str(params.get("method", "")))
         answer = self.answers.get(key, [])
-        if isinstance(answer, OdooRpcError):
-            raise answer
-        return answer
+        reply = {"jsonrpc": "2.0", "id": 1}
+        reply.update({"error": answer.error} if isinstance(answer, OdooRpcError) else {"result": answer})
+        resp = requests.Response()
+        resp.status_code = 200
+        resp._content = json.dumps(reply).encode()
+        return resp
 
 
 WAREHOUSES = [
@@ -99,7 +104,8 @@ def test_a_login_without_inventory_rights_is_named():
             ("stock.picking", "search_read"): error("stock.picking.search_read without Inventory rights"),
         }
     )
-    result = Preflight(client, "clerk", "pw", ["store_manager", "warehouse_scanner"], BRANCHES).run()
+    discovery = Discovery(client, ["store_manager", "warehouse_scanner"], BRANCHES)
+    result = Preflight(discovery, "clerk", "pw").run()
     assert not result.ok
     failed = {c.operation: c.cause for c in result.checks if not c.ok}
     assert failed["replenishment transfer"] == (

@@ -84,7 +84,11 @@ def synthetic(tight: bool = False):
         "l",
         "s",
     )
-    kind = KindResult("pos.order", 500, 480, 5, 15, 492, (), (), (), tuple(f"u{i}" for i in range(12)), ())
+    keys = tuple(f"k{i}" for i in range(500))
+    recovered = keys[480:492]  # 12 of the 15 indeterminate writes landed
+    kind = KindResult(
+        "pos.order", keys, keys[:480], keys[495:], keys[480:495], keys[:492], (), (), (), recovered, ()
+    )
     ledger = LedgerResult((kind,))
     stats = tier_stats(samples)
     verdict = evaluate(gates, stats, ledger)

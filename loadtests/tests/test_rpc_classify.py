@@ -3,7 +3,7 @@ import json
 import pytest
 
 from loadtests.ledger import Outcome
-from loadtests.rpc import classify
+from loadtests.odoo_client import classify
 
 
 def body(obj: object) -> bytes:

@@ -14,6 +14,18 @@ mkdir -p "$logs" "$PILOT_STATE"
 started=$SECONDS
 
 step() { printf '\n[pilot] === %s (%ds)\n' "$*" "$((SECONDS - started))"; }
+# follow FILE LOG CMD...: run CMD (output into LOG) and print FILE's lines as they come. Ansible
+# prints a task's output only when the task ends; the harness writes its progress lines to FILE.
+follow() {
+  local file="$1" log="$2" tailer rc=0
+  shift 2
+  tail -n +1 -F --pid=$$ "$file" 2>/dev/null &
+  tailer=$!
+  "$@" >"$log" 2>&1 || rc=$?
+  sleep 1 # its last lines
+  kill "$tailer" 2>/dev/null || true
+  return "$rc"
+}
 play() { # log-name playbook args...
   local name="$1"; shift
   if ! ansible-playbook -i "$inventory" "$@" >"$logs/$name.log" 2>&1; then
@@ -64,11 +76,13 @@ printf '[pilot] a session made on the first app node is valid on the others; a w
 
 step "validate from the branches (playbooks/validate_pilot.yml)"
 out="results/pilot/$(date -u +%Y%m%dT%H%M%SZ)"
+printf '[pilot] branch relays and reachability probes, then the harness; its lines follow (%s/harness.log)\n' "$out"
 rc=0
-ansible-playbook -i "$inventory" playbooks/validate_pilot.yml -e "@$odoo_vars" \
-  -e "validate_pilot_register=$PWD/$register" -e "validate_pilot_out=$PWD/$out" \
-  >"$logs/validate.log" 2>&1 || rc=$?
-grep -E '^(ok|fatal|failed).*=>|"msg"|GO|Report' "$logs/validate.log" | tail -n 30 || true
+follow "$out/harness.log" "$logs/validate.log" \
+  ansible-playbook -i "$inventory" playbooks/validate_pilot.yml -e "@$odoo_vars" \
+  -e "validate_pilot_register=$PWD/$register" -e "validate_pilot_out=$PWD/$out" || rc=$?
+# what the playbook itself said: the reachability probes, a failed task
+grep -E '^ +"msg": "|^fatal' "$logs/validate.log" | tail -n 12 || true
 
 printf '\n[pilot] Odoo under test: %s\n' "$label"
 printf '[pilot] converge: changed=%s; total time %ds\n' "$changed" "$((SECONDS - started))"

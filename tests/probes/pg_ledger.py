@@ -146,7 +146,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     acked_ends = sorted(e.acked_at for e in entries.values() if e.acked_at is not None)
     starts = [e.first_attempt_at for e in entries.values() if e.first_attempt_at is not None]
     result = {
-        **{k: v for k, v in kind.summary().items() if k not in ("examples", "kind")},
+        **kind.summary().model_dump(exclude={"examples", "kind"}),
         "lost": list(kind.lost),
         "unexpected": list(kind.unexpected),
         "duplicated": list(kind.duplicated),

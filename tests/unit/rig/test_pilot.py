@@ -7,9 +7,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +222,42 @@ def test_a_source_tree_that_is_not_odoo_18_is_refused_naming_pilot_odoo_src(
     assert f"PILOT_ODOO_SRC={tree} " in done.stderr
     assert message in done.stderr
     assert chosen is None
+
+
+FAKE_PLAYBOOK = """#!/bin/bash
+# stands in for ansible-playbook validate_pilot.yml: tasks, and the harness's lines in its log
+echo 'TASK [The pilot relay]'
+sleep 0.5
+mkdir -p "$(dirname "$HARNESS")"
+echo '[loadtests 10:00:10]   10s of 480s  users 24/24  calls 12' >> "$HARNESS"
+while [ ! -e "$GO_ON" ]; do sleep 0.1; done
+echo 'NO-GO: 1 of 24 gates failed' >> "$HARNESS"
+exit 3
+"""
+
+
+def test_follow_prints_the_harness_lines_while_the_validation_playbook_runs(tmp_path: Path) -> None:
+    """run.sh's follow(): the harness's lines on the console as they come, the playbook's in its log."""
+    follow = re.search(r"^follow\(\) \{\n.*?^\}\n", (ODOO_SH.parent / "run.sh").read_text(), re.S | re.M)
+    assert follow, "run.sh defines follow()"
+    playbook = tmp_path / "ansible-playbook"
+    playbook.write_text(FAKE_PLAYBOOK)
+    playbook.chmod(0o755)
+    harness, go_on = tmp_path / "out" / "harness.log", tmp_path / "go-on"
+    script = (
+        f'set -euo pipefail\n{follow.group(0)}rc=0\nfollow "$HARNESS" "$LOG" {playbook} || rc=$?\nexit $rc\n'
+    )
+    env = {**os.environ, "HARNESS": str(harness), "GO_ON": str(go_on), "LOG": str(tmp_path / "validate.log")}
+    let_go = threading.Timer(10, go_on.touch)  # a follow() that printed nothing before the end still ends
+    let_go.start()
+    with subprocess.Popen(["bash", "-c", script], stdout=subprocess.PIPE, text=True, env=env) as proc:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert not go_on.exists(), "the harness's line came while the playbook was still running"
+        go_on.touch()
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=10) == 3, "the playbook's exit code"
+    let_go.cancel()
+    assert first == "[loadtests 10:00:10]   10s of 480s  users 24/24  calls 12\n"
+    assert rest == "NO-GO: 1 of 24 gates failed\n"
+    assert (tmp_path / "validate.log").read_text() == "TASK [The pilot relay]\n"
