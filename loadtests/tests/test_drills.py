@@ -2,8 +2,6 @@
 
 import json
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ from loadtests.cli import main
 from loadtests.drills import AnsibleExecutor, DrillError, PatroniExecutor
 from loadtests.errors import ConfigError
 from loadtests.scenario import DrillSpec, fill_placeholders, parse_vars
+from tests.fixtures.patroni_api import member
 
 HERE = Path(__file__).resolve().parent.parent
 REPO = HERE.parent
@@ -149,54 +148,21 @@ def test_ansible_playbook_is_found_beside_the_venv_python():
     assert AnsibleExecutor().binary.endswith("ansible-playbook")
 
 
-@pytest.fixture
-def patroni_api():
-    """A REST API on loopback answering /cluster as Patroni 3 does and recording POSTs."""
-    state = {"members": [], "posts": []}
-
-    class Handler(BaseHTTPRequestHandler):
-        def reply(self, body):
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self):
-            self.reply({"members": state["members"], "scope": "postgres-ha"})
-
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state["posts"].append((self.path, json.loads(body)))
-            self.reply({})
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
 def test_patroni_switchover_names_the_leader_from_the_cluster_view(patroni_api):
-    state, url = patroni_api
-    state["members"] = [
-        {"name": "pg-node-1", "role": "replica", "state": "streaming", "timeline": 2},
-        {"name": "pg-node-2", "role": "leader", "state": "running", "timeline": 2},
-    ]
+    patroni_api.members = [member("pg-node-1", "replica"), member("pg-node-2", "leader", "running")]
 
-    PatroniExecutor().run(DrillSpec(name="sw", at=0, executor="patroni", action="switchover", target=url))
+    PatroniExecutor().run(
+        DrillSpec(name="sw", at=0, executor="patroni", action="switchover", target=patroni_api.url)
+    )
 
-    assert state["posts"] == [("/switchover", {"leader": "pg-node-2"})]
+    assert patroni_api.posts == [("/switchover", {"leader": "pg-node-2"})]
 
 
 def test_patroni_switchover_without_a_leader_fails_naming_the_api(patroni_api):
-    state, url = patroni_api
-    state["members"] = [{"name": "pg-node-1", "role": "replica", "state": "stopped"}]
+    patroni_api.members = [member("pg-node-1", "replica", "stopped")]
 
     with pytest.raises(DrillError, match=r"patroni: no single leader in http://127\.0\.0\.1:\d+/cluster"):
-        PatroniExecutor().run(DrillSpec(name="sw", at=0, executor="patroni", action="switchover", target=url))
-    assert state["posts"] == []
+        PatroniExecutor().run(
+            DrillSpec(name="sw", at=0, executor="patroni", action="switchover", target=patroni_api.url)
+        )
+    assert patroni_api.posts == []

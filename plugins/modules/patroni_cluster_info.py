@@ -17,6 +17,8 @@ description:
     timeline, the failover candidates.
   - Patroni names the leader's role C(leader) (C(master) or C(primary) in older
     releases), a replica C(replica), C(sync_standby) or C(quorum_standby).
+extends_documentation_fragment:
+  - retailops.odoo_platform.info_module
 options:
   api_url:
     description: Base URL of a member's Patroni REST API.
@@ -32,13 +34,6 @@ options:
         (for example while the member restarts), so a task can retry with C(until).
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Reads only.
 """
 
 EXAMPLES = r"""

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -13,81 +9,28 @@ from ansible_collections.retailops.odoo_platform.plugins.module_utils import pat
 from ansible_collections.retailops.odoo_platform.plugins.modules import patroni_cluster_info
 
 from tests.fixtures.ansible_module import ModuleResult, run_module
+from tests.fixtures.patroni_api import PatroniApi, member
 from tests.fixtures.services import free_port
 
-
-def member(name: str, role: str, state: str = "streaming", timeline: int = 3, **extra: Any) -> dict[str, Any]:
-    host = f"10.20.3.1{name[-1]}"
-    return {
-        "name": name,
-        "role": role,
-        "state": state,
-        "api_url": f"http://{host}:8008/patroni",
-        "host": host,
-        "port": 5432,
-        "timeline": timeline,
-        **extra,
-    }
-
-
 # Patroni 3's answer for the tier the collection builds: synchronous mode, one leader.
-HEALTHY = {
-    "members": [
-        member("pg-node-1", "leader", "running"),
-        member("pg-node-2", "sync_standby", lag=0),
-        member("pg-node-3", "replica", lag=0),
-    ],
-    "scope": "postgres-ha",
-}
-
-
-class Patroni:
-    """GET /cluster answers ``body`` (JSON when not bytes) with ``status``."""
-
-    def __init__(self) -> None:
-        self.body: Any = HEALTHY
-        self.status = 200
-        self.paths: list[str] = []
-
-
-@pytest.fixture
-def api() -> Iterator[tuple[Patroni, str]]:
-    state = Patroni()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.paths.append(self.path)
-            body = state.body if isinstance(state.body, bytes) else json.dumps(state.body).encode()
-            self.send_response(state.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+HEALTHY = [
+    member("pg-node-1", "leader", "running"),
+    member("pg-node-2", "sync_standby", lag=0),
+    member("pg-node-3", "replica", lag=0),
+]
 
 
 def run(api_url: str, **args: Any) -> ModuleResult:
     return run_module(patroni_cluster_info.main, {"api_url": api_url, **args}, check_mode=True)
 
 
-def test_reads_the_cluster_and_names_leader_replicas_and_candidates(api: tuple[Patroni, str]) -> None:
-    state, url = api
-    result = run(url + "/")
+def test_reads_the_cluster_and_names_leader_replicas_and_candidates(patroni_api: PatroniApi) -> None:
+    patroni_api.members = HEALTHY
+    result = run(patroni_api.url + "/")
 
     assert not result.failed, result.msg
     assert not result.changed
-    assert state.paths == ["/cluster"]
+    assert patroni_api.gets == ["/cluster"]
     assert result["available"] is True
     assert result["leader"] == "pg-node-1"
     assert result["leaders"] == ["pg-node-1"]
@@ -117,18 +60,17 @@ def test_an_unreachable_api_fails_naming_the_url_or_reports_unavailable() -> Non
 @pytest.mark.parametrize(
     ("status", "body", "error"),
     [
-        (503, HEALTHY, "HTTP Error 503"),
+        (503, {"members": HEALTHY}, "HTTP Error 503"),
         (200, b"<html>not patroni</html>", "Expecting value"),
         (200, ["not", "a", "mapping"], "not a Patroni cluster view"),
     ],
 )
 def test_an_answer_that_is_not_a_cluster_view_is_an_error(
-    api: tuple[Patroni, str], status: int, body: Any, error: str
+    patroni_api: PatroniApi, status: int, body: Any, error: str
 ) -> None:
-    state, url = api
-    state.status, state.body = status, body
+    patroni_api.status, patroni_api.body = status, body
 
-    result = run(url)
+    result = run(patroni_api.url)
 
     assert result.failed
     assert error in result.msg
@@ -193,9 +135,9 @@ def test_nofailover_members_are_never_candidates() -> None:
     assert summary["failover_candidates"] == ["pg-node-3"]
 
 
-def test_read_cluster_is_what_the_module_reads(api: tuple[Patroni, str]) -> None:
-    _state, url = api
+def test_read_cluster_is_what_the_module_reads(patroni_api: PatroniApi) -> None:
+    patroni_api.members = HEALTHY
 
-    assert patroni.read_cluster(url) == HEALTHY
+    assert patroni.read_cluster(patroni_api.url) == {"members": HEALTHY, "scope": "postgres-ha"}
     with pytest.raises(patroni.PatroniError, match=r"/cluster: "):
         patroni.read_cluster(f"http://127.0.0.1:{free_port()}", timeout=2)
