@@ -1,9 +1,10 @@
-"""The collection's branch register library, imported one way: as the installed collection's module_utils.
+"""The collection's libraries (its module_utils), imported one way: as the installed collection's.
 
 The register (``plugins/module_utils/branch_register.py``) belongs to the
 collection, because the inventory plugin and the allow-list lookup run it
-inside Ansible. The harness and ``retailops-branchctl`` import the very same
-module through its collection name, from wherever Ansible finds collections
+inside Ansible; so does Patroni's cluster view (``plugins/module_utils/patroni.py``,
+the ``patroni_cluster_info`` module's). The harness and ``retailops-branchctl``
+import the very same modules through their collection name, from wherever Ansible finds collections
 (``ANSIBLE_COLLECTIONS_PATH``, the configured ``collections_path``, the
 defaults): the directories are put on ``sys.path`` as Ansible's own loader
 would see them. In this checkout ``make collection`` links it under
@@ -16,7 +17,7 @@ import importlib
 import sys
 from types import ModuleType
 
-REGISTER_MODULE = "ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register"
+MODULE_UTILS = "ansible_collections.retailops.odoo_platform.plugins.module_utils"
 
 
 class CollectionMissing(ImportError):
@@ -30,20 +31,26 @@ def collection_paths() -> list[str]:
     return [str(p) for p in constants.COLLECTIONS_PATHS]
 
 
-def register_library() -> ModuleType:
-    """``branch_register`` of the installed collection retailops.odoo_platform."""
+def library(name: str) -> ModuleType:
+    """``plugins/module_utils/<name>`` of the installed collection retailops.odoo_platform."""
+    module = f"{MODULE_UTILS}.{name}"
     try:
-        return importlib.import_module(REGISTER_MODULE)
+        return importlib.import_module(module)
     except ImportError:
         pass
     for path in collection_paths():
         if path not in sys.path:
             sys.path.append(path)
     try:
-        return importlib.import_module(REGISTER_MODULE)
+        return importlib.import_module(module)
     except ImportError as exc:
         raise CollectionMissing(
             "the collection retailops.odoo_platform is not installed where Ansible looks for collections "
             f"({', '.join(collection_paths())}): install it with ansible-galaxy collection install, or set "
             f"ANSIBLE_COLLECTIONS_PATH ({exc})"
         ) from None
+
+
+def register_library() -> ModuleType:
+    """``branch_register`` of the installed collection retailops.odoo_platform."""
+    return library("branch_register")

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import requests
 
 from loadtests.analysis import DrillRecord
+from loadtests.collection import library
 from loadtests.links import FLAPPING, LINK_CLASSES
 from loadtests.scenario import DrillSpec
 from loadtests.toxiproxy import Toxiproxy, ToxiproxyError
@@ -168,12 +169,15 @@ class PatroniExecutor:
             raise DrillError(f"patroni {spec.action}: HTTP {resp.status_code} {resp.text.strip()[:200]}")
 
     def leader(self, base: str, timeout: float) -> str:
-        resp = self.http.get(f"{base}/cluster", timeout=timeout)
-        resp.raise_for_status()
-        for member in resp.json().get("members", []):
-            if member.get("role") == "leader":
-                return str(member["name"])
-        raise DrillError("patroni: no leader in /cluster")
+        """The leader in Patroni's cluster view, read as the collection's patroni_cluster_info reads it."""
+        patroni = library("patroni")
+        try:
+            leader = str(patroni.summarize(patroni.read_cluster(base, timeout))["leader"])
+        except patroni.PatroniError as exc:
+            raise DrillError(f"patroni: {exc}") from exc
+        if not leader:
+            raise DrillError(f"patroni: no single leader in {base}/cluster")
+        return leader
 
 
 class ProcessExecutor:

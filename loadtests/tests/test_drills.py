@@ -1,4 +1,4 @@
-"""Drill placeholders (--var) and the ansible executor's command line."""
+"""Drill placeholders (--var), the ansible executor's command line, the Patroni executor."""
 
 import json
 import subprocess
@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from loadtests.cli import main
-from loadtests.drills import AnsibleExecutor, DrillError
+from loadtests.drills import AnsibleExecutor, DrillError, PatroniExecutor
 from loadtests.errors import ConfigError
 from loadtests.scenario import DrillSpec, fill_placeholders, parse_vars
+from tests.fixtures.patroni_api import member
 
 HERE = Path(__file__).resolve().parent.parent
 REPO = HERE.parent
@@ -145,3 +146,23 @@ def test_ansible_run_logs_command_and_output_and_fails_loudly(tmp_path):
 
 def test_ansible_playbook_is_found_beside_the_venv_python():
     assert AnsibleExecutor().binary.endswith("ansible-playbook")
+
+
+def test_patroni_switchover_names_the_leader_from_the_cluster_view(patroni_api):
+    patroni_api.members = [member("pg-node-1", "replica"), member("pg-node-2", "leader", "running")]
+
+    PatroniExecutor().run(
+        DrillSpec(name="sw", at=0, executor="patroni", action="switchover", target=patroni_api.url)
+    )
+
+    assert patroni_api.posts == [("/switchover", {"leader": "pg-node-2"})]
+
+
+def test_patroni_switchover_without_a_leader_fails_naming_the_api(patroni_api):
+    patroni_api.members = [member("pg-node-1", "replica", "stopped")]
+
+    with pytest.raises(DrillError, match=r"patroni: no single leader in http://127\.0\.0\.1:\d+/cluster"):
+        PatroniExecutor().run(
+            DrillSpec(name="sw", at=0, executor="patroni", action="switchover", target=patroni_api.url)
+        )
+    assert patroni_api.posts == []

@@ -18,6 +18,7 @@ description:
     it from the inventory.
 extends_documentation_fragment:
   - retailops.odoo_platform.redis_connection
+  - retailops.odoo_platform.info_module
 options:
   login_port:
     default: 26379
@@ -31,13 +32,6 @@ options:
         answer or refuses the credentials (for example before it is set up).
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Reads only.
 """
 
 EXAMPLES = r"""

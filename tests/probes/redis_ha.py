@@ -1,4 +1,4 @@
-"""Independent probes for the redis_ha scenario and Redis drills.
+"""Independent probes for the redis_ha scenario.
 
 Talks to Redis and Sentinel over the network with redis-py, the way an Odoo
 node would, and prints JSON. It never reads the role's variables: addresses
@@ -11,21 +11,23 @@ REDIS_PROBE_SENTINEL_PASSWORD).
     redis_ha.py config --sentinels ... --nodes ...
     redis_ha.py wait-stable --sentinels ... --nodes 3
     redis_ha.py check --sentinels ... --nodes 10.213.4.11 ...
-    redis_ha.py failover --sentinels ... --container redis-1=10.213.4.11 ... --results FILE
+    redis_ha.py write-acked --sentinels ... --keys-file FILE [--count 200 --replicas 2]
+    redis_ha.py read-acked --sentinels ... --keys-file FILE
+
+The failover itself is the collection's drill (playbooks/redis_failover_drill.yml);
+these only observe: who is the primary per Sentinel, whether replicas stream,
+and whether writes acknowledged by every replica before the drill are there after it.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -257,104 +259,38 @@ def check(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def since(mark: float | None, origin: float) -> float | None:
-    return None if mark is None else round(mark - origin, 3)
+def write_acked(args: argparse.Namespace) -> dict[str, Any]:
+    """Write keys through a Sentinel client and WAIT until every replica has them; record the keys.
 
-
-def measure(
-    client: Any, primary: Any, *, name: str, old_ip: str, killed_at: float, timeout: float
-) -> dict[str, Any]:
-    """From the kill on: when Sentinel names another primary, and when a write through the client succeeds.
-
-    Writes start at once: any write that succeeds lands on a promoted replica
-    (the old primary is dead).
+    These are the writes acknowledged before a drill: a failover that
+    promotes any replica must keep every one of them (``read-acked``).
     """
-    deadline = killed_at + timeout
-    promoted_at: float | None = None
-    written_at: float | None = None
-    new_ip = old_ip
-    failures = 0
-    errors: list[str] = []
-    while time.monotonic() < deadline and (promoted_at is None or written_at is None):
-        if promoted_at is None:
-            with contextlib.suppress(redis.RedisError):
-                new_ip = client.discover_master(name)[0]
-            if new_ip != old_ip:
-                promoted_at = time.monotonic()
-        if written_at is None:
-            try:
-                primary.set(f"probe:after:{uuid.uuid4()}", "1", ex=600)
-                written_at = time.monotonic()
-            except redis.RedisError as exc:
-                failures += 1
-                kind = type(exc).__name__
-                if len(errors) < 5 and not any(e.startswith(kind) for e in errors):
-                    errors.append(f"{kind}: {exc}"[:300])
-        time.sleep(0.05)
-    return {
-        "new_primary": new_ip if promoted_at is not None else None,
-        "seconds_kill_to_promotion": since(promoted_at, killed_at),
-        "seconds_kill_to_first_write": since(written_at, killed_at),
-        "failed_write_attempts": failures,
-        "write_errors_sample": errors,
-    }
-
-
-def wait_rejoin(args: argparse.Namespace, old_ip: str, new_ip: str | None) -> float | None:
-    """Seconds until the restarted old primary replicates from the new one (None on timeout)."""
-    started_at = time.monotonic()
-    while time.monotonic() < started_at + args.timeout:
-        with contextlib.suppress(redis.RedisError):
-            info = node(old_ip, args.admin_user, secret("ADMIN")).info("replication")
-            if (
-                info.get("role") == "slave"
-                and info.get("master_host") == new_ip
-                and info.get("master_link_status") == "up"
-            ):
-                return since(time.monotonic(), started_at)
-        time.sleep(0.25)
-    return None
-
-
-def failover(args: argparse.Namespace) -> dict[str, Any]:
-    """Kill the primary's container, measure promotion and the first write, restart it, wait for rejoin."""
-    containers = dict(item.split("=", 1) for item in args.container)
-    by_ip = {ip: name for name, ip in containers.items()}
     client = sentinel_client(args)
-    old_ip = client.discover_master(args.name)[0]
-    first_sentinel = sentinel_conn(args.sentinels[0], secret("SENTINEL"))
-    master = pairs(first_sentinel.execute_command("SENTINEL", "MASTER", args.name))
     primary = client.master_for(args.name, retry=no_retry())
-    # Acknowledged writes just before the kill: how many survive the failover.
-    acked = [f"probe:acked:{uuid.uuid4()}" for _i in range(200)]
-    for key in acked:
-        primary.set(key, "1", ex=3600)
-    killed_at = time.monotonic()
-    subprocess.run(["docker", "kill", by_ip[old_ip]], check=True, capture_output=True)
-    result: dict[str, Any] = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "killed_container": by_ip[old_ip],
-        "old_primary": old_ip,
-        "down_after_milliseconds": int(master["down-after-milliseconds"]),
-        "failover_timeout_milliseconds": int(master["failover-timeout"]),
+    keys = [f"probe:acked:{uuid.uuid4()}" for _i in range(args.count)]
+    for key in keys:
+        primary.set(key, key, ex=3600)
+    replicas = int(primary.execute_command("WAIT", args.replicas, 10000))
+    Path(args.keys_file).write_text(json.dumps(keys) + "\n", encoding="utf-8")
+    return {
+        "primary": client.discover_master(args.name)[0],
+        "written": len(keys),
+        "replicas_acknowledged": replicas,
     }
-    result.update(
-        measure(client, primary, name=args.name, old_ip=old_ip, killed_at=killed_at, timeout=args.timeout)
-    )
-    result["acked_writes_before_kill"] = len(acked)
-    result["acked_writes_lost"] = (
-        sum(1 for key in acked if not primary.exists(key))
-        if result["seconds_kill_to_first_write"] is not None
-        else None
-    )
-    subprocess.run(["docker", "start", by_ip[old_ip]], check=True, capture_output=True)
-    result["seconds_start_to_rejoin"] = wait_rejoin(args, old_ip, result["new_primary"])
-    result["old_primary_rejoined_as_replica"] = result["seconds_start_to_rejoin"] is not None
-    if args.results:
-        path = Path(args.results)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=2) + "\n")
-    return result
+
+
+def read_acked(args: argparse.Namespace) -> dict[str, Any]:
+    """Read the keys of ``write-acked`` from the primary Sentinel names now: which are missing."""
+    keys = json.loads(Path(args.keys_file).read_text(encoding="utf-8"))
+    client = sentinel_client(args)
+    primary = client.master_for(args.name, retry=no_retry())
+    missing = [key for key in keys if primary.get(key) != key]
+    return {
+        "primary": client.discover_master(args.name)[0],
+        "expected": len(keys),
+        "missing": len(missing),
+        "missing_sample": missing[:5],
+    }
 
 
 def main() -> int:
@@ -362,18 +298,22 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "command", choices=["topology", "processes", "config", "wait-stable", "check", "failover"]
+        "command",
+        choices=["topology", "processes", "config", "wait-stable", "check", "write-acked", "read-acked"],
     )
     parser.add_argument("--sentinels", nargs="+", required=True, help="Sentinel addresses")
     parser.add_argument("--nodes", nargs="*", default=[], help="Redis addresses (check)")
     parser.add_argument("--node-count", dest="count", type=int, default=3, help="Redis nodes (wait-stable)")
-    parser.add_argument("--container", nargs="*", default=[], help="name=address of each node (failover)")
     parser.add_argument("--name", default="odoo", help="master name")
     parser.add_argument("--app-user", default="odoo")
     parser.add_argument("--admin-user", default="admin")
     parser.add_argument("--timeout", type=float, default=90)
-    parser.add_argument("--results", help="write the failover figures to this JSON file")
+    parser.add_argument("--keys-file", help="the keys of write-acked (written by it, read by read-acked)")
+    parser.add_argument("--count", type=int, default=200, help="keys to write (write-acked)")
+    parser.add_argument("--replicas", type=int, default=2, help="replicas to WAIT for (write-acked)")
     args = parser.parse_args()
+    if args.command in {"write-acked", "read-acked"} and not args.keys_file:
+        parser.error(f"{args.command} needs --keys-file")
     args.nodes = args.nodes or []
     commands: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
         "topology": topology,
@@ -381,7 +321,8 @@ def main() -> int:
         "config": config,
         "wait-stable": wait_stable,
         "check": check,
-        "failover": failover,
+        "write-acked": write_acked,
+        "read-acked": read_acked,
     }
     if args.command == "wait-stable":
         args.nodes = args.count

@@ -36,9 +36,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # the tests package, also when pytest is not run from the checkout
 
 # the shared fixtures (tests/fixtures/plugin.py) this suite uses: Redis and Sentinel for the module tests
+from tests.fixtures.patroni_api import patroni_api  # noqa: E402
 from tests.fixtures.plugin import redis_factory  # noqa: E402
 
-__all__ = ["redis_factory"]
+__all__ = ["patroni_api", "redis_factory"]
 
 BASE_REGION: dict[str, Any] = {
     "region": "test-west",
