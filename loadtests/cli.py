@@ -270,7 +270,8 @@ class Progress:
         self.offset += end
         for line in chunk[:end].splitlines():
             try:
-                outcome = json.loads(line)[6]  # a samples row: t, tier, name, branch, region, link, outcome, ms
+                # a samples row: t, tier, name, branch, region, link, outcome, ms
+                outcome = json.loads(line)[6]
             except (ValueError, IndexError):
                 continue
             self.calls += 1

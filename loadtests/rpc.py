@@ -68,7 +68,6 @@ class Request:
 class Transport(Protocol):
     def send(self, request: Request) -> Classified:
         """Post the request's envelope, classify the reply and record the exchange."""
-        ...
 
 
 class Caller:
