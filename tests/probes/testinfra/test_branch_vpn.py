@@ -10,7 +10,7 @@ KEY_DIR = "/etc/wireguard/branch_vpn"
 
 
 def test_private_and_preshared_keys_are_root_only(host):
-    keys = host.check_output(f"find {KEY_DIR} -type f ( -name '*.key' -o -name '*.psk' )").split()
+    keys = host.check_output(f"find {KEY_DIR} -type f \\( -name '*.key' -o -name '*.psk' \\)").split()
 
     assert f"{KEY_DIR}/private.key" in keys
     assert [k for k in keys if k.endswith(".psk")], keys  # the scenario turns pre-shared keys on
