@@ -143,7 +143,7 @@ def wait_stable(args: argparse.Namespace) -> dict[str, Any]:
             last = topology(args)
             views = list(last.values())
             agreed = len({(v["master"], v["config_epoch"]) for v in views}) == 1
-            if agreed and all(stable(v, args.nodes) for v in views):
+            if agreed and all(stable(v, args.node_count) for v in views):
                 return {"stable": True, "seconds": round(time.monotonic() - started, 2), "topology": last}
         except redis.RedisError as exc:
             last = {"error": str(exc)}
@@ -293,7 +293,7 @@ def read_acked(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -303,7 +303,7 @@ def main() -> int:
     )
     parser.add_argument("--sentinels", nargs="+", required=True, help="Sentinel addresses")
     parser.add_argument("--nodes", nargs="*", default=[], help="Redis addresses (check)")
-    parser.add_argument("--node-count", dest="count", type=int, default=3, help="Redis nodes (wait-stable)")
+    parser.add_argument("--node-count", type=int, default=3, help="Redis nodes (wait-stable)")
     parser.add_argument("--name", default="odoo", help="master name")
     parser.add_argument("--app-user", default="odoo")
     parser.add_argument("--admin-user", default="admin")
@@ -311,6 +311,11 @@ def main() -> int:
     parser.add_argument("--keys-file", help="the keys of write-acked (written by it, read by read-acked)")
     parser.add_argument("--count", type=int, default=200, help="keys to write (write-acked)")
     parser.add_argument("--replicas", type=int, default=2, help="replicas to WAIT for (write-acked)")
+    return parser
+
+
+def main() -> int:
+    parser = build_parser()
     args = parser.parse_args()
     if args.command in {"write-acked", "read-acked"} and not args.keys_file:
         parser.error(f"{args.command} needs --keys-file")
@@ -324,8 +329,6 @@ def main() -> int:
         "write-acked": write_acked,
         "read-acked": read_acked,
     }
-    if args.command == "wait-stable":
-        args.nodes = args.count
     print(json.dumps(commands[args.command](args), indent=2))
     return 0
 
