@@ -52,12 +52,12 @@ try:
         BeforeValidator,
         ConfigDict,
         Field,
-        PrivateAttr,
         StrictBool,
         StrictStr,
         TypeAdapter,
         ValidationError,
     )
+    from pydantic.fields import FieldInfo
 except ImportError:
     PYDANTIC_IMPORT_ERROR: Optional[str] = traceback.format_exc()
 else:
@@ -297,7 +297,7 @@ def _codes(values: Sequence[str]) -> str:
     return ", ".join("`%s`" % v for v in values)
 
 
-R = TypeVar("R", bound="Record")
+E = TypeVar("E", bound="Entry")
 
 if PYDANTIC_IMPORT_ERROR is None:
     Text = Annotated[StrictStr, AfterValidator(_text)]
@@ -326,25 +326,33 @@ if PYDANTIC_IMPORT_ERROR is None:
     HostPort = Annotated[Endpoint, BeforeValidator(_endpoint)]
 
     class Record(BaseModel):
-        """A record of the register: strict types, unknown fields refused, parsed field by field."""
+        """A value of the register (a tier, an integration): strict types, unknown fields refused."""
 
         model_config = ConfigDict(extra="forbid", strict=True)
 
-        _invalid: Set[str] = PrivateAttr(default_factory=set)
+    class Entry(Record):
+        """A region, hub or branch: parsed field by field, with what the register computes for it.
+
+        Fields with ``exclude=True`` are the register's own (which region and
+        file an entry is in, its computed tunnel addresses, the fields that
+        failed a check), never read from a file.
+        """
+
+        invalid: Set[str] = Field(default=set(), exclude=True, repr=False)
 
         @classmethod
-        def parse(cls: Type[R], data: Dict[Any, Any], say: Say, later: Tuple[str, ...] = ()) -> R:
-            """The record with every valid field of ``data``; each problem goes to ``say``.
+        def parse(cls: Type[E], data: Dict[Any, Any], say: Say, later: Tuple[str, ...] = ()) -> E:
+            """The entry with every valid field of ``data``; each problem goes to ``say``.
 
-            Fields named in ``later`` (lists of records) are left to the caller,
-            which parses their entries one by one.
+            Fields named in ``later`` (lists of entries) are left to the caller,
+            which parses them one by one.
             """
+            fields = file_fields(cls)
             values: Dict[str, Any] = {}
             invalid: Set[str] = set()
-            known = list(cls.model_fields)
             for key, value in data.items():
-                if key not in cls.model_fields:
-                    say(str(key), WORDING["extra_forbidden"].format(known=", ".join(known)))
+                if key not in fields:
+                    say(str(key), WORDING["extra_forbidden"].format(known=", ".join(fields)))
                 elif key not in later:
                     adapter, inner = _field_type(cls, key)
                     try:
@@ -353,21 +361,19 @@ if PYDANTIC_IMPORT_ERROR is None:
                         invalid.add(key)
                         for error in exc.errors():
                             say(location((key, *error["loc"])), problem_message(error, key, inner))
-            for name, info in cls.model_fields.items():
+            for name, info in fields.items():
                 if name not in data and info.is_required():
                     invalid.add(name)
                     say(name, WORDING["missing"])
-            record = cls.model_construct(**values)
-            record._invalid = invalid
-            return record
+            return cls.model_construct(invalid=invalid, **values)
 
         def valid(self, *names: str) -> bool:
             """Whether these fields hold a value that passed every check (required ones: and were given)."""
-            return not self._invalid.intersection(names)
+            return not self.invalid.intersection(names)
 
         def invalidate(self, name: str) -> None:
-            """A semantic check refused the field: later checks leave it alone."""
-            self._invalid.add(name)
+            """A check refused the field: later checks leave it alone."""
+            self.invalid.add(name)
 
     class Tier(Record):
         """A tier of branches (``tiers: {name: tier}``)."""
@@ -399,7 +405,7 @@ if PYDANTIC_IMPORT_ERROR is None:
     def default_tiers() -> Dict[str, Tier]:
         return {name: Tier(**spec) for name, spec in DEFAULT_TIERS.items()}
 
-    class Hub(Record):
+    class Hub(Entry):
         """A WireGuard hub branches dial."""
 
         name: Name = Field(description="host name of the hub; unique over all files and branch codes")
@@ -416,21 +422,10 @@ if PYDANTIC_IMPORT_ERROR is None:
             "Required when several hubs share the region pool",
         )
 
-        _region: str = PrivateAttr("")
-        _source: str = PrivateAttr("")
+        region: str = Field("", exclude=True, description="the region it is in")
+        source: str = Field("", exclude=True, description="the file it is in")
 
-        def place(self, region: str, source: str) -> None:
-            self._region, self._source = region, source
-
-        @property
-        def region(self) -> str:
-            return self._region
-
-        @property
-        def source(self) -> str:
-            return self._source
-
-    class Branch(Record):
+    class Branch(Entry):
         """A store, warehouse, office or dark store, as the register lists it and the load harness uses it."""
 
         code: Code = Field(
@@ -459,7 +454,7 @@ if PYDANTIC_IMPORT_ERROR is None:
             None, description="another hub of the region; only for tiers with `second_hub: true`"
         )
         integrations: List[IntegrationEntry] = Field(
-            default_factory=list,
+            default=[],
             description="extra endpoints: `host:port` strings or "
             "`{name, endpoint, protocol}` (see Integration)",
         )
@@ -471,36 +466,17 @@ if PYDANTIC_IMPORT_ERROR is None:
             description="`true` after offboarding: no host in live groups, no peer, address kept reserved",
         )
         vars: Dict[StrictStr, Any] = Field(
-            default_factory=dict,
+            default={},
             description="extra host variables (e.g. `ansible_host`); names starting `branch_` are reserved",
         )
         notes: Optional[Text] = Field(None, description="free text")
 
-        _region: str = PrivateAttr("")
-        _source: str = PrivateAttr("")
-        _index: int = PrivateAttr(0)
-        _tunnel_addresses: Dict[str, IPAddress] = PrivateAttr(default_factory=dict)
-
-        def place(self, region: str, source: str, index: int) -> None:
-            self._region, self._source, self._index = region, source, index
-
-        @property
-        def region(self) -> str:
-            return self._region
-
-        @property
-        def source(self) -> str:
-            return self._source
-
-        @property
-        def index(self) -> int:
-            """Position in its region file: the register order addresses are handed out in."""
-            return self._index
-
-        @property
-        def tunnel_addresses(self) -> Dict[str, IPAddress]:
-            """Hub name -> this branch's address on that hub's pool (computed by the register)."""
-            return self._tunnel_addresses
+        region: str = Field("", exclude=True, description="the region it is in")
+        source: str = Field("", exclude=True, description="the file it is in")
+        index: int = Field(0, exclude=True, description="its place in the file: the order addresses go in")
+        tunnel_addresses: Dict[str, IPAddress] = Field(
+            default={}, exclude=True, description="hub name -> its address on that hub's pool"
+        )
 
         @property
         def hubs(self) -> List[str]:
@@ -515,7 +491,7 @@ if PYDANTIC_IMPORT_ERROR is None:
         def link_class(self) -> str:
             return LINK_CLASS[self.link]
 
-    class Region(Record):
+    class Region(Entry):
         """One region file."""
 
         region: Name = Field(
@@ -531,7 +507,7 @@ if PYDANTIC_IMPORT_ERROR is None:
             None, description="region-wide tunnel pool (CIDR); hubs without their own pool draw from it"
         )
         erp_entrypoints: List[HostPort] = Field(
-            default_factory=list, description="`host:port` list branches may reach (Traefik, 443)"
+            default=[], description="`host:port` list branches may reach (Traefik, 443)"
         )
         tiers: Tiers = Field(
             default_factory=default_tiers,
@@ -542,7 +518,7 @@ if PYDANTIC_IMPORT_ERROR is None:
             ),
         )
         integrations: List[IntegrationEntry] = Field(
-            default_factory=list,
+            default=[],
             description="endpoints every branch of the region may reach besides the ERP (see Integration)",
         )
         hubs: List[Hub] = Field(description="at least one hub")
@@ -550,19 +526,12 @@ if PYDANTIC_IMPORT_ERROR is None:
             description="list of branches, **in onboarding order** (see addresses)"
         )
 
-        _source: str = PrivateAttr("")
-
-        def place(self, source: str) -> None:
-            self._source = source
+        source: str = Field("", exclude=True, description="the file it is")
 
         @property
         def name(self) -> str:
             """The region's name ("" while it has no valid one)."""
             return self.region if self.valid("region") else ""
-
-        @property
-        def source(self) -> str:
-            return self._source
 
         def hub_named(self, name: str) -> Hub:
             for hub in self.hubs:
@@ -573,14 +542,19 @@ if PYDANTIC_IMPORT_ERROR is None:
     RECORDS: Tuple[Type[Record], ...] = (Region, Hub, Branch, Tier, Integration)
 
     @lru_cache(maxsize=None)
-    def _field_type(model: Type[Record], name: str) -> Tuple[TypeAdapter[Any], Tuple[str, ...]]:
+    def file_fields(record: Type[Record]) -> Dict[str, FieldInfo]:
+        """The fields a register file may hold for this record (those the register computes left out)."""
+        return {name: info for name, info in record.model_fields.items() if not info.exclude}
+
+    @lru_cache(maxsize=None)
+    def _field_type(entry: Type[Entry], name: str) -> Tuple[TypeAdapter[Any], Tuple[str, ...]]:
         """The validator of one field, and the fields of the record nested in it (for unknown fields)."""
-        annotation = model.model_fields[name].rebuild_annotation()
+        annotation = entry.model_fields[name].rebuild_annotation()
         return TypeAdapter(annotation), tuple(_nested_record_fields(annotation))
 
     def _nested_record_fields(annotation: Any) -> List[str]:
         if isinstance(annotation, type) and issubclass(annotation, Record):
-            return list(annotation.model_fields)
+            return list(file_fields(annotation))
         for arg in get_args(annotation):
             found = _nested_record_fields(arg)
             if found:

@@ -65,7 +65,7 @@ def parse_region(problems: List[Problem], source: str, data: Any) -> Optional[Re
         return None
     say = _sayer(problems, source, _subject("region", data, "region", "region"))
     region = model.Region.parse(data, say, later=("hubs", "branches"))
-    region.place(source)
+    region.source = source
     region.hubs = []
     for index, item in enumerate(_entries(data, "hubs", say, allow_empty=False)):
         hub = _parse_hub(problems, region, index, item)
@@ -90,7 +90,7 @@ def _parse_hub(problems: List[Problem], region: Region, index: int, item: Any) -
         say(where, "expected a mapping, got %s" % describe(item))
         return None
     hub = model.Hub.parse(item, say)
-    hub.place(region.name, region.source)
+    hub.region, hub.source = region.name, region.source
     if "listen_port" not in item and hub.valid("endpoint"):
         hub.listen_port = hub.endpoint.port
     if "tunnel_pool" not in item:
@@ -107,7 +107,7 @@ def _parse_branch(problems: List[Problem], region: Region, index: int, item: Any
         say(where, "expected a mapping, got %s" % describe(item))
         return None
     branch = model.Branch.parse(item, say)
-    branch.place(region.name, region.source, index)
+    branch.region, branch.source, branch.index = region.name, region.source, index
     _check_tier(branch, region, say)
     _check_endpoint(branch, item, say)
     _check_hubs(branch, item, region, say)
