@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from loadtests.collection import KINDS, LINKS, RECORDS, Register, load_register
+from loadtests.collection import KINDS, LINKS, RECORDS, Register, file_fields, load_register
 
 # mostly stores, as in a retailer's register
 GENERATED_KINDS = [KINDS[0]] * 3 + list(KINDS[1:])
@@ -101,10 +101,10 @@ def schema() -> str:
     for record in RECORDS:
         title = (record.__doc__ or "").strip().splitlines()[0].replace("``", "`")
         rows = ["| field | required | meaning |", "|---|---|---|"]
-        for name, info in record.model_fields.items():
+        for name, info in file_fields(record).items():
             meaning = (info.description or "").replace("|", "\\|")
             rows.append(f"| `{name}` | {'yes' if info.is_required() else 'no'} | {meaning} |")
-        blocks.append(f"{record.__name__}: {title}\n\n" + "\n".join(rows) + "\n")
+        blocks.append(f"**{record.__name__}**: {title}\n\n" + "\n".join(rows) + "\n")
     return "\n".join(blocks)
 
 

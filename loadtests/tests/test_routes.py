@@ -262,4 +262,7 @@ branches:
     reg.write_text(
         reg.read_text().replace('erp_url: "10.213.21.2:8443"', 'erp_url: "https://10.213.21.2:8443"')
     )
-    assert [erp_url(b) for b in load_branches(reg)] == ["https://10.213.21.2:8443", "https://10.213.22.2:8443"]
+    assert [erp_url(b) for b in load_branches(reg)] == [
+        "https://10.213.21.2:8443",
+        "https://10.213.22.2:8443",
+    ]

@@ -189,11 +189,11 @@ def _choices(expected: str) -> str:
 def location(loc: Sequence[Any]) -> str:
     """A pydantic error location as a field path: ``lan_subnets[0]``, ``tiers.gold.second_hub``."""
     text = str(loc[0])
-    for step in loc[1:]:
-        if isinstance(step, int):
-            text += "[%d]" % step
-        elif step != "[key]":
-            text += ".%s" % step
+    for i, step in enumerate(loc[1:], 1):
+        dict_key = i + 1 < len(loc) and loc[i + 1] == "[key]"
+        if step == "[key]":
+            continue
+        text += "[%d]" % step if isinstance(step, int) and not dict_key else ".%s" % step
     return text
 
 
@@ -376,17 +376,19 @@ if PYDANTIC_IMPORT_ERROR is None:
             self.invalid.add(name)
 
     class Tier(Record):
-        """A tier of branches (``tiers: {name: tier}``)."""
+        """A tier of branches: a value of ``tiers: {name: tier}``."""
 
         second_hub: StrictBool = Field(False, description="branches of this tier may have a `second_hub`")
         description: StrictStr = Field("", description="free text")
 
     class Integration(Record):
-        """An endpoint branches may reach besides the ERP; ``host:port`` alone is a TCP integration."""
+        """An endpoint branches may reach besides the ERP: an entry of ``integrations``."""
 
         name: Optional[Text] = Field(None, description="label; default: the endpoint")
         endpoint: HostPort = Field(description="`host:port` (`[v6]:port` for IPv6)")
-        protocol: Protocol = Field("tcp", description=_codes(PROTOCOLS))
+        protocol: Protocol = Field(
+            "tcp", description="%s; default `tcp` (also for a plain `host:port` entry)" % _codes(PROTOCOLS)
+        )
 
         def as_dict(self) -> Dict[str, Any]:
             ep = self.endpoint
@@ -406,7 +408,7 @@ if PYDANTIC_IMPORT_ERROR is None:
         return {name: Tier(**spec) for name, spec in DEFAULT_TIERS.items()}
 
     class Hub(Entry):
-        """A WireGuard hub branches dial."""
+        """A WireGuard hub branches dial: an entry of ``hubs``."""
 
         name: Name = Field(description="host name of the hub; unique over all files and branch codes")
         endpoint: HostPort = Field(description="`host:port` branches dial (`[v6]:port` for IPv6)")
@@ -426,7 +428,7 @@ if PYDANTIC_IMPORT_ERROR is None:
         source: str = Field("", exclude=True, description="the file it is in")
 
     class Branch(Entry):
-        """A store, warehouse, office or dark store, as the register lists it and the load harness uses it."""
+        """A store, warehouse, office or dark store: an entry of ``branches``, the load harness's branch."""
 
         code: Code = Field(
             description="host name: letters, digits, `-`, `_`, at most 63; "

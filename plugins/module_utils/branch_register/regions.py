@@ -11,10 +11,11 @@ marked invalid so that later checks leave it alone.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Type
 
 from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register import model
 from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.model import (
+    E,
     Problem,
     Say,
     describe,
@@ -83,13 +84,23 @@ def parse_region(problems: List[Problem], source: str, data: Any) -> Optional[Re
     return region if region.valid("region") else None
 
 
-def _parse_hub(problems: List[Problem], region: Region, index: int, item: Any) -> Optional[Hub]:
-    where = "hubs[%d]" % index
-    say = _sayer(problems, region.source, _subject("hub", item, "name", where))
+def _entry(
+    record: Type[E], problems: List[Problem], source: str, *, field: str, index: int, item: Any
+) -> Tuple[Say, Optional[E]]:
+    """One entry of ``hubs`` or ``branches``, its problems under its own name (``hub hub-a``)."""
+    where = "%s[%d]" % (field, index)
+    kind, key = {"hubs": ("hub", "name"), "branches": ("branch", "code")}[field]
+    say = _sayer(problems, source, _subject(kind, item, key, where))
     if not isinstance(item, dict):
         say(where, "expected a mapping, got %s" % describe(item))
+        return say, None
+    return say, record.parse(item, say)
+
+
+def _parse_hub(problems: List[Problem], region: Region, index: int, item: Any) -> Optional[Hub]:
+    say, hub = _entry(model.Hub, problems, region.source, field="hubs", index=index, item=item)
+    if hub is None:
         return None
-    hub = model.Hub.parse(item, say)
     hub.region, hub.source = region.name, region.source
     if "listen_port" not in item and hub.valid("endpoint"):
         hub.listen_port = hub.endpoint.port
@@ -101,12 +112,9 @@ def _parse_hub(problems: List[Problem], region: Region, index: int, item: Any) -
 
 
 def _parse_branch(problems: List[Problem], region: Region, index: int, item: Any) -> Optional[Branch]:
-    where = "branches[%d]" % index
-    say = _sayer(problems, region.source, _subject("branch", item, "code", where))
-    if not isinstance(item, dict):
-        say(where, "expected a mapping, got %s" % describe(item))
+    say, branch = _entry(model.Branch, problems, region.source, field="branches", index=index, item=item)
+    if branch is None:
         return None
-    branch = model.Branch.parse(item, say)
     branch.region, branch.source, branch.index = region.name, region.source, index
     _check_tier(branch, region, say)
     _check_endpoint(branch, item, say)
