@@ -55,16 +55,14 @@ def test_base_region_and_example_register_are_valid(region: Doc) -> None:
 
 # --- every rule: a failing and a passing variant ---------------------------
 
-Change = str | Callable[[Doc], None]
 
-
-def change(doc: Doc, spec: Change) -> None:
+def change(doc: Doc, spec: str | Callable[[Doc], None]) -> None:
     """``"S-003 kind: shop"`` sets (YAML) on the branch or hub so named, ``"S-003 -country"`` drops."""
     if callable(spec):
         spec(doc)
         return
-    target, _, what = spec.partition(" ")
-    entries = {h["name"]: h for h in doc["hubs"]} | {b["code"]: b for b in doc["branches"]}
+    target, what = spec.split(" ", 1)
+    entries = {**{h["name"]: h for h in doc["hubs"]}, **{b["code"]: b for b in doc["branches"]}}
     if what.startswith("-"):
         del entries[target][what[1:]]
     else:
@@ -91,7 +89,7 @@ def _small_pool(branches: int) -> Callable[[Doc], None]:
 
 LAN = "lan_subnets"
 # id, bad change, passing change, "subject field" of the one problem, message fragment
-RULES: list[tuple[str, Change, Change, str, str]] = [
+RULES: list[tuple[str, str | Callable[[Doc], None], str | Callable[[Doc], None], str, str]] = [
     ("duplicate-code", _copy("s-001"), _copy("S-004"), "branch s-001 code", "duplicate code"),
     ("overlap-branches", f"S-002 {LAN}: [10.101.1.128/25]", f"S-002 {LAN}: [10.101.4.0/25]",
      f"branch S-002 {LAN}[0]", "overlaps branch S-001"),
@@ -143,7 +141,13 @@ RULES: list[tuple[str, Change, Change, str, str]] = [
 @pytest.mark.parametrize(
     ("bad", "good", "where", "fragment"), [r[1:] for r in RULES], ids=[r[0] for r in RULES]
 )
-def test_rule(region: Doc, bad: Change, good: Change, where: str, fragment: str) -> None:
+def test_rule(
+    region: Doc,
+    bad: str | Callable[[Doc], None],
+    good: str | Callable[[Doc], None],
+    where: str,
+    fragment: str,
+) -> None:
     failing = copy.deepcopy(region)
     change(failing, bad)
     reg = build(failing)
