@@ -3,6 +3,7 @@
     retailops-branchctl validate inventories/branch_register
     retailops-branchctl json inventories/branch_register --view allow-lists
     retailops-branchctl generate --branches 500 -o /tmp/bench-west.yml
+    retailops-branchctl schema
 
 (``python -m loadtests.branchctl`` is the same; it replaces tools/branchctl.py.)
 
@@ -15,8 +16,10 @@ json       prints one view as JSON: inventory (hosts and groups, as the
            Exits 1 (problems on stderr) when the register is invalid.
 generate   writes a synthetic, valid region register with N branches (test
            fixtures and benchmarks).
+schema     prints the register's schema tables (Markdown), from the model:
+           the "Region file" section of the collection's plugins/README.md.
 
-All logic lives in the collection's plugins/module_utils/branch_register.py
+All logic lives in the collection's plugins/module_utils/branch_register/
 (imported by its collection name, ``loadtests.collection``); this is only the
 command line around it.
 """
@@ -27,22 +30,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-from loadtests.collection import CollectionMissing, register_library
+from loadtests.collection import KINDS, LINKS, RECORDS, Register, file_fields, load_register
 
-if TYPE_CHECKING:
-    from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register import Register
-
-try:
-    br = register_library()
-except CollectionMissing as exc:
-    sys.exit(f"retailops-branchctl: {exc}")
-
-KINDS = ["store", "store", "store", "warehouse", "office", "dark_store"]
-LINKS = ["fiber", "broadband", "lte", "dual"]
+# mostly stores, as in a retailer's register
+GENERATED_KINDS = [KINDS[0]] * 3 + list(KINDS[1:])
 
 
 def generate(
@@ -75,7 +70,7 @@ def generate(
             "code": f"BR-{i:05d}",
             "name": f"Branch {i}",
             "country": ["NL", "BE", "DE", "FR"][i % 4],
-            "kind": KINDS[i % len(KINDS)],
+            "kind": GENERATED_KINDS[i % len(GENERATED_KINDS)],
             "tier": "critical" if i % 10 == 0 else ("standard" if i % 3 else "basic"),
             "link": LINKS[i % len(LINKS)],
             "lan_subnets": [f"10.{100 + i // 256}.{i % 256}.0/24"],
@@ -98,6 +93,19 @@ def views(register: Register, prefix: str) -> dict[str, Any]:
         "branches": register.branch_list(),
         "hub-peers": {hub.name: register.hub_peers(hub.name) for hub in register.hubs},
     }
+
+
+def schema() -> str:
+    """The register's schema as Markdown tables, one per record, from the model's fields."""
+    blocks = []
+    for record in RECORDS:
+        title = (record.__doc__ or "").strip().splitlines()[0].replace("``", "`")
+        rows = ["| field | required | meaning |", "|---|---|---|"]
+        for name, info in file_fields(record).items():
+            meaning = (info.description or "").replace("|", "\\|")
+            rows.append(f"| `{name}` | {'yes' if info.is_required() else 'no'} | {meaning} |")
+        blocks.append(f"**{record.__name__}**: {title}\n\n" + "\n".join(rows) + "\n")
+    return "\n".join(blocks)
 
 
 def print_problems(register: Register) -> None:
@@ -125,7 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--hubs", type=int, default=2)
     gen.add_argument("--region", default="bench-west")
     gen.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    sub.add_parser("schema", help="print the register's schema tables (Markdown), from the model")
     args = parser.parse_args(argv)
+
+    if args.command == "schema":
+        sys.stdout.write(schema())
+        return 0
 
     if args.command == "generate":
         text = yaml.safe_dump(generate(args.branches, args.region, args.hubs), sort_keys=False)
@@ -135,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(text)
         return 0
 
-    register = br.load_register(args.paths)
+    register = load_register(args.paths)
     if args.command == "validate":
         if args.json:
             print(json.dumps([p.as_dict() for p in register.problems], indent=2))

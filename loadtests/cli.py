@@ -33,6 +33,7 @@ from loadtests.analysis import (
     tier_stats,
     time_series,
 )
+from loadtests.collection import Branch
 from loadtests.discovery import Catalogue, Discovery
 from loadtests.drills import (
     AnsibleExecutor,
@@ -46,7 +47,7 @@ from loadtests.drills import (
 )
 from loadtests.durations import format_duration, parse_duration
 from loadtests.endpoints import EndpointError, base_url
-from loadtests.errors import ConfigError, ConfigErrors
+from loadtests.errors import ConfigError
 from loadtests.gates import Gates, evaluate, load_gates
 from loadtests.ledger import LedgerResult
 from loadtests.links import FLAPPING, assign_link_classes, profiles_with
@@ -56,7 +57,7 @@ from loadtests.odoo_under_test import OdooUnderTest, VersionProbeError, probe
 from loadtests.plan import ENV, PlanBranch, RunPlan, new_run_id
 from loadtests.preflight import Preflight, PreflightResult
 from loadtests.reconcile import JsonRpcReader, reconcile
-from loadtests.register import Branch, load_branches
+from loadtests.register import erp_url, load_branches
 from loadtests.report import Report, render_html, render_junit, summarise
 from loadtests.samples import Sample, read_samples
 from loadtests.scenario import Scenario, fill_placeholders, load_drills, load_scenario, parse_vars
@@ -225,21 +226,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates
     if scenario.drills:
         drills = fill_placeholders(scenario.drills, variables, args.drills or args.scenario)
         scenario = scenario.model_copy(update={"drills": drills})
-    branches = load_branches(args.register)
-    if not scenario.links.shares:
-        unclassed = [
-            ConfigError(
-                args.register,
-                f"{b.code}.link",
-                f"{b.link!r} has no link class and the scenario's "
-                "links.shares is empty (classes from the register only)",
-            )
-            for b in branches
-            if not b.link_class
-        ]
-        if unclassed:
-            raise ConfigErrors(unclassed)
-    return scenario, branches, load_gates(args.gates)
+    return scenario, load_branches(args.register), load_gates(args.gates)
 
 
 @dataclass
@@ -320,7 +307,7 @@ class Run:
 
     # ------------------------------------------------------------------ setup
     def link_classes(self) -> dict[str, str]:
-        fixed = {b.code: b.link_class for b in self.branches if b.link_class}
+        fixed = {b.code: b.link_class for b in self.branches}
         mix = self.scenario.links
         return assign_link_classes(
             [b.code for b in self.branches], mix.shares, mix.flapping_share, fixed, salt=self.scenario.name
@@ -329,7 +316,10 @@ class Run:
     def routes(self, classes: dict[str, str]) -> dict[str, Route]:
         """Branch code -> (link class, upstream): the branch's erp_url, else --host."""
         host = base_url(self.args.host)
-        return {b.code: Route(classes[b.code], base_url(b.url) if b.url else host) for b in self.branches}
+        return {
+            b.code: Route(classes[b.code], base_url(erp_url(b)) if erp_url(b) else host)
+            for b in self.branches
+        }
 
     def plan(self, routes: dict[str, Route]) -> RunPlan:
         proxies = self.rig.proxies if self.rig else {}

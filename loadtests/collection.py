@@ -1,14 +1,20 @@
-"""The collection's libraries (its module_utils), imported one way: as the installed collection's.
+"""The collection's libraries (its module_utils), for the harness: the one place the harness imports them.
 
-The register (``plugins/module_utils/branch_register.py``) belongs to the
+The register (``plugins/module_utils/branch_register/``) belongs to the
 collection, because the inventory plugin and the allow-list lookup run it
 inside Ansible; so does Patroni's cluster view (``plugins/module_utils/patroni.py``,
 the ``patroni_cluster_info`` module's). The harness and ``retailops-branchctl``
-import the very same modules through their collection name, from wherever Ansible finds collections
-(``ANSIBLE_COLLECTIONS_PATH``, the configured ``collections_path``, the
-defaults): the directories are put on ``sys.path`` as Ansible's own loader
-would see them. In this checkout ``make collection`` links it under
+use the very same modules by their collection name, from wherever Ansible
+finds collections (``ANSIBLE_COLLECTIONS_PATH``, the configured
+``collections_path``, the defaults): when they are not importable as they
+are, those directories are put on ``sys.path`` as Ansible's own loader would
+see them. In this checkout ``make collection`` links it under
 ``.cache/collections``.
+
+Every other harness module takes the register's names from here: ``Branch``
+(the one shape of a branch, from the register to the harness),
+``LINK_CLASSES``, ``load_register`` and the rest; ``library(name)`` gives any
+other module_utils module.
 """
 
 from __future__ import annotations
@@ -51,6 +57,43 @@ def library(name: str) -> ModuleType:
         ) from None
 
 
-def register_library() -> ModuleType:
-    """``branch_register`` of the installed collection retailops.odoo_platform."""
-    return library("branch_register")
+library("branch_register")
+
+# importable once library() has found the collection, hence E402
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.files import (  # noqa: E402
+    load_register,
+    read_yaml,
+)
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.model import (  # noqa: E402
+    KINDS,
+    LINK_CLASS,
+    LINK_CLASSES,
+    LINKS,
+    RECORDS,
+    Branch,
+    Problem,
+    RegisterError,
+    file_fields,
+)
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.register import (  # noqa: E402
+    Register,
+    build_register,
+)
+
+__all__ = [
+    "KINDS",
+    "LINKS",
+    "LINK_CLASS",
+    "LINK_CLASSES",
+    "RECORDS",
+    "Branch",
+    "CollectionMissing",
+    "Problem",
+    "Register",
+    "RegisterError",
+    "build_register",
+    "file_fields",
+    "library",
+    "load_register",
+    "read_yaml",
+]

@@ -28,8 +28,8 @@ from typing import Any, Protocol
 import requests
 
 from loadtests.analysis import DrillRecord
-from loadtests.collection import library
-from loadtests.links import FLAPPING, LINK_CLASSES
+from loadtests.collection import LINK_CLASSES, library
+from loadtests.links import FLAPPING
 from loadtests.scenario import DrillSpec
 from loadtests.toxiproxy import Toxiproxy, ToxiproxyError
 

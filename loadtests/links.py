@@ -1,8 +1,9 @@
 """Link profiles per link class, expressed as Toxiproxy toxics.
 
-A branch reaches the ERP over a VPN on fiber, broadband or LTE; a chosen
-share of LTE branches also flaps (the link goes down for ``flap_down``
-seconds every ``flap_period``). Latency is a round trip: half of it is added
+A branch reaches the ERP over a VPN on one of the register's link classes
+(``LINK_CLASSES``: fiber, broadband, LTE); a chosen share of LTE branches
+also flaps (the link goes down for ``flap_down`` seconds every
+``flap_period``). Latency is a round trip: half of it is added
 to each direction so that TCP handshakes and request/response pairs both pay
 it, as on a real link. Bandwidth is in KB/s per direction (Toxiproxy's unit).
 """
@@ -14,8 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-LINK_CLASSES = ("fiber", "broadband", "lte")
-FLAPPING = "lte_flapping"
+from loadtests.collection import LINK_CLASSES
+
+FLAPPING = "lte_flapping"  # an LTE link that goes down now and then: a profile of its own
 
 
 class LinkProfile(BaseModel):

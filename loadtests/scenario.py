@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from loadtests import operations
+from loadtests.collection import LINK_CLASSES
 from loadtests.durations import parse_duration
 from loadtests.errors import (
     ConfigError,
@@ -25,7 +26,7 @@ from loadtests.errors import (
     load_yaml_mapping,
     validate_model,
 )
-from loadtests.links import LINK_CLASSES, LinkProfile
+from loadtests.links import FLAPPING, LinkProfile
 
 PERSONAS = tuple(operations.PERSONAS)
 EXECUTORS = ("docker", "ansible", "patroni", "process", "toxiproxy")
@@ -56,10 +57,11 @@ class LinkMix(_Strict):
     """Shares of branches per link class, and the share of LTE branches that flap.
 
     Branches whose register entry has a link keep its class; the shares deal
-    out the others. Empty shares (``{}``) take every class from the register.
+    out the others. Empty shares (``{}``, the default) take every class from
+    the register.
     """
 
-    shares: dict[str, float] = Field(default_factory=lambda: {"fiber": 1.0})
+    shares: dict[str, float] = Field(default_factory=dict)
     flapping_share: float = Field(default=0.0, ge=0.0, le=1.0)
     flap_period: float = 30.0
     flap_down: float = 5.0
@@ -82,7 +84,7 @@ class LinkMix(_Strict):
     @field_validator("profiles")
     @classmethod
     def _profiles(cls, v: dict[str, LinkProfile]) -> dict[str, LinkProfile]:
-        unknown = sorted(set(v) - set(LINK_CLASSES) - {"lte_flapping"})
+        unknown = sorted(set(v) - {*LINK_CLASSES, FLAPPING})
         if unknown:
             raise ValueError(f"unknown link class {unknown[0]!r}")
         return v

@@ -27,7 +27,8 @@ from typing import Any
 
 import yaml
 
-from loadtests.branchctl import br, generate
+from loadtests.branchctl import generate
+from loadtests.collection import build_register, read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,8 +47,8 @@ def best_of(repeat: int, func: Callable[[], Any]) -> tuple[float, Any]:
 def measure(size: int, repeat: int, workdir: Path) -> dict[str, Any]:
     path = workdir / f"bench-{size}.yml"
     path.write_text(yaml.safe_dump(generate(size), sort_keys=False))
-    read_s, data = best_of(repeat, lambda: br.read_yaml(str(path)))
-    validate_s, register = best_of(repeat, lambda: br.build_register([(str(path), data)]))
+    read_s, data = best_of(repeat, lambda: read_yaml(str(path)))
+    validate_s, register = best_of(repeat, lambda: build_register([(str(path), data)]))
     if register.problems:
         raise SystemExit(f"generated register of {size} branches is invalid: {register.problems[:3]}")
 

@@ -1,6 +1,11 @@
 from collections import Counter
 
+from loadtests.collection import LINK_CLASSES
 from loadtests.links import DEFAULT_PROFILES, FLAPPING, LinkProfile, assign_link_classes, toxics_for
+
+
+def test_a_profile_for_each_of_the_registers_link_classes_and_flapping_lte():
+    assert list(DEFAULT_PROFILES) == [*LINK_CLASSES, FLAPPING]
 
 
 def test_latency_is_split_over_both_directions():

@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 
 from loadtests.cli import Run, route_lines, routes_report
+from loadtests.collection import build_register
 from loadtests.drills import DrillError, Flapper, ToxiproxyExecutor
 from loadtests.endpoints import EndpointError, base_url, host_header, host_port, server_name
 from loadtests.errors import ConfigError
 from loadtests.gates import load_gates
 from loadtests.links import DEFAULT_PROFILES
 from loadtests.links_setup import LinkRig, Route, create_links
-from loadtests.register import Branch, load_branches
+from loadtests.register import erp_url, load_branches
 from loadtests.scenario import DrillSpec, load_scenario
 from loadtests.toxiproxy import Proxy, ToxiproxyError
 
@@ -48,17 +49,49 @@ class FakeToxiproxy:
         self.created.pop(name, None)
 
 
-def branch(code: str, link: str, url: str = "", kind: str = "store") -> Branch:
-    return Branch(code, f"Branch {code}", "pilot", kind, "standard", link, url)
+def branch(code: str, link: str, url: str = "") -> dict[str, Any]:
+    """A register entry: the harness's branches are the register's own."""
+    entry = {
+        "code": code,
+        "name": f"Branch {code}",
+        "country": "NL",
+        "kind": "store",
+        "tier": "standard",
+        "link": link,
+        "lan_subnets": [f"10.101.{code[1:]}.0/24"],
+        "roaming": True,
+        "hub": "hub-1",
+    }
+    return entry | ({"vars": {"erp_url": url}} if url else {})
 
 
 BRANCHES = (
-    branch("B1", "fiber", "https://10.213.21.2:8443"),
-    branch("B2", "lte", "https://10.213.22.2:8443/"),  # trailing slash: same base URL as without
-    branch("B3", "lte", "https://10.213.23.2:8443"),
-    branch("B4", "broadband"),  # no erp_url: straight to --host
-    branch("B5", "lte"),
-    branch("B6", "dual", "https://10.213.21.2:8443"),  # dual behaves like fiber: shares B1's route
+    build_register(
+        [
+            (
+                "routes.yml",
+                {
+                    "region": "pilot",
+                    "platform_networks": ["10.213.20.0/24"],
+                    "hubs": [
+                        {"name": "hub-1", "endpoint": "10.213.21.10:51820", "tunnel_pool": "10.99.0.0/24"}
+                    ],
+                    "branches": [
+                        branch("B1", "fiber", "https://10.213.21.2:8443"),
+                        branch("B2", "lte", "https://10.213.22.2:8443/"),  # trailing slash: same base URL
+                        branch("B3", "lte", "https://10.213.23.2:8443"),
+                        branch("B4", "broadband"),  # no erp_url: straight to --host
+                        branch("B5", "lte"),
+                        branch(
+                            "B6", "dual", "https://10.213.21.2:8443"
+                        ),  # dual behaves like fiber: B1's route
+                    ],
+                },
+            )
+        ]
+    )
+    .check()
+    .branches
 )
 
 
@@ -229,4 +262,7 @@ branches:
     reg.write_text(
         reg.read_text().replace('erp_url: "10.213.21.2:8443"', 'erp_url: "https://10.213.21.2:8443"')
     )
-    assert [b.url for b in load_branches(reg)] == ["https://10.213.21.2:8443", "https://10.213.22.2:8443"]
+    assert [erp_url(b) for b in load_branches(reg)] == [
+        "https://10.213.21.2:8443",
+        "https://10.213.22.2:8443",
+    ]

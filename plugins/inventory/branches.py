@@ -34,6 +34,8 @@ description:
     play's hosts), C(hub_platform_networks), C(hub_erp_entrypoints)."
 author:
   - RetailOps platform engineering (@retailops)
+requirements:
+  - pydantic >= 2.6 (the Python library, on the controller)
 options:
   plugin:
     description: Marks this file as a source for this plugin.
@@ -92,9 +94,12 @@ from typing import Any
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
-from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register import (
-    RegisterError,
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.files import (
     load_register,
+)
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.model import (
+    MissingLibrary,
+    RegisterError,
 )
 
 
@@ -113,10 +118,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable):  # type: ignore[misc]
         paths = [
             os.path.join(base, os.path.expanduser(os.path.expandvars(p))) for p in self.get_option("register")
         ]
-        register = load_register(paths, load=lambda name: loader.load_from_file(name, cache="none"))
         try:
+            register = load_register(paths, load=lambda name: loader.load_from_file(name, cache="none"))
             view = register.inventory(self.get_option("group_prefix"), self.get_option("add_hubs"))
-        except RegisterError as exc:
+        except (MissingLibrary, RegisterError) as exc:
             raise AnsibleParserError(str(exc)) from exc
         self._populate(view)
 

@@ -16,6 +16,8 @@ description:
   - The register is validated as a whole first; any problem fails the lookup with every problem listed.
 author:
   - RetailOps platform engineering (@retailops)
+requirements:
+  - pydantic >= 2.6 (the Python library, on the controller)
 options:
   _terms:
     description: Register files or directories, on the controller.
@@ -46,9 +48,12 @@ from typing import Any
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
-from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register import (
-    RegisterError,
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.files import (
     load_register,
+)
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.model import (
+    MissingLibrary,
+    RegisterError,
 )
 
 
@@ -61,8 +66,7 @@ class LookupModule(LookupBase):  # type: ignore[misc]
         for path in paths:
             if not os.path.exists(path):
                 raise AnsibleLookupError("branch_allow_lists: register path %s does not exist" % path)
-        register = load_register(paths)
         try:
-            return [register.allow_lists(prefix)]
-        except RegisterError as exc:
+            return [load_register(paths).allow_lists(prefix)]
+        except (MissingLibrary, RegisterError) as exc:
             raise AnsibleLookupError("branch_allow_lists: %s" % exc) from exc

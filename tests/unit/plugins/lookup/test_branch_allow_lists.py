@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from ansible.errors import AnsibleLookupError
 from ansible_collections.retailops.odoo_platform.plugins.lookup.branch_allow_lists import LookupModule
-from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register import load_register
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.files import (
+    load_register,
+)
 from conftest import EXAMPLE_REGISTER
 
 

@@ -9,7 +9,22 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible_collections.retailops.odoo_platform.plugins.module_utils import branch_register as br
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.allocation import (
+    allocate,
+    home_index,
+    usable_range,
+)
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.files import (
+    load_register,
+)
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.model import (
+    Branch,
+    RegisterError,
+)
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.register import (
+    Register,
+    build_register,
+)
 from conftest import EXAMPLE_REGISTER
 
 from loadtests import branchctl
@@ -17,22 +32,22 @@ from loadtests import branchctl
 Doc = dict[str, Any]
 
 
-def build(*docs: Doc, names: tuple[str, ...] = ()) -> br.Register:
+def build(*docs: Doc, names: tuple[str, ...] = ()) -> Register:
     sources = names or tuple(f"region{i}.yml" for i in range(len(docs)))
-    return br.build_register(zip(sources, docs, strict=True))
+    return build_register(zip(sources, docs, strict=True))
 
 
 def branch(doc: Doc, code: str) -> Doc:
     return next(b for b in doc["branches"] if b["code"] == code)
 
 
-def problems_of(reg: br.Register) -> list[tuple[str, str]]:
+def problems_of(reg: Register) -> list[tuple[str, str]]:
     return [(p.subject, p.field) for p in reg.problems]
 
 
 def test_base_region_and_example_register_are_valid(region: Doc) -> None:
     assert build(region).problems == []
-    example = br.load_register([str(EXAMPLE_REGISTER)])
+    example = load_register([str(EXAMPLE_REGISTER)])
     assert example.problems == []
     assert len(example.branches) == 5
     assert [b.code for b in example.retired] == ["UTR-003"]
@@ -41,21 +56,20 @@ def test_base_region_and_example_register_are_valid(region: Doc) -> None:
 # --- every rule: a failing and a passing variant ---------------------------
 
 
-def _set(code: str, key: str, value: Any) -> Callable[[Doc], None]:
-    def mutate(doc: Doc) -> None:
-        branch(doc, code)[key] = value
+def change(doc: Doc, spec: str | Callable[[Doc], None]) -> None:
+    """``"S-003 kind: shop"`` sets (YAML) on the branch or hub so named, ``"S-003 -country"`` drops."""
+    if callable(spec):
+        spec(doc)
+        return
+    target, what = spec.split(" ", 1)
+    entries = {**{h["name"]: h for h in doc["hubs"]}, **{b["code"]: b for b in doc["branches"]}}
+    if what.startswith("-"):
+        del entries[target][what[1:]]
+    else:
+        entries[target].update(yaml.safe_load(what))
 
-    return mutate
 
-
-def _drop(code: str, key: str) -> Callable[[Doc], None]:
-    def mutate(doc: Doc) -> None:
-        del branch(doc, code)[key]
-
-    return mutate
-
-
-def _copy_branch(new_code: str, **changes: Any) -> Callable[[Doc], None]:
+def _copy(new_code: str, **changes: Any) -> Callable[[Doc], None]:
     def mutate(doc: Doc) -> None:
         clone = copy.deepcopy(doc["branches"][2])
         clone.update({"code": new_code, "lan_subnets": ["10.101.9.0/24"], **changes})
@@ -68,228 +82,81 @@ def _small_pool(branches: int) -> Callable[[Doc], None]:
     def mutate(doc: Doc) -> None:
         doc["hubs"][1]["tunnel_pool"] = "10.99.1.0/29"  # 6 usable, 1 for the hub
         for i in range(branches - 2):  # S-001 (second hub) and S-003 already use hub-b
-            _copy_branch(f"X-{i}", lan_subnets=[f"10.102.{i}.0/24"])(doc)
+            _copy(f"X-{i}", lan_subnets=[f"10.102.{i}.0/24"])(doc)
 
     return mutate
 
 
-def _hub_set(key: str, value: Any) -> Callable[[Doc], None]:
-    def mutate(doc: Doc) -> None:
-        doc["hubs"][0][key] = value
-
-    return mutate
-
-
-RULES: list[tuple[str, Callable[[Doc], None], str, str, str, Callable[[Doc], None]]] = [
-    # id, bad mutation, subject, field, message fragment, passing variant
-    (
-        "duplicate-code",
-        _copy_branch("s-001"),
-        "branch s-001",
-        "code",
-        "duplicate code",
-        _copy_branch("S-004"),
-    ),
-    (
-        "overlap-branches",
-        _set("S-002", "lan_subnets", ["10.101.1.128/25"]),
-        "branch S-002",
-        "lan_subnets[0]",
-        "overlaps branch S-001",
-        _set("S-002", "lan_subnets", ["10.101.4.0/25"]),
-    ),
-    (
-        "overlap-own-subnets",
-        _set("S-002", "lan_subnets", ["10.101.2.0/24", "10.101.2.0/25"]),
-        "branch S-002",
-        "lan_subnets[1]",
-        "overlaps branch S-002",
-        _set("S-002", "lan_subnets", ["10.101.2.0/24", "10.101.5.0/25"]),
-    ),
-    (
-        "overlap-platform",
-        _set("S-003", "lan_subnets", ["10.20.5.0/24"]),
-        "branch S-003",
-        "lan_subnets[0]",
-        "overlaps platform network",
-        _set("S-003", "lan_subnets", ["10.21.5.0/24"]),
-    ),
-    (
-        "overlap-pool",
-        _set("S-003", "lan_subnets", ["10.99.1.128/25"]),
-        "branch S-003",
-        "lan_subnets[0]",
-        "overlaps tunnel pool",
-        _set("S-003", "lan_subnets", ["10.98.0.0/16"]),
-    ),
-    ("pool-exhausted", _small_pool(6), "hub hub-b", "tunnel_pool", "exhausted", _small_pool(5)),
-    (
-        "unknown-hub",
-        _set("S-003", "hub", "hub-z"),
-        "branch S-003",
-        "hub",
-        "unknown hub 'hub-z'",
-        _set("S-003", "hub", "hub-a"),
-    ),
-    (
-        "unknown-tier",
-        _set("S-003", "tier", "gold"),
-        "branch S-003",
-        "tier",
-        "unknown tier 'gold'",
-        _set("S-003", "tier", "standard"),
-    ),
-    (
-        "cidr-host-bits",
-        _set("S-003", "lan_subnets", ["10.101.3.1/24"]),
-        "branch S-003",
-        "lan_subnets[0]",
-        "did you mean 10.101.3.0/24",
-        _set("S-003", "lan_subnets", ["10.101.3.0/24"]),
-    ),
-    (
-        "cidr-garbage",
-        _set("S-003", "lan_subnets", ["10.101.300.0/24"]),
-        "branch S-003",
-        "lan_subnets[0]",
-        "not a valid CIDR",
-        _set("S-003", "lan_subnets", ["10.101.30.0/24"]),
-    ),
-    (
-        "bad-kind",
-        _set("S-003", "kind", "shop"),
-        "branch S-003",
-        "kind",
-        "unknown kind 'shop'",
-        _set("S-003", "kind", "dark_store"),
-    ),
-    (
-        "bad-link",
-        _set("S-003", "link", "dsl"),
-        "branch S-003",
-        "link",
-        "unknown link 'dsl'",
-        _set("S-003", "link", "broadband"),
-    ),
-    (
-        "second-hub-tier",
-        _set("S-003", "second_hub", "hub-a"),
-        "branch S-003",
-        "second_hub",
-        "may not have a second hub",
-        _copy_branch("S-004", tier="critical", second_hub="hub-a"),
-    ),
-    (
-        "second-hub-same",
-        _set("S-001", "second_hub", "hub-a"),
-        "branch S-001",
-        "second_hub",
-        "same hub",
-        _set("S-001", "second_hub", "hub-b"),
-    ),
-    (
-        "missing-field",
-        _drop("S-003", "country"),
-        "branch S-003",
-        "country",
-        "required field is missing",
-        _set("S-003", "country", "DE"),
-    ),
-    (
-        "unknown-field",
-        _set("S-003", "contry", "DE"),
-        "branch S-003",
-        "contry",
-        "unknown field",
-        _set("S-003", "notes", "DE"),
-    ),
-    (
-        "country-boolean",
-        _set("S-003", "country", False),
-        "branch S-003",
-        "country",
-        "quote the value",
-        _set("S-003", "country", "NO"),
-    ),
-    (
-        "endpoint-and-roaming",
-        _set("S-003", "roaming", True),
-        "branch S-003",
-        "endpoint",
-        "roaming branch",
-        _set("S-003", "roaming", False),
-    ),
-    (
-        "no-endpoint",
-        _drop("S-003", "endpoint"),
-        "branch S-003",
-        "endpoint",
-        "required unless roaming",
-        _set("S-003", "endpoint", "[2001:db8::1]:51820"),
-    ),
-    (
-        "bad-endpoint",
-        _set("S-003", "endpoint", "203.0.113.9"),
-        "branch S-003",
-        "endpoint",
-        "host:port",
-        _set("S-003", "endpoint", "203.0.113.9:443"),
-    ),
-    (
-        "pin-outside-pool",
-        _set("S-003", "tunnel_address", "10.99.0.9"),
-        "branch S-003",
-        "tunnel_address",
-        "not a usable address",
-        _set("S-003", "tunnel_address", "10.99.1.9"),
-    ),
-    (
-        "pin-on-hub",
-        _set("S-003", "tunnel_address", "10.99.1.1"),
-        "branch S-003",
-        "tunnel_address",
-        "taken by a hub",
-        _set("S-003", "tunnel_address", "10.99.1.2"),
-    ),
-    (
-        "bad-integration",
-        _set("S-003", "integrations", [{"endpoint": "10.30.0.1:99999"}]),
-        "branch S-003",
-        "integrations[0].endpoint",
-        "not 1-65535",
-        _set("S-003", "integrations", [{"endpoint": "10.30.0.1:9999"}]),
-    ),
-    (
-        "bad-hub-port",
-        _hub_set("listen_port", 0),
-        "hub hub-a",
-        "listen_port",
-        "port number",
-        _hub_set("listen_port", 51821),
-    ),
-    (
-        "reserved-var",
-        _set("S-003", "vars", {"branch_hub": "x"}),
-        "branch S-003",
-        "vars.branch_hub",
-        "reserved",
-        _set("S-003", "vars", {"ansible_host": "10.101.3.1"}),
-    ),
-]
+LAN = "lan_subnets"
+# id, bad change, passing change, "subject field" of the one problem, message fragment
+RULES: list[tuple[str, str | Callable[[Doc], None], str | Callable[[Doc], None], str, str]] = [
+    ("duplicate-code", _copy("s-001"), _copy("S-004"), "branch s-001 code", "duplicate code"),
+    ("overlap-branches", f"S-002 {LAN}: [10.101.1.128/25]", f"S-002 {LAN}: [10.101.4.0/25]",
+     f"branch S-002 {LAN}[0]", "overlaps branch S-001"),
+    ("overlap-own-subnets", f"S-002 {LAN}: [10.101.2.0/24, 10.101.2.0/25]",
+     f"S-002 {LAN}: [10.101.2.0/24, 10.101.5.0/25]", f"branch S-002 {LAN}[1]", "overlaps branch S-002"),
+    ("overlap-platform", f"S-003 {LAN}: [10.20.5.0/24]", f"S-003 {LAN}: [10.21.5.0/24]",
+     f"branch S-003 {LAN}[0]", "overlaps platform network"),
+    ("overlap-pool", f"S-003 {LAN}: [10.99.1.128/25]", f"S-003 {LAN}: [10.98.0.0/16]",
+     f"branch S-003 {LAN}[0]", "overlaps tunnel pool"),
+    ("pool-exhausted", _small_pool(6), _small_pool(5), "hub hub-b tunnel_pool", "exhausted"),
+    ("unknown-hub", "S-003 hub: hub-z", "S-003 hub: hub-a", "branch S-003 hub", "unknown hub 'hub-z'"),
+    ("unknown-tier", "S-003 tier: gold", "S-003 tier: standard", "branch S-003 tier", "unknown tier 'gold'"),
+    ("cidr-host-bits", f"S-003 {LAN}: [10.101.3.1/24]", f"S-003 {LAN}: [10.101.3.0/24]",
+     f"branch S-003 {LAN}[0]", "did you mean 10.101.3.0/24"),
+    ("cidr-garbage", f"S-003 {LAN}: [10.101.300.0/24]", f"S-003 {LAN}: [10.101.30.0/24]",
+     f"branch S-003 {LAN}[0]", "not a valid CIDR"),
+    ("bad-kind", "S-003 kind: shop", "S-003 kind: dark_store", "branch S-003 kind", "unknown kind 'shop'"),
+    ("bad-link", "S-003 link: dsl", "S-003 link: broadband", "branch S-003 link", "unknown link 'dsl'"),
+    ("second-hub-tier", "S-003 second_hub: hub-a", _copy("S-004", tier="critical", second_hub="hub-a"),
+     "branch S-003 second_hub", "may not have a second hub"),
+    ("second-hub-same", "S-001 second_hub: hub-a", "S-001 second_hub: hub-b", "branch S-001 second_hub",
+     "same hub"),
+    ("missing-field", "S-003 -country", "S-003 country: DE", "branch S-003 country", "field is missing"),
+    ("unknown-field", "S-003 contry: DE", "S-003 notes: DE", "branch S-003 contry", "unknown field"),
+    ("country-boolean", "S-003 country: NO", 'S-003 country: "NO"', "branch S-003 country", "quote the"),
+    ("endpoint-and-roaming", "S-003 roaming: true", "S-003 roaming: false", "branch S-003 endpoint",
+     "roaming branch"),
+    ("no-endpoint", "S-003 -endpoint", 'S-003 endpoint: "[2001:db8::1]:51820"', "branch S-003 endpoint",
+     "required unless roaming"),
+    ("bad-endpoint", 'S-003 endpoint: "203.0.113.9"', 'S-003 endpoint: "203.0.113.9:443"',
+     "branch S-003 endpoint", "host:port"),
+    ("pin-outside-pool", "S-003 tunnel_address: 10.99.0.9", "S-003 tunnel_address: 10.99.1.9",
+     "branch S-003 tunnel_address", "not a usable address"),
+    ("pin-on-hub", "S-003 tunnel_address: 10.99.1.1", "S-003 tunnel_address: 10.99.1.2",
+     "branch S-003 tunnel_address", "taken by a hub"),
+    ("bad-integration", 'S-003 integrations: [{endpoint: "10.30.0.1:99999"}]',
+     'S-003 integrations: [{endpoint: "10.30.0.1:9999"}]', "branch S-003 integrations[0].endpoint",
+     "not 1-65535"),
+    ("bad-integration-protocol", 'S-003 integrations: [{endpoint: "h:1", protocol: sctp}]',
+     'S-003 integrations: ["h:1", {endpoint: "h:2", protocol: udp}]', "branch S-003 integrations[0].protocol",
+     "unknown protocol 'sctp'; expected one of: tcp, udp"),
+    ("bad-hub-port", "hub-a listen_port: 0", "hub-a listen_port: 51821", "hub hub-a listen_port",
+     "port number"),
+    ("reserved-var", "S-003 vars: {branch_hub: x}", "S-003 vars: {ansible_host: 10.101.3.1}",
+     "branch S-003 vars.branch_hub", "reserved"),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize("case", [r[1:] for r in RULES], ids=[r[0] for r in RULES])
-def test_rule(region: Doc, case: tuple[Callable[[Doc], None], str, str, str, Callable[[Doc], None]]) -> None:
-    bad, subject, fld, fragment, good = case
+@pytest.mark.parametrize(
+    ("bad", "good", "where", "fragment"), [r[1:] for r in RULES], ids=[r[0] for r in RULES]
+)
+def test_rule(
+    region: Doc,
+    bad: str | Callable[[Doc], None],
+    good: str | Callable[[Doc], None],
+    where: str,
+    fragment: str,
+) -> None:
     failing = copy.deepcopy(region)
-    bad(failing)
+    change(failing, bad)
     reg = build(failing)
-    assert [(p.subject, p.field) for p in reg.problems] == [(subject, fld)], reg.problems
+    assert [f"{p.subject} {p.field}" for p in reg.problems] == [where], reg.problems
     assert fragment in reg.problems[0].message
     assert reg.problems[0].source == "region0.yml"
-    with pytest.raises(br.RegisterError):
+    with pytest.raises(RegisterError):
         reg.inventory()
-    good(region)
+    change(region, good)
     assert build(region).problems == []
 
 
@@ -325,7 +192,7 @@ def test_shared_region_pool_needs_hub_addresses(region: Doc) -> None:
 
 def test_ten_planted_errors_all_reported_at_once(region: Doc) -> None:
     for i in range(4, 12):
-        _copy_branch(f"S-{i:03d}", lan_subnets=[f"10.110.{i}.0/24"])(region)
+        _copy(f"S-{i:03d}", lan_subnets=[f"10.110.{i}.0/24"])(region)
     planted = [
         ("S-001", "country", "Netherlands"),
         ("S-002", "kind", "kiosk"),
@@ -354,7 +221,7 @@ def test_ten_planted_errors_all_reported_at_once(region: Doc) -> None:
         ("branch S-007", "lan_subnets[0]"),
     ]
     assert sorted(problems_of(reg)) == sorted(expected)
-    message = str(br.RegisterError(reg.problems))
+    message = str(RegisterError(reg.problems))
     assert "10 problem(s)" in message
     for subject, fld in expected:
         assert f"eu-west.yml: {subject}, field {fld}:" in message
@@ -363,7 +230,7 @@ def test_ten_planted_errors_all_reported_at_once(region: Doc) -> None:
 # --- tunnel addresses --------------------------------------------------------
 
 
-def addresses(reg: br.Register) -> dict[tuple[str, str], ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def addresses(reg: Register) -> dict[tuple[str, str], ipaddress.IPv4Address | ipaddress.IPv6Address]:
     return {
         (b.code, hub): a for r in reg.regions for b in r.branches for hub, a in b.tunnel_addresses.items()
     }
@@ -390,10 +257,10 @@ def test_addresses_unique_inside_pool_and_not_the_hub() -> None:
     assert displaced, "the crowded pool should force some probing, or the stability tests prove nothing"
 
 
-def home(reg: br.Register, b: br.Branch) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+def home(reg: Register, b: Branch) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     pool = reg.hub(b.hub).tunnel_pool
-    first, count = br.usable_range(pool)
-    return ipaddress.ip_address(first + br.home_index(b.code, count))
+    first, count = usable_range(pool)
+    return ipaddress.ip_address(first + home_index(b.code, count))
 
 
 def test_appending_branches_moves_nobody() -> None:
@@ -436,7 +303,7 @@ def test_deleting_a_branch_moves_only_branches_displaced_from_home() -> None:
 def test_pinned_address_is_honoured_and_checked(region: Doc) -> None:
     branch(region, "S-003")["tunnel_address"] = "10.99.1.77"
     assert build(region).branch("S-003").tunnel_addresses["hub-b"] == ipaddress.ip_address("10.99.1.77")
-    _copy_branch("S-004", tunnel_address="10.99.1.77")(region)
+    _copy("S-004", tunnel_address="10.99.1.77")(region)
     assert [str(p) for p in build(region).problems] == [
         "region0.yml: branch S-004, field tunnel_address: 10.99.1.77 is already taken by branch S-003"
     ]
@@ -444,13 +311,13 @@ def test_pinned_address_is_honoured_and_checked(region: Doc) -> None:
 
 def test_allocate_ipv6_and_small_pools() -> None:
     pool = ipaddress.ip_network("fd00:99::/64")
-    got = br.allocate(pool, [("A", None), ("B", None)], [pool[1]])
+    got = allocate(pool, [("A", None), ("B", None)], [pool[1]])
     assert len(set(got.addresses.values())) == 2
     assert all(a in pool for a in got.addresses.values())
-    tiny = br.allocate(ipaddress.ip_network("10.0.0.0/30"), [("A", None), ("B", None), ("C", None)])
+    tiny = allocate(ipaddress.ip_network("10.0.0.0/30"), [("A", None), ("B", None), ("C", None)])
     assert len(tiny.addresses) == 2
     assert tiny.unplaced == ["C"]
-    assert br.usable_range(ipaddress.ip_network("10.0.0.0/31")) == (int(ipaddress.ip_address("10.0.0.0")), 2)
+    assert usable_range(ipaddress.ip_network("10.0.0.0/31")) == (int(ipaddress.ip_address("10.0.0.0")), 2)
 
 
 # --- views -------------------------------------------------------------------
@@ -499,7 +366,7 @@ def test_files_directories_and_read_errors(tmp_path: Any, region: Doc) -> None:
     dup.write_text("region: a\nregion: b\n")
     broken = tmp_path / "broken.yml"
     broken.write_text("region: [unclosed\n")
-    reg = br.load_register([str(tmp_path), str(tmp_path / "missing")])
+    reg = load_register([str(tmp_path), str(tmp_path / "missing")])
     found = {(p.source.rsplit("/", 1)[-1], p.field): p.message for p in reg.problems}
     assert set(found) == {("dup.yml", "(file)"), ("broken.yml", "(file)"), ("missing", "(path)")}
     assert "duplicate key 'region'" in found[("dup.yml", "(file)")]
