@@ -33,6 +33,7 @@ from .errors import (
     xmlrpc_fault_string,
 )
 from .models import REGISTRY
+from .orm import wire_scalar
 from .service import OdooService, version_info
 from .sessions import SID_RE, SessionStore, generate_sid, make_store
 
@@ -45,12 +46,8 @@ StartResponse = Callable[..., Any]
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.strftime("%Y-%m-%d")
+    if isinstance(value, Decimal | dt.date):
+        return wire_scalar(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 

@@ -173,15 +173,22 @@ def order_sql(model: Model, order: str | None, alias: str, ctx: Mapping[str, Any
 # ---------------------------------------------------------------- values
 
 
-def to_json(f: Field, value: Any) -> Any:
-    if value is None:
-        return 0 if f.type == "integer" else 0.0 if f.type in ("float", "monetary") else False
+def wire_scalar(value: Any) -> Any:
+    """A Decimal, datetime or date as Odoo writes it in JSON; any other value as it is."""
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):
         return value.strftime("%Y-%m-%d")
+    return value
+
+
+def to_json(f: Field, value: Any) -> Any:
+    if value is None:
+        return 0 if f.type == "integer" else 0.0 if f.type in ("float", "monetary") else False
+    if isinstance(value, Decimal | dt.date):
+        return wire_scalar(value)
     if f.type in ("float", "monetary") and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value

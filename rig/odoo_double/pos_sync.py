@@ -349,14 +349,20 @@ def _finalize(env: Env, order_id: int, session: Mapping[str, Any], paid: Decimal
         _invoice(env, order_id, order)
 
 
-def _order_pickings(env: Env, order_id: int, origin: str, session: Mapping[str, Any]) -> None:
-    """One done transfer for the goods sold, one for the goods returned; none for services."""
+def _picking_type(env: Env, session: Mapping[str, Any]) -> dict[str, Any]:
+    """The session's POS operation type with its source and destination locations."""
     kind = env.one(
         "SELECT pt.id, pt.default_location_src_id AS src, pt.default_location_dest_id AS dst "
         "FROM pos_config c JOIN stock_picking_type pt ON pt.id = c.picking_type_id WHERE c.id = %s",
         (session["config_id"],),
     )
     assert kind is not None
+    return kind
+
+
+def _order_pickings(env: Env, order_id: int, origin: str, session: Mapping[str, Any]) -> None:
+    """One done transfer for the goods sold, one for the goods returned; none for services."""
+    kind = _picking_type(env, session)
     rows = env.all(
         "SELECT l.product_id, max(l.full_product_name) AS name, sum(l.qty) FILTER (WHERE l.qty > 0) AS sold, "
         "-sum(l.qty) FILTER (WHERE l.qty < 0) AS returned FROM pos_order_line l "
@@ -410,12 +416,7 @@ def _invoice(env: Env, order_id: int, order: Mapping[str, Any]) -> None:
 def session_picking(env: Env, session_id: int) -> None:
     """update_stock_at_closing: one transfer for the whole session when it closes."""
     session = _session(env, session_id)
-    kind = env.one(
-        "SELECT pt.id, pt.default_location_src_id AS src, pt.default_location_dest_id AS dst "
-        "FROM pos_config c JOIN stock_picking_type pt ON pt.id = c.picking_type_id WHERE c.id = %s",
-        (session["config_id"],),
-    )
-    assert kind is not None
+    kind = _picking_type(env, session)
     rows = env.all(
         "SELECT l.product_id, sum(l.qty) AS qty FROM pos_order_line l JOIN pos_order o ON o.id = l.order_id "
         "JOIN product_product p ON p.id = l.product_id WHERE o.session_id = %s "
