@@ -6,6 +6,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
 
+# Every systemd container of the scenarios and the pilot runs as root and
+# takes inotify instances from root's per-user limit (128 by default). Once
+# it is used up, wireguard-go exits with "Failed to listen on uapi socket:
+# too many open files" and wg-quick fails to start. Raise it, never lower it.
+inotify_instances=/proc/sys/fs/inotify/max_user_instances
+if [[ -w $inotify_instances ]] && (($(<"$inotify_instances") < RIG_INOTIFY_INSTANCES)); then
+  log "raising fs.inotify.max_user_instances from $(<"$inotify_instances") to $RIG_INOTIFY_INSTANCES"
+  echo "$RIG_INOTIFY_INSTANCES" >"$inotify_instances"
+fi
+
 if engine_answers; then
   log "docker engine is running ($(docker version --format '{{.Server.Version}}'))"
   exit 0

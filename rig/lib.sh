@@ -14,6 +14,8 @@ RIG_CACHE="${RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/retailops-rig}"
 RIG_APT_ETC="${RIG_APT_ETC:-/etc/apt}"
 RIG_SUITE="${RIG_SUITE:-bookworm}"
 RIG_IMAGE_PREFIX="${RIG_IMAGE_PREFIX:-retailops/rig}"
+# fs.inotify.max_user_instances the rig needs at least (rig/engine.sh raises it).
+RIG_INOTIFY_INSTANCES="${RIG_INOTIFY_INSTANCES:-1024}"
 RIG_APTCACHE_NAME="${RIG_APTCACHE_NAME:-retailops-rig-aptcache}"
 # Fixed: test containers look for the cache on this port of their gateway.
 RIG_APTCACHE_PORT=3142
