@@ -94,6 +94,24 @@ real-odoo-captures: venv collection
 	$(if $(ODOO_IMAGE),bash rig/engine.sh)
 	LANE_HARNESS=0 LANE_UPDATE_CAPTURES=1 $(BIN)/python -m rig.real_odoo.lane
 
+# The Kubernetes rig (rig/kubernetes/README.md): a real two-node cluster of
+# plain processes in network namespaces, built from the Go module proxy and
+# Debian into $(RIG_CACHE)/kubernetes. Not part of make test yet.
+.PHONY: k8s-rig k8s-up k8s-down k8s-smoke
+
+k8s-rig: host rig
+	bash rig/kubernetes/build.sh
+	bash rig/kubernetes/images.sh
+
+k8s-up: k8s-rig
+	bash rig/kubernetes/cluster.sh up
+
+k8s-down:
+	bash rig/kubernetes/cluster.sh down
+
+k8s-smoke: venv collection k8s-rig
+	bash rig/kubernetes/smoke.sh
+
 build: venv
 	mkdir -p build
 	$(BIN)/ansible-galaxy collection build --force --output-path build .
