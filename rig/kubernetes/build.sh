@@ -2,14 +2,15 @@
 # Build what the Kubernetes rig runs, from package registries only (the Go
 # module proxy and Debian), into $RIG_CACHE/kubernetes. lib.sh pins versions.
 #
-#   debs            containerd, runc, CNI plugins, etcd, conntrack, busybox-static:
-#                   Debian packages unpacked into debs/root, never installed
-#                   (no service starts, nothing clashes with the host's Docker)
+#   debs            containerd, runc, CNI plugins, etcd, conntrack, ipset,
+#                   busybox-static: Debian packages unpacked into debs/root,
+#                   never installed (no service starts, nothing clashes with
+#                   the host's Docker)
 #   kubernetes      kube-apiserver, kube-controller-manager, kube-scheduler,
 #                   kubelet, kube-proxy, kubectl: one `go build` of a wrapper module
-#   coredns, helm, metrics-server, kube-network-policies: `go install`
-#   images          pause (the kubernetes module's pause.c), busybox and the two
-#                   add-ons as single-layer OCI archives (oci_image.py)
+#   coredns, helm, metrics-server, kube-router: `go install`
+#   images          pause (the kubernetes module's pause.c), busybox and
+#                   metrics-server as single-layer OCI archives (oci_image.py)
 #
 # Each piece is rebuilt when its output is missing or fails its check, or when
 # its recipe changed: the recipe is the piece's pinned inputs and the text of
@@ -71,7 +72,7 @@ check_debs() {
   local f
   for f in usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/bin/ctr usr/sbin/runc usr/bin/etcd \
     usr/bin/etcdctl usr/lib/cni/bridge usr/lib/cni/host-local usr/lib/cni/portmap usr/lib/cni/loopback \
-    usr/sbin/conntrack bin/busybox; do
+    usr/sbin/conntrack usr/sbin/ipset bin/busybox; do
     [[ -x "$K8S_DEB_ROOT/$f" ]] || return 1
   done
   "$K8S_DEB_ROOT/usr/bin/containerd" --version
@@ -139,16 +140,16 @@ check_metrics_server() {
   [[ "$("$K8S_BIN/metrics-server" --version)" == "$K8S_METRICS_SERVER_VERSION" ]]
 }
 
-# kube-network-policies keeps its main package in cmd/ and has no version flag.
-build_netpol() {
-  go_install kube-network-policies "sigs.k8s.io/kube-network-policies/cmd@$K8S_NETPOL_VERSION"
+build_kube_router() {
+  go_install kube-router "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$K8S_KUBE_ROUTER_VERSION" \
+    "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$K8S_KUBE_ROUTER_VERSION"
 }
-check_netpol() {
-  "$K8S_BIN/kube-network-policies" -h 2>&1 | grep -q -- '-nfqueue-id'
+check_kube_router() {
+  [[ "$("$K8S_BIN/kube-router" --version 2>&1)" == *"$K8S_KUBE_ROUTER_VERSION"* ]]
 }
 
 # The images the nodes load besides the project's: the pod sandbox (pause),
-# a probe image (busybox: sh, nc, nslookup, httpd) and the two add-ons.
+# a probe image (busybox: sh, nc, nslookup, httpd) and metrics-server.
 build_images() {
   local src work applet
   if ! command -v gcc >/dev/null || [[ ! -e /usr/lib/x86_64-linux-gnu/libc.a ]]; then
@@ -159,7 +160,7 @@ build_images() {
   src=$(module_dir "k8s.io/kubernetes@$K8S_VERSION")
   work=$(mktemp -d "$K8S_CACHE/images.XXXXXX")
   mkdir -p "$work/pause" "$work/busybox/bin" "$work/busybox/etc" "$work/busybox/tmp" \
-    "$work/metrics-server/tmp" "$work/netpol/bin" "$K8S_IMAGES"
+    "$work/metrics-server/tmp" "$K8S_IMAGES"
   gcc -Os -static -DVERSION="${K8S_PAUSE_IMAGE##*:}-rig" -o "$work/pause/pause" "$src/build/pause/linux/pause.c"
   strip "$work/pause/pause"
   cp "$K8S_DEB_ROOT/bin/busybox" "$work/busybox/bin/busybox"
@@ -170,19 +171,16 @@ build_images() {
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$work/busybox/etc/group"
   chmod 1777 "$work/busybox/tmp" "$work/metrics-server/tmp"
   cp "$K8S_BIN/metrics-server" "$work/metrics-server/metrics-server"
-  cp "$K8S_BIN/kube-network-policies" "$work/netpol/bin/netpol"
   rm -f "$K8S_IMAGES"/*.tar
   python3 "$K8S_RIG_DIR/oci_image.py" "$work/pause" "$K8S_PAUSE_IMAGE" "$K8S_IMAGES/pause.tar" --entrypoint /pause
   python3 "$K8S_RIG_DIR/oci_image.py" "$work/busybox" "$K8S_BUSYBOX_IMAGE" "$K8S_IMAGES/busybox.tar" --cmd /bin/sh
   python3 "$K8S_RIG_DIR/oci_image.py" "$work/metrics-server" "$K8S_METRICS_SERVER_IMAGE" \
     "$K8S_IMAGES/metrics-server.tar" --entrypoint /metrics-server
-  python3 "$K8S_RIG_DIR/oci_image.py" "$work/netpol" "$K8S_NETPOL_IMAGE" "$K8S_IMAGES/kube-network-policies.tar" \
-    --entrypoint /bin/netpol
   rm -rf "$work"
 }
 check_images() {
   local image
-  for image in pause busybox metrics-server kube-network-policies; do
+  for image in pause busybox metrics-server; do
     [[ -s "$K8S_IMAGES/$image.tar" ]] || return 1
   done
 }
@@ -214,7 +212,7 @@ piece kubernetes "$K8S_VERSION" "${K8S_COMMANDS[*]}"
 piece coredns "$K8S_COREDNS_VERSION" "$(declare -f go_install)"
 piece helm "$K8S_HELM_VERSION" "$(declare -f go_install)"
 piece metrics_server "$K8S_METRICS_SERVER_VERSION" "$(declare -f go_install)"
-piece netpol "$K8S_NETPOL_VERSION" "$(declare -f go_install)"
-piece images "$K8S_VERSION" "$K8S_PAUSE_IMAGE $K8S_BUSYBOX_IMAGE $K8S_METRICS_SERVER_IMAGE $K8S_NETPOL_IMAGE" \
-  "$(cat "$K8S_RIG_DIR/oci_image.py" "$K8S_STAMPS/debs" "$K8S_STAMPS/metrics_server" "$K8S_STAMPS/netpol")"
+piece kube_router "$K8S_KUBE_ROUTER_VERSION" "$(declare -f go_install)"
+piece images "$K8S_VERSION" "$K8S_PAUSE_IMAGE $K8S_BUSYBOX_IMAGE $K8S_METRICS_SERVER_IMAGE" \
+  "$(cat "$K8S_RIG_DIR/oci_image.py" "$K8S_STAMPS/debs" "$K8S_STAMPS/metrics_server")"
 log "kubernetes rig: binaries in $K8S_BIN, images in $K8S_IMAGES"

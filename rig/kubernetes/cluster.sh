@@ -13,11 +13,11 @@
 #                   scheduler, CoreDNS; bridge br0 on 10.254.1.1/24
 #                     |-- veth -- netns k8srig-n1: node rig-node-1 (10.254.1.11)
 #                     `-- veth -- netns k8srig-n2: node rig-node-2 (10.254.1.12)
-# Each node has its own containerd, kubelet and kube-proxy, its own mount
+# Each node has its own containerd, kubelet, kube-proxy and kube-router
+# (NetworkPolicy, iptables and ipset), its own mount
 # namespace (its mounts, /run/containerd, /var/lib/cni and /var/log/containers
 # are private to it) and its own cgroup tree k8srig-nN; the bridge CNI gives it
 # pod CIDR 10.244.N.0/24, routed to the other nodes through br0.
-# kube-network-policies enforces NetworkPolicy on every node (nfqueue) and
 # metrics-server serves the metrics API. No namespace has a default route.
 #
 # Every process runs in a cgroup named after the cluster (k8srig-cp, k8srig-nN),
@@ -31,9 +31,11 @@ RUN_DIR="/run/$K8S_NAME"        # mount namespace handles, on a private mount
 PKI="$K8S_STATE/pki"
 LOGS="$K8S_STATE/logs"
 CP_NETNS="$K8S_NAME"
-# Host directories a node mounts a private tmpfs over; created when missing
-# (and then removed by `down`).
-NODE_PRIVATE_DIRS=(/run/containerd /var/lib/cni /var/log/containers)
+# Host directories a node mounts a private tmpfs over, because its containerd
+# or kubelet writes there whatever the configuration says (shim sockets, the
+# CNI cache, log links, the device plugin socket); created when missing (and
+# then removed by `down`).
+NODE_PRIVATE_DIRS=(/run/containerd /var/lib/cni /var/log/containers /var/lib/kubelet)
 # Host-wide sysctls a kubelet sets at start (its kernel tunables): saved before
 # the first kubelet starts, restored by `down`.
 KUBELET_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
@@ -114,10 +116,9 @@ preflight() {
   [[ $(id -u) -eq 0 ]] || die "the Kubernetes rig needs root (network namespaces, cgroups, mounts)"
   [[ -n "$(pids_root)" ]] || die "no cgroup v1 pids hierarchy: the rig runs its kubelets on cgroup v1"
   [[ -d /proc/sys/net/bridge ]] || die "br_netfilter is missing: modprobe br_netfilter"
-  [[ -e /proc/net/netfilter/nfnetlink_queue ]] || die "nfnetlink_queue is missing (kube-network-policies needs it)"
   command -v iptables-restore >/dev/null || die "iptables is missing (kube-proxy needs it): apt-get install iptables"
   local stamp
-  for stamp in debs kubernetes coredns metrics_server netpol images; do
+  for stamp in debs kubernetes coredns metrics_server kube_router images; do
     [[ -f "$K8S_STAMPS/$stamp" ]] || die "the Kubernetes rig is not built ($stamp): make k8s-rig"
   done
 }
@@ -184,6 +185,7 @@ DNS:kubernetes.default.svc.cluster.local,DNS:localhost,IP:127.0.0.1,IP:$K8S_CP_I
   cert controller-manager system:kube-controller-manager "" client
   cert scheduler system:kube-scheduler "" client
   cert kube-proxy system:kube-proxy "" client
+  cert kube-router kube-router "" client
   for n in $(nodes); do
     node=$(k8s_node_name "$n")
     cert "kubelet-n$n" "system:node:$node" system:nodes both "DNS:$node,IP:$(k8s_node_ip "$n")"
@@ -195,6 +197,7 @@ DNS:kubernetes.default.svc.cluster.local,DNS:localhost,IP:127.0.0.1,IP:$K8S_CP_I
   kubeconfig controller-manager 127.0.0.1
   kubeconfig scheduler 127.0.0.1
   kubeconfig kube-proxy "$K8S_FABRIC_IP"
+  kubeconfig kube-router "$K8S_FABRIC_IP"
   chmod 0600 "$PKI"/*.key "$PKI"/*.kubeconfig
   cp "$PKI/admin.kubeconfig" "$K8S_KUBECONFIG"
 }
@@ -222,14 +225,18 @@ network_up() {
     in_cp ip link add "n$n" type veth peer name eth0 netns "$K8S_NAME-n$n"
     in_cp ip link set "n$n" master br0 up
     in_cp ip route add "$(k8s_node_pod_cidr "$n")" via "$(k8s_node_ip "$n")"
+    # The route for the Service range lets host-network processes (the
+    # add-ons) connect to a ClusterIP: kube-proxy rewrites it after the
+    # route lookup, and there is no default route to fall back on.
     # shellcheck disable=SC2016 # expanded by the inner shell
     nsenter "--net=/run/netns/$K8S_NAME-n$n" -- bash -euc '
       ip link set lo up
       ip addr add "$1/24" dev eth0
       ip link set eth0 up
-      ip route add "$2/30" via "$3"
+      ip route add "$2" via "$3"
+      ip route add "$4" via "$3"
       sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1' \
-      node "$(k8s_node_ip "$n")" "$K8S_HOST_IP" "$K8S_FABRIC_IP"
+      node "$(k8s_node_ip "$n")" "$K8S_HOST_NET" "$K8S_FABRIC_IP" "$K8S_SERVICE_CIDR"
     for m in $(nodes); do
       [[ $m == "$n" ]] && continue
       nsenter "--net=/run/netns/$K8S_NAME-n$n" -- ip route add "$(k8s_node_pod_cidr "$m")" via "$(k8s_node_ip "$m")"
@@ -275,7 +282,8 @@ control_plane_up() {
     --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
     --allocate-node-cidrs=true --cluster-cidr "$K8S_POD_CIDR" --node-cidr-mask-size 24 \
     --service-cluster-ip-range "$K8S_SERVICE_CIDR" \
-    --node-monitor-period 2s --node-monitor-grace-period 20s
+    --node-monitor-period 2s --node-monitor-grace-period 20s \
+    --flex-volume-plugin-dir "$K8S_STATE/flex-volume-plugins"
   spawn "$K8S_NAME-cp" kube-scheduler nsenter "--net=/run/netns/$CP_NETNS" -- kube-scheduler \
     "${api[@]}" "$PKI/scheduler.kubeconfig" --authentication-kubeconfig "$PKI/scheduler.kubeconfig" \
     --authorization-kubeconfig "$PKI/scheduler.kubeconfig" --bind-address 127.0.0.1 --leader-elect=false
@@ -379,6 +387,7 @@ tlsPrivateKeyFile: "$PKI/kubelet-n$n.key"
 healthzBindAddress: 127.0.0.1
 readOnlyPort: 0
 podLogsDir: "$dir/pod-logs"
+volumePluginDir: "$dir/kubelet/volume-plugins"
 failSwapOn: false
 protectKernelDefaults: false
 nodeStatusUpdateFrequency: 4s
@@ -402,19 +411,25 @@ metricsBindAddress: 127.0.0.1:10249
 EOF
 }
 
+private_dirs_up() {
+  local dir
+  for dir in "${NODE_PRIVATE_DIRS[@]}"; do
+    if [[ ! -d "$dir" ]]; then
+      mkdir -p "$dir"
+      echo "$dir" >>"$K8S_STATE/created-dirs"
+    fi
+  done
+}
+
 # The node's mount namespace: a copy of the host's that receives the host's
-# mount changes (slave) and keeps its own, with private tmpfs over the host
-# paths a containerd or kubelet writes outside its configured directories.
+# mount changes (slave) and keeps its own, with a private tmpfs over each of
+# NODE_PRIVATE_DIRS.
 node_mounts_up() {
   local n=$1 dir
   node_enter "$n"
   touch "$RUN_DIR/n$n.mnt"
   unshare "--mount=$RUN_DIR/n$n.mnt" --propagation slave true
   for dir in "${NODE_PRIVATE_DIRS[@]}"; do
-    if [[ ! -d "$dir" ]]; then
-      mkdir -p "$dir"
-      echo "$dir" >>"$K8S_STATE/created-dirs"
-    fi
     "${NODE_ENTER[@]}" mount -t tmpfs -o mode=0755 "$K8S_NAME-n$n" "$dir"
   done
 }
@@ -438,16 +453,36 @@ node_up() {
   spawn "$K8S_NAME-n$n" "containerd-n$n" "${NODE_ENTER[@]}" containerd --config "$dir/containerd/config.toml"
   wait_for "containerd of node $n" 30 ctr -a "$sock" version
   node_import "$n"
+  # --containerd points the kubelet's cAdvisor at this node's containerd: the
+  # container CPU and memory figures (metrics-server, HPA) come from it, since
+  # containerd's own stats need cgroup hierarchies this host does not mount.
   spawn "$K8S_NAME-n$n" "kubelet-n$n" "${NODE_ENTER[@]}" kubelet --config "$dir/kubelet/config.yaml" \
     --kubeconfig "$PKI/kubelet-n$n.kubeconfig" --hostname-override "$(k8s_node_name "$n")" \
-    --node-ip "$(k8s_node_ip "$n")" --root-dir "$dir/kubelet" --v 1
+    --node-ip "$(k8s_node_ip "$n")" --root-dir "$dir/kubelet" --containerd "$sock" --v 1
   spawn "$K8S_NAME-n$n" "kube-proxy-n$n" "${NODE_ENTER[@]}" kube-proxy --config "$dir/kube-proxy.yaml"
 }
 
-# The add-ons, from rig/kubernetes/manifests with the rig's image references.
-addons_up() {
+# NetworkPolicy on node N: kube-router's firewall alone (no routing, no
+# service proxy). It reads the node's addresses from its Node object, so it
+# starts once the kubelet has posted them; it runs the unpacked ipset, which
+# needs the unpacked libipset.
+node_firewall_up() {
+  local n=$1
+  node_enter "$n"
+  spawn "$K8S_NAME-n$n" "kube-router-n$n" "${NODE_ENTER[@]}" \
+    env "LD_LIBRARY_PATH=$K8S_DEB_ROOT/usr/lib/x86_64-linux-gnu" kube-router \
+    --run-firewall=true --run-router=false --run-service-proxy=false --health-port 20244 \
+    --kubeconfig "$PKI/kube-router.kubeconfig" --hostname-override "$(k8s_node_name "$n")"
+  wait_for "kube-router of node $n" 60 "${NODE_ENTER[@]}" bash -c 'exec 3<>/dev/tcp/127.0.0.1/20244'
+}
+
+# The add-ons and rights (rig/kubernetes/manifests, with the rig's image
+# references), applied before the nodes join.
+addons_apply() {
   k8s_render "$K8S_RIG_DIR"/manifests/*.yaml | kubectl apply -f - >/dev/null
-  kubectl -n kube-system rollout status daemonset/kube-network-policies --timeout 120s >/dev/null
+}
+
+addons_wait() {
   kubectl -n kube-system rollout status deployment/metrics-server --timeout 180s >/dev/null
   wait_for "the metrics API" 120 kubectl get --raw /apis/metrics.k8s.io/v1beta1/nodes
 }
@@ -462,7 +497,9 @@ up() {
   network_up
   control_plane_up
   nodes_register
+  addons_apply
   sysctl "${KUBELET_SYSCTLS[@]}" >"$K8S_STATE/host-sysctls"
+  private_dirs_up
   local jobs=()
   for n in $(nodes); do
     node_up "$n" &
@@ -472,8 +509,9 @@ up() {
   for n in $(nodes); do
     wait_for "node $(k8s_node_name "$n") Ready" 120 \
       kubectl wait --for=condition=Ready "node/$(k8s_node_name "$n")" --timeout=1s
+    node_firewall_up "$n"
   done
-  addons_up
+  addons_wait
   log "kubernetes rig: $K8S_RIG_NODES nodes up in $((SECONDS - started)) s; export KUBECONFIG=$K8S_KUBECONFIG"
 }
 
@@ -490,6 +528,9 @@ down() {
   local started=$SECONDS groups group handle netns dir
   mapfile -t groups < <(cgroup_mounts | while read -r dir; do compgen -G "$dir/$K8S_NAME-*" || true; done \
     | xargs -rn1 basename | sort -u)
+  if ((${#groups[@]} == 0)) && [[ ! -e "$K8S_STATE" && ! -e "$RUN_DIR" ]] && ! ip netns list | grep -q "^$K8S_NAME"; then
+    return 0  # no cluster
+  fi
   for group in "${groups[@]}"; do group_kill "$group"; done
   # Unmounting a handle frees the node's mount namespace, and with it every
   # mount its kubelet and containerd made (pod network namespaces included).

@@ -17,15 +17,20 @@ K8S_VERSION="${K8S_VERSION:-v1.35.4}"
 K8S_COREDNS_VERSION="${K8S_COREDNS_VERSION:-v1.14.7}"
 K8S_HELM_VERSION="${K8S_HELM_VERSION:-v3.21.4}"
 K8S_METRICS_SERVER_VERSION="${K8S_METRICS_SERVER_VERSION:-v0.8.0}"
-K8S_NETPOL_VERSION="${K8S_NETPOL_VERSION:-v0.8.0}"
+# NetworkPolicy enforcement: kube-router's firewall (iptables and ipset).
+# sigs.k8s.io/kube-network-policies cannot run on this kernel: it queues
+# packets with the nftables queue expression, and the kernel is built without
+# CONFIG_NFT_QUEUE (README.md, "NetworkPolicy"). v2.1.0 is the only
+# kube-router v2 release the Go module proxy serves here.
+K8S_KUBE_ROUTER_VERSION="${K8S_KUBE_ROUTER_VERSION:-v2.1.0}"
 # Debian packages unpacked (never installed) into the cache.
-K8S_DEBS=(containerd runc containernetworking-plugins etcd-server etcd-client conntrack busybox-static)
+K8S_DEBS=(containerd runc containernetworking-plugins etcd-server etcd-client conntrack busybox-static
+  ipset libipset13)
 # Image references the rig builds itself (no registry): the pod sandbox, the
-# probe image and the two add-ons.
+# probe image and metrics-server.
 K8S_PAUSE_IMAGE=rig.local/pause:3.10
 K8S_BUSYBOX_IMAGE=rig.local/busybox:1.35
 K8S_METRICS_SERVER_IMAGE="rig.local/metrics-server:$K8S_METRICS_SERVER_VERSION"
-K8S_NETPOL_IMAGE="rig.local/kube-network-policies:$K8S_NETPOL_VERSION"
 # The project's images every node loads (images.sh saves them from Docker):
 # the Odoo double by default; add the real-Odoo image to run it on the cluster.
 K8S_ODOO_DOUBLE_IMAGE="$RIG_IMAGE_PREFIX-odoo-double:18.0"
@@ -44,12 +49,15 @@ K8S_STAMPS="$K8S_CACHE/stamps"
 # Removed by `cluster.sh down`.
 K8S_STATE="$K8S_CACHE/state"
 K8S_KUBECONFIG="$K8S_STATE/admin.kubeconfig"
+# kubectl's discovery cache, kept with the cluster instead of in ~/.kube
+export KUBECACHEDIR="$K8S_STATE/kube-cache"
 
 # The cluster: a control-plane network namespace joined to the host by a veth
 # pair, and K8S_RIG_NODES node namespaces on a bridge inside it. No namespace
 # has a default route: nothing in the cluster reaches past this machine.
 K8S_RIG_NODES="${K8S_RIG_NODES:-2}"
 K8S_NAME=k8srig                   # network namespace and cgroup prefix
+K8S_HOST_NET=10.254.0.0/30
 K8S_HOST_IP=10.254.0.1            # host end of the veth
 K8S_CP_IP=10.254.0.2              # control plane, seen from the host (kubeconfig)
 K8S_FABRIC_IP=10.254.1.1          # control plane, seen from nodes and pods (advertised)
@@ -68,7 +76,6 @@ export PATH="$K8S_BIN:$K8S_DEB_ROOT/usr/bin:$K8S_DEB_ROOT/usr/sbin:$PATH"
 # k8s_render FILE...: the rig's manifests with @IMAGE@ and address
 # placeholders filled in, on stdout.
 k8s_render() {
-  sed -e "s|@METRICS_SERVER_IMAGE@|$K8S_METRICS_SERVER_IMAGE|g" -e "s|@NETPOL_IMAGE@|$K8S_NETPOL_IMAGE|g" \
-    -e "s|@BUSYBOX_IMAGE@|$K8S_BUSYBOX_IMAGE|g" -e "s|@ODOO_DOUBLE_IMAGE@|$K8S_ODOO_DOUBLE_IMAGE|g" \
+  sed -e "s|@METRICS_SERVER_IMAGE@|$K8S_METRICS_SERVER_IMAGE|g" -e "s|@BUSYBOX_IMAGE@|$K8S_BUSYBOX_IMAGE|g" -e "s|@ODOO_DOUBLE_IMAGE@|$K8S_ODOO_DOUBLE_IMAGE|g" \
     -e "s|@DNS_SERVICE_IP@|$K8S_DNS_SERVICE_IP|g" -e "s|@DNS_SERVER_IP@|$K8S_FABRIC_IP|g" "$@"
 }

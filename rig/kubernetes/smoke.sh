@@ -18,11 +18,12 @@ export KUBECONFIG="$K8S_KUBECONFIG"
 passed=0
 failed=0
 
-check() {  # DESCRIPTION COMMAND...: one probe, one line
+check() {  # DESCRIPTION COMMAND...: one probe, one line (and its "note:" lines)
   local what=$1 out
   shift
   if out=$("$@" 2>&1); then
     printf 'ok   %s\n' "$what"
+    grep '^note: ' <<<"$out" | sed 's/^note: /     /' || true
     passed=$((passed + 1))
   else
     printf 'FAIL %s\n' "$what"
@@ -155,7 +156,7 @@ network_policy() {
   kubectl apply -f "$K8S_RIG_DIR/manifests/smoke/allow-probe.yaml" >/dev/null
   retry 30 reaches "$probe" "$web" || { echo "allow: $probe does not reach $web"; return 1; }
   refused "$stranger" "$web" || { echo "allow: $stranger reaches $web though not allowed"; return 1; }
-  echo "denied and allowed as declared ($probe, $stranger -> $web)"
+  echo "note: $probe and $stranger -> $web ($(node_of "$web")): denied, then only $probe allowed"
 }
 
 # kubernetes.core.k8s applies an object (changed) and re-applies it (unchanged).
@@ -176,23 +177,33 @@ web_serving_only_on() {
     -o jsonpath='{range .items[*].endpoints[?(@.conditions.ready==true)]}{.nodeName}{"\n"}{end}' | sort -u)" == "$1" ]]
 }
 
+# serves_from POD ADDRESS EXPECTED: 10 requests in a row from POD to ADDRESS,
+# each answered by the web pod EXPECTED.
+serves_from() {
+  local body
+  for _ in $(seq 10); do
+    body=$(http_get "$1" "$2" 2>&1) || true
+    [[ "$body" == "$3" ]] || { echo "answer: '$body'"; return 1; }
+  done
+}
+
 # Node loss: node 2's kubelet, containerd and containers are killed; the node
-# turns NotReady, and node 1 keeps serving the web Service.
+# turns NotReady, its web pod leaves the Service, and once node 1's kube-proxy
+# has caught up, node 1 serves every request.
 node_loss() {
-  local lost probe ip status
+  local lost probe ip web killed not_ready
   lost=$(k8s_node_name 2)
   probe=$(pods probe "$(k8s_node_name 1)")
+  web=$(pods web "$(k8s_node_name 1)")
   ip=$(kubectl -n "$NS" get service web -o jsonpath='{.spec.clusterIP}')
+  killed=$SECONDS
   bash "$CLUSTER" kill-node 2
   retry 90 node_not_ready "$lost" || { echo "$lost still Ready 90 s after its kill"; return 1; }
-  status=$(node_ready_status "$lost")
-  # The lost node's web pod leaves the Service once the node is NotReady.
+  not_ready=$((SECONDS - killed))
   retry 60 web_serving_only_on "$(k8s_node_name 1)" || { echo "the web Service still lists a pod on $lost"; return 1; }
-  for _ in $(seq 10); do
-    [[ -n "$(http_get "$probe" "$ip")" ]] || { echo "the web Service stopped answering on $(k8s_node_name 1)"; return 1; }
-  done
+  retry 30 serves_from "$probe" "$ip" "$web" || { echo "the web Service does not answer from $(k8s_node_name 1)"; return 1; }
   kubectl get --raw /readyz >/dev/null
-  echo "$lost Ready=$status; 10 of 10 requests answered through the Service on $(k8s_node_name 1)"
+  echo "note: $lost Ready=$(node_ready_status "$lost") ${not_ready} s after the kill; then 10 of 10 requests answered by $web"
 }
 
 # ---- teardown: nothing left ------------------------------------------------
@@ -207,20 +218,25 @@ nothing_left() {
   [[ -e "/run/$K8S_NAME" ]] && left+=("/run/$K8S_NAME")
   [[ -e "$K8S_STATE" ]] && left+=("$K8S_STATE")
   iptables-save 2>/dev/null | grep -qE '10\.244\.|10\.254\.|KUBE-' && left+=("host iptables rules of the cluster")
-  [[ "$(ls -A /var/lib/cni 2>/dev/null)" != "$cni_before" ]] && left+=("/var/lib/cni changed")
-  [[ -e /var/log/containers && -n "$(find /var/log/containers -lname "$K8S_CACHE/*" 2>/dev/null)" ]] \
-    && left+=("/var/log/containers links")
+  [[ "$(host_paths)" == "$host_paths_before" ]] || left+=("host paths changed: $(diff <(echo "$host_paths_before") <(host_paths) | grep '^[<>]' | head -n 5 | tr '\n' ' ')")
   [[ -e /run/netns && -z "$netns_before" ]] && left+=("/run/netns")
   [[ "$(sysctl "${HOST_SYSCTLS[@]}")" == "$sysctls_before" ]] || left+=("host sysctls: $(sysctl "${HOST_SYSCTLS[@]}" | tr '\n' ' ')")
   ((${#left[@]} == 0)) || { printf '%s\n' "${left[@]}"; return 1; }
 }
 
-# Before bring-up: what the host has of the paths the cluster must leave alone.
+# Before bring-up, with no cluster left from an earlier run: what the host has
+# of the paths and settings the cluster must leave as they were.
+bash "$CLUSTER" down >/dev/null
 HOST_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
   kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables)
 sysctls_before=$(sysctl "${HOST_SYSCTLS[@]}")
-cni_before=$(ls -A /var/lib/cni 2>/dev/null)
-netns_before=$([[ -e /run/netns ]] && echo yes)
+# Where a kubelet, containerd or kubectl writes by default on a host.
+host_paths() {
+  { find /var/lib/kubelet /var/lib/cni /var/log/pods /var/log/containers /etc/kubernetes /etc/cni /opt/cni \
+    /usr/libexec/kubernetes "$HOME/.kube" 2>/dev/null || true; } | sort
+}
+host_paths_before=$(host_paths)
+netns_before=$(if [[ -e /run/netns ]]; then echo yes; fi)
 
 trap 'bash "$CLUSTER" down >/dev/null 2>&1' EXIT
 started=$SECONDS
@@ -238,7 +254,7 @@ check "pod to pod by IP, same node and across nodes" pod_to_pod
 check "the web Service reaches both nodes' pods from every node" service_across_nodes
 check "cluster DNS from every node" cluster_dns
 check "metrics API: kubectl top nodes and pod usage" retry 90 metrics_api
-check "NetworkPolicy: default deny refuses, allow admits (kube-network-policies)" network_policy
+check "NetworkPolicy: default deny refuses, allow admits (kube-router)" network_policy
 check "kubernetes.core.k8s: apply changed, re-apply unchanged" k8s_module_idempotent
 check "node loss: node 2 NotReady, node 1 keeps serving" node_loss
 
@@ -246,7 +262,7 @@ started=$SECONDS
 bash "$CLUSTER" down >/dev/null
 trap - EXIT
 down_seconds=$((SECONDS - started))
-check "teardown leaves no process, mount, cgroup, netns, route, iptables rule or CNI cache" nothing_left
+check "teardown leaves no process, mount, cgroup, netns, route, iptables rule, sysctl or host file" nothing_left
 echo "cluster up in $up_seconds s, down in $down_seconds s"
 echo "$passed passed, $failed failed"
 ((failed == 0))
