@@ -14,11 +14,11 @@
 #                     |-- veth -- netns k8srig-n1: node rig-node-1 (10.254.1.11)
 #                     `-- veth -- netns k8srig-n2: node rig-node-2 (10.254.1.12)
 # Each node has its own containerd, kubelet, kube-proxy and kube-router
-# (NetworkPolicy, iptables and ipset), its own mount
-# namespace (its mounts, /run/containerd, /var/lib/cni and /var/log/containers
-# are private to it) and its own cgroup tree k8srig-nN; the bridge CNI gives it
-# pod CIDR 10.244.N.0/24, routed to the other nodes through br0.
-# metrics-server serves the metrics API. No namespace has a default route.
+# (NetworkPolicy with iptables and ipset), its own mount namespace (its mounts
+# and NODE_PRIVATE_DIRS are private to it) and its own cgroup tree k8srig-nN;
+# the bridge CNI gives it pod CIDR 10.244.N.0/24, routed to the other nodes
+# through br0. metrics-server serves the metrics API. No namespace has a
+# default route. K8S_RIG_NODES sets the number of nodes (2).
 #
 # Every process runs in a cgroup named after the cluster (k8srig-cp, k8srig-nN),
 # so stopping a node or the cluster kills exactly those pids, whatever they
@@ -114,6 +114,9 @@ wait_for() {
 
 preflight() {
   [[ $(id -u) -eq 0 ]] || die "the Kubernetes rig needs root (network namespaces, cgroups, mounts)"
+  if [[ ! "$K8S_RIG_NODES" =~ ^[0-9]+$ ]] || ((K8S_RIG_NODES < 1 || K8S_RIG_NODES > 20)); then
+    die "K8S_RIG_NODES must be a number of nodes from 1 to 20, got '$K8S_RIG_NODES'"
+  fi
   [[ -n "$(pids_root)" ]] || die "no cgroup v1 pids hierarchy: the rig runs its kubelets on cgroup v1"
   [[ -d /proc/sys/net/bridge ]] || die "br_netfilter is missing: modprobe br_netfilter"
   command -v iptables-restore >/dev/null || die "iptables is missing (kube-proxy needs it): apt-get install iptables"

@@ -5,13 +5,14 @@
 # exits non-zero on any failure. The cluster is removed even when a probe fails.
 #
 # Workloads (namespace rig-smoke, manifests/smoke/):
-#   web       the project's Odoo double image, 2 replicas, one per node
+#   web       the project's Odoo double image, one replica per node
 #             (required anti-affinity), each answering HTTP with its pod name
 #   probe     busybox on every node, allowed to reach web once policies apply
 #   stranger  busybox on every node, never allowed
 # shellcheck source=rig/kubernetes/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+((K8S_RIG_NODES >= 2)) || die "the smoke check needs two nodes or more (K8S_RIG_NODES=$K8S_RIG_NODES)"
 NS=rig-smoke
 CLUSTER="$K8S_RIG_DIR/cluster.sh"
 export KUBECONFIG="$K8S_KUBECONFIG"
@@ -247,6 +248,7 @@ if ! bash "$CLUSTER" up; then
 fi
 up_seconds=$((SECONDS - started))
 k8s_render "$K8S_RIG_DIR/manifests/smoke/workloads.yaml" | kubectl apply -f - >/dev/null
+kubectl -n "$NS" scale deployment/web --replicas "$K8S_RIG_NODES" >/dev/null  # one per node
 
 check "$K8S_RIG_NODES nodes Ready" nodes_ready
 check "web (the Odoo double image), probe and stranger pods run on every node" workloads_on_every_node
