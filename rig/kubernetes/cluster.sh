@@ -5,6 +5,8 @@
 #   cluster.sh down          stop it and remove everything it made
 #   cluster.sh kill-node N   node loss: kill node N's kubelet, kube-proxy,
 #                            containerd and every container on it
+#   cluster.sh connect CIDR...  route the pods to networks of this machine
+#                            (the rig's Docker containers: the data tier)
 #   cluster.sh import        load the image archives again into the running nodes
 #   cluster.sh status        nodes and kube-system pods
 #
@@ -117,6 +119,13 @@ preflight() {
   if [[ ! "$K8S_RIG_NODES" =~ ^[0-9]+$ ]] || ((K8S_RIG_NODES < 1 || K8S_RIG_NODES > 20)); then
     die "K8S_RIG_NODES must be a number of nodes from 1 to 20, got '$K8S_RIG_NODES'"
   fi
+  local pool pools
+  read -ra pools <<<"$K8S_RIG_NODE_POOLS"
+  ((${#pools[@]} <= K8S_RIG_NODES)) || die "K8S_RIG_NODE_POOLS names ${#pools[@]} pools for $K8S_RIG_NODES nodes"
+  for pool in "${pools[@]}"; do
+    [[ "$pool" =~ ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$ ]] \
+      || die "K8S_RIG_NODE_POOLS: '$pool' is not a pool name (lower-case letters, digits and '-')"
+  done
   [[ -n "$(pids_root)" ]] || die "no cgroup v1 pids hierarchy: the rig runs its kubelets on cgroup v1"
   [[ -d /proc/sys/net/bridge ]] || die "br_netfilter is missing: modprobe br_netfilter"
   command -v iptables-restore >/dev/null || die "iptables is missing (kube-proxy needs it): apt-get install iptables"
@@ -312,18 +321,26 @@ EOF
 }
 
 # Node objects made ahead of their kubelets, so that each carries the pod
-# CIDR its bridge CNI configuration and the routes were built for.
+# CIDR its bridge CNI configuration and the routes were built for, and its
+# pool and zone (labels, and the pool's taint: K8S_RIG_NODE_POOLS in lib.sh).
 nodes_register() {
-  local n
+  local n pool taints
   for n in $(nodes); do
+    pool=$(k8s_node_pool "$n")
+    taints="[]"
+    [[ $pool == general ]] || taints="[{key: retailops.io/pool, value: $pool, effect: NoSchedule}]"
     kubectl create -f - >/dev/null <<EOF
 apiVersion: v1
 kind: Node
 metadata:
   name: $(k8s_node_name "$n")
+  labels:
+    retailops.io/pool: $pool
+    topology.kubernetes.io/zone: rig-zone-$n
 spec:
   podCIDR: $(k8s_node_pod_cidr "$n")
   podCIDRs: [$(k8s_node_pod_cidr "$n")]
+  taints: $taints
 EOF
   done
 }
@@ -531,6 +548,7 @@ down() {
   local started=$SECONDS groups group handle netns dir
   mapfile -t groups < <(cgroup_mounts | while read -r dir; do compgen -G "$dir/$K8S_NAME-*" || true; done \
     | xargs -rn1 basename | sort -u)
+  host_rules_remove
   if ((${#groups[@]} == 0)) && [[ ! -e "$K8S_STATE" && ! -e "$RUN_DIR" ]] && ! ip netns list | grep -q "^$K8S_NAME"; then
     return 0  # no cluster
   fi
@@ -562,6 +580,45 @@ down() {
   log "kubernetes rig: down in $((SECONDS - started)) s"
 }
 
+# connect CIDR...: routes between the cluster and networks on this machine
+# (a Docker network of the rig's containers: the data tier). The control
+# plane's namespace and every node route each CIDR to the host, the host
+# routes the pod range back to the cluster, and Docker's DOCKER-USER chain
+# lets the pods' connections into those networks (and only those: no
+# namespace gets a default route). Pods keep their own addresses, as with
+# Azure CNI, so what they reach is decided by NetworkPolicy and by the
+# destination's own firewall. Rules carry the comment K8S_NAME; `down`
+# removes them (the routes go with the namespaces and the veth).
+connect() {
+  local cidr n
+  (($# > 0)) || die "connect needs one or more networks (CIDR), e.g. connect 10.213.30.0/24"
+  [[ -f "$K8S_KUBECONFIG" ]] || die "no cluster is up"
+  for cidr in "$@"; do
+    python3 -c 'import ipaddress, sys; ipaddress.ip_network(sys.argv[1])' "$cidr" 2>/dev/null \
+      || die "connect: '$cidr' is not a network in CIDR notation"
+    in_cp ip route replace "$cidr" via "$K8S_HOST_IP"
+    for n in $(nodes); do
+      nsenter "--net=/run/netns/$K8S_NAME-n$n" -- ip route replace "$cidr" via "$K8S_FABRIC_IP"
+    done
+    if iptables -n -L DOCKER-USER >/dev/null 2>&1 \
+      && ! iptables -C DOCKER-USER -i "$K8S_NAME-h" -s "$K8S_POD_CIDR" -d "$cidr" \
+        -m comment --comment "$K8S_NAME" -j ACCEPT 2>/dev/null; then
+      iptables -I DOCKER-USER -i "$K8S_NAME-h" -s "$K8S_POD_CIDR" -d "$cidr" -m comment --comment "$K8S_NAME" -j ACCEPT
+    fi
+  done
+  ip route replace "$K8S_POD_CIDR" via "$K8S_CP_IP" dev "$K8S_NAME-h"
+  log "kubernetes rig: pods ($K8S_POD_CIDR) reach $*"
+}
+
+# The host's iptables rules `connect` added, removed.
+host_rules_remove() {
+  local rule
+  while read -r rule; do
+    # shellcheck disable=SC2086 # the rule's own words
+    iptables -D ${rule#-A } || log "warning: could not remove host rule: $rule"
+  done < <(iptables -S 2>/dev/null | grep -- "--comment $K8S_NAME " || true)
+}
+
 # Load the image archives again into every running node (after images.sh).
 import_images() {
   local n
@@ -582,6 +639,7 @@ case ${1:-} in
   down) down ;;
   kill-node) kill_node "${2:-}" ;;
   import) import_images ;;
+  connect) shift && connect "$@" ;;
   status) status ;;
-  *) die "usage: $0 up|down|kill-node N|import|status" ;;
+  *) die "usage: $0 up|down|kill-node N|connect CIDR...|import|status" ;;
 esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Save the project's images from the Docker engine into archives that every
 # node's containerd imports at bring-up (ctr reads the `docker save` format):
-# K8S_RIG_IMAGES, by default the Odoo double built by tools/rig/images.sh.
+# K8S_RIG_IMAGES, by default the Odoo double built by rig/images.sh.
 # An archive is written again only when its image changed (by image ID);
 # archives of images no longer listed are removed.
 #

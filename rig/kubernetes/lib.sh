@@ -5,8 +5,8 @@
 # shellcheck disable=SC2034 # variables are used by the scripts that source this
 
 # log, die and RIG_CACHE come from the container rig.
-# shellcheck source=tools/rig/lib.sh
-source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tools/rig/lib.sh"
+# shellcheck source=rig/lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 
 K8S_RIG_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -32,9 +32,11 @@ K8S_PAUSE_IMAGE=rig.local/pause:3.10
 K8S_BUSYBOX_IMAGE=rig.local/busybox:1.35
 K8S_METRICS_SERVER_IMAGE="rig.local/metrics-server:$K8S_METRICS_SERVER_VERSION"
 # The project's images every node loads (images.sh saves them from Docker):
-# the Odoo double by default; add the real-Odoo image to run it on the cluster.
+# the Odoo double, and the real-Odoo image when one is given as ODOO_IMAGE
+# (make real-odoo) or PILOT_ODOO_IMAGE (make pilot), e.g. retailops/rig-odoo:18.0
+# from rig/odoo-image.sh. K8S_RIG_IMAGES replaces the whole list.
 K8S_ODOO_DOUBLE_IMAGE="$RIG_IMAGE_PREFIX-odoo-double:18.0"
-K8S_RIG_IMAGES="${K8S_RIG_IMAGES:-$K8S_ODOO_DOUBLE_IMAGE}"
+K8S_RIG_IMAGES="${K8S_RIG_IMAGES:-$K8S_ODOO_DOUBLE_IMAGE${ODOO_IMAGE:+ $ODOO_IMAGE}${PILOT_ODOO_IMAGE:+ $PILOT_ODOO_IMAGE}}"
 
 # Go builds run under this prefix (e.g. "nice -n 19 ionice -c3" beside other work).
 RIG_NICE="${RIG_NICE:-}"
@@ -56,6 +58,12 @@ export KUBECACHEDIR="$K8S_STATE/kube-cache"
 # pair, and K8S_RIG_NODES node namespaces on a bridge inside it. No namespace
 # has a default route: nothing in the cluster reaches past this machine.
 K8S_RIG_NODES="${K8S_RIG_NODES:-2}"
+# Node pools, as on AKS (one pool per workload): the pool of each node in
+# turn, e.g. "odoo odoo general". A node is labelled retailops.io/pool=<pool>
+# and topology.kubernetes.io/zone=rig-zone-<N>; a node of any pool but
+# "general" is also tainted retailops.io/pool=<pool>:NoSchedule, so only pods
+# that tolerate it run there. Nodes not listed are "general".
+K8S_RIG_NODE_POOLS="${K8S_RIG_NODE_POOLS:-}"
 K8S_NAME=k8srig                   # network namespace and cgroup prefix
 K8S_HOST_NET=10.254.0.0/30
 K8S_HOST_IP=10.254.0.1            # host end of the veth
@@ -70,6 +78,11 @@ K8S_DNS_SERVICE_IP=10.96.0.10
 k8s_node_name() { printf 'rig-node-%s\n' "$1"; }
 k8s_node_ip() { printf '10.254.1.%s\n' "$((10 + $1))"; }
 k8s_node_pod_cidr() { printf '10.244.%s.0/24\n' "$1"; }
+k8s_node_pool() {
+  local pools
+  read -ra pools <<<"$K8S_RIG_NODE_POOLS"
+  printf '%s\n' "${pools[$(($1 - 1))]:-general}"
+}
 
 export PATH="$K8S_BIN:$K8S_DEB_ROOT/usr/bin:$K8S_DEB_ROOT/usr/sbin:$PATH"
 
