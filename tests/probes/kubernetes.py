@@ -360,7 +360,9 @@ KINDS = [
 
 
 def snapshot_of(cluster: Cluster) -> dict[str, str]:
-    """A digest of what an apply sets (labels, annotations, spec, data) of every object of these kinds."""
+    """A digest of what an apply sets (labels, annotations, spec, data) of every object of these kinds.
+
+    A Deployment's replica count is left out: the autoscaler changes it."""
     dynamic = DynamicClient(cluster.api)  # type: ignore[no-untyped-call]
     digests: dict[str, str] = {}
     for api_version, kind in KINDS:
@@ -369,10 +371,13 @@ def snapshot_of(cluster: Cluster) -> dict[str, str]:
             meta = obj["metadata"]
             if meta.get("namespace", "").startswith("kube-"):
                 continue
+            spec = dict(obj.get("spec") or {})
+            if kind == "Deployment":
+                spec.pop("replicas", None)  # the autoscaler's, not an apply's
             content = {
                 "labels": meta.get("labels"),
                 "annotations": meta.get("annotations"),
-                "spec": obj.get("spec"),
+                "spec": spec,
                 "data": obj.get("data"),
             }
             name = f"{kind}/{meta.get('namespace', '')}/{meta['name']}"
