@@ -1,13 +1,14 @@
 """Independent probes of Odoo tenants on Kubernetes (molecule/kubernetes verify), run on the controller.
 
-    python tests/probes/kubernetes.py ready --namespace retail --node rig-node-1 --node rig-node-2 --out ...
-    python tests/probes/kubernetes.py login --namespace retail --db retail --client-namespace ingress \\
+    python tests/probes/odoo_kubernetes.py ready --namespace retail --node rig-node-1 --node rig-node-2 \\
+        --out ...
+    python tests/probes/odoo_kubernetes.py login --namespace retail --db retail --client-namespace ingress \\
         --client-label app.kubernetes.io/name=traefik --out ...
-    python tests/probes/kubernetes.py policy --namespace retail --client-namespace ingress \\
+    python tests/probes/odoo_kubernetes.py policy --namespace retail --client-namespace ingress \\
         --client-label app.kubernetes.io/name=traefik --foreign-namespace stranger \\
         --data 10.213.30.13:6432 --closed 10.213.30.11:8008 --out ...
-    python tests/probes/kubernetes.py snapshot --namespace retail --out before.json
-    python tests/probes/kubernetes.py unchanged --before before.json --namespace retail --out ...
+    python tests/probes/odoo_kubernetes.py snapshot --namespace retail --out before.json
+    python tests/probes/odoo_kubernetes.py unchanged --before before.json --namespace retail --out ...
 
 They read the cluster through its API (the kubernetes package) and act from
 inside pods: the HTTP pods are whatever the Service odoo-http routes to (its
@@ -307,13 +308,10 @@ def policy(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any], 
     client_pod = cluster.probe_pod(args.client_namespace, label_map(args.client_label), args.image)
     stranger = cluster.probe_pod(args.foreign_namespace, {}, args.image)
     try:
-        stranger_ip = cluster.pod_ip(args.foreign_namespace, stranger)
         seen = {
             "client": cluster.connects(args.client_namespace, client_pod, http + cron),
             "stranger": cluster.connects(args.foreign_namespace, stranger, http + cron + args.data),
-            "odoo_pod": cluster.connects(
-                args.namespace, odoo_pod, args.data + args.closed + [f"{stranger_ip}:8069"]
-            ),
+            "odoo_pod": cluster.connects(args.namespace, odoo_pod, args.data + args.closed),
             "this_machine": connect_here(args.data + args.closed),
         }
         placement = {
@@ -339,7 +337,7 @@ def policy(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any], 
     expect("this_machine", args.data + args.closed, "open")  # the data tier's ports are up
     expect("odoo_pod", args.data, "open")  # Odoo reaches PgBouncer, Redis, Sentinel
     expect("stranger", args.data, "denied")  # a foreign pod does not
-    expect("odoo_pod", [*args.closed, f"{stranger_ip}:8069"], "denied")  # Odoo reaches nothing else
+    expect("odoo_pod", args.closed, "denied")  # Odoo reaches nothing else
     result = {"namespace": args.namespace, "placement": placement, "connections": seen}
     return result, problems
 
