@@ -19,9 +19,7 @@ COLLECTIONS := $(CURDIR)/.cache/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR ?= 0
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# molecule/kubernetes (the rig's Kubernetes cluster) runs with make scenario
-# S=kubernetes until it has passed twice in a row beside the others.
-SCENARIOS ?= $(filter-out kubernetes,$(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))))
+SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 host:
 	bash rig/host-packages.sh
