@@ -272,7 +272,7 @@ NOT_IN_SITE = {
 
 def test_roles_outside_site_are_validated_by_their_playbook() -> None:
     for role, where in NOT_IN_SITE.items():
-        first_play = load_yaml(ROOT / where.split(",")[0])[0]
+        first_play = load_yaml(ROOT / where.split(",", maxsplit=1)[0])[0]
         validates = [
             task["ansible.builtin.include_role"]
             for task in first_play.get("tasks", [])
