@@ -36,6 +36,7 @@ help:
 	@echo "make build       ansible-galaxy collection build"
 	@echo "make real-odoo ODOO_SRC=/path/to/odoo   contract suite + harness against a real Odoo 18 (or ODOO_IMAGE=...)"
 	@echo "make real-odoo-captures ODOO_SRC=...    contract suite only, rewrites tests/captures/ from a real Odoo"
+	@echo "make k8s-rig     build (when missing) and start the Kubernetes rig cluster; make k8s-down removes it"
 
 venv: $(VENV)/.installed
 
@@ -93,6 +94,25 @@ real-odoo: venv collection
 real-odoo-captures: venv collection
 	$(if $(ODOO_IMAGE),bash rig/engine.sh)
 	LANE_HARNESS=0 LANE_UPDATE_CAPTURES=1 $(BIN)/python -m rig.real_odoo.lane
+
+# The Kubernetes rig (rig/kubernetes/README.md): a real cluster of plain
+# processes in network namespaces, built from the Go module proxy and Debian
+# into $(RIG_CACHE)/kubernetes (rebuilt when missing or when its recipe
+# changed). K8S_RIG_NODES, K8S_RIG_NODE_POOLS: see rig/kubernetes/lib.sh.
+.PHONY: k8s-rig k8s-down k8s-smoke
+
+k8s-rig: host rig
+	bash rig/kubernetes/build.sh
+	bash rig/kubernetes/images.sh
+	bash rig/kubernetes/cluster.sh up
+
+k8s-down:
+	bash rig/kubernetes/cluster.sh down
+
+k8s-smoke: venv collection host rig
+	bash rig/kubernetes/build.sh
+	bash rig/kubernetes/images.sh
+	bash rig/kubernetes/smoke.sh
 
 build: venv
 	mkdir -p build

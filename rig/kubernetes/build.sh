@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Build what the Kubernetes rig runs, from package registries only (the Go
+# module proxy and Debian), into $RIG_CACHE/kubernetes. lib.sh pins versions.
+#
+#   debs            containerd, runc, CNI plugins, etcd, conntrack, ipset,
+#                   busybox-static: Debian packages unpacked into debs/root,
+#                   never installed (no service starts, nothing clashes with
+#                   the host's Docker)
+#   kubernetes      kube-apiserver, kube-controller-manager, kube-scheduler,
+#                   kubelet, kube-proxy, kubectl: one `go build` of a wrapper module
+#   coredns, helm, metrics-server, kube-router: `go install`
+#   images          pause (the kubernetes module's pause.c), busybox and
+#                   metrics-server as single-layer OCI archives (oci_image.py)
+#
+# Each piece is rebuilt when its output is missing or fails its check, or when
+# its recipe changed: the recipe is the piece's pinned inputs and the text of
+# its build and check functions. Go builds run under RIG_NICE.
+#
+# Why a wrapper module for Kubernetes: the k8s.io/kubernetes module zip has no
+# staging/ tree, so its `k8s.io/x => ./staging/src/k8s.io/x` replaces cannot
+# resolve, and `go install k8s.io/kubernetes/cmd/...@v1.35.4` refuses a module
+# with replaces. A module of our own requires k8s.io/kubernetes and replaces
+# each staging module by its published v0.<minor>.<patch> tag instead.
+# shellcheck source=rig/kubernetes/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+K8S_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+read -ra NICE <<<"$RIG_NICE"
+
+json_field() {  # FIELD < go mod download -json output
+  python3 -c 'import json, sys; d = json.load(sys.stdin); e = d.get("Error")
+if e: sys.exit("go mod download: " + e)
+print(d[sys.argv[1]])' "$1"
+}
+
+module_dir() {  # MODULE@VERSION: its directory in the module cache (downloads it)
+  go mod download -json "$1" | json_field Dir
+}
+
+# go_install NAME PACKAGE@VERSION [LDFLAGS]: one static binary into $K8S_BIN/NAME.
+go_install() {
+  local name=$1 target=$2 ldflags=${3:-} gobin built
+  gobin=$(mktemp -d "$K8S_CACHE/gobin.XXXXXX")
+  if ! CGO_ENABLED=0 GOBIN="$gobin" "${NICE[@]}" go install -trimpath -ldflags "-s -w $ldflags" "$target" \
+      >"$K8S_CACHE/build-$name.log" 2>&1; then
+    rm -rf "$gobin"
+    tail -n 30 "$K8S_CACHE/build-$name.log" >&2
+    die "go install $target failed (log: $K8S_CACHE/build-$name.log)"
+  fi
+  built=("$gobin"/*)
+  ((${#built[@]} == 1)) || die "go install $target made ${#built[@]} binaries, expected one"
+  install -m 0755 "${built[0]}" "$K8S_BIN/$name"
+  rm -rf "$gobin"
+}
+
+build_debs() {
+  local download deb
+  compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || apt-get update -qq
+  download=$(mktemp -d "$K8S_CACHE/debs.XXXXXX")
+  chmod 0755 "$download"  # apt's download user writes there
+  (cd "$download" && apt-get download -q "${K8S_DEBS[@]}") >"$K8S_CACHE/build-debs.log" 2>&1 \
+    || { tail -n 20 "$K8S_CACHE/build-debs.log" >&2; rm -rf "$download"; die "apt-get download ${K8S_DEBS[*]} failed"; }
+  rm -rf "$K8S_CACHE/debs"
+  mkdir -p "$K8S_DEB_ROOT"
+  for deb in "$download"/*.deb; do
+    dpkg-deb -x "$deb" "$K8S_DEB_ROOT"
+    dpkg-deb -f "$deb" Package Version | paste -sd ' ' >>"$K8S_CACHE/debs/versions"
+  done
+  rm -rf "$download"
+}
+check_debs() {
+  local f
+  for f in usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/bin/ctr usr/sbin/runc usr/bin/etcd \
+    usr/bin/etcdctl usr/lib/cni/bridge usr/lib/cni/host-local usr/lib/cni/portmap usr/lib/cni/loopback \
+    usr/sbin/conntrack usr/sbin/ipset bin/busybox; do
+    [[ -x "$K8S_DEB_ROOT/$f" ]] || return 1
+  done
+  "$K8S_DEB_ROOT/usr/bin/containerd" --version
+}
+
+build_kubernetes() {
+  local info gomod gover work minor ldflags pkg pkgs=() staging=() module
+  info=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION")
+  gomod=$(json_field GoMod <<<"$info")
+  gover=$(awk '$1 == "go" { print $2; exit }' "$gomod")
+  mapfile -t staging < <(awk '$2 == "=>" && $3 ~ /^\.\/staging\// { print $1 }' "$gomod")
+  ((${#staging[@]} > 0)) || die "k8s.io/kubernetes@$K8S_VERSION: no staging replaces found in $gomod"
+  work=$(mktemp -d "$K8S_CACHE/k8sbuild.XXXXXX")
+  {
+    printf 'module rig.local/k8sbuild\n\ngo %s\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$gover" "$K8S_VERSION"
+    for module in "${staging[@]}"; do printf '\t%s => %s v0.%s\n' "$module" "$module" "${K8S_VERSION#v1.}"; done
+    printf ')\n'
+  } >"$work/go.mod"
+  minor=${K8S_VERSION#v1.}
+  minor=${minor%%.*}
+  ldflags="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+    ldflags+=" -X $pkg.gitCommit=0000000000000000000000000000000000000000 -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  for pkg in "${K8S_COMMANDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$pkg"); done
+  # One build for all six commands: they share most of their dependencies.
+  if ! (cd "$work" && GOFLAGS=-mod=mod CGO_ENABLED=0 "${NICE[@]}" go build -trimpath -ldflags "$ldflags" \
+      -o "$work/bin/" "${pkgs[@]}") >"$K8S_CACHE/build-kubernetes.log" 2>&1; then
+    rm -rf "$work"
+    tail -n 30 "$K8S_CACHE/build-kubernetes.log" >&2
+    die "go build of Kubernetes $K8S_VERSION failed (log: $K8S_CACHE/build-kubernetes.log)"
+  fi
+  for pkg in "${K8S_COMMANDS[@]}"; do install -m 0755 "$work/bin/$pkg" "$K8S_BIN/$pkg"; done
+  rm -rf "$work"
+}
+check_kubernetes() {
+  local c version
+  for c in "${K8S_COMMANDS[@]}"; do
+    if [[ $c == kubectl ]]; then version=$("$K8S_BIN/$c" version --client 2>&1); else version=$("$K8S_BIN/$c" --version 2>&1); fi
+    [[ "$version" == *"$K8S_VERSION"* ]] || return 1
+  done
+}
+
+build_coredns() {
+  go_install coredns "github.com/coredns/coredns@$K8S_COREDNS_VERSION"
+}
+check_coredns() {
+  [[ "$("$K8S_BIN/coredns" -version)" == *"CoreDNS-${K8S_COREDNS_VERSION#v}"* ]]
+}
+
+build_helm() {
+  go_install helm "helm.sh/helm/v3/cmd/helm@$K8S_HELM_VERSION" \
+    "-X helm.sh/helm/v3/internal/version.version=$K8S_HELM_VERSION"
+}
+check_helm() {
+  [[ "$("$K8S_BIN/helm" version --template '{{ .Version }}')" == "$K8S_HELM_VERSION" ]]
+}
+
+build_metrics_server() {
+  go_install metrics-server "sigs.k8s.io/metrics-server/cmd/metrics-server@$K8S_METRICS_SERVER_VERSION" \
+    "-X k8s.io/client-go/pkg/version.gitVersion=$K8S_METRICS_SERVER_VERSION"
+}
+check_metrics_server() {
+  [[ "$("$K8S_BIN/metrics-server" --version)" == "$K8S_METRICS_SERVER_VERSION" ]]
+}
+
+build_kube_router() {
+  go_install kube-router "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$K8S_KUBE_ROUTER_VERSION" \
+    "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$K8S_KUBE_ROUTER_VERSION"
+}
+check_kube_router() {
+  [[ "$("$K8S_BIN/kube-router" --version 2>&1)" == *"$K8S_KUBE_ROUTER_VERSION"* ]]
+}
+
+# The images the nodes load besides the project's: the pod sandbox (pause),
+# a probe image (busybox: sh, nc, nslookup, httpd) and metrics-server.
+build_images() {
+  local src work applet
+  if ! command -v gcc >/dev/null || [[ ! -e /usr/lib/x86_64-linux-gnu/libc.a ]]; then
+    [[ $(id -u) -eq 0 ]] || die "gcc and libc6-dev are needed to build the pause image: apt-get install gcc libc6-dev"
+    log "installing gcc and libc6-dev (the pause image is a static C program)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev >/dev/null
+  fi
+  src=$(module_dir "k8s.io/kubernetes@$K8S_VERSION")
+  work=$(mktemp -d "$K8S_CACHE/images.XXXXXX")
+  mkdir -p "$work/pause" "$work/busybox/bin" "$work/busybox/etc" "$work/busybox/tmp" \
+    "$work/metrics-server/tmp" "$K8S_IMAGES"
+  gcc -Os -static -DVERSION="${K8S_PAUSE_IMAGE##*:}-rig" -o "$work/pause/pause" "$src/build/pause/linux/pause.c"
+  strip "$work/pause/pause"
+  cp "$K8S_DEB_ROOT/bin/busybox" "$work/busybox/bin/busybox"
+  for applet in $("$K8S_DEB_ROOT/bin/busybox" --list); do
+    [[ -e "$work/busybox/bin/$applet" ]] || ln -s busybox "$work/busybox/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$work/busybox/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$work/busybox/etc/group"
+  chmod 1777 "$work/busybox/tmp" "$work/metrics-server/tmp"
+  cp "$K8S_BIN/metrics-server" "$work/metrics-server/metrics-server"
+  rm -f "$K8S_IMAGES"/*.tar
+  python3 "$K8S_RIG_DIR/oci_image.py" "$work/pause" "$K8S_PAUSE_IMAGE" "$K8S_IMAGES/pause.tar" --entrypoint /pause
+  python3 "$K8S_RIG_DIR/oci_image.py" "$work/busybox" "$K8S_BUSYBOX_IMAGE" "$K8S_IMAGES/busybox.tar" --cmd /bin/sh
+  python3 "$K8S_RIG_DIR/oci_image.py" "$work/metrics-server" "$K8S_METRICS_SERVER_IMAGE" \
+    "$K8S_IMAGES/metrics-server.tar" --entrypoint /metrics-server
+  rm -rf "$work"
+}
+check_images() {
+  local image
+  for image in pause busybox metrics-server; do
+    [[ -s "$K8S_IMAGES/$image.tar" ]] || return 1
+  done
+}
+
+# piece NAME INPUT...: run build_NAME unless the stamp matches the recipe and
+# check_NAME passes.
+piece() {
+  local name=$1 recipe stamp started
+  shift
+  recipe=$({ printf '%s\n' "$@"; declare -f "build_$name" "check_$name"; } | sha256sum | cut -c1-16)
+  stamp="$K8S_STAMPS/$name"
+  if [[ "$(cat "$stamp" 2>/dev/null)" == "$recipe" ]] && "check_$name" >/dev/null 2>&1; then
+    log "kubernetes rig: $name is built ($recipe)"
+    return
+  fi
+  log "kubernetes rig: building $name"
+  rm -f "$stamp"
+  started=$SECONDS
+  "build_$name"
+  "check_$name" >/dev/null 2>&1 || die "$name was built but fails its check (check_$name in ${BASH_SOURCE[0]})"
+  printf '%s\n' "$recipe" >"$stamp"
+  log "kubernetes rig: built $name in $((SECONDS - started)) s"
+}
+
+command -v go >/dev/null || die "the Go toolchain is needed to build the Kubernetes rig (go not in PATH)"
+mkdir -p "$K8S_BIN" "$K8S_STAMPS"
+piece debs "${K8S_DEBS[*]}" "$RIG_SUITE"
+piece kubernetes "$K8S_VERSION" "${K8S_COMMANDS[*]}"
+piece coredns "$K8S_COREDNS_VERSION" "$(declare -f go_install)"
+piece helm "$K8S_HELM_VERSION" "$(declare -f go_install)"
+piece metrics_server "$K8S_METRICS_SERVER_VERSION" "$(declare -f go_install)"
+piece kube_router "$K8S_KUBE_ROUTER_VERSION" "$(declare -f go_install)"
+piece images "$K8S_VERSION" "$K8S_PAUSE_IMAGE $K8S_BUSYBOX_IMAGE $K8S_METRICS_SERVER_IMAGE" \
+  "$(cat "$K8S_RIG_DIR/oci_image.py" "$K8S_STAMPS/debs" "$K8S_STAMPS/metrics_server")"
+log "kubernetes rig: binaries in $K8S_BIN, images in $K8S_IMAGES"

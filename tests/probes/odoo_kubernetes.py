@@ -1,0 +1,442 @@
+"""Independent probes of Odoo tenants on Kubernetes (molecule/kubernetes verify), run on the controller.
+
+    python tests/probes/odoo_kubernetes.py ready --namespace retail --node rig-node-1 --node rig-node-2 \\
+        --out ...
+    python tests/probes/odoo_kubernetes.py login --namespace retail --db retail --client-namespace ingress \\
+        --client-label app.kubernetes.io/name=traefik --out ...
+    python tests/probes/odoo_kubernetes.py policy --namespace retail --client-namespace ingress \\
+        --client-label app.kubernetes.io/name=traefik --foreign-namespace stranger \\
+        --data 10.213.30.13:6432 --closed 10.213.30.11:8008 --out ...
+    python tests/probes/odoo_kubernetes.py snapshot --namespace retail --out before.json
+    python tests/probes/odoo_kubernetes.py unchanged --before before.json --namespace retail --out ...
+
+They read the cluster through its API (the kubernetes package) and act from
+inside pods: the HTTP pods are whatever the Service odoo-http routes to (its
+EndpointSlices), the cron pods whatever the Deployment odoo-cron selects;
+nothing comes from the role's variables. Connections are real TCP connects
+made from inside pods the probe starts itself (the Odoo image, which has
+Python): a client standing for the ingress controller, and a stranger in a
+namespace of its own with no labels. Each denied connection is paired with
+the same connection succeeding from where it is allowed (or from this
+machine), so a closed port means a policy, not a stopped service. Figures go
+to a JSON file; exit status 1 when a check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import socket
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic import DynamicClient
+from kubernetes.stream import stream
+
+PROBE_LABEL = "retailops.io/probe"
+# Run inside a pod: one TCP connect per host:port argument, side by side; prints {target: "open" | error}.
+CONNECT = """
+import json, socket, sys
+from concurrent.futures import ThreadPoolExecutor
+def connect(target):
+    host, port = target.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=float(sys.argv[1])).close()
+        return "open"
+    except OSError as exc:
+        return type(exc).__name__ + ": " + str(exc)
+targets = sys.argv[2:]
+with ThreadPoolExecutor(max(1, len(targets))) as pool:
+    print(json.dumps(dict(zip(targets, pool.map(connect, targets)))))
+"""
+# Run inside a pod: GET /web/health through the Service, log in through it,
+# then ask every HTTP pod directly for the session (is it shared?).
+LOGIN = """
+import json, sys, urllib.request
+service, db, login, password = sys.argv[1:5]
+pods = sys.argv[5:]
+out = {}
+def call(base, path, params, cookie=None):
+    body = json.dumps({"jsonrpc": "2.0", "method": "call", "params": params, "id": 1}).encode()
+    req = urllib.request.Request(base + path, data=body, headers={"Content-Type": "application/json"})
+    if cookie:
+        req.add_header("Cookie", cookie)
+    with urllib.request.urlopen(req, timeout=15) as resp:
+        return json.load(resp), resp.headers.get("Set-Cookie", "")
+with urllib.request.urlopen(service + "/web/health", timeout=10) as resp:
+    out["health"] = {"status": resp.status, "body": json.load(resp)}
+credentials = {"db": db, "login": login, "password": password}
+payload, set_cookie = call(service, "/web/session/authenticate", credentials)
+out["login"] = {"uid": (payload.get("result") or {}).get("uid"), "error": payload.get("error")}
+cookie = set_cookie.split(";")[0]
+out["session_cookie"] = bool(cookie)
+out["pods"] = {}
+for pod in pods:
+    try:
+        info, _ = call("http://" + pod, "/web/session/get_session_info", {}, cookie)
+        out["pods"][pod] = (info.get("result") or {}).get("uid")
+    except Exception as exc:
+        out["pods"][pod] = "error: " + str(exc)
+print(json.dumps(out))
+"""
+
+
+class Cluster:
+    def __init__(self, kubeconfig: str | None) -> None:
+        config.load_kube_config(config_file=kubeconfig)  # type: ignore[no-untyped-call]
+        self.core = client.CoreV1Api()
+        self.apps = client.AppsV1Api()
+        self.discovery = client.DiscoveryV1Api()
+        self.api = client.ApiClient()
+
+    # ------------------------------------------------------------- reading
+
+    def http_endpoints(self, namespace: str) -> list[dict[str, Any]]:
+        """The pods the Service odoo-http routes to: name, address, node, ready."""
+        slices = self.discovery.list_namespaced_endpoint_slice(
+            namespace, label_selector="kubernetes.io/service-name=odoo-http"
+        )
+        found = []
+        for item in slices.items:
+            for endpoint in item.endpoints or []:
+                found.append(
+                    {
+                        "pod": endpoint.target_ref.name if endpoint.target_ref else "",
+                        "address": endpoint.addresses[0],
+                        "node": endpoint.node_name,
+                        "ready": bool(endpoint.conditions and endpoint.conditions.ready),
+                    }
+                )
+        return sorted(found, key=lambda e: str(e["pod"]))
+
+    def deployment(self, namespace: str, name: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.apps.read_namespaced_deployment(name, namespace).to_dict()
+        return found
+
+    def pod(self, namespace: str, name: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.core.read_namespaced_pod(name, namespace).to_dict()
+        return found
+
+    def deployment_pods(self, namespace: str, name: str) -> list[dict[str, Any]]:
+        """The pods a Deployment's selector selects, those being deleted left out."""
+        labels = self.deployment(namespace, name)["spec"]["selector"]["match_labels"]
+        selector = ",".join(f"{k}={v}" for k, v in labels.items())
+        pods = [p.to_dict() for p in self.core.list_namespaced_pod(namespace, label_selector=selector).items]
+        return [p for p in pods if p["metadata"]["deletion_timestamp"] is None]
+
+    # ------------------------------------------------------------- probe pods
+
+    def probe_pod(self, namespace: str, labels: dict[str, str], image: str) -> str:
+        """A pod of the probe in `namespace` (made if missing) with `labels`; its name once it runs."""
+        try:
+            self.core.read_namespace(namespace)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            self.core.create_namespace(
+                client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace, labels={PROBE_LABEL: "true"}))
+            )
+        name = f"probe-{uuid.uuid4().hex[:8]}"
+        pod = client.V1Pod(
+            metadata=client.V1ObjectMeta(name=name, labels={**labels, PROBE_LABEL: "true"}),
+            spec=client.V1PodSpec(
+                restart_policy="Never",
+                termination_grace_period_seconds=0,
+                automount_service_account_token=False,
+                containers=[
+                    client.V1Container(
+                        name="probe", image=image, image_pull_policy="IfNotPresent", command=["sleep", "900"]
+                    )
+                ],
+            ),
+        )
+        self.core.create_namespaced_pod(namespace, pod)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.pod(namespace, name)["status"]["phase"] == "Running":
+                return name
+            time.sleep(1)
+        raise RuntimeError(f"probe pod {namespace}/{name} is not running after 120 s")
+
+    def remove_probe_pods(self, namespace: str) -> None:
+        self.core.delete_collection_namespaced_pod(
+            namespace, label_selector=PROBE_LABEL, grace_period_seconds=0
+        )
+
+    def pod_ip(self, namespace: str, name: str) -> str:
+        return str(self.pod(namespace, name)["status"]["pod_ip"])
+
+    def node_of(self, namespace: str, name: str) -> str:
+        return str(self.pod(namespace, name)["spec"]["node_name"])
+
+    def run(self, namespace: str, pod: str, argv: list[str], timeout: int = 90) -> Any:
+        """Run argv in the pod's first container; its stdout parsed as JSON."""
+        ws = stream(
+            self.core.connect_get_namespaced_pod_exec,
+            pod,
+            namespace,
+            command=argv,
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+            _preload_content=False,
+        )
+        ws.run_forever(timeout=timeout)
+        out, err = ws.read_stdout(), ws.read_stderr()
+        ws.close()
+        try:
+            return json.loads(out)
+        except ValueError as exc:
+            raise RuntimeError(f"{namespace}/{pod}: {argv[:3]}... printed {out!r}, stderr {err!r}") from exc
+
+    def connects(self, namespace: str, pod: str, targets: list[str], timeout: float = 3.0) -> dict[str, str]:
+        if not targets:
+            return {}
+        result: dict[str, str] = self.run(namespace, pod, ["python3", "-c", CONNECT, str(timeout), *targets])
+        return result
+
+
+def connect_here(targets: list[str], timeout: float = 3.0) -> dict[str, str]:
+    """The same TCP connects from this machine (the data tier's control)."""
+
+    def one(target: str) -> str:
+        host, port = target.rsplit(":", 1)
+        try:
+            socket.create_connection((host, int(port)), timeout=timeout).close()
+            return "open"
+        except OSError as exc:
+            return f"{type(exc).__name__}: {exc}"
+
+    with ThreadPoolExecutor(max(1, len(targets))) as pool:
+        return dict(zip(targets, pool.map(one, targets), strict=True))
+
+
+def label_map(pairs: list[str]) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+# ------------------------------------------------------------------ probes
+
+
+def ready(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    problems: list[str] = []
+    endpoints = cluster.http_endpoints(args.namespace)
+    http = cluster.deployment(args.namespace, "odoo-http")
+    cron = cluster.deployment(args.namespace, "odoo-cron")
+    cron_pods = cluster.deployment_pods(args.namespace, "odoo-cron")
+    nodes = sorted({str(e["node"]) for e in endpoints if e["ready"]})
+    http_ready, http_replicas = http["status"]["ready_replicas"] or 0, http["spec"]["replicas"] or 0
+    strategy = cron["spec"]["strategy"]["type"]
+    result = {
+        "namespace": args.namespace,
+        "http_endpoints": endpoints,
+        "http_ready": f"{http_ready}/{http_replicas}",
+        "http_nodes": nodes,
+        "cron": {
+            "replicas": cron["spec"]["replicas"],
+            "strategy": strategy,
+            "pods": [
+                {"pod": p["metadata"]["name"], "node": p["spec"]["node_name"], "phase": p["status"]["phase"]}
+                for p in cron_pods
+            ],
+        },
+    }
+    if not endpoints or not all(e["ready"] for e in endpoints):
+        problems.append(f"odoo-http routes to pods that are not all ready: {endpoints}")
+    if http_ready < max(2, http_replicas):
+        problems.append(f"odoo-http has {http_ready} ready pods of {http_replicas}")
+    missing = sorted(set(args.node) - set(nodes))
+    if missing:
+        problems.append(f"no ready HTTP pod on {', '.join(missing)} (pods on {nodes})")
+    if len(cron_pods) != 1 or (cron["status"]["ready_replicas"] or 0) != 1:
+        problems.append(
+            f"cron: {len(cron_pods)} pods, {cron['status']['ready_replicas']} ready (one expected)"
+        )
+    if strategy != "Recreate":
+        problems.append(f"cron strategy {strategy}: two cron runners may overlap")
+    for node in args.absent_node:
+        on_it = [str(e["pod"]) for e in endpoints if e["node"] == node]
+        on_it += [str(p["metadata"]["name"]) for p in cron_pods if p["spec"]["node_name"] == node]
+        if on_it:
+            problems.append(f"{node} still runs {', '.join(on_it)}")
+    return result, problems
+
+
+def login(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    problems: list[str] = []
+    client_pod = cluster.probe_pod(args.client_namespace, label_map(args.client_label), args.image)
+    try:
+        pods = [f"{e['address']}:8069" for e in cluster.http_endpoints(args.namespace) if e["ready"]]
+        service = f"http://odoo-http.{args.namespace}.svc.cluster.local:8069"
+        seen = cluster.run(
+            args.client_namespace,
+            client_pod,
+            ["python3", "-c", LOGIN, service, args.db, args.login, args.password, *pods],
+        )
+    finally:
+        cluster.remove_probe_pods(args.client_namespace)
+    result = {
+        "namespace": args.namespace,
+        "service": service,
+        "client": f"{args.client_namespace}/{client_pod}",
+        **seen,
+    }
+    if seen.get("health", {}).get("status") != 200:
+        problems.append(f"/web/health through the Service: {seen.get('health')}")
+    uid = seen.get("login", {}).get("uid")
+    if not isinstance(uid, int):
+        problems.append(f"login through the Service failed: {seen.get('login')}")
+    elif len(pods) < 2 or any(v != uid for v in seen.get("pods", {}).values()):
+        problems.append(f"the session is not valid on every HTTP pod: {seen.get('pods')}")
+    return result, problems
+
+
+def policy(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    problems: list[str] = []
+    endpoints = [e for e in cluster.http_endpoints(args.namespace) if e["ready"]]
+    http = [f"{e['address']}:{port}" for e in endpoints for port in (8069, 8072)]
+    cron = [f"{p['status']['pod_ip']}:8069" for p in cluster.deployment_pods(args.namespace, "odoo-cron")]
+    odoo_pod = str(endpoints[0]["pod"]) if endpoints else ""
+    client_pod = cluster.probe_pod(args.client_namespace, label_map(args.client_label), args.image)
+    stranger = cluster.probe_pod(args.foreign_namespace, {}, args.image)
+    try:
+        seen = {
+            "client": cluster.connects(args.client_namespace, client_pod, http + cron),
+            "stranger": cluster.connects(args.foreign_namespace, stranger, http + cron + args.data),
+            "odoo_pod": cluster.connects(args.namespace, odoo_pod, args.data + args.closed),
+            "this_machine": connect_here(args.data + args.closed),
+        }
+        placement = {
+            "client": cluster.node_of(args.client_namespace, client_pod),
+            "stranger": cluster.node_of(args.foreign_namespace, stranger),
+            "odoo_pod": f"{odoo_pod} on {cluster.node_of(args.namespace, odoo_pod)}" if odoo_pod else "",
+        }
+    finally:
+        cluster.remove_probe_pods(args.client_namespace)
+        cluster.remove_probe_pods(args.foreign_namespace)
+
+    def expect(who: str, targets: list[str], state: str) -> None:
+        for target in targets:
+            got = seen[who].get(target, "not tried")
+            if (got == "open") != (state == "open"):
+                problems.append(f"{who} -> {target}: {got} (expected {state})")
+
+    if not endpoints:
+        problems.append("odoo-http has no ready pod to probe")
+    expect("client", http, "open")  # the ingress controller reaches the HTTP pods
+    expect("client", cron, "denied")  # ... and nothing else
+    expect("stranger", http + cron, "denied")  # a foreign namespace reaches no Odoo pod
+    expect("this_machine", args.data + args.closed, "open")  # the data tier's ports are up
+    expect("odoo_pod", args.data, "open")  # Odoo reaches PgBouncer, Redis, Sentinel
+    expect("stranger", args.data, "denied")  # a foreign pod does not
+    expect("odoo_pod", args.closed, "denied")  # Odoo reaches nothing else
+    result = {"namespace": args.namespace, "placement": placement, "connections": seen}
+    return result, problems
+
+
+KINDS = [
+    ("v1", "Namespace"),
+    ("v1", "Secret"),
+    ("v1", "Service"),
+    ("v1", "PersistentVolumeClaim"),
+    ("v1", "ResourceQuota"),
+    ("v1", "LimitRange"),
+    ("apps/v1", "Deployment"),
+    ("batch/v1", "Job"),
+    ("policy/v1", "PodDisruptionBudget"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
+]
+
+
+def snapshot_of(cluster: Cluster) -> dict[str, str]:
+    """A digest of what an apply sets (labels, annotations, spec, data) of every object of these kinds.
+
+    A Deployment's replica count is left out: the autoscaler changes it."""
+    dynamic = DynamicClient(cluster.api)  # type: ignore[no-untyped-call]
+    digests: dict[str, str] = {}
+    for api_version, kind in KINDS:
+        for item in dynamic.resources.get(api_version=api_version, kind=kind).get().items:
+            obj = item.to_dict()
+            meta = obj["metadata"]
+            if meta.get("namespace", "").startswith("kube-"):
+                continue
+            spec = dict(obj.get("spec") or {})
+            if kind == "Deployment":
+                spec.pop("replicas", None)  # the autoscaler's, not an apply's
+            content = {
+                "labels": meta.get("labels"),
+                "annotations": meta.get("annotations"),
+                "spec": spec,
+                "data": obj.get("data"),
+            }
+            name = f"{kind}/{meta.get('namespace', '')}/{meta['name']}"
+            digests[name] = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return digests
+
+
+def snapshot(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    digests = snapshot_of(cluster)
+    return {"objects": digests}, [] if digests else ["no object found"]
+
+
+def unchanged(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    before: dict[str, str] = json.loads(Path(args.before).read_text())["objects"]
+    after = snapshot_of(cluster)
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    changed = sorted(k for k in set(before) & set(after) if before[k] != after[k])
+    problems = [
+        f"{what}: {', '.join(names)}"
+        for what, names in (("added", added), ("removed", removed), ("changed", changed))
+        if names
+    ]
+    return {"objects": len(after), "added": added, "removed": removed, "changed": changed}, problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("probe", choices=["ready", "login", "policy", "snapshot", "unchanged"])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--kubeconfig", default=None)
+    parser.add_argument("--namespace", default="")
+    parser.add_argument("--node", action="append", default=[], help="a node that must run a ready HTTP pod")
+    parser.add_argument("--absent-node", action="append", default=[], help="a node that must run no Odoo pod")
+    parser.add_argument("--db", default="")
+    parser.add_argument("--login", default="admin")
+    parser.add_argument("--password", default="admin")
+    parser.add_argument("--client-namespace", default="")
+    parser.add_argument(
+        "--client-label", action="append", default=[], help="label of the allowed client, k=v"
+    )
+    parser.add_argument("--foreign-namespace", default="")
+    parser.add_argument(
+        "--data", action="append", default=[], help="host:port Odoo must reach (PgBouncer...)"
+    )
+    parser.add_argument("--closed", action="append", default=[], help="host:port Odoo must not reach")
+    parser.add_argument("--image", default="retailops/rig-odoo-double:18.0", help="image of the probe's pods")
+    parser.add_argument("--before", default="", help="unchanged: the snapshot file to compare with")
+    args = parser.parse_args()
+    cluster = Cluster(args.kubeconfig)
+    runner = {"ready": ready, "login": login, "policy": policy, "snapshot": snapshot, "unchanged": unchanged}
+    result, problems = runner[args.probe](cluster, args)
+    result["problems"] = problems
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "objects"}, indent=2, default=str))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
