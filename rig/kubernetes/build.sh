@@ -207,6 +207,13 @@ piece() {
 
 command -v go >/dev/null || die "the Go toolchain is needed to build the Kubernetes rig (go not in PATH)"
 mkdir -p "$K8S_BIN" "$K8S_STAMPS"
+# One build at a time: `make test` starts one in the background early and
+# molecule/kubernetes runs this again; the second waits, then finds it built.
+exec {build_lock}>"$K8S_CACHE/.build.lock"
+if ! flock -n "$build_lock"; then
+  log "kubernetes rig: another build is running, waiting for it"
+  flock "$build_lock"
+fi
 piece debs "${K8S_DEBS[*]}" "$RIG_SUITE"
 piece kubernetes "$K8S_VERSION" "${K8S_COMMANDS[*]}"
 piece coredns "$K8S_COREDNS_VERSION" "$(declare -f go_install)"
