@@ -8,7 +8,7 @@
 #                   the host's Docker)
 #   kubernetes      kube-apiserver, kube-controller-manager, kube-scheduler,
 #                   kubelet, kube-proxy, kubectl: one `go build` of a wrapper module
-#   coredns, helm, metrics-server, kube-router: `go install`
+#   coredns, metrics-server, kube-router: `go install`
 #   images          pause (the kubernetes module's pause.c), busybox and
 #                   metrics-server as single-layer OCI archives (oci_image.py)
 #
@@ -124,14 +124,6 @@ check_coredns() {
   [[ "$("$K8S_BIN/coredns" -version)" == *"CoreDNS-${K8S_COREDNS_VERSION#v}"* ]]
 }
 
-build_helm() {
-  go_install helm "helm.sh/helm/v3/cmd/helm@$K8S_HELM_VERSION" \
-    "-X helm.sh/helm/v3/internal/version.version=$K8S_HELM_VERSION"
-}
-check_helm() {
-  [[ "$("$K8S_BIN/helm" version --template '{{ .Version }}')" == "$K8S_HELM_VERSION" ]]
-}
-
 build_metrics_server() {
   go_install metrics-server "sigs.k8s.io/metrics-server/cmd/metrics-server@$K8S_METRICS_SERVER_VERSION" \
     "-X k8s.io/client-go/pkg/version.gitVersion=$K8S_METRICS_SERVER_VERSION"
@@ -217,7 +209,6 @@ fi
 piece debs "${K8S_DEBS[*]}" "$RIG_SUITE"
 piece kubernetes "$K8S_VERSION" "${K8S_COMMANDS[*]}"
 piece coredns "$K8S_COREDNS_VERSION" "$(declare -f go_install)"
-piece helm "$K8S_HELM_VERSION" "$(declare -f go_install)"
 piece metrics_server "$K8S_METRICS_SERVER_VERSION" "$(declare -f go_install)"
 piece kube_router "$K8S_KUBE_ROUTER_VERSION" "$(declare -f go_install)"
 piece images "$K8S_VERSION" "$K8S_PAUSE_IMAGE $K8S_BUSYBOX_IMAGE $K8S_METRICS_SERVER_IMAGE" \

@@ -12,10 +12,8 @@ K8S_RIG_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # Pinned versions. Kubernetes stays on 1.35: a 1.36+ kubelet needs the CRI
 # RuntimeConfig call, which Debian 12's containerd 1.6 does not have.
-# helm stays on v3: kubernetes.core runs `helm list --all`, which helm v4 removed.
 K8S_VERSION="${K8S_VERSION:-v1.35.4}"
 K8S_COREDNS_VERSION="${K8S_COREDNS_VERSION:-v1.14.7}"
-K8S_HELM_VERSION="${K8S_HELM_VERSION:-v3.21.4}"
 K8S_METRICS_SERVER_VERSION="${K8S_METRICS_SERVER_VERSION:-v0.8.0}"
 # NetworkPolicy enforcement: kube-router's firewall (iptables and ipset).
 # sigs.k8s.io/kube-network-policies cannot run on this kernel: it queues
