@@ -156,7 +156,7 @@ def _middlewares(cfg: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _scoped(prefix: str, hosts: str, rule: str) -> str:
-    """A refusing router's rule: on Kubernetes, on the tenant's hosts only (a host no tenant serves gets 404)."""
+    """A refusing router's rule; on Kubernetes on the tenant's hosts only (other hosts get 404)."""
     return "%s && (%s)" % (hosts, rule) if prefix else rule
 
 

@@ -240,7 +240,8 @@ def test_kubernetes_tenant_routers_are_prefixed_scoped_and_route_to_its_services
     assert users["service"] == "retail-odoo@kubernetescrd"
     assert users["middlewares"] == vm_routers["users-stores"]["middlewares"]
     assert routers["retail-users-websocket-stores"]["service"] == "retail-odoo-websocket@kubernetescrd"
-    assert routers["retail-websecure-denied"]["rule"] == hosts + " && (PathPrefix(`/web/database`) || Path(`/jsonrpc`))"
+    denied = " && (PathPrefix(`/web/database`) || Path(`/jsonrpc`))"
+    assert routers["retail-websecure-denied"]["rule"] == hosts + denied
     assert routers["retail-websecure-refused"]["rule"] == hosts + " && (PathPrefix(`/`))"
     assert routers["retail-websecure-refused"]["middlewares"][0] == "deny"
     # the middlewares do not depend on the tenant: tenants' configurations merge without conflict
