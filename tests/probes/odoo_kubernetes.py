@@ -485,13 +485,11 @@ def ingress(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any],
         flags = {f.strip().lower() for f in sticky[0].split(";")[1:]} if sticky else set()
         if not {"secure", "httponly"} <= flags:
             problems.append(f"no secure httpOnly sticky cookie {args.sticky_cookie}: {cookies}")
-        status, _, _ = request(
-            args.address, https_port, args.host, "GET", "/web/database/manager", ca=args.ca
-        )
+        status = request(args.address, https_port, args.host, "GET", "/web/database/manager", ca=args.ca)[0]
         result["database_manager"] = status
         if status != 403:
             problems.append(f"/web/database/manager answered {status} (403 expected)")
-        status, headers, _ = request(args.address, http_port, args.host, "GET", "/web/login", ca=None)
+        status, headers = request(args.address, http_port, args.host, "GET", "/web/login", ca=None)[:2]
         result["http"] = {"status": status, "location": headers.get("Location")}
         if status not in (301, 308) or not str(headers.get("Location", "")).startswith("https://"):
             problems.append(
