@@ -303,14 +303,15 @@ def traefik_config(settings: Dict[str, Any]) -> Dict[str, Any]:
     cfg = dict(settings, nodes=_nodes(settings))
     services = _services(cfg)
     kubernetes = _traefik_services(cfg, services) if _kubernetes(cfg) else {}
-    dynamic = {
-        "http": {
-            "routers": _routers(cfg),
-            "services": {k: v for k, v in services.items() if k not in kubernetes},
-            "middlewares": _middlewares(cfg),
-            "serversTransports": {"odoo": {"forwardingTimeouts": {"dialTimeout": cfg["dial_timeout"]}}},
-        }
+    http: Dict[str, Any] = {
+        "routers": _routers(cfg),
+        "services": {k: v for k, v in services.items() if k not in kubernetes},
+        "middlewares": _middlewares(cfg),
+        "serversTransports": {"odoo": {"forwardingTimeouts": {"dialTimeout": cfg["dial_timeout"]}}},
     }
+    if not http["services"]:
+        del http["services"]  # Traefik refuses an empty services element
+    dynamic = {"http": http}
     config = {"static": _static(cfg), "dynamic": dynamic, "tls": _tls(cfg)}
     if kubernetes:
         config["kubernetes"] = kubernetes
