@@ -23,6 +23,14 @@ description:
     the rule and C(ClientIP) of the list's networks; on every entry point used, a router refuses the
     denied rule first, and a catch-all refuses every other source."
   - "TLS: minimum version, cipher suites for TLS 1.2, certificate files and the default certificate."
+  - "On Kubernetes (the traefik_kubernetes role), C(kubernetes_namespace) names one tenant's namespace and
+    C(kubernetes_backends) maps C(odoo) and C(odoo-websocket) to the tenant's Services (C({name, port})):
+    the routers are the same, prefixed with the namespace and limited to the tenant's hosts (the refusing
+    routers too); C(odoo) and C(odoo-websocket) are returned as C(kubernetes) (the specs of TraefikService
+    resources of that namespace: one weighted child, the tenant's Service, with the same passive health
+    check and sticky cookie; Traefik v3.6 refuses an active health check on a Service that is not
+    ExternalName, so the pods' readiness stands for it) and routed to as C(<namespace>-<name>@kubernetescrd).
+    An empty C(log_dir) writes the access log to standard output."
 author:
   - RetailOps platform engineering (@retailops)
 options:
@@ -42,7 +50,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(static), C(dynamic) (the Odoo routers, services and middlewares) and C(tls).
+  description: >-
+    C(static), C(dynamic) (the Odoo routers, services and middlewares) and C(tls); on Kubernetes also
+    C(kubernetes), the TraefikService specs by logical service name.
   type: dict
 """
 
@@ -53,6 +63,31 @@ DENY_ALL = "255.255.255.255/32"  # no client has this source address
 
 def _or(parts: List[str]) -> str:
     return " || ".join(parts)
+
+
+def _kubernetes(cfg: Dict[str, Any]) -> bool:
+    return bool(cfg.get("kubernetes_namespace"))
+
+
+def _service_ref(cfg: Dict[str, Any], name: str) -> str:
+    """A router's service: on Kubernetes, the tenant's TraefikService for odoo and odoo-websocket."""
+    if _kubernetes(cfg) and name in cfg["kubernetes_backends"]:
+        return "%s-%s@kubernetescrd" % (cfg["kubernetes_namespace"], name)
+    return name
+
+
+def _traefik_services(cfg: Dict[str, Any], services: Dict[str, Any]) -> Dict[str, Any]:
+    """The specs of the TraefikService resources standing for odoo and odoo-websocket on Kubernetes.
+
+    The file provider's serversTransport is referenced across providers (name@file)."""
+    specs: Dict[str, Any] = {}
+    for name, backend in cfg["kubernetes_backends"].items():
+        lb = services[name]["loadBalancer"]
+        child = {"name": backend["name"], "port": int(backend["port"])}
+        child.update({k: v for k, v in lb.items() if k not in ("servers", "healthCheck", "serversTransport")})
+        child["serversTransport"] = lb["serversTransport"] + "@file"
+        specs[name] = {"weighted": {"services": [child]}}
+    return specs
 
 
 def _services(cfg: Dict[str, Any]) -> Dict[str, Any]:
@@ -120,8 +155,14 @@ def _middlewares(cfg: Dict[str, Any]) -> Dict[str, Any]:
     return mws
 
 
+def _scoped(prefix: str, hosts: str, rule: str) -> str:
+    """A refusing router's rule; on Kubernetes on the tenant's hosts only (other hosts get 404)."""
+    return "%s && (%s)" % (hosts, rule) if prefix else rule
+
+
 def _routers(cfg: Dict[str, Any]) -> Dict[str, Any]:
     hosts = "(%s)" % _or(["Host(`%s`)" % h for h in cfg["hosts"]])
+    prefix = cfg["kubernetes_namespace"] + "-" if _kubernetes(cfg) else ""
     routers: Dict[str, Any] = {}
     tls: Dict[str, Any] = {}
     if cfg["acme"]:
@@ -133,11 +174,11 @@ def _routers(cfg: Dict[str, Any]) -> Dict[str, Any]:
         chain += ["circuit-breaker", "retry"]
         for group in router["allow_lists"]:
             sources = _or(["ClientIP(`%s`)" % c for c in cfg["allow_lists"][group]])
-            routers["%s-%s" % (router["name"], group)] = {
+            routers["%s%s-%s" % (prefix, router["name"], group)] = {
                 "entryPoints": [router["entrypoint"]],
                 "rule": "%s && (%s) && (%s)" % (hosts, router["rule"], sources),
                 "priority": int(router.get("priority", 10)),
-                "service": router["service"],
+                "service": _service_ref(cfg, router["service"]),
                 "middlewares": ["allow-" + group, *chain],
                 "tls": dict(tls),
             }
@@ -145,19 +186,19 @@ def _routers(cfg: Dict[str, Any]) -> Dict[str, Any]:
         denied = [cfg["denied_rule"]]
         if entrypoint not in cfg["jsonrpc_entrypoints"]:
             denied.append("Path(`/jsonrpc`)")
-        routers[entrypoint + "-denied"] = {
+        routers[prefix + entrypoint + "-denied"] = {
             "entryPoints": [entrypoint],
-            "rule": _or(denied),
+            "rule": _scoped(prefix, hosts, _or(denied)),
             "priority": 10000,
-            "service": "odoo",
+            "service": _service_ref(cfg, "odoo"),
             "middlewares": ["deny", "security-headers"],
             "tls": dict(tls),
         }
-        routers[entrypoint + "-refused"] = {
+        routers[prefix + entrypoint + "-refused"] = {
             "entryPoints": [entrypoint],
-            "rule": "PathPrefix(`/`)",
+            "rule": _scoped(prefix, hosts, "PathPrefix(`/`)"),
             "priority": 1,
-            "service": "odoo",
+            "service": _service_ref(cfg, "odoo"),
             "middlewares": ["deny", "security-headers"],
             "tls": dict(tls),
         }
@@ -214,6 +255,8 @@ def _static(cfg: Dict[str, Any]) -> Dict[str, Any]:
             "format": "json",
             "fields": {"headers": {"defaultMode": "drop"}},
         }
+        if not cfg["log_dir"]:
+            del static["accessLog"]["filePath"]  # standard output (a container's log)
     if cfg["acme"]:
         acme: Dict[str, Any] = {"email": cfg["acme_email"], "storage": cfg["acme_storage"]}
         if cfg["acme_ca_server"]:
@@ -256,17 +299,23 @@ def _tls(cfg: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def traefik_config(settings: Dict[str, Any]) -> Dict[str, Any]:
-    """``{static, dynamic, tls}`` for the traefik role."""
+    """``{static, dynamic, tls}`` for the traefik role; and ``kubernetes`` for a tenant's namespace."""
     cfg = dict(settings, nodes=_nodes(settings))
-    dynamic = {
-        "http": {
-            "routers": _routers(cfg),
-            "services": _services(cfg),
-            "middlewares": _middlewares(cfg),
-            "serversTransports": {"odoo": {"forwardingTimeouts": {"dialTimeout": cfg["dial_timeout"]}}},
-        }
+    services = _services(cfg)
+    kubernetes = _traefik_services(cfg, services) if _kubernetes(cfg) else {}
+    http: Dict[str, Any] = {
+        "routers": _routers(cfg),
+        "services": {k: v for k, v in services.items() if k not in kubernetes},
+        "middlewares": _middlewares(cfg),
+        "serversTransports": {"odoo": {"forwardingTimeouts": {"dialTimeout": cfg["dial_timeout"]}}},
     }
-    return {"static": _static(cfg), "dynamic": dynamic, "tls": _tls(cfg)}
+    if not http["services"]:
+        del http["services"]  # Traefik refuses an empty services element
+    dynamic = {"http": http}
+    config = {"static": _static(cfg), "dynamic": dynamic, "tls": _tls(cfg)}
+    if kubernetes:
+        config["kubernetes"] = kubernetes
+    return config
 
 
 class FilterModule:

@@ -11,6 +11,9 @@
 #   coredns, metrics-server, kube-router: `go install`
 #   images          pause (the kubernetes module's pause.c), busybox and
 #                   metrics-server as single-layer OCI archives (oci_image.py)
+#   traefik         the ingress controller's image: rig/traefik.sh's binary
+#                   (built from the Go module proxy, cached) as a single-layer
+#                   OCI archive
 #
 # Each piece is rebuilt when its output is missing or fails its check, or when
 # its recipe changed: the recipe is the piece's pinned inputs and the text of
@@ -177,6 +180,22 @@ check_images() {
   done
 }
 
+# The ingress controller (roles/traefik_kubernetes): the binary alone, run as
+# the pod's non-root user; /tmp is the pod's own volume.
+build_traefik() {
+  local work binary="$RIG_CACHE/bin/traefik-$K8S_TRAEFIK_VERSION"
+  TRAEFIK_VERSION="$K8S_TRAEFIK_VERSION" "${NICE[@]}" bash "$K8S_RIG_DIR/../traefik.sh"
+  work=$(mktemp -d "$K8S_CACHE/images.XXXXXX")
+  mkdir -p "$work/traefik/tmp" "$K8S_IMAGES"
+  chmod 1777 "$work/traefik/tmp"
+  install -m 0755 "$binary" "$work/traefik/traefik"
+  python3 "$K8S_RIG_DIR/oci_image.py" "$work/traefik" "$K8S_TRAEFIK_IMAGE" "$K8S_IMAGES/traefik.tar" --entrypoint /traefik
+  rm -rf "$work"
+}
+check_traefik() {
+  [[ -s "$K8S_IMAGES/traefik.tar" && -x "$RIG_CACHE/bin/traefik-$K8S_TRAEFIK_VERSION" ]]
+}
+
 # piece NAME INPUT...: run build_NAME unless the stamp matches the recipe and
 # check_NAME passes.
 piece() {
@@ -213,4 +232,6 @@ piece metrics_server "$K8S_METRICS_SERVER_VERSION" "$(declare -f go_install)"
 piece kube_router "$K8S_KUBE_ROUTER_VERSION" "$(declare -f go_install)"
 piece images "$K8S_VERSION" "$K8S_PAUSE_IMAGE $K8S_BUSYBOX_IMAGE $K8S_METRICS_SERVER_IMAGE" \
   "$(cat "$K8S_RIG_DIR/oci_image.py" "$K8S_STAMPS/debs" "$K8S_STAMPS/metrics_server")"
+# After images, which clears the archives it makes.
+piece traefik "$K8S_TRAEFIK_IMAGE" "$(cat "$K8S_RIG_DIR/oci_image.py" "$K8S_RIG_DIR/../traefik.sh")"
 log "kubernetes rig: binaries in $K8S_BIN, images in $K8S_IMAGES"

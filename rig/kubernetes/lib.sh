@@ -29,6 +29,10 @@ K8S_DEBS=(containerd runc containernetworking-plugins etcd-server etcd-client co
 K8S_PAUSE_IMAGE=rig.local/pause:3.10
 K8S_BUSYBOX_IMAGE=rig.local/busybox:1.35
 K8S_METRICS_SERVER_IMAGE="rig.local/metrics-server:$K8S_METRICS_SERVER_VERSION"
+# The ingress controller (roles/traefik_kubernetes): rig/traefik.sh's release
+# (TRAEFIK_VERSION, its binary in $RIG_CACHE/bin) as an image of its own.
+K8S_TRAEFIK_VERSION="${TRAEFIK_VERSION:-v3.6.12}"
+K8S_TRAEFIK_IMAGE="rig.local/traefik:$K8S_TRAEFIK_VERSION"
 # The project's images every node loads (images.sh saves them from Docker):
 # the Odoo double, and the real-Odoo image when one is given as ODOO_IMAGE
 # (make real-odoo) or PILOT_ODOO_IMAGE (make pilot), e.g. retailops/rig-odoo:18.0

@@ -7,6 +7,9 @@
     python tests/probes/odoo_kubernetes.py policy --namespace retail --client-namespace ingress \\
         --client-label app.kubernetes.io/name=traefik --foreign-namespace stranger \\
         --data 10.213.30.13:6432 --closed 10.213.30.11:8008 --out ...
+    python tests/probes/odoo_kubernetes.py ingress --ingress-namespace ingress --address 10.254.1.13 \\
+        --host retail.erp.rig.test --db retail --ca ca.pem --sticky-cookie odoo_node \\
+        --foreign-namespace stranger --out ...
     python tests/probes/odoo_kubernetes.py snapshot --namespace retail --out before.json
     python tests/probes/odoo_kubernetes.py unchanged --before before.json --namespace retail --out ...
 
@@ -20,14 +23,25 @@ namespace of its own with no labels. Each denied connection is paired with
 the same connection succeeding from where it is allowed (or from this
 machine), so a closed port means a policy, not a stopped service. Figures go
 to a JSON file; exit status 1 when a check fails.
+
+The ingress probe acts as a branch would, from this machine: through the
+ingress controller's NodePort (read from its Service) on a node's address,
+over TLS verified against the given CA with the host as SNI (none for an
+address), it logs in, expects the security headers and the sticky cookie, a
+403 for the database manager, and a redirect to HTTPS on the HTTP port. From
+a pod in a foreign namespace (a source outside the allow lists), the same
+host through the ingress Service must answer 403.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import http.client
+import ipaddress
 import json
 import socket
+import ssl
 import sys
 import time
 import uuid
@@ -85,6 +99,19 @@ for pod in pods:
     except Exception as exc:
         out["pods"][pod] = "error: " + str(exc)
 print(json.dumps(out))
+"""
+
+# Run inside a pod: GET / through the ingress Service with a Host header;
+# prints {"status": N} (the certificate is the host-side probe's subject).
+THROUGH_INGRESS = """
+import http.client, json, ssl, sys
+address, port, host = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+context = ssl.create_default_context()
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+conn = http.client.HTTPSConnection(address, port, timeout=10, context=context)
+conn.request("GET", "/web/login", headers={"Host": host})
+print(json.dumps({"status": conn.getresponse().status}))
 """
 
 
@@ -150,9 +177,22 @@ class Cluster:
                 restart_policy="Never",
                 termination_grace_period_seconds=0,
                 automount_service_account_token=False,
+                # what Pod Security "restricted" asks (the ingress namespace enforces it)
+                security_context=client.V1PodSecurityContext(
+                    run_as_non_root=True,
+                    run_as_user=65534,
+                    seccomp_profile=client.V1SeccompProfile(type="RuntimeDefault"),
+                ),
                 containers=[
                     client.V1Container(
-                        name="probe", image=image, image_pull_policy="IfNotPresent", command=["sleep", "900"]
+                        name="probe",
+                        image=image,
+                        image_pull_policy="IfNotPresent",
+                        command=["sleep", "900"],
+                        security_context=client.V1SecurityContext(
+                            allow_privilege_escalation=False,
+                            capabilities=client.V1Capabilities(drop=["ALL"]),
+                        ),
                     )
                 ],
             ),
@@ -221,6 +261,42 @@ def connect_here(targets: list[str], timeout: float = 3.0) -> dict[str, str]:
 
 def label_map(pairs: list[str]) -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in pairs)
+
+
+def is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
+def request(
+    address: str,
+    port: int,
+    host: str,
+    method: str,
+    path: str,
+    *,
+    ca: str | None,
+    body: dict[str, Any] | None = None,
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """One request to address:port with Host `host`; over TLS checked against `ca` (SNI `host`) if given."""
+    headers = {"Host": host, "Content-Type": "application/json"}
+    data = json.dumps(body).encode() if body is not None else None
+    sock = socket.create_connection((address, port), timeout=15)
+    if ca:
+        context = ssl.create_default_context(cafile=ca)
+        # an address is checked against the certificate's IP names, and sent as no SNI
+        sock = context.wrap_socket(sock, server_hostname=host)
+    conn = http.client.HTTPConnection(host, port, timeout=15)
+    conn.sock = sock
+    try:
+        conn.request(method, path, body=data, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.headers, resp.read()
+    finally:
+        conn.close()
 
 
 # ------------------------------------------------------------------ probes
@@ -339,6 +415,110 @@ def policy(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any], 
     expect("stranger", args.data, "denied")  # a foreign pod does not
     expect("odoo_pod", args.closed, "denied")  # Odoo reaches nothing else
     result = {"namespace": args.namespace, "placement": placement, "connections": seen}
+    if args.real_client:  # the stand-in carries the labels the ingress controller's own pods carry
+        selector = ",".join(args.client_label)
+        pods = cluster.core.list_namespaced_pod(args.client_namespace, label_selector=selector).to_dict()
+        real = [
+            p["metadata"]["name"] for p in pods["items"] if PROBE_LABEL not in (p["metadata"]["labels"] or {})
+        ]
+        result["real_clients"] = real
+        if not real:
+            problems.append(f"no pod of {args.client_namespace} but the probe's carries {selector}")
+    return result, problems
+
+
+SECURITY_HEADERS = ["Strict-Transport-Security", "X-Frame-Options", "X-Content-Type-Options"]
+
+
+def ingress(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    problems: list[str] = []
+    service: dict[str, Any] = cluster.core.read_namespaced_service(
+        "traefik", args.ingress_namespace
+    ).to_dict()
+    ports = {p["name"]: p for p in service["spec"]["ports"]}
+    https_port, http_port = int(ports["websecure"]["node_port"]), int(ports["web"]["node_port"])
+    selector = ",".join(f"{k}={v}" for k, v in service["spec"]["selector"].items())
+    pods = [
+        p.to_dict()
+        for p in cluster.core.list_namespaced_pod(args.ingress_namespace, label_selector=selector).items
+    ]
+    result: dict[str, Any] = {
+        "host": args.host,
+        "via": f"{args.address}:{https_port} (NodePort of {args.ingress_namespace}/traefik)",
+        "traefik_pods": [
+            {
+                "pod": p["metadata"]["name"],
+                "node": p["spec"]["node_name"],
+                "ready": any(
+                    c["type"] == "Ready" and c["status"] == "True" for c in p["status"]["conditions"] or []
+                ),
+            }
+            for p in pods
+        ],
+    }
+    try:
+        status, headers, body = request(
+            args.address,
+            https_port,
+            args.host,
+            "POST",
+            "/web/session/authenticate",
+            ca=args.ca,
+            body={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": {"db": args.db, "login": args.login, "password": args.password},
+            },
+        )
+        uid = ((json.loads(body) if status == 200 else {}).get("result") or {}).get("uid")
+        cookies = headers.get_all("Set-Cookie") or []
+        sticky = [c for c in cookies if c.startswith(args.sticky_cookie + "=")]
+        result["login"] = {"status": status, "uid": uid, "set_cookie": [c.split("=", 1)[0] for c in cookies]}
+        result["security_headers"] = {h: headers.get(h) for h in SECURITY_HEADERS}
+        result["sticky_cookie"] = sticky[0].split(";", 1)[1].strip() if sticky else None
+        if not isinstance(uid, int):
+            problems.append(f"login through the ingress failed: HTTP {status}, {body[:200]!r}")
+        missing = [h for h in SECURITY_HEADERS if not headers.get(h)]
+        if missing:
+            problems.append(f"security headers missing: {', '.join(missing)}")
+        flags = {f.strip().lower() for f in sticky[0].split(";")[1:]} if sticky else set()
+        if not {"secure", "httponly"} <= flags:
+            problems.append(f"no secure httpOnly sticky cookie {args.sticky_cookie}: {cookies}")
+        status = request(args.address, https_port, args.host, "GET", "/web/database/manager", ca=args.ca)[0]
+        result["database_manager"] = status
+        if status != 403:
+            problems.append(f"/web/database/manager answered {status} (403 expected)")
+        status, headers = request(args.address, http_port, args.host, "GET", "/web/login", ca=None)[:2]
+        result["http"] = {"status": status, "location": headers.get("Location")}
+        if status not in (301, 308) or not str(headers.get("Location", "")).startswith("https://"):
+            problems.append(
+                f"HTTP answered {status} to {headers.get('Location')} (a redirect to HTTPS expected)"
+            )
+    except (OSError, ssl.SSLError, http.client.HTTPException) as exc:
+        problems.append(f"through the ingress: {type(exc).__name__}: {exc}")
+    if args.foreign_namespace:
+        stranger = cluster.probe_pod(args.foreign_namespace, {}, args.image)
+        try:
+            seen = cluster.run(
+                args.foreign_namespace,
+                stranger,
+                [
+                    "python3",
+                    "-c",
+                    THROUGH_INGRESS,
+                    service["spec"]["cluster_ip"],
+                    str(ports["websecure"]["port"]),
+                    args.host,
+                ],
+            )
+        finally:
+            cluster.remove_probe_pods(args.foreign_namespace)
+        result["foreign_pod"] = {"pod": f"{args.foreign_namespace}/{stranger}", **seen}
+        if seen.get("status") != 403:
+            problems.append(
+                f"a pod of {args.foreign_namespace} got {seen} through the ingress Service (403 expected)"
+            )
     return result, problems
 
 
@@ -406,7 +586,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("probe", choices=["ready", "login", "policy", "snapshot", "unchanged"])
+    parser.add_argument("probe", choices=["ready", "login", "policy", "ingress", "snapshot", "unchanged"])
     parser.add_argument("--out", required=True)
     parser.add_argument("--kubeconfig", default=None)
     parser.add_argument("--namespace", default="")
@@ -421,14 +601,31 @@ def main() -> int:
     )
     parser.add_argument("--foreign-namespace", default="")
     parser.add_argument(
+        "--real-client", action="store_true", help="policy: the client's labels are those of running pods"
+    )
+    parser.add_argument(
         "--data", action="append", default=[], help="host:port Odoo must reach (PgBouncer...)"
     )
     parser.add_argument("--closed", action="append", default=[], help="host:port Odoo must not reach")
     parser.add_argument("--image", default="retailops/rig-odoo-double:18.0", help="image of the probe's pods")
     parser.add_argument("--before", default="", help="unchanged: the snapshot file to compare with")
+    parser.add_argument(
+        "--ingress-namespace", default="", help="ingress: the namespace of the Service traefik"
+    )
+    parser.add_argument("--address", default="", help="ingress: a node's address (its NodePorts)")
+    parser.add_argument("--host", default="", help="ingress: the host name (or address) asked for")
+    parser.add_argument("--ca", default="", help="ingress: the CA the certificate must chain to")
+    parser.add_argument("--sticky-cookie", default="odoo_node", help="ingress: the sticky cookie's name")
     args = parser.parse_args()
     cluster = Cluster(args.kubeconfig)
-    runner = {"ready": ready, "login": login, "policy": policy, "snapshot": snapshot, "unchanged": unchanged}
+    runner = {
+        "ready": ready,
+        "login": login,
+        "policy": policy,
+        "ingress": ingress,
+        "snapshot": snapshot,
+        "unchanged": unchanged,
+    }
     result, problems = runner[args.probe](cluster, args)
     result["problems"] = problems
     out = Path(args.out)

@@ -9,12 +9,17 @@ ANSIBLE_COLLECTIONS_PATH must be for ansible-inventory subprocesses.
 from __future__ import annotations
 
 import copy
+import json
+import os
+import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_REGISTER = ROOT / "inventories" / "branch_register" / "eu-west.yml"
@@ -97,3 +102,85 @@ def collections_path() -> Path:
 def region() -> dict[str, Any]:
     """A fresh, valid three-branch region document to mutate."""
     return copy.deepcopy(BASE_REGION)
+
+
+def validate_runs(
+    role: str, tmp: Path, good: dict[str, Any], bad: dict[str, tuple[dict[str, Any], str]]
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """The role's validate entry point with `good`, and with `good` and each case of `bad` over it.
+
+    Each in an ansible-playbook of its own, side by side; keyed by case ("good" for the good input)."""
+    playbook = tmp / "validate.yml"
+    play = {
+        "name": "Validate",
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "vars": {"ansible_python_interpreter": sys.executable},
+        "tasks": [
+            {
+                "name": "Validate",
+                "ansible.builtin.include_role": {
+                    "name": "retailops.odoo_platform." + role,
+                    "tasks_from": "validate",
+                },
+            }
+        ],
+    }
+    playbook.write_text(yaml.safe_dump([play]))
+    env = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+    }
+    started = {}
+    for name, extra in {"good": {}, **{case: over for case, (over, _expect) in bad.items()}}.items():
+        argv = [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            str(playbook),
+            "-e",
+            json.dumps({**good, **extra}),
+        ]
+        started[name] = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+    return {
+        name: subprocess.CompletedProcess(
+            proc.args, proc.wait(timeout=300), proc.stdout.read() if proc.stdout else ""
+        )
+        for name, proc in started.items()
+    }
+
+
+def assert_refused(run: subprocess.CompletedProcess[str], expect: str) -> None:
+    """The run failed, and its output from the first failed task on names `expect`."""
+    assert run.returncode != 0, run.stdout[-3000:]
+    marks = [i for i in (run.stdout.find("fatal: ["), run.stdout.find("failed: [")) if i >= 0]
+    failure = run.stdout[min(marks) :] if marks else run.stdout
+    assert expect in failure, failure[-3000:]
+
+
+def validate_tests(
+    role: str, good: dict[str, Any], bad: dict[str, tuple[dict[str, Any], str]]
+) -> tuple[Callable[..., Any], Callable[..., None], Callable[..., None]]:
+    """A role's validate tests: the fixture `runs` and two tests, for a test module to bind at module level.
+
+    The good input passes; each bad case (extra vars over the good input, and the variable its
+    refusal names) fails, naming the variable."""
+
+    @pytest.fixture(scope="module")
+    def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+        return validate_runs(role, tmp_path_factory.mktemp("validate"), good, bad)
+
+    def test_the_good_input_passes(runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+        assert runs["good"].returncode == 0, runs["good"].stdout[-3000:]
+
+    @pytest.mark.parametrize("case", sorted(bad))
+    def test_bad_input_is_refused_naming_the_variable(
+        case: str, runs: dict[str, subprocess.CompletedProcess[str]]
+    ) -> None:
+        assert_refused(runs[case], bad[case][1])
+
+    return runs, test_the_good_input_passes, test_bad_input_is_refused_naming_the_variable

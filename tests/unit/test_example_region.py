@@ -267,6 +267,7 @@ def region(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 # Roles site.yml does not apply to the region's VMs, and what applies them.
 NOT_IN_SITE = {
     "odoo_kubernetes": "playbooks/odoo_kubernetes.yml, on the Kubernetes tenants of odoo_tenants (not VMs)",
+    "traefik_kubernetes": "playbooks/traefik_kubernetes.yml, on the ingress of kubernetes_ingress (not VMs)",
 }
 
 

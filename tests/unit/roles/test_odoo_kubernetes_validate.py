@@ -8,16 +8,9 @@ cluster, and that nothing was applied there.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
-import pytest
-import yaml
-from conftest import COLLECTIONS_PATH
+from conftest import validate_tests
 
 GOOD: dict[str, Any] = {
     "odoo_kubernetes_kubeconfig": "/nonexistent/kubeconfig",
@@ -81,68 +74,7 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
     "an option the roles own": ({"odoo_options_extra": {"workers": 8}}, "odoo_options_extra"),
 }
 
-CASES = {"good": ({}, ""), **BAD}
 
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
-    """Every case in its own ansible-playbook, side by side."""
-    tmp = tmp_path_factory.mktemp("odoo-kubernetes-validate")
-    playbook = tmp / "validate.yml"
-    playbook.write_text(
-        yaml.safe_dump(
-            [
-                {
-                    "name": "Validate a tenant",
-                    "hosts": "localhost",
-                    "connection": "local",
-                    "gather_facts": False,
-                    "vars": {"ansible_python_interpreter": sys.executable},
-                    "tasks": [
-                        {
-                            "name": "Validate",
-                            "ansible.builtin.include_role": {
-                                "name": "retailops.odoo_platform.odoo_kubernetes",
-                                "tasks_from": "validate",
-                            },
-                        }
-                    ],
-                }
-            ]
-        )
-    )
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-    }
-    started = {}
-    for name, (extra, _expect) in CASES.items():
-        argv = [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook)]
-        argv += ["-e", json.dumps({**GOOD, **extra})]
-        started[name] = subprocess.Popen(
-            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-    return {
-        name: subprocess.CompletedProcess(
-            proc.args, proc.wait(timeout=300), proc.stdout.read() if proc.stdout else ""
-        )
-        for name, proc in started.items()
-    }
-
-
-def test_a_good_tenant_passes(runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
-    assert runs["good"].returncode == 0, runs["good"].stdout[-3000:]
-
-
-@pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_input_is_refused_naming_the_variable(
-    case: str, runs: dict[str, subprocess.CompletedProcess[str]]
-) -> None:
-    run, expect = runs[case], BAD[case][1]
-    assert run.returncode != 0, run.stdout[-3000:]
-    marks = [i for i in (run.stdout.find("fatal: ["), run.stdout.find("failed: [")) if i >= 0]
-    failure = run.stdout[min(marks) :] if marks else run.stdout
-    assert expect in failure, failure[-3000:]
+runs, test_the_good_input_passes, test_bad_input_is_refused_naming_the_variable = validate_tests(
+    "odoo_kubernetes", GOOD, BAD
+)

@@ -203,3 +203,71 @@ def test_node_lists_must_line_up() -> None:
 
 def test_registered_under_its_name() -> None:
     assert plugin.FilterModule().filters() == {"traefik_config": plugin.traefik_config}
+
+
+def kubernetes_settings(namespace: str, hosts: list[str]) -> dict[str, Any]:
+    """A tenant on Kubernetes, as the traefik_kubernetes role builds it."""
+    return settings(
+        kubernetes_namespace=namespace,
+        kubernetes_backends={
+            "odoo": {"name": "odoo-http", "port": 8069},
+            "odoo-websocket": {"name": "odoo-websocket", "port": 8072},
+        },
+        hosts=hosts,
+        node_names=[],
+        node_addresses=[],
+        node_http_ports=[],
+        node_gevent_ports=[],
+        log_dir="",
+    )
+
+
+def test_vm_output_has_no_kubernetes_part() -> None:
+    cfg = plugin.traefik_config(settings())
+    assert set(cfg) == {"static", "dynamic", "tls"}
+    assert set(cfg["dynamic"]["http"]["services"]) == {"odoo", "odoo-websocket"}
+    assert cfg["static"]["accessLog"]["filePath"] == "/var/log/traefik/access.log"
+
+
+def test_kubernetes_tenant_routers_are_prefixed_scoped_and_route_to_its_services() -> None:
+    cfg = plugin.traefik_config(kubernetes_settings("retail", ["retail.example", "10.0.0.5"]))
+    routers = cfg["dynamic"]["http"]["routers"]
+    vm_routers = plugin.traefik_config(settings())["dynamic"]["http"]["routers"]
+    assert sorted(routers) == sorted("retail-" + name for name in vm_routers)
+    hosts = "(Host(`retail.example`) || Host(`10.0.0.5`))"
+    users = routers["retail-users-stores"]
+    assert users["rule"].startswith(hosts + " && (PathPrefix(`/`)) && (ClientIP(`10.1.0.0/16`)")
+    assert users["service"] == "retail-odoo@kubernetescrd"
+    assert users["middlewares"] == vm_routers["users-stores"]["middlewares"]
+    assert routers["retail-users-websocket-stores"]["service"] == "retail-odoo-websocket@kubernetescrd"
+    denied = " && (PathPrefix(`/web/database`) || Path(`/jsonrpc`))"
+    assert routers["retail-websecure-denied"]["rule"] == hosts + denied
+    assert routers["retail-websecure-refused"]["rule"] == hosts + " && (PathPrefix(`/`))"
+    assert routers["retail-websecure-refused"]["middlewares"][0] == "deny"
+    # the middlewares do not depend on the tenant: tenants' configurations merge without conflict
+    other = plugin.traefik_config(kubernetes_settings("shop", ["shop.example"]))["dynamic"]["http"]
+    assert other["middlewares"] == cfg["dynamic"]["http"]["middlewares"]
+    assert not set(other["routers"]) & set(routers)
+
+
+def test_kubernetes_services_are_traefik_services_from_the_same_settings() -> None:
+    cfg = plugin.traefik_config(kubernetes_settings("retail", ["retail.example"]))
+    assert "services" not in cfg["dynamic"]["http"]  # Traefik refuses an empty element
+    vm = plugin.traefik_config(settings())["dynamic"]["http"]["services"]
+    for name, port in (("odoo", 8069), ("odoo-websocket", 8072)):
+        (child,) = cfg["kubernetes"][name]["weighted"]["services"]
+        assert child["port"] == port
+        assert child["sticky"] == vm[name]["loadBalancer"]["sticky"]
+        assert child["passiveHealthCheck"] == vm[name]["loadBalancer"]["passiveHealthCheck"]
+        assert child["passHostHeader"] is True
+        assert child["serversTransport"] == "odoo@file"
+        assert "healthCheck" not in child  # refused by Traefik on a Service that is not ExternalName
+    assert cfg["kubernetes"]["odoo"]["weighted"]["services"][0]["name"] == "odoo-http"
+    assert "filePath" not in cfg["static"]["accessLog"]
+
+
+def test_kubernetes_keeps_extra_services_in_the_file_provider() -> None:
+    extra = {"payments": {"loadBalancer": {"servers": [{"url": "http://10.9.0.1:80"}]}}}
+    cfg = plugin.traefik_config(dict(kubernetes_settings("retail", ["r.example"]), services_extra=extra))
+    assert cfg["dynamic"]["http"]["services"] == extra
+    assert set(cfg["kubernetes"]) == {"odoo", "odoo-websocket"}
