@@ -28,6 +28,12 @@ TRAEFIK_MODULE=github.com/traefik/traefik/v3
 BIN_DIR="$RIG_CACHE/bin"
 TARGET="$BIN_DIR/traefik-$TRAEFIK_VERSION"
 
+# One build at a time (`make rig` and the Kubernetes rig's cache build both
+# run this); the second waits and then finds the binary built.
+mkdir -p "$BIN_DIR"
+exec {traefik_lock}>"$BIN_DIR/.traefik-$TRAEFIK_VERSION.lock"
+flock "$traefik_lock"
+
 if [[ -x "$TARGET" ]] && "$TARGET" version 2>/dev/null | grep -qx "Version:[[:space:]]*$TRAEFIK_VERSION"; then
   log "traefik $TRAEFIK_VERSION is built ($TARGET)"
   exit 0
