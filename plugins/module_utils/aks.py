@@ -46,8 +46,11 @@ NAMES: Dict[str, Tuple[str, str]] = {
 START_END = "starting and ending with a letter or digit"
 VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 RESOURCE_ID = r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/%s/[^/]+$"
-WORKSPACE_ID = re.compile(RESOURCE_ID % re.escape("Microsoft.OperationalInsights/workspaces"), re.IGNORECASE)
-IDENTITY_ID = re.compile(RESOURCE_ID % re.escape("Microsoft.ManagedIdentity/userAssignedIdentities"), re.I)
+# Variables holding a resource ID: the resource type, and what empty means.
+RESOURCE_IDS = (
+    ("user_assigned_identity", "Microsoft.ManagedIdentity/userAssignedIdentities", "system-assigned"),
+    ("monitoring_workspace_id", "Microsoft.OperationalInsights/workspaces", "no Azure Monitor"),
+)
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
 LABEL_KEY = re.compile(r"^(%s/)?[A-Za-z0-9]([-\w.]{0,61}[A-Za-z0-9])?$" % DNS_SUBDOMAIN)
@@ -132,20 +135,13 @@ def _access_problems(s: Mapping[str, Any]) -> List[str]:
         for r in ranges
         if _network(r) is None
     )
-    identity = s.get(P + "user_assigned_identity")
-    if identity and not IDENTITY_ID.match(str(identity)):
-        found.append(
-            "%suser_assigned_identity is %r: it must be the resource ID of a user-assigned managed "
-            "identity (.../providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>), or empty "
-            "for a system-assigned identity." % (P, identity)
-        )
-    workspace = s.get(P + "monitoring_workspace_id")
-    if workspace and not WORKSPACE_ID.match(str(workspace)):
-        found.append(
-            "%smonitoring_workspace_id is %r: it must be the resource ID of a Log Analytics workspace "
-            "(/subscriptions/.../providers/Microsoft.OperationalInsights/workspaces/<name>), or empty "
-            "for no Azure Monitor." % (P, workspace)
-        )
+    for var, kind, empty in RESOURCE_IDS:
+        value = s.get(P + var)
+        if value and not re.match(RESOURCE_ID % re.escape(kind), str(value), re.IGNORECASE):
+            found.append(
+                "%s%s is %r: it must be a resource ID (/subscriptions/.../providers/%s/<name>), "
+                "or empty for %s." % (P, var, value, kind, empty)
+            )
     found.extend(
         "%saad_admin_group_object_ids: %r is not an object ID (a GUID)." % (P, g)
         for g in s.get(P + "aad_admin_group_object_ids") or []
