@@ -267,7 +267,7 @@ def region(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 # Roles site.yml does not apply to the region's VMs, and what applies them.
 NOT_IN_SITE = {
     "odoo_kubernetes": "playbooks/odoo_kubernetes.yml, on the Kubernetes tenants of odoo_tenants (not VMs)",
-    "aks_cluster": "playbooks/aks_cluster.yml, on the AKS clusters of aks_clusters (Azure resources, not VMs)",
+    "aks_cluster": "playbooks/aks_cluster.yml, on the AKS clusters of aks_clusters (Azure, not VMs)",
 }
 
 
