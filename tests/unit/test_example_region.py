@@ -268,6 +268,7 @@ def region(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 NOT_IN_SITE = {
     "odoo_kubernetes": "playbooks/odoo_kubernetes.yml, on the Kubernetes tenants of odoo_tenants (not VMs)",
     "traefik_kubernetes": "playbooks/traefik_kubernetes.yml, on the ingress of kubernetes_ingress (not VMs)",
+    "aks_cluster": "playbooks/aks_cluster.yml, on the AKS clusters of aks_clusters (Azure, not VMs)",
 }
 
 

@@ -1,0 +1,186 @@
+"""aks_cluster refuses bad input before Azure is asked anything, naming the variable.
+
+The role's validate entry point runs on localhost with no Azure at all: a
+good cluster passes, each bad one fails with the variable in the message
+(the argument specs' types and choices, then tasks/validate.yml). Then the
+playbook itself: its syntax, and its dry run (--check) here, where no Azure
+endpoint and no Azure SDK exist: bad input stops at validation, good input
+passes it and stops at the first read of Azure, before any change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import COLLECTIONS_PATH, ROOT
+
+FIXTURE = Path(__file__).parents[1] / "plugins" / "filter" / "fixtures" / "aks_cluster" / "production.yml"
+GOOD: dict[str, Any] = yaml.safe_load(FIXTURE.read_text())["vars"]
+REGISTER = str(ROOT / "inventories" / "branch_register" / "eu-west.yml")
+DEFAULT_POOLS: list[dict[str, Any]] = yaml.safe_load(
+    (ROOT / "roles" / "aks_cluster" / "defaults" / "main.yml").read_text()
+)["aks_cluster_pools"]
+
+
+def pools_with(index: int, **change: Any) -> list[dict[str, Any]]:
+    pools = [dict(p) for p in DEFAULT_POOLS]
+    pools[index].update(change)
+    return pools
+
+
+BAD: dict[str, tuple[dict[str, Any], str]] = {
+    "unknown upgrade channel": ({"aks_cluster_upgrade_channel": "weekly"}, "aks_cluster_upgrade_channel"),
+    "unknown network policy": ({"aks_cluster_network_policy": "cilium"}, "aks_cluster_network_policy"),
+    "pool without a subnet": (
+        {"aks_cluster_pools": [{k: v for k, v in p.items() if k != "subnet"} for p in DEFAULT_POOLS]},
+        "aks_cluster_pools",
+    ),
+    "pool name Azure refuses": (
+        {"aks_cluster_pools": pools_with(1, name="odoo-http")},
+        "aks_cluster_pools[odoo-http].name",
+    ),
+    "Odoo pool below the disruption budget": (
+        {"aks_cluster_odoo_pdb_min_available": 3},
+        "aks_cluster_pools[odoo].min_count",
+    ),
+    "cluster name Azure refuses": ({"aks_cluster_name": "aks.erp.nl"}, "aks_cluster_name"),
+    "VNet outside the register's platform": (
+        {"aks_cluster_branch_register": [REGISTER]},
+        "aks_cluster_vnet_address_prefixes",
+    ),
+    "service CIDR in the VNet": (
+        {"aks_cluster_service_cidr": "10.40.192.0/20", "aks_cluster_dns_service_ip": "10.40.192.10"},
+        "aks_cluster_service_cidr",
+    ),
+    "public API open to the Internet": (
+        {"aks_cluster_private_api": False},
+        "aks_cluster_authorized_ip_ranges",
+    ),
+}
+CASES = {"good": ({}, ""), **BAD}
+ENV = {
+    **os.environ,
+    "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
+    "ANSIBLE_NOCOLOR": "1",
+    "ANSIBLE_LOCALHOST_WARNING": "false",
+    "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+}
+PLAYBOOK_BIN = str(Path(sys.executable).parent / "ansible-playbook")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Every case in its own ansible-playbook, side by side."""
+    playbook = tmp_path_factory.mktemp("aks-cluster-validate") / "validate.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Validate a cluster",
+                    "hosts": "localhost",
+                    "connection": "local",
+                    "gather_facts": False,
+                    "vars": {"ansible_python_interpreter": sys.executable},
+                    "tasks": [
+                        {
+                            "name": "Validate",
+                            "ansible.builtin.include_role": {
+                                "name": "retailops.odoo_platform.aks_cluster",
+                                "tasks_from": "validate",
+                            },
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    started = {
+        name: subprocess.Popen(
+            [PLAYBOOK_BIN, str(playbook), "-e", json.dumps({**GOOD, **extra})],
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for name, (extra, _expect) in CASES.items()
+    }
+    return {
+        name: subprocess.CompletedProcess(
+            proc.args, proc.wait(timeout=300), proc.stdout.read() if proc.stdout else ""
+        )
+        for name, proc in started.items()
+    }
+
+
+def failure(run: subprocess.CompletedProcess[str]) -> str:
+    marks = [i for i in (run.stdout.find("fatal: ["), run.stdout.find("failed: [")) if i >= 0]
+    return run.stdout[min(marks) :] if marks else run.stdout
+
+
+def test_a_good_cluster_passes(runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    assert runs["good"].returncode == 0, runs["good"].stdout[-3000:]
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_is_refused_naming_the_variable(
+    case: str, runs: dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    run, expect = runs[case], BAD[case][1]
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert expect in failure(run), failure(run)[-3000:]
+
+
+def dry_run(tmp_path: Path, extra: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    inventory = tmp_path / "inventory.yml"
+    host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, **GOOD, **extra}
+    inventory.write_text(
+        yaml.safe_dump({"all": {"children": {"aks_clusters": {"hosts": {"aks-erp-nl": host}}}}})
+    )
+    env = {k: v for k, v in ENV.items() if not k.startswith("AZURE_")}
+    return subprocess.run(
+        [PLAYBOOK_BIN, "-i", str(inventory), "--check", str(ROOT / "playbooks" / "aks_cluster.yml")],
+        env={**env, "ANSIBLE_AZURE_AUTH_SOURCE": "env"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_the_playbook_passes_syntax_check() -> None:
+    result = subprocess.run(
+        [PLAYBOOK_BIN, "--syntax-check", "-i", "localhost,", str(ROOT / "playbooks" / "aks_cluster.yml")],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dry_run_stops_bad_input_before_azure(tmp_path: Path) -> None:
+    result = dry_run(tmp_path, {"aks_cluster_odoo_pdb_min_available": 3})
+    assert result.returncode != 0
+    assert "aks_cluster_pools[odoo].min_count" in failure(result)
+    assert "The cluster as it runs" not in result.stdout  # no Azure task started
+
+
+def test_dry_run_of_good_input_stops_at_the_first_read_of_azure(tmp_path: Path) -> None:
+    """Here: no Azure SDK and no credentials. The modules read Azure even in check mode."""
+    result = dry_run(tmp_path, {})
+    assert result.returncode != 0
+    assert (
+        "ok: [aks-erp-nl]"
+        in result.stdout.split("TASK [retailops.odoo_platform.aks_cluster : The cluster as it runs]")[0]
+    )
+    tail = result.stdout.split("TASK [retailops.odoo_platform.aks_cluster : The cluster as it runs]")[1]
+    assert "fatal: [aks-erp-nl]" in tail
+    assert "changed:" not in result.stdout
