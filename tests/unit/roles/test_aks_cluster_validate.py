@@ -10,16 +10,14 @@ passes it and stops at the first read of Azure, before any change.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
-from conftest import COLLECTIONS_PATH, ROOT
+from conftest import COLLECTIONS_PATH, ROOT, assert_refused, validate_tests
 
 FIXTURE = Path(__file__).parents[1] / "plugins" / "filter" / "fixtures" / "aks_cluster" / "production.yml"
 GOOD: dict[str, Any] = yaml.safe_load(FIXTURE.read_text())["vars"]
@@ -64,7 +62,9 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
         "aks_cluster_authorized_ip_ranges",
     ),
 }
-CASES = {"good": ({}, ""), **BAD}
+runs, test_the_good_input_passes, test_bad_input_is_refused_naming_the_variable = validate_tests(
+    "aks_cluster", GOOD, BAD
+)
 ENV = {
     **os.environ,
     "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
@@ -73,68 +73,6 @@ ENV = {
     "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
 }
 PLAYBOOK_BIN = str(Path(sys.executable).parent / "ansible-playbook")
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
-    """Every case in its own ansible-playbook, side by side."""
-    playbook = tmp_path_factory.mktemp("aks-cluster-validate") / "validate.yml"
-    playbook.write_text(
-        yaml.safe_dump(
-            [
-                {
-                    "name": "Validate a cluster",
-                    "hosts": "localhost",
-                    "connection": "local",
-                    "gather_facts": False,
-                    "vars": {"ansible_python_interpreter": sys.executable},
-                    "tasks": [
-                        {
-                            "name": "Validate",
-                            "ansible.builtin.include_role": {
-                                "name": "retailops.odoo_platform.aks_cluster",
-                                "tasks_from": "validate",
-                            },
-                        }
-                    ],
-                }
-            ]
-        )
-    )
-    started = {
-        name: subprocess.Popen(
-            [PLAYBOOK_BIN, str(playbook), "-e", json.dumps({**GOOD, **extra})],
-            env=ENV,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for name, (extra, _expect) in CASES.items()
-    }
-    return {
-        name: subprocess.CompletedProcess(
-            proc.args, proc.wait(timeout=300), proc.stdout.read() if proc.stdout else ""
-        )
-        for name, proc in started.items()
-    }
-
-
-def failure(run: subprocess.CompletedProcess[str]) -> str:
-    marks = [i for i in (run.stdout.find("fatal: ["), run.stdout.find("failed: [")) if i >= 0]
-    return run.stdout[min(marks) :] if marks else run.stdout
-
-
-def test_a_good_cluster_passes(runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
-    assert runs["good"].returncode == 0, runs["good"].stdout[-3000:]
-
-
-@pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_input_is_refused_naming_the_variable(
-    case: str, runs: dict[str, subprocess.CompletedProcess[str]]
-) -> None:
-    run, expect = runs[case], BAD[case][1]
-    assert run.returncode != 0, run.stdout[-3000:]
-    assert expect in failure(run), failure(run)[-3000:]
 
 
 def dry_run(tmp_path: Path, extra: dict[str, Any]) -> subprocess.CompletedProcess[str]:
@@ -168,8 +106,7 @@ def test_the_playbook_passes_syntax_check() -> None:
 
 def test_dry_run_stops_bad_input_before_azure(tmp_path: Path) -> None:
     result = dry_run(tmp_path, {"aks_cluster_odoo_pdb_min_available": 3})
-    assert result.returncode != 0
-    assert "aks_cluster_pools[odoo].min_count" in failure(result)
+    assert_refused(result, "aks_cluster_pools[odoo].min_count")
     assert "The cluster as it runs" not in result.stdout  # no Azure task started
 
 
