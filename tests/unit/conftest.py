@@ -35,6 +35,15 @@ def _collections_path() -> Path:
 
 
 COLLECTIONS_PATH = _collections_path()
+# Extra vars that run a play meant for the region's hosts on this machine, as this user.
+LOCAL = (
+    "-e",
+    "ansible_connection=local",
+    "-e",
+    "ansible_become=false",
+    "-e",
+    f"ansible_python_interpreter={sys.executable}",
+)
 sys.path.insert(0, str(COLLECTIONS_PATH))
 sys.path.insert(0, str(ROOT / "tools"))
 if str(ROOT) not in sys.path:

@@ -26,21 +26,13 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import COLLECTIONS_PATH, ROOT
+from conftest import COLLECTIONS_PATH, LOCAL, ROOT
 
 INVENTORY = ROOT / "inventories" / "example-aks-region"
 VAULT_FILE = INVENTORY / "group_vars" / "all" / "vault.yml"
 VAULT_ID = f"example_aks_region@{ROOT / 'tests' / 'fixtures' / 'example-aks-region.vault-pass'}"
 REGISTER = ROOT / "inventories" / "branch_register" / "eu-west.yml"
 BIN = Path(sys.executable).parent
-LOCAL = (
-    "-e",
-    "ansible_connection=local",
-    "-e",
-    "ansible_become=false",
-    "-e",
-    f"ansible_python_interpreter={sys.executable}",
-)
 README_PLAYBOOKS = sorted(set(re.findall(r"playbooks/(\w+\.yml)", (INVENTORY / "README.md").read_text())))
 SHOWN = [
     "region_networks",

@@ -51,7 +51,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import COLLECTIONS_PATH, ROOT
+from conftest import COLLECTIONS_PATH, LOCAL, ROOT
 from cryptography import x509
 
 INVENTORY = Path(ROOT) / "inventories" / "example-region"
@@ -224,15 +224,6 @@ RENDER_PLAY = """
           {{ dict(render_names[inventory_hostname]
                   | zip(query('ansible.builtin.vars', *render_names[inventory_hostname]))) | to_json }}
 """
-
-LOCAL = (
-    "-e",
-    "ansible_connection=local",
-    "-e",
-    "ansible_become=false",
-    "-e",
-    f"ansible_python_interpreter={sys.executable}",
-)
 
 
 @pytest.fixture(scope="module", params=PROFILES)
