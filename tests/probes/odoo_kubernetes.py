@@ -54,6 +54,8 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.stream import stream
 
+from loadtests.odoo_client import authenticate_route, envelope
+
 PROBE_LABEL = "retailops.io/probe"
 # Run inside a pod: one TCP connect per host:port argument, side by side; prints {target: "open" | error}.
 CONNECT = """
@@ -457,19 +459,9 @@ def ingress(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any],
         ],
     }
     try:
+        path, params = authenticate_route(args.db, args.login, args.password)
         status, headers, body = request(
-            args.address,
-            https_port,
-            args.host,
-            "POST",
-            "/web/session/authenticate",
-            ca=args.ca,
-            body={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "id": 1,
-                "params": {"db": args.db, "login": args.login, "password": args.password},
-            },
+            args.address, https_port, args.host, "POST", path, ca=args.ca, body=envelope(params)
         )
         uid = ((json.loads(body) if status == 200 else {}).get("result") or {}).get("uid")
         cookies = headers.get_all("Set-Cookie") or []
