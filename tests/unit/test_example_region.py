@@ -260,7 +260,9 @@ NOT_IN_SITE = {
     "odoo_kubernetes": "playbooks/odoo_kubernetes.yml, on the Kubernetes tenants of odoo_tenants (not VMs)",
     "traefik_kubernetes": "playbooks/traefik_kubernetes.yml, on the ingress of kubernetes_ingress (not VMs)",
     "aks_cluster": "playbooks/aks_cluster.yml, on the AKS clusters of aks_clusters (Azure, not VMs)",
-    "kubernetes_node_drain": "playbooks/kubernetes_node_drain.yml, on a node of a Kubernetes cluster (not VMs)",
+    "kubernetes_node_drain": (
+        "playbooks/kubernetes_node_drain.yml, on a node of a Kubernetes cluster (not VMs)"
+    ),
 }
 
 
