@@ -100,6 +100,7 @@ def _value(name: str, value: Any) -> str:
 
 
 def _position(item: Tuple[str, Any]) -> Tuple[int, str]:
+    """A managed option's place: the platform's order, options it does not know after them by name."""
     return (ORDER.index(item[0]) if item[0] in ORDER else len(ORDER), item[0])
 
 
@@ -121,10 +122,7 @@ def odoo_conf(
         )
     lines = ["; %s" % _value("comment", line) for line in comments or []]
     lines.append("[options]")
-    managed = sorted(
-        options.items(), key=lambda item: (ORDER.index(item[0]) if item[0] in ORDER else len(ORDER), item[0])
-    )
-    for group in (managed, sorted(extra.items())):
+    for group in (sorted(options.items(), key=_position), sorted(extra.items())):
         for name, value in group:
             if not isinstance(name, str) or not OPTION_NAME.match(name):
                 raise AnsibleFilterError("odoo_conf: %r is not an odoo.conf option name" % (name,))
