@@ -99,6 +99,24 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
         },
         "traefik_routers",
     ),
+    "a memory limit Kubernetes refuses": (
+        {
+            "traefik_kubernetes_resources": {
+                "requests": {"cpu": "100m", "memory": "128Mi"},
+                "limits": {"cpu": "1", "memory": "512MB"},
+            }
+        },
+        "traefik_kubernetes_resources",
+    ),
+    "a negative CPU request": (
+        {
+            "traefik_kubernetes_resources": {
+                "requests": {"cpu": "-100m", "memory": "128Mi"},
+                "limits": {"cpu": "1", "memory": "512Mi"},
+            }
+        },
+        "traefik_kubernetes_resources",
+    ),
     "an unknown service type": (
         {"traefik_kubernetes_service_type": "ExternalName"},
         "traefik_kubernetes_service_type",
