@@ -77,6 +77,10 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
         "traefik_kubernetes_entrypoints",
     ),
     "no certificate": ({"traefik_tls_certificates": []}, "traefik_tls_certificates"),
+    "a certificate without its key": (
+        {"traefik_tls_certificates": [{"cert": "PEM certificate from the vault"}]},
+        "traefik_tls_certificates",
+    ),
     "ACME on Kubernetes": (
         {"traefik_acme_enabled": True, "traefik_acme_email": "ops@example"},
         "traefik_acme_enabled",
