@@ -65,15 +65,22 @@ def _or(parts: List[str]) -> str:
     return " || ".join(parts)
 
 
-def _kubernetes(cfg: Dict[str, Any]) -> bool:
-    return bool(cfg.get("kubernetes_namespace"))
+def _tenant(cfg: Dict[str, Any]) -> Dict[str, Any]:
+    """How the routers are named, scoped and pointed: the one place the Kubernetes tenant mode differs.
 
-
-def _service_ref(cfg: Dict[str, Any], name: str) -> str:
-    """A router's service: on Kubernetes, the tenant's TraefikService for odoo and odoo-websocket."""
-    if _kubernetes(cfg) and name in cfg["kubernetes_backends"]:
-        return "%s-%s@kubernetescrd" % (cfg["kubernetes_namespace"], name)
-    return name
+    On VMs: the router names as configured, refusing routers on every host, the file provider's services.
+    For a tenant's namespace: names prefixed with it, refusing routers on its hosts only (other tenants'
+    hosts are theirs), odoo and odoo-websocket the TraefikServices of that namespace."""
+    namespace = cfg.get("kubernetes_namespace") or ""
+    if not namespace:
+        return {"router_prefix": "", "scope_refusals": False, "service_refs": {}}
+    return {
+        "router_prefix": namespace + "-",
+        "scope_refusals": True,
+        "service_refs": {
+            name: "%s-%s@kubernetescrd" % (namespace, name) for name in cfg["kubernetes_backends"]
+        },
+    }
 
 
 def _traefik_services(cfg: Dict[str, Any], services: Dict[str, Any]) -> Dict[str, Any]:
@@ -155,14 +162,16 @@ def _middlewares(cfg: Dict[str, Any]) -> Dict[str, Any]:
     return mws
 
 
-def _scoped(prefix: str, hosts: str, rule: str) -> str:
-    """A refusing router's rule; on Kubernetes on the tenant's hosts only (other hosts get 404)."""
-    return "%s && (%s)" % (hosts, rule) if prefix else rule
-
-
 def _routers(cfg: Dict[str, Any]) -> Dict[str, Any]:
     hosts = "(%s)" % _or(["Host(`%s`)" % h for h in cfg["hosts"]])
-    prefix = cfg["kubernetes_namespace"] + "-" if _kubernetes(cfg) else ""
+    prefix = cfg["router_prefix"]
+
+    def service(name: str) -> str:
+        return str(cfg["service_refs"].get(name, name))
+
+    def refusing(rule: str) -> str:
+        return "%s && (%s)" % (hosts, rule) if cfg["scope_refusals"] else rule
+
     routers: Dict[str, Any] = {}
     tls: Dict[str, Any] = {}
     if cfg["acme"]:
@@ -178,7 +187,7 @@ def _routers(cfg: Dict[str, Any]) -> Dict[str, Any]:
                 "entryPoints": [router["entrypoint"]],
                 "rule": "%s && (%s) && (%s)" % (hosts, router["rule"], sources),
                 "priority": int(router.get("priority", 10)),
-                "service": _service_ref(cfg, router["service"]),
+                "service": service(router["service"]),
                 "middlewares": ["allow-" + group, *chain],
                 "tls": dict(tls),
             }
@@ -188,17 +197,17 @@ def _routers(cfg: Dict[str, Any]) -> Dict[str, Any]:
             denied.append("Path(`/jsonrpc`)")
         routers[prefix + entrypoint + "-denied"] = {
             "entryPoints": [entrypoint],
-            "rule": _scoped(prefix, hosts, _or(denied)),
+            "rule": refusing(_or(denied)),
             "priority": 10000,
-            "service": _service_ref(cfg, "odoo"),
+            "service": service("odoo"),
             "middlewares": ["deny", "security-headers"],
             "tls": dict(tls),
         }
         routers[prefix + entrypoint + "-refused"] = {
             "entryPoints": [entrypoint],
-            "rule": _scoped(prefix, hosts, "PathPrefix(`/`)"),
+            "rule": refusing("PathPrefix(`/`)"),
             "priority": 1,
-            "service": _service_ref(cfg, "odoo"),
+            "service": service("odoo"),
             "middlewares": ["deny", "security-headers"],
             "tls": dict(tls),
         }
@@ -250,13 +259,9 @@ def _static(cfg: Dict[str, Any]) -> Dict[str, Any]:
             }
         }
     if cfg["access_log"]:
-        static["accessLog"] = {
-            "filePath": cfg["log_dir"] + "/access.log",
-            "format": "json",
-            "fields": {"headers": {"defaultMode": "drop"}},
-        }
-        if not cfg["log_dir"]:
-            del static["accessLog"]["filePath"]  # standard output (a container's log)
+        # no log_dir: standard output (a container's log)
+        static["accessLog"] = {"filePath": cfg["log_dir"] + "/access.log"} if cfg["log_dir"] else {}
+        static["accessLog"].update({"format": "json", "fields": {"headers": {"defaultMode": "drop"}}})
     if cfg["acme"]:
         acme: Dict[str, Any] = {"email": cfg["acme_email"], "storage": cfg["acme_storage"]}
         if cfg["acme_ca_server"]:
@@ -301,8 +306,9 @@ def _tls(cfg: Dict[str, Any]) -> Dict[str, Any]:
 def traefik_config(settings: Dict[str, Any]) -> Dict[str, Any]:
     """``{static, dynamic, tls}`` for the traefik role; and ``kubernetes`` for a tenant's namespace."""
     cfg = dict(settings, nodes=_nodes(settings))
+    cfg.update(_tenant(cfg))
     services = _services(cfg)
-    kubernetes = _traefik_services(cfg, services) if _kubernetes(cfg) else {}
+    kubernetes = _traefik_services(cfg, services) if cfg["service_refs"] else {}
     http: Dict[str, Any] = {
         "routers": _routers(cfg),
         "services": {k: v for k, v in services.items() if k not in kubernetes},
