@@ -54,6 +54,20 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
         },
         "odoo_kubernetes_cron_resources",
     ),
+    "storage size not a quantity": ({"odoo_kubernetes_storage_size": "20 GB"}, "odoo_kubernetes_storage_size"),
+    "quota not in quantities": (
+        {
+            "odoo_kubernetes_quota": {
+                "requests.cpu": "6",
+                "requests.memory": "12Gi",
+                "limits.cpu": "12",
+                "limits.memory": "24Gi",
+                "pods": "twenty",
+                "persistentvolumeclaims": "2",
+            }
+        },
+        "odoo_kubernetes_quota",
+    ),
     "connections beyond the budget": ({"odoo_db_pool_budget": 20}, "odoo_db_pool_budget"),
     "quota too small for the autoscaler": (
         {"odoo_kubernetes_quota": {"limits.cpu": "2"}},

@@ -12,7 +12,7 @@ from ansible_collections.retailops.odoo_platform.plugins.test import kubernetes_
 )
 def test_accepts_quantities(value: object) -> None:
     assert plugin.kubernetes_resource_quantity(value)
-    filter_plugin.kubernetes_resource_quantity(value)  # what the test accepts, the filter computes
+    filter_plugin.kubernetes_quantity(value)  # what the test accepts, the filter computes
 
 
 @pytest.mark.parametrize(
