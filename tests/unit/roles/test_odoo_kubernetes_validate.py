@@ -54,7 +54,10 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
         },
         "odoo_kubernetes_cron_resources",
     ),
-    "storage size not a quantity": ({"odoo_kubernetes_storage_size": "20 GB"}, "odoo_kubernetes_storage_size"),
+    "storage size not a quantity": (
+        {"odoo_kubernetes_storage_size": "20 GB"},
+        "odoo_kubernetes_storage_size",
+    ),
     "quota not in quantities": (
         {
             "odoo_kubernetes_quota": {
