@@ -7,8 +7,9 @@
 #                   never installed (no service starts, nothing clashes with
 #                   the host's Docker)
 #   kubernetes      kube-apiserver, kube-controller-manager, kube-scheduler,
-#                   kubelet, kube-proxy, kubectl: one `go build` of a wrapper module
-#   coredns, metrics-server, kube-router: `go install`
+#                   kubelet, kube-proxy, kubectl, and coredns and kube-router:
+#                   one wrapper module, one module graph
+#   metrics-server  `go install` (its own module graph)
 #   images          pause (the kubernetes module's pause.c), busybox and
 #                   metrics-server as single-layer OCI archives (oci_image.py)
 #   traefik         the ingress controller's image: rig/traefik.sh's binary
@@ -28,6 +29,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 K8S_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+K8S_GO_BINARIES=("${K8S_COMMANDS[@]}" coredns kube-router)
 read -ra NICE <<<"$RIG_NICE"
 
 json_field() {  # FIELD < go mod download -json output
@@ -81,6 +83,14 @@ check_debs() {
   "$K8S_DEB_ROOT/usr/bin/containerd" --version
 }
 
+# The wrapper module builds Kubernetes' commands and, in the same module
+# graph, CoreDNS (coredns/main.go: the Corefile's plugins only) and
+# kube-router: they compile the shared packages (client-go and below) once, at
+# Kubernetes' versions, instead of once per `go install`; each binary is still
+# linked with its own version stamp. metrics-server v0.8.0 cannot join: with
+# the apiserver library of 1.35 it panics at start ("cannot find model
+# definition for io.k8s.metrics.pkg.apis.metrics.v1beta1.NodeMetrics"), so it
+# keeps its own module graph (go_install).
 build_kubernetes() {
   local info gomod gover work minor ldflags pkg pkgs=() staging=() module
   info=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION")
@@ -90,27 +100,43 @@ build_kubernetes() {
   ((${#staging[@]} > 0)) || die "k8s.io/kubernetes@$K8S_VERSION: no staging replaces found in $gomod"
   work=$(mktemp -d "$K8S_CACHE/k8sbuild.XXXXXX")
   {
-    printf 'module rig.local/k8sbuild\n\ngo %s\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$gover" "$K8S_VERSION"
+    printf 'module rig.local/k8sbuild\n\ngo %s\n\nrequire (\n' "$gover"
+    printf '\tk8s.io/kubernetes %s\n' "$K8S_VERSION"
+    printf '\tgithub.com/coredns/coredns %s\n' "$K8S_COREDNS_VERSION"
+    printf '\tgithub.com/cloudnativelabs/kube-router/v2 %s\n' "$K8S_KUBE_ROUTER_VERSION"
+    printf ')\n\nreplace (\n'
     for module in "${staging[@]}"; do printf '\t%s => %s v0.%s\n' "$module" "$module" "${K8S_VERSION#v1.}"; done
     printf ')\n'
   } >"$work/go.mod"
+  mkdir "$work/coredns"
+  cp "$K8S_RIG_DIR/coredns/main.go" "$work/coredns/main.go"
   minor=${K8S_VERSION#v1.}
   minor=${minor%%.*}
-  ldflags="-s -w"
+  ldflags=""
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
     ldflags+=" -X $pkg.gitCommit=0000000000000000000000000000000000000000 -X $pkg.buildDate=1970-01-01T00:00:00Z"
   done
   for pkg in "${K8S_COMMANDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$pkg"); done
-  # One build for all six commands: they share most of their dependencies.
-  if ! (cd "$work" && GOFLAGS=-mod=mod CGO_ENABLED=0 "${NICE[@]}" go build -trimpath -ldflags "$ldflags" \
-      -o "$work/bin/" "${pkgs[@]}") >"$K8S_CACHE/build-kubernetes.log" 2>&1; then
+  : >"$K8S_CACHE/build-kubernetes.log"
+  # The first build compiles the shared packages; the others link from the cache.
+  wrapper_build "$work" "$ldflags" "${pkgs[@]}"
+  wrapper_build "$work" "" ./coredns
+  wrapper_build "$work" "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$K8S_KUBE_ROUTER_VERSION" \
+    github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+  for pkg in "${K8S_GO_BINARIES[@]}"; do install -m 0755 "$work/bin/$pkg" "$K8S_BIN/$pkg"; done
+  rm -rf "$work"
+}
+# wrapper_build DIR LDFLAGS PACKAGE...: static binaries into DIR/bin.
+wrapper_build() {
+  local work=$1 ldflags=$2
+  shift 2
+  if ! (cd "$work" && GOFLAGS=-mod=mod CGO_ENABLED=0 "${NICE[@]}" go build -trimpath -ldflags "-s -w $ldflags" \
+      -o "$work/bin/" "$@") >>"$K8S_CACHE/build-kubernetes.log" 2>&1; then
     rm -rf "$work"
     tail -n 30 "$K8S_CACHE/build-kubernetes.log" >&2
-    die "go build of Kubernetes $K8S_VERSION failed (log: $K8S_CACHE/build-kubernetes.log)"
+    die "go build of $* in the wrapper module failed (log: $K8S_CACHE/build-kubernetes.log)"
   fi
-  for pkg in "${K8S_COMMANDS[@]}"; do install -m 0755 "$work/bin/$pkg" "$K8S_BIN/$pkg"; done
-  rm -rf "$work"
 }
 check_kubernetes() {
   local c version
@@ -118,13 +144,8 @@ check_kubernetes() {
     if [[ $c == kubectl ]]; then version=$("$K8S_BIN/$c" version --client 2>&1); else version=$("$K8S_BIN/$c" --version 2>&1); fi
     [[ "$version" == *"$K8S_VERSION"* ]] || return 1
   done
-}
-
-build_coredns() {
-  go_install coredns "github.com/coredns/coredns@$K8S_COREDNS_VERSION"
-}
-check_coredns() {
-  [[ "$("$K8S_BIN/coredns" -version)" == *"CoreDNS-${K8S_COREDNS_VERSION#v}"* ]]
+  [[ "$("$K8S_BIN/coredns" -version)" == *"CoreDNS-${K8S_COREDNS_VERSION#v}"* ]] || return 1
+  [[ "$("$K8S_BIN/kube-router" --version 2>&1)" == *"$K8S_KUBE_ROUTER_VERSION"* ]]
 }
 
 build_metrics_server() {
@@ -133,14 +154,6 @@ build_metrics_server() {
 }
 check_metrics_server() {
   [[ "$("$K8S_BIN/metrics-server" --version)" == "$K8S_METRICS_SERVER_VERSION" ]]
-}
-
-build_kube_router() {
-  go_install kube-router "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$K8S_KUBE_ROUTER_VERSION" \
-    "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$K8S_KUBE_ROUTER_VERSION"
-}
-check_kube_router() {
-  [[ "$("$K8S_BIN/kube-router" --version 2>&1)" == *"$K8S_KUBE_ROUTER_VERSION"* ]]
 }
 
 # The images the nodes load besides the project's: the pod sandbox (pause),
@@ -226,12 +239,14 @@ if ! flock -n "$build_lock"; then
   flock "$build_lock"
 fi
 piece debs "${K8S_DEBS[*]}" "$RIG_SUITE"
-piece kubernetes "$K8S_VERSION" "${K8S_COMMANDS[*]}"
-piece coredns "$K8S_COREDNS_VERSION" "$(declare -f go_install)"
+piece kubernetes "$K8S_VERSION $K8S_COREDNS_VERSION $K8S_KUBE_ROUTER_VERSION" \
+  "${K8S_GO_BINARIES[*]}" "$(declare -f wrapper_build)" "$(cat "$K8S_RIG_DIR/coredns/main.go")"
 piece metrics_server "$K8S_METRICS_SERVER_VERSION" "$(declare -f go_install)"
-piece kube_router "$K8S_KUBE_ROUTER_VERSION" "$(declare -f go_install)"
+# The images hold the busybox and metrics-server binaries: their digests are
+# part of the recipe, so a rebuilt binary rebuilds the image.
 piece images "$K8S_VERSION" "$K8S_PAUSE_IMAGE $K8S_BUSYBOX_IMAGE $K8S_METRICS_SERVER_IMAGE" \
-  "$(cat "$K8S_RIG_DIR/oci_image.py" "$K8S_STAMPS/debs" "$K8S_STAMPS/metrics_server")"
+  "$(cat "$K8S_RIG_DIR/oci_image.py" "$K8S_STAMPS/debs")" \
+  "$(sha256sum "$K8S_DEB_ROOT/bin/busybox" "$K8S_BIN/metrics-server")"
 # After images, which clears the archives it makes.
 piece traefik "$K8S_TRAEFIK_IMAGE" "$(cat "$K8S_RIG_DIR/oci_image.py" "$K8S_RIG_DIR/../traefik.sh")"
 log "kubernetes rig: binaries in $K8S_BIN, images in $K8S_IMAGES"

@@ -130,7 +130,7 @@ preflight() {
   [[ -d /proc/sys/net/bridge ]] || die "br_netfilter is missing: modprobe br_netfilter"
   command -v iptables-restore >/dev/null || die "iptables is missing (kube-proxy needs it): apt-get install iptables"
   local stamp
-  for stamp in debs kubernetes coredns metrics_server kube_router images; do
+  for stamp in debs kubernetes metrics_server images; do
     [[ -f "$K8S_STAMPS/$stamp" ]] || die "the Kubernetes rig is not built ($stamp): make k8s-rig"
   done
 }
