@@ -6,7 +6,11 @@
 # Everything the rig downloads or builds is kept under RIG_CACHE, outside the
 # repository, and rebuilt when it is missing.
 
-set -euo pipefail
+set -Eeuo pipefail
+# A command that stops a script says which one it was (errexit alone exits
+# without a word: the cluster's `down` once exited 1 after a node kill with
+# nothing on the screen). -E: the trap holds inside functions too.
+trap 'printf "[rig] error: %s:%s: %s exited %s\n" "${BASH_SOURCE[0]##*/}" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
 
 RIG_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 RIG_CACHE="${RIG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/retailops-rig}"
