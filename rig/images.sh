@@ -84,10 +84,17 @@ stage_odoo_double() {
   printf '%s\n' "$ctx"
 }
 
+# The running apt cache is kept when it runs the current image on this
+# RIG_CACHE's directory: a container left by a run with another RIG_CACHE
+# (Docker restarts it with the engine) may store into a directory that is
+# gone, and then answers every request with 500.
 start_aptcache() {
-  local running
-  running=$(docker inspect --format '{{.State.Running}} {{.Config.Image}}' "$RIG_APTCACHE_NAME" 2>/dev/null || true)
-  if [[ "$running" == "true $APTCACHE_IMAGE" && "$(docker inspect --format '{{.Image}}' "$RIG_APTCACHE_NAME")" == "$(docker image inspect --format '{{.Id}}' "$APTCACHE_IMAGE")" ]]; then
+  local running want
+  want="true $APTCACHE_IMAGE $(docker image inspect --format '{{.Id}}' "$APTCACHE_IMAGE") $RIG_CACHE/apt-cacher-ng"
+  running=$(docker inspect --format \
+    '{{.State.Running}} {{.Config.Image}} {{.Image}}{{range .Mounts}} {{.Source}}{{end}}' \
+    "$RIG_APTCACHE_NAME" 2>/dev/null || true)
+  if [[ "$running" == "$want" && -d "$RIG_CACHE/apt-cacher-ng" ]]; then
     log "apt cache is running"
   else
     docker rm -f "$RIG_APTCACHE_NAME" >/dev/null 2>&1 || true
