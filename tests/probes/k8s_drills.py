@@ -14,7 +14,8 @@ the ``--until`` file exists, or after ``--max-seconds``.
 
 ``judge`` lays the timeline beside the harness's report (its drills' start
 times) and checks what the harness cannot see: the Odoo pods were never all
-unready at once during the PostgreSQL leader kill (``--never-empty``), the
+unready at once during the PostgreSQL leader kill (``--never-empty``), a
+node that a drill kills ran one of them then (``--hosted DRILL=NODE``), the
 autoscaler added a pod under load (the time from the start of the load to the
 higher replica count, and to the new pod ready) and came back to
 ``--min-replicas`` once the load stopped. Figures go to ``--out``; exit 1 when
@@ -50,9 +51,11 @@ def sample(cluster: Cluster, namespace: str) -> dict[str, Any]:
     except ApiException:
         row["desired"] = None
     try:
-        row["ready"] = sum(1 for e in cluster.http_endpoints(namespace) if e["ready"])
+        ready = [e for e in cluster.http_endpoints(namespace) if e["ready"]]
+        row["ready"] = len(ready)
+        row["nodes"] = sorted({str(e["node"]) for e in ready})
     except ApiException:
-        row["ready"] = None
+        row["ready"], row["nodes"] = None, None
     return row
 
 
@@ -114,6 +117,16 @@ def judge(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
             problems.append(f"{name}: no sample of the HTTP pods inside its window")
         elif low == 0:
             problems.append(f"{name}: every HTTP pod was unready at once inside its window")
+    for pair in args.hosted:
+        name, _, node = pair.partition("=")
+        if name not in spans:
+            problems.append(f"{name}: the harness's report has no such drill")
+            continue
+        before = [r for r in rows if r["t"] <= spans[name][0] and r.get("nodes") is not None]
+        on_node = bool(before) and node in before[-1]["nodes"]
+        figures["drills"][name]["hosted_on_" + node] = on_node
+        if not on_node:
+            problems.append(f"{name}: no ready HTTP pod on {node} when it started: the drill proved nothing")
     floor = args.min_replicas
     scaled = first(rows, start, lambda r: (r["replicas"] or 0) > floor)
     ready_more = first(rows, start, lambda r: (r["ready"] or 0) > floor)
@@ -151,6 +164,12 @@ def main() -> int:
         action="append",
         default=[],
         help="judge: a drill during which some HTTP pod stays ready",
+    )
+    parser.add_argument(
+        "--hosted",
+        action="append",
+        default=[],
+        help="judge: DRILL=NODE, NODE ran a ready HTTP pod as DRILL began",
     )
     args = parser.parse_args()
     if args.probe == "watch":

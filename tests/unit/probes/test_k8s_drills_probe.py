@@ -18,7 +18,10 @@ def write(
 ) -> argparse.Namespace:
     """rows: (seconds after the run's start, replicas, ready addresses)."""
     timeline = tmp_path / "timeline.json"
-    samples = [{"t": START + t, "replicas": n, "desired": n, "ready": ready} for t, n, ready in rows]
+    samples = [
+        {"t": START + t, "replicas": n, "desired": n, "ready": ready, "nodes": ["n1", "n2"][:ready]}
+        for t, n, ready in rows
+    ]
     timeline.write_text(json.dumps({"samples": samples}))
     report = tmp_path / "report.json"
     report.write_text(
@@ -34,7 +37,11 @@ def write(
         )
     )
     return argparse.Namespace(
-        timeline=str(timeline), report=str(report), min_replicas=2, never_empty=["pg_leader_kill"]
+        timeline=str(timeline),
+        report=str(report),
+        min_replicas=2,
+        never_empty=["pg_leader_kill"],
+        hosted=["pg_leader_kill=n2"],
     )
 
 
@@ -44,7 +51,7 @@ def test_windows_figures_and_a_clean_run(tmp_path: Path) -> None:
     assert problems == []
     assert figures["drills"] == {
         "pod_kill": {"window_s": 30.0, "samples": 2, "min_ready": 2},
-        "pg_leader_kill": {"window_s": 50.0, "samples": 2, "min_ready": 1},
+        "pg_leader_kill": {"window_s": 50.0, "samples": 2, "min_ready": 1, "hosted_on_n2": True},
     }
     assert figures["autoscaler"] == {
         "min_replicas": 2,
@@ -56,7 +63,7 @@ def test_windows_figures_and_a_clean_run(tmp_path: Path) -> None:
 
 
 def test_every_pod_unready_no_scale_out_and_no_scale_in_are_named(tmp_path: Path) -> None:
-    rows = [(0, 2, 2), (40, 2, 2), (60, 2, 0), (70, 2, 2)]
+    rows = [(0, 2, 2), (40, 2, 1), (60, 2, 0), (70, 2, 2)]
     args = write(tmp_path, rows, duration=60)
     args.min_replicas = 1  # never back to 1
     args.never_empty += ["node_kill"]
@@ -64,6 +71,7 @@ def test_every_pod_unready_no_scale_out_and_no_scale_in_are_named(tmp_path: Path
     assert problems == [
         "pg_leader_kill: every HTTP pod was unready at once inside its window",
         "node_kill: the harness's report has no such drill",
+        "pg_leader_kill: no ready HTTP pod on n2 when it started: the drill proved nothing",
         "the replicas did not come back to 1 after the load (timeline ends first)",
     ]
     args.min_replicas = 2
