@@ -8,7 +8,7 @@
 
 ``watch`` samples the tenant's HTTP tier through the cluster's API every
 ``--interval`` seconds: the Deployment's replica count, the HorizontalPod-
-Autoscaler's desired count, and the ready addresses behind the Service
+Autoscaler's desired count and CPU reading, and the ready addresses behind the Service
 ``odoo-http`` (its EndpointSlices, what an ingress routes to). It stops when
 the ``--until`` file exists, or after ``--max-seconds``.
 
@@ -48,8 +48,9 @@ def sample(cluster: Cluster, namespace: str) -> dict[str, Any]:
     try:
         hpa = client.AutoscalingV2Api().read_namespaced_horizontal_pod_autoscaler("odoo-http", namespace)
         row["desired"] = hpa.status.desired_replicas if hpa.status else None
+        row["cpu"] = cpu_utilization(hpa.status)
     except ApiException:
-        row["desired"] = None
+        row["desired"], row["cpu"] = None, None
     try:
         ready = [e for e in cluster.http_endpoints(namespace) if e["ready"]]
         row["ready"] = len(ready)
@@ -57,6 +58,15 @@ def sample(cluster: Cluster, namespace: str) -> dict[str, Any]:
     except ApiException:
         row["ready"], row["nodes"] = None, None
     return row
+
+
+def cpu_utilization(status: Any) -> int | None:
+    """The autoscaler's last CPU reading (percent of the pods' requests), None before it has one."""
+    for metric in (status.current_metrics if status else None) or []:
+        current = metric.resource.current if metric.type == "Resource" and metric.resource else None
+        if current is not None and metric.resource.name == "cpu":
+            return current.average_utilization  # type: ignore[no-any-return]
+    return None
 
 
 def watch(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
@@ -134,6 +144,7 @@ def judge(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     figures["autoscaler"] = {
         "min_replicas": floor,
         "max_replicas_seen": max((r["replicas"] or 0 for r in rows), default=0),
+        "max_cpu_utilization_seen": max((r.get("cpu") or 0 for r in rows), default=0),
         "load_start_to_more_replicas_s": scaled,
         "load_start_to_more_pods_ready_s": ready_more,
         "load_end_to_min_replicas_s": back,

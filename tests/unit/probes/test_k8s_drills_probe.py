@@ -16,10 +16,17 @@ START = datetime(2026, 12, 4, 22, 0, tzinfo=UTC).timestamp()
 def write(
     tmp_path: Path, rows: Sequence[tuple[float, int, int]], *, duration: float = 100
 ) -> argparse.Namespace:
-    """rows: (seconds after the run's start, replicas, ready addresses)."""
+    """rows: (seconds after the run's start, replicas, ready addresses); CPU 30 % per replica."""
     timeline = tmp_path / "timeline.json"
     samples = [
-        {"t": START + t, "replicas": n, "desired": n, "ready": ready, "nodes": ["n1", "n2"][:ready]}
+        {
+            "t": START + t,
+            "replicas": n,
+            "desired": n,
+            "cpu": 30 * n,
+            "ready": ready,
+            "nodes": ["n1", "n2"][:ready],
+        }
         for t, n, ready in rows
     ]
     timeline.write_text(json.dumps({"samples": samples}))
@@ -56,6 +63,7 @@ def test_windows_figures_and_a_clean_run(tmp_path: Path) -> None:
     assert figures["autoscaler"] == {
         "min_replicas": 2,
         "max_replicas_seen": 4,
+        "max_cpu_utilization_seen": 120,
         "load_start_to_more_replicas_s": 15.0,
         "load_start_to_more_pods_ready_s": 25.0,
         "load_end_to_min_replicas_s": 30.0,
@@ -77,3 +85,26 @@ def test_every_pod_unready_no_scale_out_and_no_scale_in_are_named(tmp_path: Path
     args.min_replicas = 2
     _, problems = k8s_drills.judge(args)
     assert "the autoscaler never raised the replicas above 2 under load" in problems
+
+
+def test_cpu_utilization_reads_the_autoscalers_cpu_metric() -> None:
+    from kubernetes.client import (  # noqa: PLC0415
+        V2HorizontalPodAutoscalerStatus,
+        V2MetricStatus,
+        V2MetricValueStatus,
+        V2ResourceMetricStatus,
+    )
+
+    def status(*metrics: V2MetricStatus) -> V2HorizontalPodAutoscalerStatus:
+        return V2HorizontalPodAutoscalerStatus(desired_replicas=2, current_metrics=list(metrics) or None)
+
+    memory = V2MetricStatus(
+        type="Resource", resource=V2ResourceMetricStatus(name="memory", current=V2MetricValueStatus())
+    )
+    cpu = V2MetricStatus(
+        type="Resource",
+        resource=V2ResourceMetricStatus(name="cpu", current=V2MetricValueStatus(average_utilization=63)),
+    )
+    assert k8s_drills.cpu_utilization(status(memory, cpu)) == 63
+    assert k8s_drills.cpu_utilization(status()) is None  # no reading yet
+    assert k8s_drills.cpu_utilization(None) is None
