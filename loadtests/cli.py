@@ -41,6 +41,7 @@ from loadtests.drills import (
     DrillRunner,
     Executor,
     Flapper,
+    KubernetesExecutor,
     PatroniExecutor,
     ProcessExecutor,
     ToxiproxyExecutor,
@@ -226,7 +227,16 @@ def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates
     if scenario.drills:
         drills = fill_placeholders(scenario.drills, variables, args.drills or args.scenario)
         scenario = scenario.model_copy(update={"drills": drills})
-    return scenario, load_branches(args.register), load_gates(args.gates)
+    gates = load_gates(args.gates)
+    unknown = sorted(set(gates.drill) - {d.name for d in scenario.drills})
+    if unknown:
+        raise ConfigError(
+            str(args.gates),
+            "drill",
+            f"gates for drills the run does not have: {', '.join(unknown)} "
+            f"(its drills: {', '.join(d.name for d in scenario.drills) or 'none'})",
+        )
+    return scenario, load_branches(args.register), gates
 
 
 @dataclass
@@ -364,6 +374,7 @@ class Run:
             "ansible": AnsibleExecutor(log_dir=self.out),
             "patroni": PatroniExecutor(),
             "process": ProcessExecutor(),
+            "kubernetes": KubernetesExecutor(),
         }
         ex["toxiproxy"] = ToxiproxyExecutor(
             self.rig.api if self.rig else None, self.rig.names_by_class() if self.rig else {}

@@ -6,6 +6,8 @@
 * ``patroni``   planned switchover or failover through Patroni's REST API.
 * ``process``   loopback runs: commands (e.g. ``pg_ctl restart``) run locally.
 * ``toxiproxy`` branch links: take a link class (all its proxies) down for ``down_for`` seconds.
+* ``kubernetes`` pods, through the cluster's API (the kubernetes package): ``kill`` (no grace)
+                or ``delete`` (the pod's own grace period) of ready pods matching a selector.
 
 Every action is bounded in time; its start, end and error are recorded for
 the drill analysis (error window, time to recovery, failures by tier).
@@ -143,6 +145,70 @@ class AnsibleExecutor:
         if done.returncode != 0:
             tail = (done.stdout or "")[-400:] + (done.stderr or "")[-400:]
             raise DrillError(f"ansible-playbook exited {done.returncode}: {tail.strip()}")
+
+
+class KubernetesExecutor:
+    """Pod loss through the cluster's API: ``kill`` (grace 0, as a crash) or ``delete`` (graceful).
+
+    The target is ``<namespace>/<label selector>`` (``retail/app.kubernetes.io/component=http``).
+    ``params``: ``count`` pods (default 1) among the Running and Ready ones, in name order,
+    ``node`` to take only pods on that node, ``kubeconfig`` and ``context`` (default: the
+    environment's ``KUBECONFIG`` and current context). The controllers replace the pods; the
+    drill's window shows what the users saw meanwhile.
+    """
+
+    def __init__(self, core_api: Any | None = None) -> None:
+        self._api = core_api
+
+    def api(self, spec: DrillSpec) -> Any:
+        if self._api is None:
+            try:
+                from kubernetes import client, config  # noqa: PLC0415 - only Kubernetes drills need it
+            except ImportError as exc:
+                raise DrillError("kubernetes: the kubernetes Python package is not installed") from exc
+            config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=spec.params.get("kubeconfig") or None, context=spec.params.get("context") or None
+            )
+            self._api = client.CoreV1Api()
+        return self._api
+
+    @staticmethod
+    def target(spec: DrillSpec) -> tuple[str, str]:
+        namespace, sep, selector = spec.target.partition("/")
+        if not sep or not namespace or not selector:
+            raise DrillError(
+                f"kubernetes: target {spec.target!r} must be <namespace>/<label selector>, "
+                "e.g. retail/app.kubernetes.io/component=http"
+            )
+        return namespace, selector
+
+    @staticmethod
+    def ready(pod: Any) -> bool:
+        if pod.metadata.deletion_timestamp or pod.status.phase != "Running":
+            return False
+        return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+
+    def run(self, spec: DrillSpec) -> None:
+        if spec.action not in {"kill", "delete"}:
+            raise DrillError(f"kubernetes: unknown action {spec.action!r} (kill or delete)")
+        namespace, selector = self.target(spec)
+        count = int(spec.params.get("count", 1))
+        node = spec.params.get("node")
+        api = self.api(spec)
+        pods = api.list_namespaced_pod(namespace, label_selector=selector, timeout_seconds=30).items
+        chosen = sorted(
+            (p for p in pods if self.ready(p) and (not node or p.spec.node_name == node)),
+            key=lambda p: p.metadata.name,
+        )[:count]
+        if len(chosen) < count:
+            where = f" on {node}" if node else ""
+            raise DrillError(
+                f"kubernetes: {len(chosen)} ready pod(s) match {selector!r} in {namespace}{where}, "
+                f"the drill needs {count}"
+            )
+        grace = 0 if spec.action == "kill" else None
+        for pod in chosen:
+            api.delete_namespaced_pod(pod.metadata.name, namespace, grace_period_seconds=grace)
 
 
 class PatroniExecutor:

@@ -4,11 +4,16 @@
       pos_sync: {p95_ms: 800, p99_ms: 2000, error_rate: 0.02, longest_error_window_s: 30}
     ledger: {max_lost: 0, max_duplicated: 0, max_unexpected: 0}
     drills: {action_ok: true, recovered: true, max_time_to_recovery_s: 120}
+    drill:
+      rolling_update: {action_ok: true, recovered: true, max_failed: {pos_sync: 0}}
 
-Every limit is optional; a tier listed in the file must have traffic
-(``min_requests``, default 1). Lost acknowledged writes are always gated and
-a ledger that could not be reconciled is a breach. Latency percentiles
-leave out the calls that overlapped a drill (``latency_outside_drills``).
+``drills`` gates every drill of the run; ``drill`` gates named drills instead
+(a drill named there must have run), and ``max_failed`` limits the calls of a
+tier that failed (or got no answer) inside that drill's window. Every limit
+is optional; a tier listed in the file must have traffic (``min_requests``,
+default 1). Lost acknowledged writes are always gated and a ledger that
+could not be reconciled is a breach. Latency percentiles leave out the calls
+that overlapped a drill (``latency_outside_drills``).
 """
 
 from __future__ import annotations
@@ -60,6 +65,16 @@ class DrillGate(BaseModel):
     action_ok: bool = False  # the drill's action ran without error
     recovered: bool = False  # calls succeeded again after the drill's last failure, within its window
     max_time_to_recovery_s: OptionalDuration = None  # action start to steady success
+    # tier -> the most calls of that tier that may fail (or get no answer) inside the drill's window
+    max_failed: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("max_failed")
+    @classmethod
+    def _tiers(cls, v: dict[str, int]) -> dict[str, int]:
+        check_names(v, TIERS, "tier")
+        if any(n < 0 for n in v.values()):
+            raise ValueError("a tier's max_failed must be 0 or more")
+        return v
 
 
 class Gates(BaseModel):
@@ -68,6 +83,8 @@ class Gates(BaseModel):
     tiers: dict[str, TierGate]
     ledger: LedgerGate = Field(default_factory=LedgerGate)
     drills: DrillGate = Field(default_factory=DrillGate)
+    # Gates for named drills, replacing ``drills`` for them; a drill named here must have run.
+    drill: dict[str, DrillGate] = Field(default_factory=dict)
     # Latency percentiles judge the calls that did not overlap a drill (its
     # action's start to its recovery): a drill is judged by its error window
     # and recovery, and a call held through a failover that then succeeds
@@ -151,29 +168,47 @@ def _check(
     return GateResult(scope, metric, limit, actual, passed, reason)
 
 
-def drill_results(gate: DrillGate, drills: Sequence[Mapping[str, Any]]) -> list[GateResult]:
-    """``drills`` as in report.json (analysis.DrillOutcome.as_dict)."""
+def _one_drill(gate: DrillGate, d: Mapping[str, Any]) -> list[GateResult]:
+    scope = f"drill {d['name']}"
+    results: list[GateResult] = []
+    if gate.action_ok:
+        ok = bool(d["action_ok"])
+        error = d.get("action_error")
+        why = f"failed: {error}" if error else ("did not start" if d.get("started_s") is None else "failed")
+        results.append(
+            GateResult(scope, "action ok", 1, int(ok), ok, f"{scope}: action {'ran' if ok else why}")
+        )
+    if gate.recovered:
+        ok = bool(d["recovered"])
+        reason = f"{scope}: calls {'recovered' if ok else 'did not recover'} within its window"
+        results.append(GateResult(scope, "recovered", 1, int(ok), ok, reason))
+    ttr = d.get("time_to_recovery_s")
+    if gate.max_time_to_recovery_s is not None and ttr is not None:
+        results.append(
+            _check(scope, "time to recovery", gate.max_time_to_recovery_s, ttr, unit=" s", fmt=".1f")
+        )
+    for tier, limit in gate.max_failed.items():
+        failed = int(d.get("failed_by_tier", {}).get(tier, 0)) + int(
+            d.get("unknown_by_tier", {}).get(tier, 0)
+        )
+        results.append(_check(scope, f"failed {tier} calls", limit, failed, unit=""))
+    return results
+
+
+def drill_results(
+    gate: DrillGate, drills: Sequence[Mapping[str, Any]], named: Mapping[str, DrillGate] | None = None
+) -> list[GateResult]:
+    """``drills`` as in report.json (analysis.DrillOutcome.as_dict); ``named`` gates replace ``gate``."""
+    named = named or {}
     results: list[GateResult] = []
     for d in drills:
-        scope = f"drill {d['name']}"
-        if gate.action_ok:
-            ok = bool(d["action_ok"])
-            error = d.get("action_error")
-            why = (
-                f"failed: {error}" if error else ("did not start" if d.get("started_s") is None else "failed")
-            )
-            results.append(
-                GateResult(scope, "action ok", 1, int(ok), ok, f"{scope}: action {'ran' if ok else why}")
-            )
-        if gate.recovered:
-            ok = bool(d["recovered"])
-            reason = f"{scope}: calls {'recovered' if ok else 'did not recover'} within its window"
-            results.append(GateResult(scope, "recovered", 1, int(ok), ok, reason))
-        ttr = d.get("time_to_recovery_s")
-        if gate.max_time_to_recovery_s is not None and ttr is not None:
-            results.append(
-                _check(scope, "time to recovery", gate.max_time_to_recovery_s, ttr, unit=" s", fmt=".1f")
-            )
+        results += _one_drill(named.get(d["name"], gate), d)
+    ran = {d["name"] for d in drills}
+    for name in sorted(set(named) - ran):
+        scope = f"drill {name}"
+        results.append(
+            GateResult(scope, "ran", 1, 0, False, f"{scope}: gated, but the run had no such drill")
+        )
     return results
 
 
@@ -242,5 +277,5 @@ def evaluate(
                     "ledger", attr, limit, actual, passed, f"ledger: {actual} {label}, limit {limit}{detail}"
                 )
             )
-    results += drill_results(gates.drills, drills)
+    results += drill_results(gates.drills, drills, gates.drill)
     return Verdict(tuple(results))

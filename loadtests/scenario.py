@@ -29,7 +29,7 @@ from loadtests.errors import (
 from loadtests.links import FLAPPING, LinkProfile
 
 PERSONAS = tuple(operations.PERSONAS)
-EXECUTORS = ("docker", "ansible", "patroni", "process", "toxiproxy")
+EXECUTORS = ("docker", "ansible", "patroni", "process", "toxiproxy", "kubernetes")
 
 
 class _Strict(BaseModel):
@@ -41,7 +41,7 @@ class DrillSpec(_Strict):
 
     name: str = Field(min_length=1)
     at: float
-    executor: Literal["docker", "ansible", "patroni", "process", "toxiproxy"]
+    executor: Literal["docker", "ansible", "patroni", "process", "toxiproxy", "kubernetes"]
     action: str = Field(min_length=1)
     target: str = ""
     params: dict[str, Any] = Field(default_factory=dict)

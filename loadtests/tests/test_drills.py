@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from loadtests.cli import main
-from loadtests.drills import AnsibleExecutor, DrillError, PatroniExecutor
+from loadtests.drills import AnsibleExecutor, DrillError, KubernetesExecutor, PatroniExecutor
 from loadtests.errors import ConfigError
 from loadtests.scenario import DrillSpec, fill_placeholders, parse_vars
 from tests.fixtures.patroni_api import member
@@ -166,3 +166,106 @@ def test_patroni_switchover_without_a_leader_fails_naming_the_api(patroni_api):
             DrillSpec(name="sw", at=0, executor="patroni", action="switchover", target=patroni_api.url)
         )
     assert patroni_api.posts == []
+
+
+def pod(name: str, node: str, *, ready: bool = True, phase: str = "Running", deleting: bool = False):
+    from types import SimpleNamespace as NS  # noqa: PLC0415
+
+    return NS(
+        metadata=NS(name=name, deletion_timestamp="2026-12-04T00:00:00Z" if deleting else None),
+        spec=NS(node_name=node),
+        status=NS(phase=phase, conditions=[NS(type="Ready", status="True" if ready else "False")]),
+    )
+
+
+class FakeCore:
+    def __init__(self, pods: list[object]) -> None:
+        self.pods = pods
+        self.listed: list[tuple[str, str]] = []
+        self.deleted: list[tuple[str, str, int | None]] = []
+
+    def list_namespaced_pod(self, namespace, label_selector, timeout_seconds):
+        from types import SimpleNamespace as NS  # noqa: PLC0415
+
+        self.listed.append((namespace, label_selector))
+        return NS(items=self.pods)
+
+    def delete_namespaced_pod(self, name, namespace, grace_period_seconds=None):
+        self.deleted.append((namespace, name, grace_period_seconds))
+
+
+def k8s_spec(action: str = "kill", target: str = "retail/app=http", **params) -> DrillSpec:
+    return DrillSpec(name="k", at=1, executor="kubernetes", action=action, target=target, params=params)
+
+
+def test_kubernetes_kill_takes_ready_pods_in_name_order_with_no_grace():
+    core = FakeCore(
+        [
+            pod("http-c", "n2"),
+            pod("http-a", "n1", ready=False),  # not ready: never the victim
+            pod("http-b", "n1", deleting=True),  # already going
+            pod("http-d", "n1"),
+            pod("http-e", "n2", phase="Pending"),
+        ]
+    )
+    KubernetesExecutor(core).run(k8s_spec(count=2))
+    assert core.listed == [("retail", "app=http")]
+    assert core.deleted == [("retail", "http-c", 0), ("retail", "http-d", 0)]
+    core.deleted.clear()
+    KubernetesExecutor(core).run(k8s_spec("delete", node="n1"))
+    assert core.deleted == [("retail", "http-d", None)]  # graceful: the pod's own grace period
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (k8s_spec(target="app=http"), "must be <namespace>/<label selector>"),
+        (k8s_spec("restart"), "unknown action 'restart'"),
+        (k8s_spec(count=3), "2 ready pod(s) match 'app=http' in retail, the drill needs 3"),
+        (k8s_spec(node="n9"), "0 ready pod(s) match 'app=http' in retail on n9"),
+    ],
+)
+def test_kubernetes_drill_refuses_what_it_cannot_do_and_deletes_nothing(spec, message):
+    core = FakeCore([pod("http-a", "n1"), pod("http-b", "n2")])
+    with pytest.raises(DrillError) as exc:
+        KubernetesExecutor(core).run(spec)
+    assert message in str(exc.value)
+    assert core.deleted == []
+
+
+def test_check_refuses_gates_for_drills_the_run_does_not_have(tmp_path, capsys):
+    gates = tmp_path / "g.yaml"
+    gates.write_text(
+        "tiers:\n  pos_sync: {}\ndrill:\n  odoo: {recovered: true}\n  rollout: {recovered: true}\n"
+    )
+    argv = [*["check", *inputs(tmp_path)][:-1], str(gates)]
+    for v in ["COLLECTION=/c", "INVENTORY=/i", "OUT=/r", "ODOO_NODE=odoo-2"]:
+        argv += ["--var", v]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{gates}: drill: gates for drills the run does not have: rollout (its drills: pg, odoo)" in err
+
+
+def test_shipped_kubernetes_scenario_and_gates_check(capsys):
+    variables = {
+        "COLLECTION": "/c",
+        "INVENTORY": "/i",
+        "TENANT": "tenant-retail",
+        "NAMESPACE": "retail",
+        "KUBECONFIG": "/k/admin.kubeconfig",
+        "NODE": "rig-node-2",
+        "NODE_KILL": "bash /c/rig/kubernetes/cluster.sh kill-node 2",
+        "OUT": "/r",
+    }
+    argv = [
+        "check",
+        "--scenario",
+        str(HERE / "scenarios" / "kubernetes_drills.yaml"),
+        "--register",
+        str(REPO / "inventories" / "branch_register" / "eu-west.yml"),
+        "--gates",
+        str(HERE / "gates" / "kubernetes.yaml"),
+    ]
+    for k, v in variables.items():
+        argv += ["--var", f"{k}={v}"]
+    assert main(argv) == 0, capsys.readouterr().err

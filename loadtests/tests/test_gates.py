@@ -137,6 +137,56 @@ def test_drill_gates_want_every_drill_run_and_recovered_in_time(tmp_path):
     assert [r.scope for r in v.results if r.passed].count("drill lte") == 3
 
 
+def test_named_drill_gates_limit_failed_calls_per_tier_and_want_the_drill(tmp_path):
+    g = gates_file(
+        tmp_path,
+        "tiers:\n  pos_sync: {}\n"
+        "drills: {action_ok: true}\n"
+        "drill:\n"
+        "  rolling_update: {recovered: true, max_failed: {pos_sync: 0}}\n"
+        "  pod_kill: {max_failed: {pos_sync: 0, inventory: 2}}\n"
+        "  node_kill: {recovered: true}\n",
+    )
+    drills = [
+        {
+            **drill("rolling_update", ok=False),
+            "failed_by_tier": {"pos_sync": 1},
+            "unknown_by_tier": {"pos_sync": 2},
+        },
+        {**drill("pod_kill"), "failed_by_tier": {"inventory": 2}, "unknown_by_tier": {}},
+        drill("pg", ok=False, error="DrillError: no leader"),
+    ]
+    v = evaluate(g, {"pos_sync": stats("pos_sync")}, ledger(), drills)
+    # a named gate replaces `drills` for its drill: rolling_update's failed action is not gated
+    assert v.reasons == [
+        "drill rolling_update: failed pos_sync calls 3 > limit 0",
+        "drill pg: action failed: DrillError: no leader",
+        "drill node_kill: gated, but the run had no such drill",
+    ]
+    passed = {(r.scope, r.metric) for r in v.results if r.passed}
+    assert {
+        ("drill pod_kill", "failed pos_sync calls"),
+        ("drill pod_kill", "failed inventory calls"),
+    } <= passed
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "reason"),
+    [
+        ("drill:\n  x: {max_failed: {tills: 0}}\n", "drill.x.max_failed", "tills"),
+        ("drill:\n  x: {max_failed: {pos_sync: -1}}\n", "drill.x.max_failed", "0 or more"),
+        ("drill:\n  x: {max_fail: {pos_sync: 0}}\n", "drill.x.max_fail", "unknown key"),
+    ],
+)
+def test_bad_named_drill_gates_name_the_key(tmp_path, text, key, reason):
+    p = tmp_path / "bad.yaml"
+    p.write_text("tiers:\n  pos_sync: {}\n" + text)
+    with pytest.raises(ConfigError) as exc:
+        load_gates(p)
+    assert f"{p}: {key}" in str(exc.value)
+    assert reason in str(exc.value)
+
+
 def test_latency_gate_says_how_many_drill_calls_were_left_out(tmp_path: Path):
     g = gates_file(tmp_path, "tiers:\n  pos_sync: {p99_ms: 150}\n")
     assert g.latency_outside_drills is True

@@ -24,12 +24,13 @@ description:
     denied rule first, and a catch-all refuses every other source."
   - "TLS: minimum version, cipher suites for TLS 1.2, certificate files and the default certificate."
   - "On Kubernetes (the traefik_kubernetes role), C(kubernetes_namespace) names one tenant's namespace and
-    C(kubernetes_backends) maps C(odoo) and C(odoo-websocket) to the tenant's Services (C({name, port})):
-    the routers are the same, prefixed with the namespace and limited to the tenant's hosts (the refusing
-    routers too); C(odoo) and C(odoo-websocket) are returned as C(kubernetes) (the specs of TraefikService
-    resources of that namespace: one weighted child, the tenant's Service, with the same passive health
-    check and sticky cookie; Traefik v3.6 refuses an active health check on a Service that is not
-    ExternalName, so the pods' readiness stands for it) and routed to as C(<namespace>-<name>@kubernetescrd).
+    C(kubernetes_backends) maps C(odoo) and C(odoo-websocket) to the tenant's Services (C({name, port,
+    sticky})): the routers are the same, prefixed with the namespace and limited to the tenant's hosts (the
+    refusing routers too); C(odoo) and C(odoo-websocket) are returned as C(kubernetes) (the specs of
+    TraefikService resources of that namespace: one weighted child, the tenant's Service, with the same
+    passive health check, and the sticky cookie unless the backend's C(sticky) is false; Traefik v3.6
+    refuses an active health check on a Service that is not ExternalName, so the pods' readiness stands for
+    it) and routed to as C(<namespace>-<name>@kubernetescrd).
     An empty C(log_dir) writes the access log to standard output."
 author:
   - RetailOps platform engineering (@retailops)
@@ -92,6 +93,8 @@ def _traefik_services(cfg: Dict[str, Any], services: Dict[str, Any]) -> Dict[str
         lb = services[name]["loadBalancer"]
         child = {"name": backend["name"], "port": int(backend["port"])}
         child.update({k: v for k, v in lb.items() if k not in ("servers", "healthCheck", "serversTransport")})
+        if not backend.get("sticky", True):
+            del child["sticky"]
         child["serversTransport"] = lb["serversTransport"] + "@file"
         specs[name] = {"weighted": {"services": [child]}}
     return specs

@@ -27,8 +27,9 @@ to a JSON file; exit status 1 when a check fails.
 The ingress probe acts as a branch would, from this machine: through the
 ingress controller's NodePort (read from its Service) on a node's address,
 over TLS verified against the given CA with the host as SNI (none for an
-address), it logs in, expects the security headers and the sticky cookie, a
-403 for the database manager, and a redirect to HTTPS on the HTTP port. From
+address), it logs in, expects the security headers and the HTTP service's
+sticky cookie (secure, httpOnly) or, with --no-sticky, none, a 403 for the
+database manager, and a redirect to HTTPS on the HTTP port. From
 a pod in a foreign namespace (a source outside the allow lists), the same
 host through the ingress Service must answer 403.
 """
@@ -475,8 +476,10 @@ def ingress(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any],
         if missing:
             problems.append(f"security headers missing: {', '.join(missing)}")
         flags = {f.strip().lower() for f in sticky[0].split(";")[1:]} if sticky else set()
-        if not {"secure", "httponly"} <= flags:
+        if args.sticky and not {"secure", "httponly"} <= flags:
             problems.append(f"no secure httpOnly sticky cookie {args.sticky_cookie}: {cookies}")
+        if not args.sticky and sticky:
+            problems.append(f"the HTTP service set the sticky cookie {args.sticky_cookie}: {sticky[0]}")
         status = request(args.address, https_port, args.host, "GET", "/web/database/manager", ca=args.ca)[0]
         result["database_manager"] = status
         if status != 403:
@@ -608,6 +611,12 @@ def main() -> int:
     parser.add_argument("--host", default="", help="ingress: the host name (or address) asked for")
     parser.add_argument("--ca", default="", help="ingress: the CA the certificate must chain to")
     parser.add_argument("--sticky-cookie", default="odoo_node", help="ingress: the sticky cookie's name")
+    parser.add_argument(
+        "--sticky",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="ingress: whether the HTTP service sets the sticky cookie (traefik_kubernetes_sticky_http)",
+    )
     args = parser.parse_args()
     cluster = Cluster(args.kubeconfig)
     runner = {

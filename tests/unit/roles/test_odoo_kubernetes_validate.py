@@ -88,6 +88,10 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
         {"odoo_kubernetes_prestop_seconds": 60, "odoo_kubernetes_termination_grace_seconds": 60},
         "odoo_kubernetes_termination_grace_seconds",
     ),
+    "a negative wait for a lost node": (
+        {"odoo_kubernetes_http_node_lost_seconds": -1},
+        "odoo_kubernetes_http_node_lost_seconds",
+    ),
     "an option the roles own": ({"odoo_options_extra": {"workers": 8}}, "odoo_options_extra"),
 }
 

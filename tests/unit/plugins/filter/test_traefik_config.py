@@ -210,8 +210,8 @@ def kubernetes_settings(namespace: str, hosts: list[str]) -> dict[str, Any]:
     return settings(
         kubernetes_namespace=namespace,
         kubernetes_backends={
-            "odoo": {"name": "odoo-http", "port": 8069},
-            "odoo-websocket": {"name": "odoo-websocket", "port": 8072},
+            "odoo": {"name": "odoo-http", "port": 8069, "sticky": False},
+            "odoo-websocket": {"name": "odoo-websocket", "port": 8072, "sticky": True},
         },
         hosts=hosts,
         node_names=[],
@@ -257,13 +257,25 @@ def test_kubernetes_services_are_traefik_services_from_the_same_settings() -> No
     for name, port in (("odoo", 8069), ("odoo-websocket", 8072)):
         (child,) = cfg["kubernetes"][name]["weighted"]["services"]
         assert child["port"] == port
-        assert child["sticky"] == vm[name]["loadBalancer"]["sticky"]
         assert child["passiveHealthCheck"] == vm[name]["loadBalancer"]["passiveHealthCheck"]
         assert child["passHostHeader"] is True
         assert child["serversTransport"] == "odoo@file"
         assert "healthCheck" not in child  # refused by Traefik on a Service that is not ExternalName
     assert cfg["kubernetes"]["odoo"]["weighted"]["services"][0]["name"] == "odoo-http"
     assert "filePath" not in cfg["static"]["accessLog"]
+
+
+def test_kubernetes_backend_is_sticky_unless_told_otherwise() -> None:
+    vm = plugin.traefik_config(settings())["dynamic"]["http"]["services"]
+    cfg = plugin.traefik_config(kubernetes_settings("retail", ["retail.example"]))["kubernetes"]
+    assert "sticky" not in cfg["odoo"]["weighted"]["services"][0]
+    (websocket,) = cfg["odoo-websocket"]["weighted"]["services"]
+    assert websocket["sticky"] == vm["odoo-websocket"]["loadBalancer"]["sticky"]
+    backends = {"odoo": {"name": "odoo-http", "port": 8069}}  # no sticky key: sticky, as on VMs
+    plain = plugin.traefik_config(
+        dict(kubernetes_settings("retail", ["retail.example"]), kubernetes_backends=backends)
+    )["kubernetes"]
+    assert plain["odoo"]["weighted"]["services"][0]["sticky"] == vm["odoo"]["loadBalancer"]["sticky"]
 
 
 def test_kubernetes_keeps_extra_services_in_the_file_provider() -> None:
