@@ -128,7 +128,7 @@ def judge(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         elif low == 0:
             problems.append(f"{name}: every HTTP pod was unready at once inside its window")
     for pair in args.hosted:
-        name, _, node = pair.partition("=")
+        name, _sep, node = pair.partition("=")
         if name not in spans:
             problems.append(f"{name}: the harness's report has no such drill")
             continue

@@ -75,7 +75,7 @@ def test_every_pod_unready_no_scale_out_and_no_scale_in_are_named(tmp_path: Path
     args = write(tmp_path, rows, duration=60)
     args.min_replicas = 1  # never back to 1
     args.never_empty += ["node_kill"]
-    _, problems = k8s_drills.judge(args)
+    problems = k8s_drills.judge(args)[1]
     assert problems == [
         "pg_leader_kill: every HTTP pod was unready at once inside its window",
         "node_kill: the harness's report has no such drill",
@@ -83,7 +83,7 @@ def test_every_pod_unready_no_scale_out_and_no_scale_in_are_named(tmp_path: Path
         "the replicas did not come back to 1 after the load (timeline ends first)",
     ]
     args.min_replicas = 2
-    _, problems = k8s_drills.judge(args)
+    problems = k8s_drills.judge(args)[1]
     assert "the autoscaler never raised the replicas above 2 under load" in problems
 
 
