@@ -92,14 +92,19 @@ k8s-cache-background: host
 test-fast: venv host collection
 	$(BIN)/python tools/checks.py lint unit
 
-# The local pilot region (inventories/pilot-local/): see README, "make pilot".
+# The local pilot region: see README, "make pilot". PILOT_PLATFORM=docker
+# (inventories/pilot-local/) or kubernetes (inventories/pilot-kubernetes/,
+# on the rig's Kubernetes cluster).
 export PILOT_STATE ?= $(CURDIR)/.cache/pilot
+export PILOT_PLATFORM ?= docker
+PILOT_INVENTORY := inventories/$(if $(filter kubernetes,$(PILOT_PLATFORM)),pilot-kubernetes,pilot-local)/
 
 pilot: venv host collection rig
 	bash rig/pilot/run.sh
 
 pilot-down: venv collection
-	$(BIN)/ansible-playbook -i inventories/pilot-local/ rig/pilot/down.yml
+	$(BIN)/ansible-playbook -i $(PILOT_INVENTORY) rig/pilot/down.yml
+	$(if $(filter kubernetes,$(PILOT_PLATFORM)),bash rig/kubernetes/cluster.sh down)
 
 # The real-Odoo lane (rig/real_odoo/, README "Real Odoo lane"): not part of
 # make test. ODOO_SRC (a source tree) or ODOO_IMAGE (an image on the Docker

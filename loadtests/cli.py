@@ -116,6 +116,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="TEXT",
         help="what the Odoo under test is, e.g. 'Odoo 18.0 official image odoo:18.0' (report and console)",
     )
+    run.add_argument(
+        "--platform",
+        default="",
+        metavar="TEXT",
+        help="what the Odoo app tier runs on, e.g. 'Kubernetes v1.35.4, 2 Odoo nodes' (report)",
+    )
     return p
 
 
@@ -694,6 +700,7 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
             + (f", distributed 1 master + {run.args.workers} workers" if run.args.workers else ""),
             "toxiproxy": run.args.toxiproxy,
             "links": routes_report(plan.branches, run.rig),
+            "platform": run.args.platform,
         },
         "scenario": {
             "name": sc.name,

@@ -14,6 +14,10 @@ is optional; a tier listed in the file must have traffic (``min_requests``,
 default 1). Lost acknowledged writes are always gated and a ledger that
 could not be reconciled is a breach. Latency percentiles leave out the calls
 that overlapped a drill (``latency_outside_drills``).
+
+``extends: <gates file or shipped name>`` starts from another gates file:
+its sections are taken whole unless this file has them, and ``drill``
+entries are added to (or replace) its own.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from loadtests.durations import parse_duration
-from loadtests.errors import bundled, check_names, load_yaml_mapping, validate_model
+from loadtests.errors import ConfigError, bundled, check_names, load_yaml_mapping, validate_model
 from loadtests.ledger import LedgerResult
 
 TIERS = ("pos_sync", "inventory", "finance", "reporting", "integration")
@@ -103,7 +107,30 @@ class Gates(BaseModel):
 def load_gates(path: str | Path) -> Gates:
     """A gates file, or the name of one the harness ships (``default``, ``pilot``)."""
     path = bundled(path, "gates")
-    return validate_model(Gates, load_yaml_mapping(path), path)
+    return validate_model(Gates, _gates_data(path, ()), path)
+
+
+def _gates_data(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """The file's mapping with its ``extends`` chain resolved (relative to the file, or shipped)."""
+    data = load_yaml_mapping(path)
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    if not isinstance(base, str) or not base:
+        raise ConfigError(path, "extends", "must be a gates file or the name of a shipped one")
+    given = Path(base)
+    if given.suffix or len(given.parts) > 1:  # a file, relative to this one
+        base_path = given if given.is_absolute() else path.parent / given
+    else:
+        base_path = bundled(base, "gates")
+    if base_path.resolve() in seen or base_path.resolve() == path.resolve():
+        raise ConfigError(path, "extends", f"{base} extends back to this file")
+    merged = _gates_data(base_path, (*seen, path.resolve()))
+    named = {**merged.get("drill", {}), **data.pop("drill", {})}
+    merged.update(data)
+    if named:
+        merged["drill"] = named
+    return merged
 
 
 @dataclass(frozen=True)

@@ -196,3 +196,47 @@ def test_latency_gate_says_how_many_drill_calls_were_left_out(tmp_path: Path):
     assert v.reasons == ["pos_sync: p99 200 ms > limit 150 ms (7 calls during drills left out)"]
     off = gates_file(tmp_path, "tiers:\n  pos_sync: {}\nlatency_outside_drills: false\n")
     assert off.latency_outside_drills is False
+
+
+def test_extends_takes_the_base_sections_and_adds_named_drills(tmp_path: Path):
+    base = tmp_path / "base.yaml"
+    base.write_text(
+        "tiers:\n  pos_sync: {p95_ms: 900}\nledger: {max_lost: 0}\n"
+        "drills: {action_ok: true}\ndrill:\n  a: {recovered: true}\n  b: {recovered: true}\n"
+    )
+    g = gates_file(
+        tmp_path, "extends: base.yaml\ndrills: {recovered: true}\ndrill:\n  b: {action_ok: true}\n"
+    )
+    assert g.tiers["pos_sync"].p95_ms == 900  # the base's section, whole
+    assert (g.drills.action_ok, g.drills.recovered) == (False, True)  # this file's section replaces it
+    assert (g.drill["a"].recovered, g.drill["a"].action_ok) == (True, False)  # the base's named drill
+    assert (g.drill["b"].recovered, g.drill["b"].action_ok) == (False, True)  # replaced by this file's
+
+
+def test_the_kubernetes_pilot_gates_are_the_pilots_plus_the_clusters_drills():
+    pilot, k8s = load_gates("pilot"), load_gates("pilot_kubernetes")
+    assert (k8s.tiers, k8s.ledger, k8s.drills) == (pilot.tiers, pilot.ledger, pilot.drills)
+    assert set(k8s.drill) == {
+        "pod_kill",
+        "ingress_pod_kill",
+        "node_drain",
+        "node_uncordon",
+        "rolling_update",
+        "node_kill",
+    }
+    for name in ("pod_kill", "node_drain", "node_uncordon", "rolling_update"):
+        assert k8s.drill[name].max_failed == {"pos_sync": 0}, name
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("extends: g.yaml\n", "extends back to this file"),
+        ("extends: 3\n", "must be a gates file or the name of a shipped one"),
+        ("extends: missing.yaml\n", "cannot read"),
+    ],
+)
+def test_bad_extends_is_refused_naming_the_file(tmp_path: Path, text: str, reason: str):
+    with pytest.raises(ConfigError) as exc:
+        gates_file(tmp_path, text)
+    assert reason in str(exc.value)

@@ -156,3 +156,70 @@ def test_run_takes_the_pilot_arguments():
     )
     assert args.odoo_label == "Odoo 18.0 official image odoo:18.0"
     assert Run(args, load_scenario(SCENARIO), [], load_gates(GATES)).verify is True
+
+
+K8S_SCENARIO = HERE / "scenarios" / "pilot_kubernetes.yaml"
+K8S_VARS = {
+    "COLLECTION": VARS["COLLECTION"],
+    "INVENTORY": VARS["INVENTORY"],
+    "OUT": VARS["OUT"],
+    "TENANT": "tenant-retail",
+    "NAMESPACE": "retail",
+    "INGRESS_NAMESPACE": "ingress",
+    "KUBECONFIG": "/opt/pilot/kubeconfig",
+    "NODE": "rig-node-2",
+    "NODE_KILL": "bash cluster.sh kill-node 2",
+    "NODE_RESTART": "bash cluster.sh restart-node 2",
+}
+
+
+def test_check_accepts_the_kubernetes_pilot_with_its_placeholders(capsys):
+    argv = [
+        "check",
+        "--scenario",
+        str(K8S_SCENARIO),
+        "--register",
+        str(REGISTER),
+        "--gates",
+        "pilot_kubernetes",
+    ]
+    filled = [a for k, v in K8S_VARS.items() for a in ("--var", f"{k}={v}")]
+    assert main([*argv, *filled]) == 0, capsys.readouterr().err
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    for name in K8S_VARS:
+        assert f"placeholder ${{{name}}} has no value: pass --var {name}=VALUE" in err
+
+
+def test_kubernetes_pilot_drills_one_at_a_time_the_node_lost_last_and_brought_back():
+    s = load_scenario(K8S_SCENARIO)
+    assert (s.users, s.personas) == (24, load_scenario(SCENARIO).personas)  # the VM pilot's traffic
+    drills = sorted(s.drills, key=lambda d: d.at)
+    assert [(d.name, d.executor) for d in drills] == [
+        ("pod_kill", "kubernetes"),
+        ("ingress_pod_kill", "kubernetes"),
+        ("node_drain", "ansible"),
+        ("node_uncordon", "ansible"),
+        ("rolling_update", "ansible"),
+        ("pg_leader_kill", "ansible"),
+        ("redis_primary_kill", "ansible"),
+        ("lte_link_down", "toxiproxy"),
+        ("broadband_link_down", "toxiproxy"),
+        ("node_kill", "process"),
+    ]
+    for d, nxt in itertools.pairwise(drills):
+        assert d.at + d.observe <= nxt.at, d.name
+    node_kill = drills[-1]
+    assert node_kill.at + node_kill.observe <= s.duration
+    assert (node_kill.params["stop"], node_kill.params["start"]) == ("${NODE_KILL}", "${NODE_RESTART}")
+    # lost longer than the node monitor's grace (40 s) plus odoo_kubernetes_http_node_lost_seconds (60 s)
+    assert node_kill.params["down_for"] >= 100
+    assert node_kill.observe >= node_kill.params["down_for"] + 30
+    filled = {d.name: d for d in fill_placeholders(s.drills, K8S_VARS, K8S_SCENARIO)}
+    assert filled["pod_kill"].target == "retail/app.kubernetes.io/component=http"
+    assert filled["ingress_pod_kill"].target == "ingress/app.kubernetes.io/name=traefik"
+    # after the drain every HTTP pod runs on the other node: the rolling restart spreads them
+    # again before NODE is lost
+    names = [d.name for d in drills]
+    assert names.index("node_uncordon") < names.index("rolling_update") < names.index("node_kill")
+    assert filled["rolling_update"].target == "tenant-retail"

@@ -3,10 +3,16 @@
 #
 #   cluster.sh up            a fresh cluster (removes any previous one first)
 #   cluster.sh down          stop it and remove everything it made
-#   cluster.sh kill-node N   node loss: kill node N's kubelet, kube-proxy,
-#                            containerd and every container on it
+#   cluster.sh kill-node N [NS/SELECTOR]  node loss: kill node N's kubelet,
+#                            kube-proxy, containerd and every container on it
+#                            (refused unless it runs a pod SELECTOR matches)
+#   cluster.sh restart-node N  bring a killed node back (its state kept, as after a reboot)
 #   cluster.sh connect CIDR...  route the pods to networks of this machine
 #                            (the rig's Docker containers: the data tier)
+#   cluster.sh gateway GW CIDR...  send the cluster's packets for CIDR through
+#                            GW (a container that routes them: a VPN hub)
+#   cluster.sh lb CIDR       the load balancer of LoadBalancer Services,
+#                            frontends from CIDR (lb.py)
 #   cluster.sh import        load the image archives again into the running nodes
 #   cluster.sh status        nodes and kube-system pods
 #
@@ -535,13 +541,44 @@ up() {
   log "kubernetes rig: $K8S_RIG_NODES nodes up in $((SECONDS - started)) s; export KUBECONFIG=$K8S_KUBECONFIG"
 }
 
+# kill-node N [NAMESPACE/SELECTOR]: with a selector, refused unless node N
+# runs a pod it matches (a drill that kills an empty node proves nothing).
 kill_node() {
-  local n=${1:-}
+  local n=${1:-} target=${2:-} pods
   if [[ ! "$n" =~ ^[0-9]+$ ]] || ((n < 1 || n > K8S_RIG_NODES)); then
     die "kill-node needs a node number 1..$K8S_RIG_NODES, got '$n'"
   fi
+  if [[ -n $target ]]; then
+    [[ $target == */* ]] || die "kill-node: '$target' is not NAMESPACE/SELECTOR"
+    pods=$(kubectl -n "${target%%/*}" get pods -l "${target#*/}" -o name \
+      --field-selector "spec.nodeName=$(k8s_node_name "$n"),status.phase=Running")
+    [[ -n $pods ]] || die "kill-node: $(k8s_node_name "$n") runs no pod matching ${target#*/} in ${target%%/*}: not killed"
+    log "kubernetes rig: $(k8s_node_name "$n") runs $(tr '\n' ' ' <<<"$pods")"
+  fi
   group_kill "$K8S_NAME-n$n"
   log "kubernetes rig: node $(k8s_node_name "$n") killed (kubelet, kube-proxy, containerd, containers)"
+}
+
+# restart-node N: node N's processes started again (after kill-node): its
+# mount namespace (with its pods' network namespaces and mounts) is freed, as
+# a reboot clears /run; containerd's and the kubelet's state directories are
+# kept, and the kubelet finds its pods gone and starts them again.
+restart_node() {
+  local n=${1:-} started=$SECONDS
+  if [[ ! "$n" =~ ^[0-9]+$ ]] || ((n < 1 || n > K8S_RIG_NODES)); then
+    die "restart-node needs a node number 1..$K8S_RIG_NODES, got '$n'"
+  fi
+  [[ -f "$K8S_KUBECONFIG" ]] || die "no cluster is up"
+  group_kill "$K8S_NAME-n$n"
+  if [[ -e "$RUN_DIR/n$n.mnt" ]]; then
+    umount "$RUN_DIR/n$n.mnt" 2>/dev/null || true
+    rm -f "$RUN_DIR/n$n.mnt"
+  fi
+  node_up "$n"
+  wait_for "node $(k8s_node_name "$n") Ready" 120 \
+    kubectl wait --for=condition=Ready "node/$(k8s_node_name "$n")" --timeout=1s
+  node_firewall_up "$n"
+  log "kubernetes rig: node $(k8s_node_name "$n") back in $((SECONDS - started)) s"
 }
 
 down() {
@@ -549,10 +586,12 @@ down() {
   mapfile -t groups < <(cgroup_mounts | while read -r dir; do compgen -G "$dir/$K8S_NAME-*" || true; done \
     | xargs -rn1 basename | sort -u)
   host_rules_remove
+  gateway_remove
   if ((${#groups[@]} == 0)) && [[ ! -e "$K8S_STATE" && ! -e "$RUN_DIR" ]] && ! ip netns list | grep -q "^$K8S_NAME"; then
     return 0  # no cluster
   fi
   for group in "${groups[@]}"; do group_kill "$group"; done
+  lb_remove
   # Unmounting a handle frees the node's mount namespace, and with it every
   # mount its kubelet and containerd made (pod network namespaces included).
   for handle in "$RUN_DIR"/n*.mnt; do
@@ -587,7 +626,7 @@ down() {
 # lets the pods' connections into those networks (and only those: no
 # namespace gets a default route). Pods keep their own addresses, as with
 # Azure CNI, so what they reach is decided by NetworkPolicy and by the
-# destination's own firewall. Rules carry the comment K8S_NAME; `down`
+# destination's own firewall; the networks' hosts keep theirs into the cluster. Rules carry the comment K8S_NAME; `down`
 # removes them (the routes go with the namespaces and the veth).
 connect() {
   local cidr n
@@ -605,18 +644,84 @@ connect() {
         -m comment --comment "$K8S_NAME" -j ACCEPT 2>/dev/null; then
       iptables -I DOCKER-USER -i "$K8S_NAME-h" -s "$K8S_POD_CIDR" -d "$cidr" -m comment --comment "$K8S_NAME" -j ACCEPT
     fi
+    # Docker masquerades what leaves its networks for another interface; the
+    # cluster routes them back, so their addresses stay (an ingress's allow
+    # list sees the operator's address, not the host's end of the veth).
+    if ! iptables -t nat -C POSTROUTING -s "$cidr" -o "$K8S_NAME-h" -m comment --comment "$K8S_NAME" -j RETURN 2>/dev/null; then
+      iptables -t nat -I POSTROUTING -s "$cidr" -o "$K8S_NAME-h" -m comment --comment "$K8S_NAME" -j RETURN
+    fi
   done
   ip route replace "$K8S_POD_CIDR" via "$K8S_CP_IP" dev "$K8S_NAME-h"
   log "kubernetes rig: pods ($K8S_POD_CIDR) reach $*"
 }
 
-# The host's iptables rules `connect` added, removed.
+# gateway GW CIDR...: the cluster's packets for CIDR leave through GW, a
+# container on a Docker network of this machine that routes them (the pilot's
+# VPN hub: replies to the branches go back through their tunnels, not over the
+# host's own leg on a branch LAN). The cluster's namespaces route CIDR to the
+# host; the host sends what comes in from the cluster for CIDR to GW (policy
+# routing, table K8S_GATEWAY_TABLE), nothing else changes on the host.
+gateway() {
+  local gw=${1:-} cidr n
+  shift || true
+  (($# > 0)) || die "gateway needs an address and one or more networks, e.g. gateway 10.213.20.10 10.213.22.0/24"
+  [[ -f "$K8S_KUBECONFIG" ]] || die "no cluster is up"
+  python3 -c 'import ipaddress, sys; ipaddress.ip_address(sys.argv[1])' "$gw" 2>/dev/null \
+    || die "gateway: '$gw' is not an address"
+  for cidr in "$@"; do
+    python3 -c 'import ipaddress, sys; ipaddress.ip_network(sys.argv[1])' "$cidr" 2>/dev/null \
+      || die "gateway: '$cidr' is not a network in CIDR notation"
+    in_cp ip route replace "$cidr" via "$K8S_HOST_IP"
+    for n in $(nodes); do
+      nsenter "--net=/run/netns/$K8S_NAME-n$n" -- ip route replace "$cidr" via "$K8S_FABRIC_IP"
+    done
+    ip route replace "$cidr" via "$gw" table "$K8S_GATEWAY_TABLE"
+    ip rule show | grep -q "from all to $cidr iif $K8S_NAME-h lookup $K8S_GATEWAY_TABLE" \
+      || ip rule add iif "$K8S_NAME-h" to "$cidr" table "$K8S_GATEWAY_TABLE"
+  done
+  log "kubernetes rig: the cluster reaches $* through $gw"
+}
+
+gateway_remove() {
+  while ip rule del table "$K8S_GATEWAY_TABLE" 2>/dev/null; do :; done
+  ip route flush table "$K8S_GATEWAY_TABLE" 2>/dev/null || true
+}
+
+# lb CIDR: lb.py, the load balancer of the LoadBalancer Services, in the
+# control plane's cgroup (it stops with the cluster).
+lb() {
+  local pool=${1:-}
+  [[ -f "$K8S_KUBECONFIG" ]] || die "no cluster is up"
+  python3 -c 'import ipaddress, sys; ipaddress.ip_network(sys.argv[1])' "$pool" 2>/dev/null \
+    || die "lb needs the frontends' network in CIDR notation, got '$pool'"
+  if [[ -n "$(pgrep -f "$K8S_RIG_DIR/lb.py" || true)" ]]; then
+    log "kubernetes rig: the load balancer runs already"
+    return 0
+  fi
+  spawn "$K8S_NAME-cp" lb python3 "$K8S_RIG_DIR/lb.py" --kubeconfig "$K8S_KUBECONFIG" --pool "$pool" \
+    --cp-netns "$CP_NETNS" --cp-address "$K8S_CP_IP" --host-dev "$K8S_NAME-h" --state "$K8S_STATE/lb-proxy-arp"
+  log "kubernetes rig: load balancer for LoadBalancer Services, frontends from $pool (log: $LOGS/lb.log)"
+}
+
+# The proxy-ARP entries lb.py added on the host's networks, removed.
+lb_remove() {
+  local address dev
+  [[ -f "$K8S_STATE/lb-proxy-arp" ]] || return 0
+  while read -r address dev; do
+    ip neigh del proxy "$address" dev "$dev" 2>/dev/null || true
+  done <"$K8S_STATE/lb-proxy-arp"
+  rm -f "$K8S_STATE/lb-proxy-arp"
+}
+
+# The host's iptables rules `connect` added (filter and nat tables), removed.
 host_rules_remove() {
-  local rule
-  while read -r rule; do
-    # shellcheck disable=SC2086 # the rule's own words
-    iptables -D ${rule#-A } || log "warning: could not remove host rule: $rule"
-  done < <(iptables -S 2>/dev/null | grep -- "--comment $K8S_NAME " || true)
+  local rule table
+  for table in filter nat; do
+    while read -r rule; do
+      # shellcheck disable=SC2086 # the rule's own words
+      iptables -t "$table" -D ${rule#-A } || log "warning: could not remove host rule: $rule"
+    done < <(iptables -t "$table" -S 2>/dev/null | grep -- "--comment $K8S_NAME " || true)
+  done
 }
 
 # Load the image archives again into every running node (after images.sh).
@@ -637,9 +742,12 @@ status() {
 case ${1:-} in
   up) up ;;
   down) down ;;
-  kill-node) kill_node "${2:-}" ;;
+  kill-node) kill_node "${2:-}" "${3:-}" ;;
+  restart-node) restart_node "${2:-}" ;;
   import) import_images ;;
   connect) shift && connect "$@" ;;
+  gateway) shift && gateway "$@" ;;
+  lb) lb "${2:-}" ;;
   status) status ;;
-  *) die "usage: $0 up|down|kill-node N|connect CIDR...|import|status" ;;
+  *) die "usage: $0 up|down|kill-node N [NS/SELECTOR]|restart-node N|connect CIDR...|gateway GW CIDR...|lb CIDR|import|status" ;;
 esac

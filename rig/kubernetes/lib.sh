@@ -76,6 +76,7 @@ K8S_POD_CIDR=10.244.0.0/16        # node N gets 10.244.N.0/24
 K8S_SERVICE_CIDR=10.96.0.0/16
 K8S_API_SERVICE_IP=10.96.0.1
 K8S_DNS_SERVICE_IP=10.96.0.10
+K8S_GATEWAY_TABLE=7254            # host routing table of `cluster.sh gateway`
 
 k8s_node_name() { printf 'rig-node-%s\n' "$1"; }
 k8s_node_ip() { printf '10.254.1.%s\n' "$((10 + $1))"; }

@@ -65,7 +65,7 @@ def test_no_vault_password_file(members: set[str]) -> None:
 
 
 def test_no_local_pilot_region(members: set[str]) -> None:
-    assert not [m for m in members if "pilot-local" in m]
+    assert not [m for m in members if "pilot-local" in m or "pilot-kubernetes" in m]
 
 
 def test_nothing_outside_the_product(members: set[str]) -> None:
