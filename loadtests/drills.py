@@ -98,7 +98,9 @@ class AnsibleExecutor:
     primary and need every host of their groups). The extra vars go as one
     JSON object, so values keep their types and may hold spaces or ``=``:
     ``drill_action``, ``drill_target`` and ``drill_down_for``, then
-    ``params.extra_vars`` (which win). With ``log_dir`` each run's command
+    ``params.extra_vars`` (which win); before them, each file of
+    ``params.extra_vars_files`` as ``-e @file`` (an empty entry is skipped: a
+    placeholder a region leaves empty). With ``log_dir`` each run's command
     and output go to ``<log_dir>/drill-<name>.ansible.log``.
     """
 
@@ -124,6 +126,12 @@ class AnsibleExecutor:
         extra = p.get("extra_vars") or {}
         if not isinstance(extra, dict):
             raise DrillError("ansible: params.extra_vars must be a mapping")
+        files = p.get("extra_vars_files") or []
+        if not isinstance(files, list):
+            raise DrillError("ansible: params.extra_vars_files must be a list of files")
+        for file in files:
+            if str(file):
+                argv += ["-e", f"@{file}"]
         variables = {
             "drill_action": spec.action,
             "drill_target": spec.target,

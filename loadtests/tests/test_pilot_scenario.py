@@ -164,6 +164,7 @@ K8S_VARS = {
     "INVENTORY": VARS["INVENTORY"],
     "OUT": VARS["OUT"],
     "TENANT": "tenant-retail",
+    "ODOO_VARS": "/opt/pilot/odoo.yml",
     "NAMESPACE": "retail",
     "INGRESS_NAMESPACE": "ingress",
     "KUBECONFIG": "/opt/pilot/kubeconfig",
@@ -223,3 +224,15 @@ def test_kubernetes_pilot_drills_one_at_a_time_the_node_lost_last_and_brought_ba
     names = [d.name for d in drills]
     assert names.index("node_uncordon") < names.index("rolling_update") < names.index("node_kill")
     assert filled["rolling_update"].target == "tenant-retail"
+    # the rollout applies the Odoo role again: with the converge's choice of Odoo, not the defaults
+    argv = AnsibleExecutor(binary="ansible-playbook").command(filled["rolling_update"])
+    assert argv[argv.index("--limit") + 1 : argv.index("--limit") + 4] == [
+        "tenant-retail",
+        "-e",
+        "@/opt/pilot/odoo.yml",
+    ]
+    empty = fill_placeholders(s.drills, {**K8S_VARS, "ODOO_VARS": ""}, K8S_SCENARIO)
+    argv = AnsibleExecutor(binary="ansible-playbook").command(
+        next(d for d in empty if d.name == "rolling_update")
+    )
+    assert not [a for a in argv if a.startswith("@")]

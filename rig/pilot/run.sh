@@ -181,6 +181,7 @@ fi
 rc=0
 follow "$out/harness.log" "$logs/validate.log" \
   ansible-playbook -i "$inventory" playbooks/validate_pilot.yml -e "@$odoo_vars" "${platform_vars[@]}" \
+  -e "validate_pilot_odoo_vars=$odoo_vars" \
   -e "validate_pilot_register=$PWD/$register" -e "validate_pilot_out=$PWD/$out" || rc=$?
 # what the playbook itself said: the reachability probes, a failed task
 grep -E '^ +"msg": "|^fatal' "$logs/validate.log" | tail -n 12 || true
