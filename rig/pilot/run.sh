@@ -149,14 +149,25 @@ if [[ $platform == docker ]]; then
 else
   # Each HTTP pod through a port-forward (the kubelet's, inside the pod): the
   # namespace's NetworkPolicies admit only the ingress controller.
+  # The ready pods that stay: after a rollout (a changed image or setting)
+  # the old ones finish their requests while terminating.
+  kube -n retail rollout status deployment/odoo-http --timeout=300s >/dev/null
   port=18069
-  for pod in $(kube -n retail get pods -l app.kubernetes.io/component=http --field-selector=status.phase=Running -o name); do
-    kube -n retail port-forward "$pod" "$port:8069" >"$logs/port-forward-$port.log" 2>&1 &
+  for pod in $(kube -n retail get pods -l app.kubernetes.io/component=http -o json | python3 -c '
+import json, sys
+for pod in json.load(sys.stdin)["items"]:
+    ready = any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
+    if ready and not pod["metadata"].get("deletionTimestamp"):
+        print(pod["metadata"]["name"])'); do
+    kube -n retail port-forward "pod/$pod" "$port:8069" >"$logs/port-forward-$port.log" 2>&1 &
     forwards+=($!)
     nodes+=(--node "http://127.0.0.1:$port")
+    for _ in $(seq 30); do
+      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+      sleep 0.5
+    done
     port=$((port + 1))
   done
-  sleep 3
 fi
 sessions_rc=0
 python3 rig/pilot/sessions.py --db retail --login admin "${nodes[@]}" >"$logs/sessions.json" 2>&1 || sessions_rc=$?
