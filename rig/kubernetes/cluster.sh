@@ -619,6 +619,19 @@ down() {
   log "kubernetes rig: down in $((SECONDS - started)) s"
 }
 
+# route_to_host COMMAND CIDR: the control plane's namespace and every node
+# route CIDR to the host (the nodes through the fabric); COMMAND names the
+# caller in the error for a bad CIDR.
+route_to_host() {
+  local n
+  python3 -c 'import ipaddress, sys; ipaddress.ip_network(sys.argv[1])' "$2" 2>/dev/null \
+    || die "$1: '$2' is not a network in CIDR notation"
+  in_cp ip route replace "$2" via "$K8S_HOST_IP"
+  for n in $(nodes); do
+    nsenter "--net=/run/netns/$K8S_NAME-n$n" -- ip route replace "$2" via "$K8S_FABRIC_IP"
+  done
+}
+
 # connect CIDR...: routes between the cluster and networks on this machine
 # (a Docker network of the rig's containers: the data tier). The control
 # plane's namespace and every node route each CIDR to the host, the host
@@ -626,19 +639,15 @@ down() {
 # lets the pods' connections into those networks (and only those: no
 # namespace gets a default route). Pods keep their own addresses, as with
 # Azure CNI, so what they reach is decided by NetworkPolicy and by the
-# destination's own firewall; the networks' hosts keep theirs into the cluster. Rules carry the comment K8S_NAME; `down`
-# removes them (the routes go with the namespaces and the veth).
+# destination's own firewall; the networks' hosts keep theirs into the
+# cluster. Rules carry the comment K8S_NAME; `down` removes them (the routes
+# go with the namespaces and the veth).
 connect() {
-  local cidr n
+  local cidr
   (($# > 0)) || die "connect needs one or more networks (CIDR), e.g. connect 10.213.30.0/24"
   [[ -f "$K8S_KUBECONFIG" ]] || die "no cluster is up"
   for cidr in "$@"; do
-    python3 -c 'import ipaddress, sys; ipaddress.ip_network(sys.argv[1])' "$cidr" 2>/dev/null \
-      || die "connect: '$cidr' is not a network in CIDR notation"
-    in_cp ip route replace "$cidr" via "$K8S_HOST_IP"
-    for n in $(nodes); do
-      nsenter "--net=/run/netns/$K8S_NAME-n$n" -- ip route replace "$cidr" via "$K8S_FABRIC_IP"
-    done
+    route_to_host connect "$cidr"
     if iptables -n -L DOCKER-USER >/dev/null 2>&1 \
       && ! iptables -C DOCKER-USER -i "$K8S_NAME-h" -s "$K8S_POD_CIDR" -d "$cidr" \
         -m comment --comment "$K8S_NAME" -j ACCEPT 2>/dev/null; then
@@ -662,19 +671,14 @@ connect() {
 # host; the host sends what comes in from the cluster for CIDR to GW (policy
 # routing, table K8S_GATEWAY_TABLE), nothing else changes on the host.
 gateway() {
-  local gw=${1:-} cidr n
+  local gw=${1:-} cidr
   shift || true
   (($# > 0)) || die "gateway needs an address and one or more networks, e.g. gateway 10.213.20.10 10.213.22.0/24"
   [[ -f "$K8S_KUBECONFIG" ]] || die "no cluster is up"
   python3 -c 'import ipaddress, sys; ipaddress.ip_address(sys.argv[1])' "$gw" 2>/dev/null \
     || die "gateway: '$gw' is not an address"
   for cidr in "$@"; do
-    python3 -c 'import ipaddress, sys; ipaddress.ip_network(sys.argv[1])' "$cidr" 2>/dev/null \
-      || die "gateway: '$cidr' is not a network in CIDR notation"
-    in_cp ip route replace "$cidr" via "$K8S_HOST_IP"
-    for n in $(nodes); do
-      nsenter "--net=/run/netns/$K8S_NAME-n$n" -- ip route replace "$cidr" via "$K8S_FABRIC_IP"
-    done
+    route_to_host gateway "$cidr"
     ip route replace "$cidr" via "$gw" table "$K8S_GATEWAY_TABLE"
     ip rule show | grep -q "from all to $cidr iif $K8S_NAME-h lookup $K8S_GATEWAY_TABLE" \
       || ip rule add iif "$K8S_NAME-h" to "$cidr" table "$K8S_GATEWAY_TABLE"

@@ -9,6 +9,7 @@ ANSIBLE_COLLECTIONS_PATH must be for ansible-inventory subprocesses.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import os
 import subprocess
@@ -193,3 +194,20 @@ def validate_tests(
         assert_refused(runs[case], bad[case][1])
 
     return runs, test_the_good_input_passes, test_bad_input_is_refused_naming_the_variable
+
+
+@pytest.fixture(scope="module")
+def rig_script() -> Callable[[str], Any]:
+    """``rig_script("kubernetes/lb.py")``: that file of rig/ (a standalone script) as a module."""
+
+    def load(relative: str) -> Any:
+        name = "rig_" + Path(relative).stem
+        spec = importlib.util.spec_from_file_location(name, ROOT / "rig" / relative)
+        assert spec
+        assert spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+        return module
+
+    return load

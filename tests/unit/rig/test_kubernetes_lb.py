@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[3] / "rig" / "kubernetes" / "lb.py"
 IPV4 = "service.beta.kubernetes.io/azure-load-balancer-ipv4"
 
 
 @pytest.fixture(scope="module")
-def lb() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("rig_lb", SCRIPT)
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["rig_lb"] = module  # dataclasses look the module up
-    spec.loader.exec_module(module)
-    return module
+def lb(rig_script: Callable[[str], ModuleType]) -> ModuleType:
+    return rig_script("kubernetes/lb.py")
 
 
-def service(name: str, *, asked: str = "", policy: str = "Local", hc: int = 32000, ip: str = "") -> dict:
+def service(
+    name: str, *, asked: str = "", policy: str = "Local", hc: int = 32000, ip: str = ""
+) -> dict[str, Any]:
     return {
         "metadata": {"namespace": "ingress", "name": name, "annotations": {IPV4: asked} if asked else {}},
         "spec": {"type": "LoadBalancer", "externalTrafficPolicy": policy, "healthCheckNodePort": hc},
@@ -35,10 +29,16 @@ def service(name: str, *, asked: str = "", policy: str = "Local", hc: int = 3200
     }
 
 
+def ecmp(*nodes: str) -> tuple[str, ...]:
+    """The route lb.py writes in the control plane's namespace for the frontend 10.213.20.50."""
+    hops = [w for node in nodes for w in ("nexthop", "via", node)]
+    return ("-n", "k8srig", "route", "replace", "10.213.20.50/32", *hops)
+
+
 class Fake:
     """kubectl and ip as the balancer calls them; the nodes' health probes by address."""
 
-    def __init__(self, services: list[dict], healthy: set[str]) -> None:
+    def __init__(self, services: list[dict[str, Any]], healthy: set[str]) -> None:
         self.services, self.healthy = services, healthy
         self.ip_calls: list[tuple[str, ...]] = []
         self.patches: list[tuple[str, ...]] = []
@@ -71,7 +71,7 @@ class Fake:
 
 @pytest.fixture
 def balancer(lb: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    def make(services: list[dict], healthy: set[str]) -> tuple[Any, Fake]:
+    def make(services: list[dict[str, Any]], healthy: set[str]) -> tuple[Any, Fake]:
         fake = Fake(services, healthy)
         b = lb.Balancer(
             "kubeconfig",
@@ -95,16 +95,7 @@ def test_the_annotated_address_routed_to_the_nodes_with_a_local_endpoint(balance
     assert b.frontends["ingress/traefik"].address == "10.213.20.50"
     status = json.loads(fake.patches[0][fake.patches[0].index("-p") + 1])
     assert status == {"status": {"loadBalancer": {"ingress": [{"ip": "10.213.20.50"}]}}}
-    assert (
-        "-n",
-        "k8srig",
-        "route",
-        "replace",
-        "10.213.20.50/32",
-        "nexthop",
-        "via",
-        "10.254.1.13",
-    ) in fake.ip_calls
+    assert ecmp("10.254.1.13") in fake.ip_calls
     # the host routes it into the cluster from its own address there, and answers ARP for it
     assert (
         "route",
@@ -128,21 +119,7 @@ def test_the_annotated_address_routed_to_the_nodes_with_a_local_endpoint(balance
 
     fake.healthy = {"10.254.1.12", "10.254.1.13"}
     b.once()
-    assert fake.ip_calls == [
-        (
-            "-n",
-            "k8srig",
-            "route",
-            "replace",
-            "10.213.20.50/32",
-            "nexthop",
-            "via",
-            "10.254.1.12",
-            "nexthop",
-            "via",
-            "10.254.1.13",
-        )
-    ]
+    assert fake.ip_calls == [ecmp("10.254.1.12", "10.254.1.13")]
     fake.healthy = set()
     b.once()
     assert fake.ip_calls[-1] == ("-n", "k8srig", "route", "replace", "blackhole", "10.213.20.50/32")

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[3] / "rig" / "kubernetes" / "oci_image.py"
-
 
 @pytest.fixture(scope="module")
-def oci_image() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("oci_image", SCRIPT)
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def oci_image(rig_script: Callable[[str], ModuleType]) -> ModuleType:
+    return rig_script("kubernetes/oci_image.py")
 
 
 @pytest.fixture
