@@ -261,3 +261,86 @@ def test_follow_prints_the_harness_lines_while_the_validation_playbook_runs(tmp_
     assert first == "[loadtests 10:00:10]   10s of 480s  users 24/24  calls 12\n"
     assert rest == "NO-GO: 1 of 24 gates failed\n"
     assert (tmp_path / "validate.log").read_text() == "TASK [The pilot relay]\n"
+
+
+K8S_INVENTORY = ROOT / "inventories" / "pilot-kubernetes"
+
+
+@pytest.fixture(scope="module")
+def k8s_inventory() -> dict[str, Any]:
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH), "PILOT_STATE": "/tmp/pilot-state"}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(K8S_INVENTORY), "--list"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    data: dict[str, Any] = json.loads(done.stdout, object_hook=plain)
+    return data
+
+
+def test_kubernetes_pilot_shares_the_data_tier_and_branches_and_runs_odoo_on_the_cluster(
+    inventory: dict[str, Any], k8s_inventory: dict[str, Any]
+) -> None:
+    for group in (
+        "etcd_cluster",
+        "postgres_cluster",
+        "redis_servers",
+        "pilot_blob_store",
+        "hubs",
+        "branches",
+    ):
+        assert hosts(k8s_inventory, group) == hosts(inventory, group), group
+    assert hosts(k8s_inventory, "odoo_nodes") == set()
+    assert hosts(k8s_inventory, "odoo_tenants") == {"tenant-retail"}
+    assert hosts(k8s_inventory, "kubernetes_ingress") == {"ingress-pilot"}
+    assert hosts(k8s_inventory, "app_nodes") == {"pilot-pgbouncer"}
+    meta = k8s_inventory["_meta"]["hostvars"]
+    lab = hosts(k8s_inventory, "pilot_lab")
+    addresses = [a["ipv4_address"] for h in lab for a in meta[h]["pilot_container"]["networks"]]
+    assert len(addresses) == len(set(addresses))
+    # the ingress's frontend: what the register gives the branches, inside the rig's load balancer pool,
+    # and on the platform network, where no container has it
+    hub = meta["pilot-hub"]
+    frontend = hub["pilot_ingress_addresses"][0]
+    assert hub["hub_erp_entrypoints"] == [f"{frontend}:443"]
+    assert ipaddress.ip_address(frontend) in ipaddress.ip_network(hub["pilot_lb_pool"])
+    assert ipaddress.ip_address(frontend) in ipaddress.ip_network(hub["pilot_platform_network"])
+    assert frontend not in addresses
+    tenant = meta["tenant-retail"]
+    assert tenant["odoo_db_host"] == meta["pilot-pgbouncer"]["node_address"]
+    egress = {e["cidr"] for e in tenant["odoo_kubernetes_egress"]}
+    assert egress == {
+        f"{meta[h]['node_address']}/32" for h in hosts(k8s_inventory, "redis_servers") | {"pilot-pgbouncer"}
+    }
+
+
+@pytest.mark.parametrize(
+    ("state", "platform", "message"),
+    [
+        (
+            "docker",
+            "kubernetes",
+            "holds a pilot region on docker: remove it first (make pilot-down PILOT_PLATFORM=docker)",
+        ),
+        ("", "vms", "PILOT_PLATFORM must be docker or kubernetes, not vms"),
+    ],
+)
+def test_run_refuses_another_platform_on_the_same_state_before_anything(
+    tmp_path: Path, state: str, platform: str, message: str
+) -> None:
+    if state:
+        (tmp_path / "platform").write_text(f"{state}\n")
+    env = {**os.environ, "PILOT_STATE": str(tmp_path), "PILOT_PLATFORM": platform}
+    done = subprocess.run(
+        ["bash", str(ROOT / "rig" / "pilot" / "run.sh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["platform"] if state else [])
