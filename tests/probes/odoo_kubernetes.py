@@ -129,7 +129,8 @@ class Cluster:
     # ------------------------------------------------------------- reading
 
     def http_endpoints(self, namespace: str) -> list[dict[str, Any]]:
-        """The pods the Service odoo-http routes to: name, address, node, ready."""
+        """The pods the Service odoo-http lists: name, address, node, ready, terminating (an old pod
+        finishing its requests after a rollout, which gets no new ones)."""
         slices = self.discovery.list_namespaced_endpoint_slice(
             namespace, label_selector="kubernetes.io/service-name=odoo-http"
         )
@@ -142,6 +143,7 @@ class Cluster:
                         "address": endpoint.addresses[0],
                         "node": endpoint.node_name,
                         "ready": bool(endpoint.conditions and endpoint.conditions.ready),
+                        "terminating": bool(endpoint.conditions and endpoint.conditions.terminating),
                     }
                 )
         return sorted(found, key=lambda e: str(e["pod"]))
@@ -328,7 +330,8 @@ def ready(cluster: Cluster, args: argparse.Namespace) -> tuple[dict[str, Any], l
             ],
         },
     }
-    if not endpoints or not all(e["ready"] for e in endpoints):
+    staying = [e for e in endpoints if not e["terminating"]]
+    if not staying or not all(e["ready"] for e in staying):
         problems.append(f"odoo-http routes to pods that are not all ready: {endpoints}")
     if http_ready < max(2, http_replicas):
         problems.append(f"odoo-http has {http_ready} ready pods of {http_replicas}")
