@@ -700,7 +700,7 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
             + (f", distributed 1 master + {run.args.workers} workers" if run.args.workers else ""),
             "toxiproxy": run.args.toxiproxy,
             "links": routes_report(plan.branches, run.rig),
-            "platform": run.args.platform,
+            "platform": getattr(run.args, "platform", ""),
         },
         "scenario": {
             "name": sc.name,

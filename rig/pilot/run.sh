@@ -15,7 +15,7 @@ export PILOT_STATE
 platform=${PILOT_PLATFORM:-docker}
 case "$platform" in
   docker) inventory=inventories/pilot-local/ register=inventories/branch_register/pilot-local.yml ;;
-  kubernetes) inventory=inventories/pilot-kubernetes/ register=inventories/branch_register/pilot-kubernetes.yml ;;
+  kubernetes) inventory=inventories/pilot-kubernetes/ register=inventories/branch_register/pilot-kubernetes/pilot-kubernetes.yml ;;
   *) printf '[pilot] error: PILOT_PLATFORM must be docker or kubernetes, not %s\n' "$platform" >&2; exit 2 ;;
 esac
 logs=results/pilot-logs
