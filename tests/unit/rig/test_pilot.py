@@ -23,11 +23,10 @@ INVENTORY = ROOT / "inventories" / "pilot-local"
 ODOO_SH = ROOT / "rig" / "pilot" / "odoo.sh"
 
 
-@pytest.fixture(scope="module")
-def inventory() -> dict[str, Any]:
+def list_inventory(path: Path) -> dict[str, Any]:
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH), "PILOT_STATE": "/tmp/pilot-state"}
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(INVENTORY), "--list"],
+        [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--list"],
         capture_output=True,
         text=True,
         check=True,
@@ -35,6 +34,11 @@ def inventory() -> dict[str, Any]:
     )
     data: dict[str, Any] = json.loads(done.stdout, object_hook=plain)
     return data
+
+
+@pytest.fixture(scope="module")
+def inventory() -> dict[str, Any]:
+    return list_inventory(INVENTORY)
 
 
 def plain(obj: dict[str, Any]) -> Any:
@@ -268,16 +272,7 @@ K8S_INVENTORY = ROOT / "inventories" / "pilot-kubernetes"
 
 @pytest.fixture(scope="module")
 def k8s_inventory() -> dict[str, Any]:
-    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH), "PILOT_STATE": "/tmp/pilot-state"}
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(K8S_INVENTORY), "--list"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-    )
-    data: dict[str, Any] = json.loads(done.stdout, object_hook=plain)
-    return data
+    return list_inventory(K8S_INVENTORY)
 
 
 def test_kubernetes_pilot_shares_the_data_tier_and_branches_and_runs_odoo_on_the_cluster(
