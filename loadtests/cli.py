@@ -35,6 +35,7 @@ from loadtests.analysis import (
 )
 from loadtests.collection import Branch
 from loadtests.discovery import Catalogue, Discovery
+from loadtests.distributed import WORKER_BRANCHES, BranchWorkers, WorkersFileError, load_workers
 from loadtests.drills import (
     AnsibleExecutor,
     DockerExecutor,
@@ -52,7 +53,7 @@ from loadtests.errors import ConfigError
 from loadtests.gates import Gates, evaluate, load_gates
 from loadtests.ledger import LedgerResult
 from loadtests.links import FLAPPING, assign_link_classes, profiles_with
-from loadtests.links_setup import LinkRig, Route, create_links, free_port, start_toxiproxy
+from loadtests.links_setup import LinkRig, Route, branch_servers, create_links, free_port, start_toxiproxy
 from loadtests.odoo_client import OdooClient
 from loadtests.odoo_under_test import OdooUnderTest, VersionProbeError, probe
 from loadtests.plan import ENV, PlanBranch, RunPlan, new_run_id
@@ -64,6 +65,7 @@ from loadtests.samples import Sample, read_samples
 from loadtests.scenario import Scenario, fill_placeholders, load_drills, load_scenario, parse_vars
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+WORKERS_MAX_WAIT = 180.0  # s the master waits for the branch nodes' workers before it gives up
 REPO = LOCUSTFILE.parent.parent
 
 
@@ -106,6 +108,18 @@ def parser() -> argparse.ArgumentParser:
         help="link profiles: 'auto' starts a private toxiproxy-server, a URL uses one, 'off'",
     )
     run.add_argument("--workers", type=int, default=0, help="distributed: one master and N local workers")
+    run.add_argument(
+        "--branch-workers",
+        metavar="FILE",
+        help="distributed from the branches: the master here, a worker on each branch node as the "
+        "workers file says (loadtests/distributed.py); each node's Toxiproxy carries its link profile",
+    )
+    run.add_argument(
+        "--master-bind",
+        default="127.0.0.1",
+        help="with --branch-workers: the address the master listens on, one the branch nodes reach",
+    )
+    run.add_argument("--master-port", type=int, default=5557, help="with --branch-workers: the master's port")
     run.add_argument("--web", action="store_true", help="Locust web UI (autostarts; http://127.0.0.1:PORT)")
     run.add_argument("--web-port", type=int, default=8089)
     run.add_argument("--network-timeout", type=float, default=30.0, help="per-call timeout, seconds")
@@ -122,7 +136,34 @@ def parser() -> argparse.ArgumentParser:
         metavar="TEXT",
         help="what the Odoo app tier runs on, e.g. 'Kubernetes v1.35.4, 2 Odoo nodes' (report)",
     )
+    worker = sub.add_parser(
+        "worker", help="a Locust worker of a run with --branch-workers (on a branch node)"
+    )
+    worker.add_argument("--master-host", required=True, help="the master's address (run --master-bind)")
+    worker.add_argument("--master-port", type=int, default=5557)
+    worker.add_argument(
+        "--branches", required=True, help="the branch codes this worker serves, comma separated"
+    )
+    worker.add_argument("--logfile", help="Locust's log file (default: stderr)")
     return p
+
+
+def worker_command(args: argparse.Namespace) -> int:
+    """Become a Locust worker; the plan comes from the master, the password from ODOO_PASSWORD."""
+    codes = [c.strip() for c in args.branches.split(",") if c.strip()]
+    if not codes:
+        print("error: --branches: give at least one branch code", file=sys.stderr)
+        return 2
+    if not os.environ.get("ODOO_PASSWORD"):
+        print("error: ODOO_PASSWORD is not set: the worker's users log in with it", file=sys.stderr)
+        return 2
+    env = {k: v for k, v in os.environ.items() if k != ENV}
+    env[WORKER_BRANCHES] = ",".join(codes)
+    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker"]
+    argv += ["--master-host", args.master_host, "--master-port", str(args.master_port), "--loglevel", "INFO"]
+    if args.logfile:
+        argv += ["--logfile", args.logfile]
+    os.execve(sys.executable, argv, env)
 
 
 def target_arguments(s: argparse.ArgumentParser) -> None:
@@ -151,9 +192,12 @@ def target_arguments(s: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "worker":
+        return worker_command(args)
     try:
         scenario, branches, gates = load_inputs(args)
-    except ConfigError as exc:
+        workers = branch_workers(args, branches)
+    except (ConfigError, WorkersFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if getattr(args, "insecure", False):
@@ -164,10 +208,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "preflight":
         result = preflight(args, scenario, branches)
         return 0 if result.ok else PREFLIGHT_FAILED
-    return Run(args, scenario, branches, gates).execute()
+    return Run(args, scenario, branches, gates, workers).execute()
 
 
 PREFLIGHT_FAILED = 5
+
+
+def branch_workers(args: argparse.Namespace, branches: list[Branch]) -> BranchWorkers | None:
+    """The workers file of --branch-workers, checked against the register (None without it)."""
+    path = getattr(args, "branch_workers", None)
+    if not path:
+        return None
+    if args.workers:
+        raise WorkersFileError("--branch-workers and --workers: give one of the two")
+    workers = load_workers(path)
+    workers.check([b.code for b in branches], link_emulation=args.toxiproxy != "off")
+    if args.toxiproxy not in ("auto", "off"):
+        raise WorkersFileError(
+            "--branch-workers: the link profiles live on the branch nodes' Toxiproxy (workers file); "
+            "give --toxiproxy auto or off"
+        )
+    return workers
 
 
 def verify_of(args: argparse.Namespace) -> bool | str:
@@ -310,9 +371,15 @@ class Progress:
 
 class Run:
     def __init__(
-        self, args: argparse.Namespace, scenario: Scenario, branches: list[Branch], gates: Gates
+        self,
+        args: argparse.Namespace,
+        scenario: Scenario,
+        branches: list[Branch],
+        gates: Gates,
+        workers: BranchWorkers | None = None,
     ) -> None:
         self.args, self.scenario, self.branches, self.gates = args, scenario, branches, gates
+        self.workers = workers
         self.out = Path(args.out).resolve()
         self.run_id = new_run_id()
         self.password = password_of(args)
@@ -330,7 +397,17 @@ class Run:
         )
 
     def routes(self, classes: dict[str, str]) -> dict[str, Route]:
-        """Branch code -> (link class, upstream): the branch's erp_url, else --host."""
+        """Branch code -> (link class, upstream[, server]): the branch's erp_url, else --host.
+
+        With workers on the branch nodes: the ERP entrypoint as the node reaches
+        it, through the Toxiproxy of that node (when the run emulates links).
+        """
+        if self.workers is not None:
+            emulate = self.args.toxiproxy != "off"
+            return {
+                code: Route(classes[code], w.erp, w.toxiproxy if emulate else "")
+                for code, w in self.workers.by_branch().items()
+            }
         host = base_url(self.args.host)
         return {
             b.code: Route(classes[b.code], base_url(erp_url(b)) if erp_url(b) else host)
@@ -382,9 +459,7 @@ class Run:
             "process": ProcessExecutor(),
             "kubernetes": KubernetesExecutor(),
         }
-        ex["toxiproxy"] = ToxiproxyExecutor(
-            self.rig.api if self.rig else None, self.rig.names_by_class() if self.rig else {}
-        )
+        ex["toxiproxy"] = ToxiproxyExecutor(self.rig.links_by_class() if self.rig else None)
         return ex
 
     def locust_argv(self) -> tuple[list[str], list[list[str]]]:
@@ -422,7 +497,19 @@ class Run:
         else:
             master += ["--headless", "--only-summary"]
         workers: list[list[str]] = []
-        if a.workers > 0:
+        if self.workers is not None:
+            master += [
+                "--master",
+                "--expect-workers",
+                str(len(self.workers.names())),
+                "--expect-workers-max-wait",
+                f"{WORKERS_MAX_WAIT:.0f}",
+                "--master-bind-host",
+                a.master_bind,
+                "--master-bind-port",
+                str(a.master_port),
+            ]
+        elif a.workers > 0:
             port = free_port()
             master += [
                 "--master",
@@ -476,11 +563,7 @@ class Run:
         )
         try:
             if self.args.toxiproxy != "off":
-                self.rig = start_toxiproxy(self.args.toxiproxy, self.out / "toxiproxy.log")
-                create_links(
-                    self.rig, set(routes.values()), profiles_with(dict(s.links.profiles)), self.run_id
-                )
-                log(f"link profiles via Toxiproxy {self.rig.api.version()}: {len(self.rig.proxies)} proxies")
+                self.start_links(routes)
             plan = self.plan(routes)
             for line in route_lines(plan.branches):
                 log(line)
@@ -493,6 +576,18 @@ class Run:
             if self.rig:
                 self.rig.close()
         return self.finish(plan, drills, started, odoo)
+
+    def start_links(self, routes: dict[str, Route]) -> None:
+        """The Toxiproxy servers (the controller's, or the branch nodes') and a proxy per route on them."""
+        if self.workers is not None:
+            self.rig = branch_servers({r.server for r in routes.values()})
+            where = f" on {len(self.rig.servers)} branch nodes"
+        else:
+            self.rig = start_toxiproxy(self.args.toxiproxy, self.out / "toxiproxy.log")
+            where = ""
+        profiles = profiles_with(dict(self.scenario.links.profiles))
+        create_links(self.rig, set(routes.values()), profiles, self.run_id)
+        log(f"link profiles via Toxiproxy {self.rig.version()}{where}: {len(self.rig.proxies)} proxies")
 
     @property
     def verify(self) -> bool | str:
@@ -508,19 +603,21 @@ class Run:
         master, workers = self.locust_argv()
         console = (self.out / "locust.console.log").open("ab")
         self.procs = [subprocess.Popen(master, env=env, stdout=console, stderr=subprocess.STDOUT)]
+        worker_env = {k: v for k, v in env.items() if k != ENV}  # a worker asks the master for the plan
         for w in workers:
-            self.procs.append(subprocess.Popen(w, env=env, stdout=console, stderr=subprocess.STDOUT))
+            self.procs.append(subprocess.Popen(w, env=worker_env, stdout=console, stderr=subprocess.STDOUT))
         if self.args.web:
             log(f"Locust web UI: http://127.0.0.1:{self.args.web_port}")
         if workers:
             log(f"distributed: 1 master + {len(workers)} workers")
+        self.log_branch_workers()
         started = self.wait_started()
         runner = DrillRunner(self.scenario.drills, self.executors(), log)
         runner.start(started)
         mix = self.scenario.links
-        flapping = self.rig.names_by_class().get(FLAPPING) if self.rig else None
-        if self.rig and flapping:
-            self.flapper = Flapper(self.rig.api, flapping, mix.flap_period, mix.flap_down)
+        flapping = self.rig.links_by_class().get(FLAPPING) if self.rig else None
+        if flapping:
+            self.flapper = Flapper(flapping, mix.flap_period, mix.flap_down)
             self.flapper.start()
         progress = Progress(
             self.out / "samples.jsonl", self.out / "locust_stats_history.csv", self.scenario.users
@@ -553,9 +650,16 @@ class Run:
         log(f"Locust finished (exit {self.procs[0].returncode})")
         return runner.records, started
 
+    def log_branch_workers(self) -> None:
+        if self.workers is not None:
+            log(
+                f"distributed from the branches: master on {self.args.master_bind}:{self.args.master_port}, "
+                f"waiting for {len(self.workers.names())} workers: {', '.join(self.workers.names())}"
+            )
+
     def wait_started(self) -> float:
         marker = self.out / "started.txt"
-        deadline = time.time() + 60
+        deadline = time.time() + 60 + (WORKERS_MAX_WAIT if self.workers is not None else 0)
         while time.time() < deadline and self.procs[0].poll() is None:
             if marker.exists() and marker.read_text().strip():
                 return float(marker.read_text().strip())
@@ -697,7 +801,12 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
             "odoo": odoo.short,
             "users": sc.users,
             "mode": ("web UI" if run.args.web else "headless")
-            + (f", distributed 1 master + {run.args.workers} workers" if run.args.workers else ""),
+            + (f", distributed 1 master + {run.args.workers} workers" if run.args.workers else "")
+            + (
+                f", distributed 1 master + {len(run.workers.names())} workers on the branch nodes"
+                if run.workers is not None
+                else ""
+            ),
             "toxiproxy": run.args.toxiproxy,
             "links": routes_report(plan.branches, run.rig),
             "platform": getattr(run.args, "platform", ""),

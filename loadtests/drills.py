@@ -32,8 +32,9 @@ import requests
 from loadtests.analysis import DrillRecord
 from loadtests.collection import LINK_CLASSES, library
 from loadtests.links import FLAPPING
+from loadtests.links_setup import LinkProxy
 from loadtests.scenario import DrillSpec
-from loadtests.toxiproxy import Toxiproxy, ToxiproxyError
+from loadtests.toxiproxy import ToxiproxyError
 
 
 class DrillError(RuntimeError):
@@ -286,42 +287,46 @@ class ProcessExecutor:
 class ToxiproxyExecutor:
     """Link drills: ``down`` disables every proxy of a link class (or one proxy by name) for ``down_for`` s.
 
-    A link class has one proxy per upstream (branches reaching the ERP through
-    different relays); the outage takes them all down together and brings
-    them all back, even when one of the calls fails.
+    A link class has one proxy per upstream and Toxiproxy server (branches
+    reaching the ERP through different relays, or from their own nodes); the
+    outage takes them all down together and brings them all back, even when
+    one of the calls fails. ``links`` is None when the run has no Toxiproxy.
     """
 
-    def __init__(self, toxiproxy: Toxiproxy | None, proxies: Mapping[str, Sequence[str]]) -> None:
-        self.toxiproxy = toxiproxy
-        self.proxies = {k: list(v) for k, v in proxies.items()}  # link class -> proxy names
+    def __init__(self, links: Mapping[str, Sequence[LinkProxy]] | None) -> None:
+        self.links = None if links is None else {k: list(v) for k, v in links.items()}
 
-    def names(self, target: str) -> list[str]:
-        if target in self.proxies:
-            return self.proxies[target]
+    def targets(self, target: str) -> list[LinkProxy]:
+        links = self.links or {}
+        if target in links:
+            return links[target]
         if target in (*LINK_CLASSES, FLAPPING):
             raise DrillError(f"toxiproxy: no branch of this run is on link class {target!r}")
-        return [target]  # a proxy by name
+        named = [p for proxies in links.values() for p in proxies if p.name == target]
+        if not named:
+            raise DrillError(f"toxiproxy: no link class or proxy of this run is named {target!r}")
+        return named
 
     def run(self, spec: DrillSpec) -> None:
-        if self.toxiproxy is None:
+        if self.links is None:
             raise DrillError("toxiproxy: the run has no Toxiproxy (start it with --toxiproxy)")
         if spec.action != "down":
             raise DrillError(f"toxiproxy: unknown action {spec.action!r}")
-        names = self.names(spec.target)
+        links = self.targets(spec.target)
         try:
-            for name in names:
-                self.toxiproxy.set_enabled(name, False)
+            for link in links:
+                link.set_enabled(False)
             time.sleep(_down_for(spec) or 5.0)
         finally:
-            _enable_all(self.toxiproxy, names)
+            _enable_all(links)
 
 
-def _enable_all(toxiproxy: Toxiproxy, names: Sequence[str]) -> None:
+def _enable_all(links: Sequence[LinkProxy]) -> None:
     """Re-enable every proxy; the first error is raised after trying them all."""
     errors: list[ToxiproxyError] = []
-    for name in names:
+    for link in links:
         try:
-            toxiproxy.set_enabled(name, True)
+            link.set_enabled(True)
         except ToxiproxyError as exc:
             errors.append(exc)
     if errors:
@@ -389,8 +394,8 @@ class DrillRunner:
 class Flapper:
     """Takes the flapping-LTE proxies down for ``down`` seconds every ``period``, until stopped."""
 
-    def __init__(self, toxiproxy: Toxiproxy, proxies: Sequence[str], period: float, down: float) -> None:
-        self.toxiproxy, self.proxies, self.period, self.down = toxiproxy, list(proxies), period, down
+    def __init__(self, links: Sequence[LinkProxy], period: float, down: float) -> None:
+        self.links, self.period, self.down = list(links), period, down
         self.outages: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -402,11 +407,11 @@ class Flapper:
         while not self._stop.wait(self.period - self.down):
             start = time.time()
             try:
-                for name in self.proxies:
-                    self.toxiproxy.set_enabled(name, False)
+                for link in self.links:
+                    link.set_enabled(False)
                 self._stop.wait(self.down)
             finally:
-                _enable_all(self.toxiproxy, self.proxies)
+                _enable_all(self.links)
             self.outages.append((start, time.time()))
 
     def stop(self) -> None:

@@ -20,17 +20,18 @@ database holds (Jepsen's set checker, ha-and-validation-facts.md §4):
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from loadtests.jsonl import append_lines
 
 
 class Outcome(StrEnum):
@@ -46,21 +47,30 @@ class KeyStatus(StrEnum):
 
 
 class LedgerWriter:
-    """Append-only, flock-protected JSON lines; safe across processes."""
+    """Append-only JSON lines: to a file (flock-protected, safe across processes) or to ``send``.
 
-    def __init__(self, path: str | Path, source: str = "") -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    A Locust worker on a branch node has no share of the controller's disk: it
+    gives ``send`` (each line goes to the master, which appends it to the run's
+    ledger, ``loadtests.distributed``) instead of a path.
+    """
+
+    def __init__(
+        self, path: str | Path | None = None, source: str = "", send: Callable[[str], None] | None = None
+    ) -> None:
+        if (path is None) == (send is None):
+            raise ValueError("a ledger writes to a path or to send, one of the two")
+        self.path = Path(path) if path is not None else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         self.source = source or f"pid{os.getpid()}"
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.send = send
 
     def _append(self, record: dict[str, Any]) -> None:
-        line = (json.dumps(record, separators=(",", ":"), sort_keys=True) + "\n").encode()
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        try:
-            os.write(self._fd, line)
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        line = json.dumps(record, separators=(",", ":"), sort_keys=True)
+        if self.send is not None:
+            self.send(line)
+        elif self.path is not None:
+            append_lines(self.path, [line])
 
     def attempt(self, kind: str, key: str, **tags: Any) -> None:
         self._append(
@@ -73,11 +83,6 @@ class LedgerWriter:
             rec["detail"] = detail[:300]
         rec["src"] = self.source
         self._append(rec)
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
 
 
 @dataclass

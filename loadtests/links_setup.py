@@ -1,9 +1,14 @@
-"""Start (or reuse) Toxiproxy and create one proxy per route: (link class, upstream), with its toxics.
+"""Start (or reuse) Toxiproxy and create one proxy per route: (link class, upstream, server), with its toxics.
 
 A branch's route is its link class and the ERP address its link leads to:
 the branch's ``vars.erp_url`` (e.g. its relay into the VPN) when the
 register gives one, else ``--host``. Branches sharing a route share a proxy;
 a link drill on a class acts on every proxy of that class.
+
+With Locust workers on the branch nodes (``loadtests.distributed``) each
+branch's proxy lives on the Toxiproxy of its own node (the route's
+``server``), listening on that node's loopback, and leads to the ERP
+entrypoint through the branch's tunnel.
 """
 
 from __future__ import annotations
@@ -71,15 +76,19 @@ class Route:
     """How a branch reaches the ERP: its link class and the ERP's base URL at the far end of that link."""
 
     link_class: str
-    upstream: str  # base URL: the branch's erp_url, else --host
+    upstream: (
+        str  # base URL: the branch's erp_url, else --host (or the ERP entrypoint seen from a branch node)
+    )
+    server: str = ""  # the Toxiproxy API carrying it: "" = the controller's, else a branch node's
 
 
 @dataclass(frozen=True)
 class LinkProxy:
     name: str
     route: Route
-    listen: str  # 127.0.0.1:<port>
+    listen: str  # 127.0.0.1:<port>, on the controller or on the branch node of route.server
     url: str  # base URL the branch's users connect to
+    api: Toxiproxy = field(compare=False, repr=False)
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -88,26 +97,35 @@ class LinkProxy:
             "listen": self.listen,
             "upstream": self.route.upstream,
             "url": self.url,
+            "server": self.route.server,
         }
+
+    def set_enabled(self, enabled: bool) -> None:
+        self.api.set_enabled(self.name, enabled)
 
 
 @dataclass
 class LinkRig:
-    api: Toxiproxy
+    """The Toxiproxy servers of a run (by API URL, "" = the controller's own) and the proxies made on them."""
+
+    servers: dict[str, Toxiproxy]
     process: subprocess.Popen[bytes] | None = None
     proxies: dict[Route, LinkProxy] = field(default_factory=dict)
 
-    def names_by_class(self) -> dict[str, list[str]]:
-        """Link class -> the names of its proxies (one per upstream)."""
-        out: dict[str, list[str]] = {}
+    def links_by_class(self) -> dict[str, list[LinkProxy]]:
+        """Link class -> its proxies (one per upstream and server)."""
+        out: dict[str, list[LinkProxy]] = {}
         for route, proxy in sorted(self.proxies.items()):
-            out.setdefault(route.link_class, []).append(proxy.name)
+            out.setdefault(route.link_class, []).append(proxy)
         return out
+
+    def version(self) -> str:
+        return ", ".join(sorted({api.version() for api in self.servers.values()}))
 
     def close(self) -> None:
         for proxy in self.proxies.values():
             with contextlib.suppress(ToxiproxyError):
-                self.api.delete(proxy.name)
+                proxy.api.delete(proxy.name)
         if self.process is not None:
             self.process.terminate()
             try:
@@ -121,7 +139,7 @@ def start_toxiproxy(where: str, log_path: Path) -> LinkRig:
     if where != "auto":
         api = Toxiproxy(where)
         api.version()
-        return LinkRig(api)
+        return LinkRig({"": api})
     port = free_port()
     log = log_path.open("ab")
     proc = subprocess.Popen(
@@ -132,7 +150,7 @@ def start_toxiproxy(where: str, log_path: Path) -> LinkRig:
     while True:
         try:
             api.version()
-            return LinkRig(api, proc)
+            return LinkRig({"": api}, proc)
         except ToxiproxyError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
@@ -140,10 +158,24 @@ def start_toxiproxy(where: str, log_path: Path) -> LinkRig:
             time.sleep(0.2)
 
 
+def branch_servers(urls: set[str]) -> LinkRig:
+    """The Toxiproxy servers on the branch nodes (workers on the branches): each must answer."""
+    servers: dict[str, Toxiproxy] = {}
+    for url in sorted(urls):
+        api = Toxiproxy(url)
+        try:
+            api.version()
+        except ToxiproxyError as exc:
+            raise ToxiproxyError(f"the Toxiproxy of a branch node does not answer at {url}: {exc}") from exc
+        servers[url] = api
+    return LinkRig(servers)
+
+
 def proxy_name(run_id: str, route: Route) -> str:
-    """``lt-<run>-<class>-<host>-<port>``: readable in Toxiproxy's API and in the report."""
+    """``lt-<run>-<class>-<host>-<port>[-at-<branch node>]``: readable in the API and the report."""
     upstream = re.sub(r"[^A-Za-z0-9.]+", "-", host_port(route.upstream)).strip("-")
-    return f"lt-{run_id}-{route.link_class}-{upstream}"
+    at = f"-at-{urlsplit(route.server).hostname}" if route.server else ""
+    return f"lt-{run_id}-{route.link_class}-{upstream}{at}"
 
 
 def create_links(
@@ -153,18 +185,24 @@ def create_links(
     run_id: str,
     listen_host: str = "127.0.0.1",
 ) -> None:
-    """One proxy per route in use: ``listen_host:<port>`` -> the route's upstream, with its class's toxics."""
+    """One proxy per route in use: ``listen_host:<port>`` -> the route's upstream, with its class's toxics.
+
+    On the controller's Toxiproxy the port is a free one of this machine; on a
+    branch node's, port 0 lets that Toxiproxy pick one, and the listener it
+    reports is the one the branch's users connect to.
+    """
     taken = {p.name for p in rig.proxies.values()}
     for route in sorted(routes):
         name = proxy_name(run_id, route)
         n = 1
-        while name in taken:  # same class and host:port, another scheme or path
+        while name in taken:  # same class and host:port, another scheme or path, or another branch node
             n += 1
             name = f"{proxy_name(run_id, route)}-{n}"
         taken.add(name)
-        listen = f"{listen_host}:{free_port(listen_host)}"
-        rig.api.create(name, listen, host_port(route.upstream))
+        api = rig.servers[route.server]
+        port = free_port(listen_host) if not route.server else 0
+        listen = api.create(name, f"{listen_host}:{port}", host_port(route.upstream)).listen
         parts = urlsplit(route.upstream)
-        rig.proxies[route] = LinkProxy(name, route, listen, f"{parts.scheme}://{listen}{parts.path}")
+        rig.proxies[route] = LinkProxy(name, route, listen, f"{parts.scheme}://{listen}{parts.path}", api)
         for toxic in toxics_for(profiles[route.link_class]):
-            rig.api.add_toxic(name, toxic)
+            api.add_toxic(name, toxic)

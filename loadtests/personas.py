@@ -20,6 +20,7 @@ import random
 from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
+import gevent.event
 import gevent.ssl
 from geventhttpclient.client import HTTPClientPool
 from locust import TaskSet
@@ -36,18 +37,23 @@ from loadtests.rpc import Caller, CallTags, FastHttpTransport
 
 
 class _Shared:
-    """Per-process state: the plan, its catalogue and the ledger writer."""
+    """Per-process state: the plan, its catalogue and the ledger writer (set by :func:`configure`)."""
 
     plan: RunPlan | None = None
     catalogue: Catalogue = Catalogue()
     ledger: LedgerWriter | None = None
     counters: ClassVar[dict[str, itertools.count[int]]] = {}
+    ready = gevent.event.Event()
 
     @classmethod
-    def setup(cls, plan: RunPlan) -> None:
+    def setup(cls, plan: RunPlan, ledger: LedgerWriter) -> None:
         cls.plan = plan
         cls.catalogue = Catalogue.model_validate(plan.catalogue)
-        cls.ledger = LedgerWriter(plan.ledger_path, source=f"{os.uname().nodename}-{os.getpid()}")
+        cls.ledger = ledger
+        cls.ready.set()
+
+
+PLAN_WAIT = 60.0  # s a worker's first users wait for the master's answer with the plan
 
 
 def pick_branch(persona: str, branches: list[PlanBranch], n: int) -> PlanBranch:
@@ -70,9 +76,10 @@ class BranchUser(FastHttpUser):
     connection_timeout = 10.0
 
     def __init__(self, environment: Any) -> None:
+        _Shared.ready.wait(PLAN_WAIT)
         plan = _Shared.plan
         if plan is None:
-            raise StopUser("no run plan loaded")
+            raise StopUser(f"no run plan {PLAN_WAIT:.0f} s after the user started")
         n = next(_Shared.counters.setdefault(self.persona, itertools.count()))
         self.plan = plan
         self.branch = pick_branch(self.persona, plan.branches, n)
@@ -165,9 +172,9 @@ def erp_identity(
 PERSONA_CLASSES = {name: user_class(name, persona) for name, persona in PERSONAS.items()}
 
 
-def configure(plan: RunPlan) -> list[type[BranchUser]]:
+def configure(plan: RunPlan, ledger: LedgerWriter) -> list[type[BranchUser]]:
     """Set weights from the plan; personas without weight become abstract (not spawned)."""
-    _Shared.setup(plan)
+    _Shared.setup(plan, ledger)
     active = []
     for name, cls in PERSONA_CLASSES.items():
         weight = plan.personas.get(name, 0)

@@ -1,7 +1,8 @@
 """The run plan: what the CLI hands to every Locust process (master and workers).
 
-Written as JSON next to the results and named by ``RETAILOPS_RUN_PLAN``, so
-workers started by hand on branch hosts read the same plan.
+Written as JSON next to the results and named by ``RETAILOPS_RUN_PLAN`` for
+the local runner or the master; a worker gets it from the master
+(``loadtests.distributed``) and keeps the branches it serves.
 """
 
 from __future__ import annotations
@@ -52,9 +53,12 @@ class RunPlan:
 
     @classmethod
     def load(cls, path: str | Path) -> RunPlan:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        data["branches"] = [PlanBranch(**b) for b in data["branches"]]
-        return cls(**data)
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunPlan:
+        """The plan from its JSON form (the file, or the master's answer to a worker)."""
+        return cls(**{**data, "branches": [PlanBranch(**b) for b in data["branches"]]})
 
     @classmethod
     def from_env(cls) -> RunPlan:

@@ -3,18 +3,19 @@
 Locust's own stats cannot break results down by branch, link class or time
 with drill markers, so every JSON-RPC call is also recorded here. Workers
 buffer samples and append them to one JSON-lines file under flock, about
-once a second; the analysis reads them back after the run.
+once a second (a worker on a branch node sends them to the master, which
+appends them); the analysis reads them back after the run.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from loadtests.jsonl import append_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +47,21 @@ class Sample:
 
 
 class SampleWriter:
-    def __init__(self, path: str | Path, flush_every: float = 1.0, max_buffer: int = 2000) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    """Buffers samples and appends them about once a second: to a file, or to ``send`` (a remote worker)."""
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        flush_every: float = 1.0,
+        max_buffer: int = 2000,
+        send: Callable[[list[str]], None] | None = None,
+    ) -> None:
+        if (path is None) == (send is None):
+            raise ValueError("samples go to a path or to send, one of the two")
+        self.path = Path(path) if path is not None else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.send = send
         self.flush_every = flush_every
         self.max_buffer = max_buffer
         self._buf: list[str] = []
@@ -63,14 +76,11 @@ class SampleWriter:
         self._last = time.monotonic()
         if not self._buf:
             return
-        data = ("\n".join(self._buf) + "\n").encode()
-        self._buf = []
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+        lines, self._buf = self._buf, []
+        if self.send is not None:
+            self.send(lines)
+        elif self.path is not None:
+            append_lines(self.path, lines)
 
 
 def read_samples(paths: Iterable[str | Path]) -> list[Sample]:

@@ -38,6 +38,7 @@ class Route(_Model):
     upstream: str
     url: str
     branches: list[str]
+    server: str = ""  # the Toxiproxy API carrying the proxy: "" = the controller's, else a branch node's
 
 
 class RunInfo(_Model):

@@ -12,13 +12,14 @@ import sys
 
 from locust.env import Environment
 
+from loadtests.ledger import LedgerWriter
 from loadtests.personas import PERSONA_CLASSES, configure
 from loadtests.plan import RunPlan
 
 
 def main(plan_path: str, path: str) -> None:
     plan = RunPlan.load(plan_path)
-    configure(plan)
+    configure(plan, LedgerWriter(plan.ledger_path))
     cashier = PERSONA_CLASSES["pos_cashier"]
     user = cashier(Environment(user_classes=[cashier]))
     c = user.odoo.exchange(path, {}, tier="auth", name="probe", model="", write=False)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from loadtests.links_setup import start_toxiproxy
 from loadtests.tests import browser
 from tests.fixtures.double import DoubleProcess
 from tests.fixtures.plugin import DoubleFactory
@@ -235,6 +236,99 @@ def test_distributed_mode_with_two_local_workers(tmp_path, double_factory):
     assert report["tiers"]["pos_sync"]["requests"] > 0
     assert (out / "worker-1.log").exists()
     assert (out / "worker-2.log").exists()
+
+
+def test_workers_on_branch_nodes_with_a_toxiproxy_each(tmp_path, double_factory):
+    """Two "branch nodes" on loopback, each with a Toxiproxy and a worker that gets the plan from the master.
+
+    The master holds the run's files: the workers' ledger lines and samples
+    reach it by message, the link drill takes the fiber proxies of both nodes
+    down, and the report names the proxies' servers.
+    """
+    double = start_double(double_factory, "lt-branch-workers")
+    nodes = {
+        "node-a": start_toxiproxy("auto", tmp_path / "toxiproxy-a.log"),
+        "node-b": start_toxiproxy("auto", tmp_path / "toxiproxy-b.log"),
+    }
+    served = {"node-a": ["B001", "B002", "W001"], "node-b": ["B003", "O001"]}
+    entries = [
+        {"branch": code, "worker": node, "erp": double.url, "toxiproxy": nodes[node].servers[""].url}
+        for node, codes in served.items()
+        for code in codes
+    ]
+    (tmp_path / "workers.json").write_text(json.dumps({"workers": entries}))
+    port = free_port()
+    drill = (
+        "[{name: fiber_down, at: 12s, executor: toxiproxy, action: down, target: fiber, observe: 10s, "
+        "params: {down_for: 3}}]"
+    )
+    argv = run_argv(
+        tmp_path,
+        double,
+        scenario("40s", drill).replace(
+            "links: {shares: {fiber: 1.0}}", "links: {shares: {fiber: 0.6, lte: 0.4}}"
+        ),
+        GATES,
+        "--branch-workers",
+        str(tmp_path / "workers.json"),
+        "--master-port",
+        str(port),
+        "--toxiproxy",
+        "auto",
+    )
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "loadtests",
+                "worker",
+                "--master-host",
+                "127.0.0.1",
+                "--master-port",
+                str(port),
+                "--branches",
+                ",".join(codes),
+                "--logfile",
+                str(tmp_path / f"{node}.log"),
+            ],
+            cwd=tmp_path,  # not the checkout: nothing of the run's files is at hand
+            env={k: v for k, v in ENV.items() if k != "RETAILOPS_RUN_PLAN"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        for node, codes in served.items()
+    ]
+    try:
+        done = subprocess.run(
+            argv, cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600, check=False
+        )
+        for w in workers:
+            assert w.wait(timeout=60) == 0  # the master's quit ends them
+    finally:
+        for w in workers:
+            w.kill()
+        for rig in nodes.values():
+            rig.close()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    report = read_report(tmp_path / "results")
+    assert "distributed 1 master + 2 workers on the branch nodes" in report["run"]["mode"]
+    assert {link["server"] for link in report["run"]["links"]} == {r.servers[""].url for r in nodes.values()}
+    # both workers' calls came back by message (which branches get users is Locust's spread of the personas)
+    seen = set(report["breakdown"]["branch"])
+    assert seen <= set(BRANCHES)
+    assert seen & set(served["node-a"])
+    assert seen & set(served["node-b"])
+    assert report["ledger"]["totals"]["acked"] > 0
+    assert report["ledger"]["totals"]["lost"] == 0
+    fiber_down = next(d for d in report["drills"] if d["name"] == "fiber_down")
+    assert fiber_down["action_ok"], fiber_down
+    assert fiber_down["action_s"] >= 3
+    for node, codes in served.items():
+        assert (
+            f"serving {', '.join(sorted(codes, key=BRANCHES.index))}"
+            in (tmp_path / f"{node}.log").read_text()
+        )
 
 
 def test_web_ui_mode_serves_locust_during_the_run(tmp_path, double_factory):

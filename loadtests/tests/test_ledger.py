@@ -10,7 +10,6 @@ def _write_many(path: Path, n: int, src: str) -> None:
     for i in range(n):
         w.attempt("pos.order", f"{src}-{i}", branch="B1")
         w.outcome("pos.order", f"{src}-{i}", Outcome.OK)
-    w.close()
 
 
 def test_processes_share_one_file_without_torn_lines(tmp_path):
@@ -44,7 +43,6 @@ def test_status_of_a_key_over_retries(tmp_path):
     w.outcome("pos.order", "e", Outcome.UNKNOWN)
     w.attempt("pos.order", "e")
     w.outcome("pos.order", "e", Outcome.FAILED)
-    w.close()
     with path.open("a") as fh:
         fh.write('{"ev":"outc')  # torn last line is ignored
     e = read_ledger([path])["pos.order"]
@@ -63,7 +61,6 @@ def _entries(tmp_path: Path, spec: dict[str, Outcome]) -> dict[str, LedgerEntry]
     for key, outcome in spec.items():
         w.attempt("k", key)
         w.outcome("k", key, outcome)
-    w.close()
     return read_ledger([path])["k"]
 
 
@@ -110,7 +107,6 @@ def test_an_acknowledged_order_not_paid_in_full_is_unsettled(tmp_path):
     for key, outcome in (("short", Outcome.OK), ("fine", Outcome.OK), ("refused", Outcome.FAILED)):
         w.attempt("pos.order", key)
         w.outcome("pos.order", key, outcome)
-    w.close()
     entries = read_ledger([path])["pos.order"]
     r = reconcile_kind(
         "pos.order", entries, {"short": 1, "fine": 1, "refused": 1}, unsettled=["short", "refused"]
@@ -129,7 +125,6 @@ def test_reconcile_asks_the_database_whether_orders_are_settled(tmp_path):
     for key in ("r1-a", "r1-b"):
         w.attempt("pos.order", key)
         w.outcome("pos.order", key, Outcome.OK)
-    w.close()
     rows = {
         "r1-a": {"uuid": "r1-a", "state": "paid", "amount_total": 20.0, "amount_paid": 5.0},
         "r1-b": {"uuid": "r1-b", "state": "paid", "amount_total": 7.5, "amount_paid": 7.5},

@@ -13,8 +13,8 @@ from loadtests.drills import DrillError, Flapper, ToxiproxyExecutor
 from loadtests.endpoints import EndpointError, base_url, host_header, host_port, server_name
 from loadtests.errors import ConfigError
 from loadtests.gates import load_gates
-from loadtests.links import DEFAULT_PROFILES
-from loadtests.links_setup import LinkRig, Route, create_links
+from loadtests.links import DEFAULT_PROFILES, FLAPPING
+from loadtests.links_setup import LinkProxy, LinkRig, Route, create_links
 from loadtests.register import erp_url, load_branches
 from loadtests.scenario import DrillSpec, load_scenario
 from loadtests.toxiproxy import Proxy, ToxiproxyError
@@ -33,6 +33,8 @@ class FakeToxiproxy:
         self.fail_enable = fail_enable
 
     def create(self, name: str, listen: str, upstream: str) -> Proxy:
+        if listen.endswith(":0"):  # as Toxiproxy does: port 0 is a port it picks
+            listen = f"{listen[:-2]}:{20000 + len(self.created)}"
         self.created[name] = (listen, upstream)
         return Proxy(name, listen, upstream, True)
 
@@ -119,7 +121,7 @@ def test_one_proxy_per_link_class_and_upstream_and_each_branch_uses_its_own():
     assert routes["B4"] == Route("broadband", HOST)
     assert routes["B6"] == routes["B1"] == Route("fiber", "https://10.213.21.2:8443")
     api = FakeToxiproxy()
-    run.rig = LinkRig(api)  # type: ignore[arg-type]
+    run.rig = LinkRig({"": api})  # type: ignore[dict-item]
     create_links(run.rig, set(routes.values()), dict(DEFAULT_PROFILES), "abcd1234")
     # five routes: fiber@21.2 (B1, B6), lte@22.2, lte@23.2, lte@host (B5), broadband@host (B4)
     assert len(api.created) == 5
@@ -139,7 +141,7 @@ def test_one_proxy_per_link_class_and_upstream_and_each_branch_uses_its_own():
     assert by_code["B3"].proxy == "lt-abcd1234-lte-10.213.23.2-8443"
     assert by_code["B5"].proxy == "lt-abcd1234-lte-erp.pilot.test-443"
 
-    assert run.rig.names_by_class() == {
+    assert {k: [p.name for p in v] for k, v in run.rig.links_by_class().items()} == {
         "broadband": ["lt-abcd1234-broadband-erp.pilot.test-443"],
         "fiber": ["lt-abcd1234-fiber-10.213.21.2-8443"],
         "lte": [
@@ -187,9 +189,16 @@ def drill(target: str, down_for: float = 0.05) -> DrillSpec:
     )
 
 
+def links(api: FakeToxiproxy, names: dict[str, list[str]]) -> dict[str, list[LinkProxy]]:
+    return {
+        cls: [LinkProxy(n, Route(cls, HOST), "", "", api) for n in ns]  # type: ignore[arg-type]
+        for cls, ns in names.items()
+    }
+
+
 def test_link_drill_takes_every_proxy_of_the_class_down_and_back():
     api = FakeToxiproxy()
-    ex = ToxiproxyExecutor(api, {"lte": ["p-lte-1", "p-lte-2"], "fiber": ["p-fiber"]})  # type: ignore[arg-type]
+    ex = ToxiproxyExecutor(links(api, {"lte": ["p-lte-1", "p-lte-2"], "fiber": ["p-fiber"]}))
     ex.run(drill("lte"))
     assert api.calls == [("p-lte-1", False), ("p-lte-2", False), ("p-lte-1", True), ("p-lte-2", True)]
     api.calls.clear()
@@ -199,23 +208,25 @@ def test_link_drill_takes_every_proxy_of_the_class_down_and_back():
 
 def test_link_drill_brings_every_proxy_back_even_when_one_fails():
     api = FakeToxiproxy(fail_enable="p-lte-1")
-    ex = ToxiproxyExecutor(api, {"lte": ["p-lte-1", "p-lte-2"]})  # type: ignore[arg-type]
+    ex = ToxiproxyExecutor(links(api, {"lte": ["p-lte-1", "p-lte-2"]}))
     with pytest.raises(ToxiproxyError):
         ex.run(drill("lte"))
     assert ("p-lte-2", True) in api.calls
 
 
 def test_link_drill_on_a_class_no_branch_uses_is_a_clear_error():
-    ex = ToxiproxyExecutor(FakeToxiproxy(), {"fiber": ["p"]})  # type: ignore[arg-type]
+    ex = ToxiproxyExecutor(links(FakeToxiproxy(), {"fiber": ["p"]}))
     with pytest.raises(DrillError, match="no branch of this run is on link class 'lte'"):
         ex.run(drill("lte"))
+    with pytest.raises(DrillError, match="no link class or proxy of this run is named 'p-typo'"):
+        ex.run(drill("p-typo"))
     with pytest.raises(DrillError, match="no Toxiproxy"):
-        ToxiproxyExecutor(None, {}).run(drill("lte"))
+        ToxiproxyExecutor(None).run(drill("lte"))
 
 
 def test_flapper_flaps_every_flapping_proxy():
     api = FakeToxiproxy()
-    flapper = Flapper(api, ["f1", "f2"], period=0.15, down=0.05)  # type: ignore[arg-type]
+    flapper = Flapper(links(api, {FLAPPING: ["f1", "f2"]})[FLAPPING], period=0.15, down=0.05)
     flapper.start()
     time.sleep(0.4)
     flapper.stop()

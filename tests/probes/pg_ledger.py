@@ -127,7 +127,6 @@ def cmd_writer(args: argparse.Namespace) -> int:
         time.sleep(args.interval)
     if conn is not None:
         conn.close()
-    ledger.close()
     return 0
 
 

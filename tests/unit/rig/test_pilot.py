@@ -92,6 +92,23 @@ def test_branch_relays_listen_on_their_lan(inventory: dict[str, Any]) -> None:
         assert str(relay) in addresses, f"{branch}: the relay address is not the container's"
 
 
+def test_branch_workers_reach_the_master_outside_their_tunnel(inventory: dict[str, Any]) -> None:
+    """The load comes from the branch containers: each reaches the master on-link (the controller is
+    the gateway of one of its networks, not through the tunnel), and the controller reaches each
+    branch's link emulator API on the relay's LAN, whose gateway it is as well."""
+    meta = inventory["_meta"]["hostvars"]
+    for branch in hosts(inventory, "branches"):
+        v = meta[branch]
+        assert v["validate_pilot_branch_workers"] is True
+        assert "rig/toxiproxy.sh" in v["validate_pilot_toxiproxy_binary"]
+        networks = {n["name"]: n["ipam_config"][0] for n in v["pilot_networks"]}
+        attached = [networks[a["name"]] for a in v["pilot_container"]["networks"]]
+        assert v["validate_pilot_branch_workers_master"] in {n["gateway"] for n in attached}, branch
+        relay = ipaddress.ip_address(v["erp_url"].split("//")[1].rsplit(":", 1)[0])
+        lan = next(n for n in attached if relay in ipaddress.ip_network(n["subnet"]))
+        assert lan["gateway"] != v["validate_pilot_branch_workers_master"]  # a LAN of its own, not the WAN
+
+
 # -- rig/pilot/odoo.sh --------------------------------------------------------
 
 FAKE_DOCKER = """#!/usr/bin/env bash
