@@ -6,9 +6,10 @@ the roles' argument specs and validate tasks accept it - aks_cluster on the
 cluster (its branch register check included), odoo_kubernetes on every
 tenant, and the data tier roles through site.yml's own validation play;
 the VNet plan's ranges do not overlap each other, the Kubernetes service
-range or the branch register; the tenants land on the Odoo pool the
-cluster defines, with the budget that pool is sized for; the data tier
-admits the Odoo pool's subnet; the playbooks the README names pass
+range or the branch register; the tenants' HTTP pods land on the Odoo pool
+and their cron pods and Jobs on the odoocron pool the cluster defines (the
+pod specs as the role renders them), with the budget the Odoo pool is sized
+for; the data tier admits their subnet; the playbooks the README names pass
 --syntax-check. What it does not prove: anything in Azure (see
 roles/aks_cluster/README.md, "Validation in a sandbox subscription").
 """
@@ -26,7 +27,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import COLLECTIONS_PATH, LOCAL, ROOT
+from conftest import COLLECTIONS_PATH, LOCAL, ROOT, role_render_tasks, role_rendered
 
 INVENTORY = ROOT / "inventories" / "example-aks-region"
 VAULT_FILE = INVENTORY / "group_vars" / "all" / "vault.yml"
@@ -53,6 +54,16 @@ SHOWN = [
     "nftables_segmentation_platform_networks",
     "postgresql_patroni_allowed_networks",
 ]
+# What each tenant would apply, as the role renders it (no cluster is read: the configuration digest is a
+# stand-in).
+TENANT_PODS = {
+    component: (f"{{{{ {expression} }}}}", {"odoo_kubernetes__component": component})
+    for component, expression in (
+        ("http", "odoo_kubernetes__http_deployment.spec.template.spec"),
+        ("cron", "odoo_kubernetes__cron_deployment.spec.template.spec"),
+        ("job", "odoo_kubernetes__pod_spec"),
+    )
+}
 
 
 def ansible(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -78,25 +89,42 @@ def tail(result: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.fixture(scope="module")
 def validation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """site.yml's validation play, aks_cluster and odoo_kubernetes validation, then every value rendered."""
+    """site.yml's validation play; aks_cluster's and odoo_kubernetes' validation, the latter with what it
+    would apply; then every value rendered."""
     site = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text())[0]
     plays = [site]
-    plays += [
+    plays.append(
         {
-            "name": f"Validate {group}",
-            "hosts": group,
+            "name": "Validate aks_clusters",
+            "hosts": "aks_clusters",
             "gather_facts": False,
             "tasks": [
                 {
                     "name": "Validate",
                     "ansible.builtin.include_role": {
-                        "name": f"retailops.odoo_platform.{role}",
+                        "name": "retailops.odoo_platform.aks_cluster",
                         "tasks_from": "validate",
                     },
                 }
             ],
         }
-        for group, role in (("aks_clusters", "aks_cluster"), ("odoo_tenants", "odoo_kubernetes"))
+    )
+    plays += [
+        {
+            "name": f"Validate and render {group}",
+            "hosts": group,
+            "gather_facts": False,
+            "vars": play_vars,
+            "tasks": role_render_tasks(role, shown),
+        }
+        for group, role, shown, play_vars in (
+            (
+                "odoo_tenants",
+                "odoo_kubernetes",
+                TENANT_PODS,
+                {"odoo_kubernetes__config_digest": {"http": "stand-in", "cron": "stand-in"}},
+            ),
+        )
     ]
     plays.append(
         {
@@ -229,6 +257,44 @@ def test_tenants_land_on_the_odoo_pool_and_the_data_tier_admits_it(validation: d
         assert pool_net in values[host]["nftables_segmentation_platform_networks"]
     for host in ("erp-redis-1", "erp-redis-2", "erp-redis-3"):
         assert pool_net in values[host]["redis_allowed_networks"]
+
+
+def pool_of(cluster: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """The one pool of the cluster whose labels the pod spec selects and whose taints it tolerates."""
+    tolerated = {
+        f"{t['key']}={t['value']}:{t['effect']}" for t in spec["tolerations"] if t.get("operator") == "Equal"
+    }
+    pools: list[dict[str, Any]] = [
+        p
+        for p in cluster["aks_cluster_pools"]
+        if spec["nodeSelector"]
+        and spec["nodeSelector"].items() <= p["labels"].items()
+        and set(p["taints"]) <= tolerated
+    ]
+    assert len(pools) == 1, (spec["nodeSelector"], spec["tolerations"])
+    return pools[0]
+
+
+def subnet(cluster: dict[str, Any], name: str) -> ipaddress.IPv4Network:
+    return net(next(s["cidr"] for s in cluster["aks_cluster_subnets"] if s["name"] == name))
+
+
+@pytest.mark.slow
+def test_cron_pods_and_jobs_land_on_the_odoocron_pool_and_the_data_tier_admits_it(
+    validation: dict[str, Any],
+) -> None:
+    values, pods = rendered(validation), role_rendered(validation)
+    cluster = values["aks-erp-eu-west"]
+    for tenant in ("tenant-acme", "tenant-borealis"):
+        assert pool_of(cluster, pods[tenant]["http"])["name"] == cluster["aks_cluster_odoo_pool"] == "odoo"
+        assert pool_of(cluster, pods[tenant]["cron"])["name"] == "odoocron"
+        assert pool_of(cluster, pods[tenant]["job"])["name"] == "odoocron"
+    cron_net = str(subnet(cluster, pool_of(cluster, pods["tenant-acme"]["cron"])["subnet"]))
+    for host in ("erp-db-1", "erp-db-2", "erp-db-3"):
+        assert cron_net in values[host]["pgbouncer_allowed_networks"]
+        assert cron_net in values[host]["nftables_segmentation_platform_networks"]
+    for host in ("erp-redis-1", "erp-redis-2", "erp-redis-3"):
+        assert cron_net in values[host]["redis_allowed_networks"]
 
 
 def test_readme_names_the_operator_playbooks() -> None:
