@@ -165,11 +165,16 @@ def validate_runs(
 
 
 def assert_refused(run: subprocess.CompletedProcess[str], expect: str) -> None:
-    """The run failed, and its output from the first failed task on names `expect`."""
+    """The run failed, and the message of its first failed task names `expect`.
+
+    The message (the result's ``msg``), not the whole result: a refusal by the argument specs also
+    dumps the spec, which names every variable."""
     assert run.returncode != 0, run.stdout[-3000:]
     marks = [i for i in (run.stdout.find("fatal: ["), run.stdout.find("failed: [")) if i >= 0]
-    failure = run.stdout[min(marks) :] if marks else run.stdout
-    assert expect in failure, failure[-3000:]
+    assert marks, run.stdout[-3000:]
+    failure = run.stdout[min(marks) :]
+    result, _end = json.JSONDecoder().raw_decode(failure, failure.index("=> ") + 3)
+    assert expect in result["msg"], failure[-3000:]
 
 
 def validate_tests(
@@ -194,6 +199,85 @@ def validate_tests(
         assert_refused(runs[case], bad[case][1])
 
     return runs, test_the_good_input_passes, test_bad_input_is_refused_naming_the_variable
+
+
+def role_render_tasks(role: str, shown: dict[str, tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Tasks that enter the role's validate entry point (its checks, defaults and vars, made public for the
+    play), then show each of `shown`: name -> (expression, the task's vars, e.g. a component), one debug task
+    each, named "show <name>". Nothing is read from or applied to a cluster."""
+    return [
+        {
+            "name": "Validate",
+            "ansible.builtin.include_role": {
+                "name": "retailops.odoo_platform." + role,
+                "tasks_from": "validate",
+                "public": True,
+            },
+        },
+        *(
+            {"name": f"show {name}", "ansible.builtin.debug": {"msg": expression}, "vars": task_vars}
+            for name, (expression, task_vars) in shown.items()
+        ),
+    ]
+
+
+def role_rendered(output: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """From ansible-playbook's json callback: host -> {name: value} of role_render_tasks' debug tasks."""
+    found: dict[str, dict[str, Any]] = {}
+    for play in output["plays"]:
+        for task in play["tasks"]:
+            name = task["task"]["name"]
+            if name.startswith("show "):
+                for host, result in task["hosts"].items():
+                    found.setdefault(host, {})[name.removeprefix("show ")] = result["msg"]
+    return found
+
+
+def role_render_runs(
+    role: str,
+    tmp: Path,
+    cases: dict[str, dict[str, Any]],
+    shown: dict[str, tuple[str, dict[str, Any]]],
+    play_vars: dict[str, Any] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """role_render_tasks on localhost, once per case (its extra vars), side by side: case -> {name: value}.
+
+    `play_vars` stand in for what the role reads from the cluster before it renders (a digest, ...)."""
+    playbook = tmp / "render.yml"
+    play = {
+        "name": "Render",
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "vars": {"ansible_python_interpreter": sys.executable, **(play_vars or {})},
+        "tasks": role_render_tasks(role, shown),
+    }
+    playbook.write_text(yaml.safe_dump([play]))
+    env = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        "ANSIBLE_STDOUT_CALLBACK": "json",
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+    }
+    started = {
+        name: subprocess.Popen(
+            [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), "-e", json.dumps(extra)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, extra in cases.items()
+    }
+    rendered: dict[str, dict[str, Any]] = {}
+    for name, proc in started.items():
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, f"{name}: rc={proc.returncode}\n{out[-3000:]}\n{err[-3000:]}"
+        rendered[name] = role_rendered(json.loads(out))["localhost"]
+    return rendered
 
 
 @pytest.fixture(scope="module")

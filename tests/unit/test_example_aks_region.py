@@ -4,13 +4,19 @@ What this proves, without Azure or any host: the inventory parses with the
 fixture vault password (and not without it: the secrets are encrypted);
 the roles' argument specs and validate tasks accept it - aks_cluster on the
 cluster (its branch register check included), odoo_kubernetes on every
-tenant, and the data tier roles through site.yml's own validation play;
-the VNet plan's ranges do not overlap each other, the Kubernetes service
-range or the branch register; the tenants land on the Odoo pool the
-cluster defines, with the budget that pool is sized for; the data tier
-admits the Odoo pool's subnet; the playbooks the README names pass
---syntax-check. What it does not prove: anything in Azure (see
-roles/aks_cluster/README.md, "Validation in a sandbox subscription").
+tenant, traefik_kubernetes on the ingress, and the data tier, hub and
+branch roles through site.yml's own validation play; the VNet plan's ranges
+do not overlap each other, the Kubernetes service range or the branch
+register; the tenants' HTTP pods land on the Odoo pool and their cron pods
+and Jobs on the odoocron pool the cluster defines (the pod specs as the
+role renders them), with the budget the Odoo pool is sized for; the data
+tier admits their subnet; the ingress controller's pods land on the ingress
+pool, its Service asks for an internal load balancer in snet-edge at the
+register's ERP entrypoint, it serves every tenant under a host name its
+certificate covers; the hubs and branches are the register's; the
+playbooks the README names pass --syntax-check. What it does not prove:
+anything in Azure (see roles/aks_cluster/README.md, "Validation in a
+sandbox subscription"), e.g. that AKS gives the Service that address.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import COLLECTIONS_PATH, LOCAL, ROOT
+from conftest import COLLECTIONS_PATH, LOCAL, ROOT, role_render_tasks, role_rendered
+from cryptography import x509
 
 INVENTORY = ROOT / "inventories" / "example-aks-region"
 VAULT_FILE = INVENTORY / "group_vars" / "all" / "vault.yml"
@@ -43,16 +50,39 @@ SHOWN = [
     "aks_cluster_pools",
     "aks_cluster_odoo_pool",
     "aks_cluster_odoo_pdb_min_available",
+    "region_ingress_address",
     "odoo_kubernetes_node_selector",
     "odoo_kubernetes_tolerations",
     "odoo_kubernetes_pdb_min_available",
+    "odoo_kubernetes_namespace",
+    "odoo_kubernetes_ingress_namespace",
     "odoo_kubernetes_egress",
     "odoo_db_host",
     "pgbouncer_allowed_networks",
     "redis_allowed_networks",
     "nftables_segmentation_platform_networks",
     "postgresql_patroni_allowed_networks",
+    "traefik_kubernetes_namespace",
+    "traefik_kubernetes_tenants",
+    "traefik_tls_certificates",
+    "hub_erp_entrypoints",
 ]
+# What each tenant and the ingress controller would apply, as the roles render it (no cluster is read:
+# the tenants' configuration digest is a stand-in).
+TENANT_PODS = {
+    component: (f"{{{{ {expression} }}}}", {"odoo_kubernetes__component": component})
+    for component, expression in (
+        ("http", "odoo_kubernetes__http_deployment.spec.template.spec"),
+        ("cron", "odoo_kubernetes__cron_deployment.spec.template.spec"),
+        ("job", "odoo_kubernetes__pod_spec"),
+    )
+}
+INGRESS: dict[str, tuple[str, dict[str, Any]]] = {
+    "pod": ("{{ traefik_kubernetes__deployment.spec.template.spec }}", {}),
+    "service_type": ("{{ traefik_kubernetes_service_type }}", {}),
+    "service_annotations": ("{{ traefik_kubernetes_service_annotations }}", {}),
+}
+AZURE_LB = "service.beta.kubernetes.io/azure-load-balancer-"
 
 
 def ansible(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -78,25 +108,43 @@ def tail(result: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.fixture(scope="module")
 def validation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """site.yml's validation play, aks_cluster and odoo_kubernetes validation, then every value rendered."""
+    """site.yml's validation play; aks_cluster's, odoo_kubernetes' and traefik_kubernetes' validation, the
+    last two with what they would apply; then every value rendered."""
     site = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text())[0]
     plays = [site]
-    plays += [
+    plays.append(
         {
-            "name": f"Validate {group}",
-            "hosts": group,
+            "name": "Validate aks_clusters",
+            "hosts": "aks_clusters",
             "gather_facts": False,
             "tasks": [
                 {
                     "name": "Validate",
                     "ansible.builtin.include_role": {
-                        "name": f"retailops.odoo_platform.{role}",
+                        "name": "retailops.odoo_platform.aks_cluster",
                         "tasks_from": "validate",
                     },
                 }
             ],
         }
-        for group, role in (("aks_clusters", "aks_cluster"), ("odoo_tenants", "odoo_kubernetes"))
+    )
+    plays += [
+        {
+            "name": f"Validate and render {group}",
+            "hosts": group,
+            "gather_facts": False,
+            "vars": play_vars,
+            "tasks": role_render_tasks(role, shown),
+        }
+        for group, role, shown, play_vars in (
+            (
+                "odoo_tenants",
+                "odoo_kubernetes",
+                TENANT_PODS,
+                {"odoo_kubernetes__config_digest": {"http": "stand-in", "cron": "stand-in"}},
+            ),
+            ("kubernetes_ingress", "traefik_kubernetes", INGRESS, {}),
+        )
     ]
     plays.append(
         {
@@ -158,11 +206,15 @@ def test_the_secrets_are_encrypted_and_each_one_used() -> None:
 @pytest.mark.slow
 def test_every_role_validates_the_inventory(validation: dict[str, Any]) -> None:
     stats = validation["stats"]
+    register = yaml.safe_load(REGISTER.read_text())
     assert set(stats) == {
         "aks-erp-eu-west",
         "tenant-acme",
         "tenant-borealis",
+        "ingress-eu-west",
         *(f"erp-{kind}-{n}" for kind in ("db", "redis") for n in (1, 2, 3)),
+        *(hub["name"] for hub in register["hubs"]),
+        *(branch["code"] for branch in register["branches"]),
     }
     assert all(s["failures"] == 0 and s["unreachable"] == 0 for s in stats.values()), stats
     ran = {
@@ -179,6 +231,9 @@ def test_every_role_validates_the_inventory(validation: dict[str, Any]) -> None:
         "pgbouncer",
         "pg_routing",
         "redis",
+        "traefik_kubernetes",
+        "branch_vpn",
+        "nftables_segmentation",
     ):
         assert f"retailops.odoo_platform.{role}" in ran, role
 
@@ -231,8 +286,139 @@ def test_tenants_land_on_the_odoo_pool_and_the_data_tier_admits_it(validation: d
         assert pool_net in values[host]["redis_allowed_networks"]
 
 
+def pool_of(cluster: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """The one pool of the cluster whose labels the pod spec selects and whose taints it tolerates."""
+    tolerated = {
+        f"{t['key']}={t['value']}:{t['effect']}" for t in spec["tolerations"] if t.get("operator") == "Equal"
+    }
+    pools: list[dict[str, Any]] = [
+        p
+        for p in cluster["aks_cluster_pools"]
+        if spec["nodeSelector"]
+        and spec["nodeSelector"].items() <= p["labels"].items()
+        and set(p["taints"]) <= tolerated
+    ]
+    assert len(pools) == 1, (spec["nodeSelector"], spec["tolerations"])
+    return pools[0]
+
+
+def subnet(cluster: dict[str, Any], name: str) -> ipaddress.IPv4Network:
+    return net(next(s["cidr"] for s in cluster["aks_cluster_subnets"] if s["name"] == name))
+
+
+@pytest.mark.slow
+def test_cron_pods_and_jobs_land_on_the_odoocron_pool_and_the_data_tier_admits_it(
+    validation: dict[str, Any],
+) -> None:
+    values, pods = rendered(validation), role_rendered(validation)
+    cluster = values["aks-erp-eu-west"]
+    for tenant in ("tenant-acme", "tenant-borealis"):
+        assert pool_of(cluster, pods[tenant]["http"])["name"] == cluster["aks_cluster_odoo_pool"] == "odoo"
+        assert pool_of(cluster, pods[tenant]["cron"])["name"] == "odoocron"
+        assert pool_of(cluster, pods[tenant]["job"])["name"] == "odoocron"
+    cron_net = str(subnet(cluster, pool_of(cluster, pods["tenant-acme"]["cron"])["subnet"]))
+    for host in ("erp-db-1", "erp-db-2", "erp-db-3"):
+        assert cron_net in values[host]["pgbouncer_allowed_networks"]
+        assert cron_net in values[host]["nftables_segmentation_platform_networks"]
+    for host in ("erp-redis-1", "erp-redis-2", "erp-redis-3"):
+        assert cron_net in values[host]["redis_allowed_networks"]
+
+
+def covers(pattern: str, host: str) -> bool:
+    if pattern.startswith("*."):
+        return host.count(".") == pattern.count(".") and host.endswith(pattern[1:])
+    return host == pattern
+
+
+@pytest.mark.slow
+def test_the_ingress_runs_on_the_ingress_pool_behind_the_registers_entrypoint(
+    validation: dict[str, Any],
+) -> None:
+    values, shown = rendered(validation), role_rendered(validation)
+    cluster, ingress = values["aks-erp-eu-west"], shown["ingress-eu-west"]
+    assert pool_of(cluster, ingress["pod"])["name"] == "ingress"
+    assert ingress["service_type"] == "LoadBalancer"
+    annotations = ingress["service_annotations"]
+    assert annotations[AZURE_LB + "internal"] == "true"
+    edge = subnet(cluster, annotations[AZURE_LB + "internal-subnet"])
+    address = ipaddress.ip_address(annotations[AZURE_LB + "ipv4"])
+    assert annotations[AZURE_LB + "internal-subnet"] == "snet-edge"
+    assert address in edge
+    assert address not in (edge.network_address, edge.broadcast_address)
+    assert address == ipaddress.ip_address(values["ingress-eu-west"]["region_ingress_address"])
+    register = yaml.safe_load(REGISTER.read_text())
+    assert register["erp_entrypoints"] == [f"{address}:443"]
+    hubs = {h["name"] for h in register["hubs"]}
+    assert all(values[hub]["hub_erp_entrypoints"] == register["erp_entrypoints"] for hub in hubs)
+    # no VM of the inventory has the frontend's address
+    inventory = list_inventory()
+    assert str(address) not in {v.get("ansible_host") for v in inventory["_meta"]["hostvars"].values()}
+    # every tenant served, through the namespace its policies admit, under a host name the certificate covers
+    tenants = values["ingress-eu-west"]["traefik_kubernetes_tenants"]
+    assert sorted(t["namespace"] for t in tenants) == sorted(
+        values[t]["odoo_kubernetes_namespace"] for t in ("tenant-acme", "tenant-borealis")
+    )
+    namespace = values["ingress-eu-west"]["traefik_kubernetes_namespace"]
+    for tenant in ("tenant-acme", "tenant-borealis"):
+        assert values[tenant]["odoo_kubernetes_ingress_namespace"] == namespace
+    names = [
+        name
+        for c in values["ingress-eu-west"]["traefik_tls_certificates"]
+        for name in x509.load_pem_x509_certificate(c["cert"].encode())
+        .extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        .value.get_values_for_type(x509.DNSName)
+    ]
+    for host in (h for t in tenants for h in t["hosts"]):
+        assert any(covers(name, host) for name in names), (host, names)
+
+
+def plain(obj: dict[str, Any]) -> Any:
+    """Values from the register plugin come marked unsafe: {"__ansible_unsafe": value}."""
+    return obj["__ansible_unsafe"] if set(obj) == {"__ansible_unsafe"} else obj
+
+
+def list_inventory() -> dict[str, Any]:
+    result = ansible("ansible-inventory", "-i", f"{INVENTORY}/", "--vault-id", VAULT_ID, "--list")
+    assert result.returncode == 0, tail(result)
+    data: dict[str, Any] = json.loads(result.stdout, object_hook=plain)
+    return data
+
+
+def group_hosts(inventory: dict[str, Any], group: str) -> set[str]:
+    found = set(inventory.get(group, {}).get("hosts", []))
+    for child in inventory.get(group, {}).get("children", []):
+        found |= group_hosts(inventory, child)
+    return found
+
+
+def test_hubs_and_branches_come_from_the_register() -> None:
+    inventory = list_inventory()
+    register = yaml.safe_load(REGISTER.read_text())
+    meta = inventory["_meta"]["hostvars"]
+    hubs = {h["name"] for h in register["hubs"]}
+    assert group_hosts(inventory, "hubs") == hubs
+    assert group_hosts(inventory, "branches") == {
+        b["code"] for b in register["branches"] if not b.get("retired")
+    }
+    assert group_hosts(inventory, "vpn") == hubs | group_hosts(inventory, "branches")
+    for hub in hubs:
+        edge = net(meta[hub]["region_networks"]["edge"])
+        assert ipaddress.ip_address(meta[hub]["ansible_host"]) in edge, hub
+        assert meta[hub]["hub_erp_entrypoints"] == register["erp_entrypoints"]
+    # the hubs get their firewall from branch_vpn.yml, not from site.yml's segmented_platform
+    assert not hubs & group_hosts(inventory, "segmented_platform")
+    assert group_hosts(inventory, "kubernetes_ingress") == {"ingress-eu-west"}
+    assert group_hosts(inventory, "ingress") == set()  # Traefik on VMs (site.yml) has no host here
+
+
 def test_readme_names_the_operator_playbooks() -> None:
-    assert {"aks_cluster.yml", "odoo_kubernetes.yml", "postgresql_ha.yml"} <= set(README_PLAYBOOKS)
+    assert {
+        "aks_cluster.yml",
+        "odoo_kubernetes.yml",
+        "postgresql_ha.yml",
+        "traefik_kubernetes.yml",
+        "branch_vpn.yml",
+    } <= set(README_PLAYBOOKS)
 
 
 @pytest.mark.slow

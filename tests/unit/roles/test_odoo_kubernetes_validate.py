@@ -93,6 +93,21 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
         "odoo_kubernetes_http_node_lost_seconds",
     ),
     "an option the roles own": ({"odoo_options_extra": {"workers": 8}}, "odoo_options_extra"),
+    "cron node selector as a list": (
+        {"odoo_kubernetes_cron_node_selector": ["retailops.io/pool=odoocron"]},
+        "odoo_kubernetes_cron_node_selector",
+    ),
+    "cron tolerations as a mapping": (
+        {
+            "odoo_kubernetes_cron_tolerations": {
+                "key": "retailops.io/pool",
+                "operator": "Equal",
+                "value": "odoocron",
+                "effect": "NoSchedule",
+            }
+        },
+        "odoo_kubernetes_cron_tolerations",
+    ),
 }
 
 
