@@ -7,6 +7,7 @@ the command that installs it.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -276,6 +277,11 @@ def test_workers_on_branch_nodes_with_a_toxiproxy_each(tmp_path, double_factory)
         "--toxiproxy",
         "auto",
     )
+    # as validate_pilot.yml lays out a branch node: only the collection's module_utils
+    libs = tmp_path / "collections" / "ansible_collections" / "retailops" / "odoo_platform" / "plugins"
+    shutil.copytree(REPO / "plugins" / "module_utils", libs / "module_utils")
+    worker_env = {k: v for k, v in ENV.items() if k != "RETAILOPS_RUN_PLAN"}
+    worker_env["ANSIBLE_COLLECTIONS_PATH"] = str(tmp_path / "collections")
     workers = [
         subprocess.Popen(
             [
@@ -293,7 +299,7 @@ def test_workers_on_branch_nodes_with_a_toxiproxy_each(tmp_path, double_factory)
                 str(tmp_path / f"{node}.log"),
             ],
             cwd=tmp_path,  # not the checkout: nothing of the run's files is at hand
-            env={k: v for k, v in ENV.items() if k != "RETAILOPS_RUN_PLAN"},
+            env=worker_env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
