@@ -121,12 +121,13 @@ def own_branches() -> set[str]:
 
 
 def master_handlers(
-    plan_json: Callable[[], dict[str, Any]], paths: dict[str, str], send: Callable[..., None]
+    plan: dict[str, Any], paths: dict[str, str], send: Callable[..., None]
 ) -> dict[str, Callable[..., None]]:
-    """The master's message handlers: a worker's plan request, a worker's ledger lines and samples."""
+    """The master's message handlers: a worker's plan request (``plan``: the run plan's JSON form), a
+    worker's ledger lines and samples."""
 
     def on_plan_request(environment: Any, msg: Any, **_: Any) -> None:
-        send(PLAN, plan_json(), client_id=msg.node_id)
+        send(PLAN, plan, client_id=msg.node_id)
 
     def on_lines(environment: Any, msg: Any, **_: Any) -> None:
         stream, lines = msg.data.get("stream"), msg.data.get("lines") or []

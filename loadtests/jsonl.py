@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -24,3 +24,21 @@ def append_lines(path: str | Path, lines: Sequence[str]) -> None:
         os.write(fd, data)
     finally:
         os.close(fd)
+
+
+class LineSink:
+    """Where a writer's lines go: appended to a file, or handed to ``send`` (a remote worker's master)."""
+
+    def __init__(self, path: str | Path | None, send: Callable[[list[str]], None] | None) -> None:
+        if (path is None) == (send is None):
+            raise ValueError("lines go to a path or to send, one of the two")
+        self.path = Path(path) if path is not None else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.send = send
+
+    def write(self, lines: list[str]) -> None:
+        if self.send is not None:
+            self.send(lines)
+        elif self.path is not None:
+            append_lines(self.path, lines)

@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from loadtests.jsonl import append_lines
+from loadtests.jsonl import LineSink
 
 
 class Outcome(StrEnum):
@@ -55,22 +55,16 @@ class LedgerWriter:
     """
 
     def __init__(
-        self, path: str | Path | None = None, source: str = "", send: Callable[[str], None] | None = None
+        self,
+        path: str | Path | None = None,
+        source: str = "",
+        send: Callable[[list[str]], None] | None = None,
     ) -> None:
-        if (path is None) == (send is None):
-            raise ValueError("a ledger writes to a path or to send, one of the two")
-        self.path = Path(path) if path is not None else None
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.sink = LineSink(path, send)
         self.source = source or f"pid{os.getpid()}"
-        self.send = send
 
     def _append(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, separators=(",", ":"), sort_keys=True)
-        if self.send is not None:
-            self.send(line)
-        elif self.path is not None:
-            append_lines(self.path, [line])
+        self.sink.write([json.dumps(record, separators=(",", ":"), sort_keys=True)])
 
     def attempt(self, kind: str, key: str, **tags: Any) -> None:
         self._append(

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ def _serve_workers(runner: MasterRunner) -> None:
         raise RuntimeError(f"the master needs the run plan: {ENV} is not set")
     paths = {distributed.LEDGER: plan.ledger_path, distributed.SAMPLES: plan.samples_path}
     for name, handler in distributed.master_handlers(
-        lambda: dataclasses.asdict(plan), paths, runner.send_message
+        dataclasses.asdict(plan), paths, runner.send_message
     ).items():
         runner.register_message(name, handler)
 
@@ -65,11 +66,8 @@ def _start_as_worker(runner: WorkerRunner) -> None:
     """A worker: register for the plan, then ask the master for it; lines go back to the master."""
     mine = distributed.own_branches()
 
-    def send_ledger(line: str) -> None:
-        runner.send_message(distributed.LINES, {"stream": distributed.LEDGER, "lines": [line]})
-
-    def send_samples(lines: list[str]) -> None:
-        runner.send_message(distributed.LINES, {"stream": distributed.SAMPLES, "lines": lines})
+    def sender(stream: str) -> Callable[[list[str]], None]:
+        return lambda lines: runner.send_message(distributed.LINES, {"stream": stream, "lines": lines})
 
     def on_plan(environment: Environment, msg: Any, **_: Any) -> None:
         plan = RunPlan.from_dict(msg.data)
@@ -80,8 +78,8 @@ def _start_as_worker(runner: WorkerRunner) -> None:
                 return
             plan = dataclasses.replace(plan, branches=served)
         _state["plan"] = plan
-        _state["samples"] = SampleWriter(send=send_samples)
-        configure(plan, LedgerWriter(source=_source(), send=send_ledger))
+        _state["samples"] = SampleWriter(send=sender(distributed.SAMPLES))
+        configure(plan, LedgerWriter(source=_source(), send=sender(distributed.LEDGER)))
         log.info("run plan %s: serving %s", plan.run_id, ", ".join(b.code for b in plan.branches))
 
     runner.register_message(distributed.PLAN, on_plan)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtests.jsonl import append_lines
+from loadtests.jsonl import LineSink
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +56,7 @@ class SampleWriter:
         max_buffer: int = 2000,
         send: Callable[[list[str]], None] | None = None,
     ) -> None:
-        if (path is None) == (send is None):
-            raise ValueError("samples go to a path or to send, one of the two")
-        self.path = Path(path) if path is not None else None
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.send = send
+        self.sink = LineSink(path, send)
         self.flush_every = flush_every
         self.max_buffer = max_buffer
         self._buf: list[str] = []
@@ -77,10 +72,7 @@ class SampleWriter:
         if not self._buf:
             return
         lines, self._buf = self._buf, []
-        if self.send is not None:
-            self.send(lines)
-        elif self.path is not None:
-            append_lines(self.path, lines)
+        self.sink.write(lines)
 
 
 def read_samples(paths: Iterable[str | Path]) -> list[Sample]:

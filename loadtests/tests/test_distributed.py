@@ -9,13 +9,12 @@ import pytest
 
 from loadtests.cli import Run, branch_workers
 from loadtests.distributed import LINES, PLAN, PLAN_REQUEST, WorkersFileError, load_workers, master_handlers
-from loadtests.gates import load_gates
 from loadtests.ledger import LedgerWriter, Outcome, read_ledger
 from loadtests.links import DEFAULT_PROFILES
 from loadtests.links_setup import LinkRig, create_links
 from loadtests.samples import Sample, SampleWriter
-from loadtests.scenario import load_scenario
-from loadtests.tests.test_routes import BRANCHES, HOST, FakeToxiproxy
+from loadtests.tests.test_routes import BRANCHES, FakeToxiproxy, run_args
+from loadtests.tests.test_routes import make_run as routes_run
 
 HERE = Path(__file__).resolve().parent.parent
 ERP = "https://10.213.20.50:443"
@@ -28,23 +27,18 @@ def workers_file(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def all_branches_file(tmp_path: Path, **overrides: str) -> Path:
+def all_branches_file(tmp_path: Path) -> Path:
     lines = ["workers:"]
     for i, b in enumerate(BRANCHES):
         node = NODE_A if i % 2 == 0 else NODE_B
-        lines.append(f"  - {{branch: {b.code}, erp: '{ERP}', toxiproxy: '{overrides.get(b.code, node)}'}}")
+        lines.append(f"  - {{branch: {b.code}, erp: '{ERP}', toxiproxy: '{node}'}}")
     return workers_file(tmp_path, "\n".join(lines) + "\n")
 
 
 def args(path: Path | None, toxiproxy: str = "auto", workers: int = 0) -> argparse.Namespace:
-    return argparse.Namespace(
-        out="unused",
-        password="",
-        host=HOST,
-        toxiproxy=toxiproxy,
-        db="retail",
-        login="admin",
-        network_timeout=5,
+    """The run's arguments as test_routes gives them, with the distributed ones."""
+    return run_args(
+        toxiproxy,
         branch_workers=str(path) if path else None,
         workers=workers,
         master_bind="10.213.21.1",
@@ -100,13 +94,7 @@ def test_branch_workers_are_one_way_of_distributing_and_carry_their_own_links(tm
 
 def make_run(path: Path, toxiproxy: str = "auto") -> Run:
     a = args(path, toxiproxy)
-    scenario = load_scenario(HERE / "scenarios" / "normal_day.yaml")
-    scenario = scenario.model_copy(
-        update={"links": scenario.links.model_copy(update={"flapping_share": 0.0})}
-    )
-    return Run(
-        a, scenario, list(BRANCHES), load_gates(HERE / "gates" / "default.yaml"), branch_workers(a, BRANCHES)
-    )
+    return routes_run(args=a, workers=branch_workers(a, BRANCHES))
 
 
 def test_each_branch_goes_through_the_toxiproxy_of_its_own_node_to_the_entrypoint(tmp_path):
@@ -151,11 +139,11 @@ def test_the_master_waits_for_the_branch_workers_and_starts_none_itself(tmp_path
 def test_the_master_answers_plan_requests_and_appends_the_workers_lines(tmp_path):
     sent = []
     paths = {"ledger": str(tmp_path / "ledger.jsonl"), "samples": str(tmp_path / "samples.jsonl")}
-    handlers = master_handlers(lambda: {"run_id": "abcd1234"}, paths, lambda *a, **k: sent.append((a, k)))
+    handlers = master_handlers({"run_id": "abcd1234"}, paths, lambda *a, **k: sent.append((a, k)))
     handlers[PLAN_REQUEST](None, SimpleNamespace(node_id="node-a_1", data={"branches": ["B1"]}))
     assert sent == [((PLAN, {"run_id": "abcd1234"}), {"client_id": "node-a_1"})]
 
-    ledger = LedgerWriter(source="node-a", send=lambda line: handlers[LINES](None, msg("ledger", [line])))
+    ledger = LedgerWriter(source="node-a", send=lambda lines: handlers[LINES](None, msg("ledger", lines)))
     ledger.attempt("pos.order", "k1", branch="B1")
     ledger.outcome("pos.order", "k1", Outcome.OK)
     samples = SampleWriter(send=lambda lines: handlers[LINES](None, msg("samples", lines)))

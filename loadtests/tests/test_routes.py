@@ -9,6 +9,7 @@ import pytest
 
 from loadtests.cli import Run, route_lines, routes_report
 from loadtests.collection import build_register
+from loadtests.distributed import BranchWorkers
 from loadtests.drills import DrillError, Flapper, ToxiproxyExecutor
 from loadtests.endpoints import EndpointError, base_url, host_header, host_port, server_name
 from loadtests.errors import ConfigError
@@ -97,8 +98,8 @@ BRANCHES = (
 )
 
 
-def make_run(branches=BRANCHES, toxiproxy: str = "auto") -> Run:
-    args = argparse.Namespace(
+def run_args(toxiproxy: str = "auto", **more: object) -> argparse.Namespace:
+    return argparse.Namespace(
         out="unused",
         password="",
         host=HOST,
@@ -106,12 +107,22 @@ def make_run(branches=BRANCHES, toxiproxy: str = "auto") -> Run:
         db="retail",
         login="admin",
         network_timeout=5,
+        **more,
     )
+
+
+def make_run(
+    branches=BRANCHES,
+    toxiproxy: str = "auto",
+    args: argparse.Namespace | None = None,
+    workers: BranchWorkers | None = None,
+) -> Run:
     scenario = load_scenario(HERE / "scenarios" / "normal_day.yaml")
     scenario = scenario.model_copy(
         update={"links": scenario.links.model_copy(update={"flapping_share": 0.0})}
     )
-    return Run(args, scenario, list(branches), load_gates(HERE / "gates" / "default.yaml"))
+    gates = load_gates(HERE / "gates" / "default.yaml")
+    return Run(args or run_args(toxiproxy), scenario, list(branches), gates, workers)
 
 
 def test_one_proxy_per_link_class_and_upstream_and_each_branch_uses_its_own():

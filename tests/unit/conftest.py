@@ -114,20 +114,56 @@ def region() -> dict[str, Any]:
     return copy.deepcopy(BASE_REGION)
 
 
+def localhost_playbook(
+    path: Path, name: str, tasks: list[dict[str, Any]], play_vars: dict[str, Any] | None = None
+) -> Path:
+    """A one-play playbook on localhost, with this Python as its interpreter."""
+    play = {
+        "name": name,
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "vars": {"ansible_python_interpreter": sys.executable, **(play_vars or {})},
+        "tasks": tasks,
+    }
+    path.write_text(yaml.safe_dump([play]))
+    return path
+
+
+def playbook_env(**more: str) -> dict[str, str]:
+    """ansible-playbook's environment in these tests: this collection, no colour, no localhost warnings."""
+    return {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        **more,
+    }
+
+
+def start_playbook(
+    playbook: Path, extra_vars: dict[str, Any], env: dict[str, str], stderr: int
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), "-e", json.dumps(extra_vars)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
+
+
 def validate_runs(
     role: str, tmp: Path, good: dict[str, Any], bad: dict[str, tuple[dict[str, Any], str]]
 ) -> dict[str, subprocess.CompletedProcess[str]]:
     """The role's validate entry point with `good`, and with `good` and each case of `bad` over it.
 
     Each in an ansible-playbook of its own, side by side; keyed by case ("good" for the good input)."""
-    playbook = tmp / "validate.yml"
-    play = {
-        "name": "Validate",
-        "hosts": "localhost",
-        "connection": "local",
-        "gather_facts": False,
-        "vars": {"ansible_python_interpreter": sys.executable},
-        "tasks": [
+    playbook = localhost_playbook(
+        tmp / "validate.yml",
+        "Validate",
+        [
             {
                 "name": "Validate",
                 "ansible.builtin.include_role": {
@@ -136,26 +172,11 @@ def validate_runs(
                 },
             }
         ],
-    }
-    playbook.write_text(yaml.safe_dump([play]))
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-    }
+    )
+    env = playbook_env()
     started = {}
     for name, extra in {"good": {}, **{case: over for case, (over, _expect) in bad.items()}}.items():
-        argv = [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            str(playbook),
-            "-e",
-            json.dumps({**good, **extra}),
-        ]
-        started[name] = subprocess.Popen(
-            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
+        started[name] = start_playbook(playbook, {**good, **extra}, env, stderr=subprocess.STDOUT)
     return {
         name: subprocess.CompletedProcess(
             proc.args, proc.wait(timeout=300), proc.stdout.read() if proc.stdout else ""
@@ -243,34 +264,10 @@ def role_render_runs(
     """role_render_tasks on localhost, once per case (its extra vars), side by side: case -> {name: value}.
 
     `play_vars` stand in for what the role reads from the cluster before it renders (a digest, ...)."""
-    playbook = tmp / "render.yml"
-    play = {
-        "name": "Render",
-        "hosts": "localhost",
-        "connection": "local",
-        "gather_facts": False,
-        "vars": {"ansible_python_interpreter": sys.executable, **(play_vars or {})},
-        "tasks": role_render_tasks(role, shown),
-    }
-    playbook.write_text(yaml.safe_dump([play]))
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_STDOUT_CALLBACK": "json",
-        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
-    }
+    playbook = localhost_playbook(tmp / "render.yml", "Render", role_render_tasks(role, shown), play_vars)
+    env = playbook_env(ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_CALLBACK_RESULT_FORMAT="json")
     started = {
-        name: subprocess.Popen(
-            [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), "-e", json.dumps(extra)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name, extra in cases.items()
+        name: start_playbook(playbook, extra, env, stderr=subprocess.PIPE) for name, extra in cases.items()
     }
     rendered: dict[str, dict[str, Any]] = {}
     for name, proc in started.items():
