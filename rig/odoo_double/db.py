@@ -32,6 +32,11 @@ from .errors import ValidationError
 _logger = logging.getLogger(__name__)
 
 MAX_TRIES_ON_CONCURRENCY_FAILURE = 5
+# Odoo 18's ConnectionPool.borrow (odoo/sql_db.py): a pooled connection idle for longer than
+# this is closed, and one lent again is reset first (psycopg2's reset: a round trip); a
+# connection that fails the reset (its server side is gone: a proxy's idle timeout, a
+# terminated backend) is dropped and a new one made, so no request sees it.
+MAX_IDLE_TIMEOUT = 60 * 10
 RETRIED = (pgerrors.SerializationFailure, pgerrors.LockNotAvailable, pgerrors.DeadlockDetected)
 
 Cursor = psycopg.Cursor[dict[str, Any]]
@@ -116,6 +121,19 @@ class Database:
 
     def _connection(self) -> psycopg.Connection[dict[str, Any]]:
         conn: psycopg.Connection[dict[str, Any]] | None = getattr(self._local, "conn", None)
+        if conn is not None and not (conn.closed or conn.broken):
+            if time.monotonic() - getattr(self._local, "last_used", 0.0) > MAX_IDLE_TIMEOUT:
+                self.discard()
+                conn = None
+            else:
+                try:
+                    conn.autocommit = True
+                    conn.execute("RESET ALL")
+                    conn.autocommit = False
+                except psycopg.OperationalError:
+                    _logger.info("a pooled connection failed its reset: dropped, connecting again")
+                    self.discard()
+                    conn = None
         if conn is None or conn.closed or conn.broken:
             conn = self.connect()
             self._local.conn = conn
@@ -139,6 +157,8 @@ class Database:
             if conn.broken or conn.closed:
                 self.discard()
             raise
+        finally:
+            self._local.last_used = time.monotonic()
 
     def retrying(self, func: Callable[[Cursor], T], attempt_hook: Callable[[int], None] | None = None) -> T:
         """Run func in a transaction, retrying concurrency failures like Odoo."""
