@@ -22,6 +22,16 @@ description:
   - "Dynamic routers: each configured router becomes one router per allow list, matching the hosts,
     the rule and C(ClientIP) of the list's networks; on every entry point used, a router refuses the
     denied rule first, and a catch-all refuses every other source."
+  - "SLI tier routers (C(sli_tiers), items with C(name), C(rule) and C(routers)): for each tier and each
+    Traefik router built from one of its C(routers), one more router with that router's entry point,
+    service, middlewares (allow list included) and TLS, the rule '(that router's rule) && (tier rule)', and a
+    priority above it: the base priority plus the number of tiers minus the tier's index, so a request that
+    matches several tiers counts under the first listed. It is named C(tier-<tier>) when the tier gives one
+    router and the configuration is not a tenant's, else C(tier-<tier>-<base router>), the base router being
+    C(<router>-<allow list>) (on Kubernetes C(<namespace>-<router>-<allow list>)). Traefik's metrics label it
+    with that name and C(@file)."
+  - "Prometheus metrics: entry point, router and service labels, and C(metrics_buckets) as the buckets of the
+    request duration histograms (seconds)."
   - "TLS: minimum version, cipher suites for TLS 1.2, certificate files and the default certificate."
   - "On Kubernetes (the traefik_kubernetes role), C(kubernetes_namespace) names one tenant's namespace and
     C(kubernetes_backends) maps C(odoo) and C(odoo-websocket) to the tenant's Services (C({name, port,
@@ -60,6 +70,8 @@ _value:
 from typing import Any, Callable, Dict, List
 
 DENY_ALL = "255.255.255.255/32"  # no client has this source address
+REFUSAL_PRIORITY = 10000  # the refusing routers: above every configured router
+TIER_PREFIX = "tier-"  # the SLI tier routers' names start with it (recording rules match it)
 
 
 def _or(parts: List[str]) -> str:
@@ -165,6 +177,41 @@ def _middlewares(cfg: Dict[str, Any]) -> Dict[str, Any]:
     return mws
 
 
+def _tier_routers(
+    cfg: Dict[str, Any], routers: Dict[str, Any], built: Dict[str, List[str]]
+) -> Dict[str, Any]:
+    """The SLI tier routers: each tier's rule on every Traefik router built from its base routers.
+
+    A clone keeps its base's entry point, service, middlewares and TLS, so it admits, limits and refuses
+    exactly as the base does; its priority is above the base's, by more for a tier listed earlier."""
+    tiers = cfg.get("sli_tiers") or []
+    clones: Dict[str, Any] = {}
+    for index, tier in enumerate(tiers):
+        unknown = [name for name in tier["routers"] if name not in built]
+        if unknown:
+            raise ValueError("SLI tier %s: no router named %s" % (tier["name"], ", ".join(unknown)))
+        bases = [name for base in tier["routers"] for name in built[base]]
+        for base_name in bases:
+            base = routers[base_name]
+            name = TIER_PREFIX + tier["name"]
+            if len(bases) > 1 or cfg["router_prefix"]:
+                name += "-" + base_name
+            if name in routers or name in clones:
+                raise ValueError("SLI tier %s: router %s is built twice" % (tier["name"], name))
+            priority = base["priority"] + len(tiers) - index
+            if priority >= REFUSAL_PRIORITY:
+                raise ValueError("SLI tier %s: priority %d reaches the refusing routers'" % (name, priority))
+            clones[name] = {
+                "entryPoints": list(base["entryPoints"]),
+                "rule": "(%s) && (%s)" % (base["rule"], tier["rule"]),
+                "priority": priority,
+                "service": base["service"],
+                "middlewares": list(base["middlewares"]),
+                "tls": dict(base["tls"]),
+            }
+    return clones
+
+
 def _routers(cfg: Dict[str, Any]) -> Dict[str, Any]:
     hosts = "(%s)" % _or(["Host(`%s`)" % h for h in cfg["hosts"]])
     prefix = cfg["router_prefix"]
@@ -179,6 +226,7 @@ def _routers(cfg: Dict[str, Any]) -> Dict[str, Any]:
     tls: Dict[str, Any] = {}
     if cfg["acme"]:
         tls = {"certResolver": "acme", "domains": [{"main": h} for h in cfg["hosts"]]}
+    built: Dict[str, List[str]] = {}  # configured router -> the Traefik routers built from it
     for router in cfg["routers"]:
         chain = ["ratelimit-" + router["name"], "security-headers"]
         if router["service"] != "odoo-websocket":
@@ -186,7 +234,9 @@ def _routers(cfg: Dict[str, Any]) -> Dict[str, Any]:
         chain += ["circuit-breaker", "retry"]
         for group in router["allow_lists"]:
             sources = _or(["ClientIP(`%s`)" % c for c in cfg["allow_lists"][group]])
-            routers["%s%s-%s" % (prefix, router["name"], group)] = {
+            name = "%s%s-%s" % (prefix, router["name"], group)
+            built.setdefault(router["name"], []).append(name)
+            routers[name] = {
                 "entryPoints": [router["entrypoint"]],
                 "rule": "%s && (%s) && (%s)" % (hosts, router["rule"], sources),
                 "priority": int(router.get("priority", 10)),
@@ -194,6 +244,7 @@ def _routers(cfg: Dict[str, Any]) -> Dict[str, Any]:
                 "middlewares": ["allow-" + group, *chain],
                 "tls": dict(tls),
             }
+    routers.update(_tier_routers(cfg, routers, built))
     for entrypoint in sorted({r["entrypoint"] for r in cfg["routers"]}):
         denied = [cfg["denied_rule"]]
         if entrypoint not in cfg["jsonrpc_entrypoints"]:
@@ -201,7 +252,7 @@ def _routers(cfg: Dict[str, Any]) -> Dict[str, Any]:
         routers[prefix + entrypoint + "-denied"] = {
             "entryPoints": [entrypoint],
             "rule": refusing(_or(denied)),
-            "priority": 10000,
+            "priority": REFUSAL_PRIORITY,
             "service": service("odoo"),
             "middlewares": ["deny", "security-headers"],
             "tls": dict(tls),
@@ -259,6 +310,7 @@ def _static(cfg: Dict[str, Any]) -> Dict[str, Any]:
                 "addEntryPointsLabels": True,
                 "addRoutersLabels": True,
                 "addServicesLabels": True,
+                "buckets": [float(b) for b in cfg["metrics_buckets"]],
             }
         }
     if cfg["access_log"]:

@@ -155,9 +155,14 @@ def start_playbook(
 
 
 def validate_runs(
-    role: str, tmp: Path, good: dict[str, Any], bad: dict[str, tuple[dict[str, Any], str]]
+    role: str,
+    tmp: Path,
+    good: dict[str, Any],
+    bad: dict[str, tuple[dict[str, Any], str]],
+    tasks_from: str = "validate",
 ) -> dict[str, subprocess.CompletedProcess[str]]:
-    """The role's validate entry point with `good`, and with `good` and each case of `bad` over it.
+    """The role's validate entry point (or `tasks_from`) with `good`, and with `good` and each case of
+    `bad` over it.
 
     Each in an ansible-playbook of its own, side by side; keyed by case ("good" for the good input)."""
     playbook = localhost_playbook(
@@ -168,7 +173,7 @@ def validate_runs(
                 "name": "Validate",
                 "ansible.builtin.include_role": {
                     "name": "retailops.odoo_platform." + role,
-                    "tasks_from": "validate",
+                    "tasks_from": tasks_from,
                 },
             }
         ],
@@ -199,7 +204,7 @@ def assert_refused(run: subprocess.CompletedProcess[str], expect: str) -> None:
 
 
 def validate_tests(
-    role: str, good: dict[str, Any], bad: dict[str, tuple[dict[str, Any], str]]
+    role: str, good: dict[str, Any], bad: dict[str, tuple[dict[str, Any], str]], tasks_from: str = "validate"
 ) -> tuple[Callable[..., Any], Callable[..., None], Callable[..., None]]:
     """A role's validate tests: the fixture `runs` and two tests, for a test module to bind at module level.
 
@@ -208,7 +213,7 @@ def validate_tests(
 
     @pytest.fixture(scope="module")
     def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
-        return validate_runs(role, tmp_path_factory.mktemp("validate"), good, bad)
+        return validate_runs(role, tmp_path_factory.mktemp("validate"), good, bad, tasks_from)
 
     def test_the_good_input_passes(runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
         assert runs["good"].returncode == 0, runs["good"].stdout[-3000:]
@@ -222,16 +227,18 @@ def validate_tests(
     return runs, test_the_good_input_passes, test_bad_input_is_refused_naming_the_variable
 
 
-def role_render_tasks(role: str, shown: dict[str, tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Tasks that enter the role's validate entry point (its checks, defaults and vars, made public for the
-    play), then show each of `shown`: name -> (expression, the task's vars, e.g. a component), one debug task
-    each, named "show <name>". Nothing is read from or applied to a cluster."""
+def role_render_tasks(
+    role: str, shown: dict[str, tuple[str, dict[str, Any]]], tasks_from: str = "validate"
+) -> list[dict[str, Any]]:
+    """Tasks that enter the role's validate entry point, or `tasks_from` (its checks, defaults and vars,
+    made public for the play), then show each of `shown`: name -> (expression, the task's vars, e.g. a
+    component), one debug task each, named "show <name>". Nothing is read from or applied to a cluster."""
     return [
         {
             "name": "Validate",
             "ansible.builtin.include_role": {
                 "name": "retailops.odoo_platform." + role,
-                "tasks_from": "validate",
+                "tasks_from": tasks_from,
                 "public": True,
             },
         },
@@ -260,11 +267,15 @@ def role_render_runs(
     cases: dict[str, dict[str, Any]],
     shown: dict[str, tuple[str, dict[str, Any]]],
     play_vars: dict[str, Any] | None = None,
+    *,
+    tasks_from: str = "validate",
 ) -> dict[str, dict[str, Any]]:
     """role_render_tasks on localhost, once per case (its extra vars), side by side: case -> {name: value}.
 
     `play_vars` stand in for what the role reads from the cluster before it renders (a digest, ...)."""
-    playbook = localhost_playbook(tmp / "render.yml", "Render", role_render_tasks(role, shown), play_vars)
+    playbook = localhost_playbook(
+        tmp / "render.yml", "Render", role_render_tasks(role, shown, tasks_from), play_vars
+    )
     env = playbook_env(ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_CALLBACK_RESULT_FORMAT="json")
     started = {
         name: start_playbook(playbook, extra, env, stderr=subprocess.PIPE) for name, extra in cases.items()

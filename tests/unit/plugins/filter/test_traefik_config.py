@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from ansible_collections.retailops.odoo_platform.plugins.filter import traefik_config as plugin
 
 NODE1 = "http://10.0.0.11:8069"
@@ -91,6 +94,8 @@ def settings(**over: Any) -> dict[str, Any]:
         "denied_rule": "PathPrefix(`/web/database`)",
         "jsonrpc_entrypoints": ["api"],
         "services_extra": {},
+        "sli_tiers": [],
+        "metrics_buckets": [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     }
     base.update(over)
     return base
@@ -283,3 +288,162 @@ def test_kubernetes_keeps_extra_services_in_the_file_provider() -> None:
     cfg = plugin.traefik_config(dict(kubernetes_settings("retail", ["r.example"]), services_extra=extra))
     assert cfg["dynamic"]["http"]["services"] == extra
     assert set(cfg["kubernetes"]) == {"odoo", "odoo-websocket"}
+
+
+POS = {"name": "pos_sync", "rule": "PathPrefix(`/pos/`)", "routers": ["users"]}
+REPORTING = {"name": "reporting", "rule": "PathPrefix(`/report/`)", "routers": ["users"]}
+INTEGRATIONS = {"name": "integrations", "rule": "Path(`/jsonrpc`)", "routers": ["api", "users"]}
+
+
+def routers_of(cfg: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = cfg["dynamic"]["http"]["routers"]
+    return found
+
+
+def test_no_tiers_no_tier_routers() -> None:
+    routers = routers_of(plugin.traefik_config(settings()))
+    assert not [name for name in routers if name.startswith("tier-")]
+    assert set(routers) == {
+        "users-stores",
+        "users-websocket-stores",
+        "api-partners",
+        "websecure-denied",
+        "websecure-refused",
+        "api-denied",
+        "api-refused",
+    }
+
+
+def test_a_tier_router_is_its_base_router_narrowed_by_the_tier_rule() -> None:
+    routers = routers_of(plugin.traefik_config(settings(sli_tiers=[POS])))
+    base, tier = routers["users-stores"], routers["tier-pos_sync"]  # one base router: the bare tier name
+    assert tier["rule"] == f"({base['rule']}) && (PathPrefix(`/pos/`))"
+    for key in ("entryPoints", "service", "middlewares", "tls"):
+        assert tier[key] == base[key], key
+    assert tier["middlewares"][0] == "allow-stores"
+    # above its base, below the websocket router of the same entry point and the refusals
+    assert base["priority"] < tier["priority"] < routers["users-websocket-stores"]["priority"]
+    assert tier["priority"] < routers["websecure-denied"]["priority"]
+    assert [name for name in routers if name.startswith("tier-")] == ["tier-pos_sync"]
+
+
+def test_the_first_listed_tier_wins_a_request_both_match() -> None:
+    routers = routers_of(plugin.traefik_config(settings(sli_tiers=[REPORTING, POS])))
+    assert routers["tier-reporting"]["priority"] > routers["tier-pos_sync"]["priority"]
+    assert routers["tier-pos_sync"]["priority"] > routers["users-stores"]["priority"]
+
+
+def test_a_tier_on_several_base_routers_names_each_after_its_base() -> None:
+    users = {
+        "name": "users",
+        "entrypoint": "websecure",
+        "rule": "PathPrefix(`/`)",
+        "service": "odoo",
+        "allow_lists": ["stores", "partners"],
+        "priority": 10,
+    }
+    api = {
+        "name": "api",
+        "entrypoint": "api",
+        "rule": "Path(`/jsonrpc`)",
+        "service": "odoo",
+        "allow_lists": ["partners"],
+    }
+    cfg = plugin.traefik_config(
+        settings(
+            routers=[users, api], jsonrpc_entrypoints=["api", "websecure"], sli_tiers=[POS, INTEGRATIONS]
+        )
+    )
+    routers = routers_of(cfg)
+    tiers = sorted(name for name in routers if name.startswith("tier-"))
+    assert tiers == [
+        "tier-integrations-api-partners",
+        "tier-integrations-users-partners",
+        "tier-integrations-users-stores",
+        "tier-pos_sync-users-partners",
+        "tier-pos_sync-users-stores",
+    ]
+    for name in tiers:
+        base = routers[name.split("-", 2)[2]]
+        assert routers[name]["rule"].startswith(f"({base['rule']}) && (")
+        assert routers[name]["middlewares"] == base["middlewares"]
+        assert routers[name]["entryPoints"] == base["entryPoints"]
+    assert routers["tier-integrations-api-partners"]["entryPoints"] == ["api"]
+    # the recording rules' pattern reads the tier back from every name, with Traefik's provider suffix
+    pattern = re.compile(r"tier-([a-z0-9_]+)(-.+)?@file")
+    read = [pattern.fullmatch(name + "@file") for name in tiers]
+    assert {m.group(1) for m in read if m} == {"pos_sync", "integrations"}
+    assert all(read)
+    assert not any(pattern.fullmatch(name + "@file") for name in routers if name not in tiers)
+
+
+def test_unknown_base_router_is_refused() -> None:
+    tier = dict(POS, routers=["cashiers"])
+    with pytest.raises(ValueError, match="SLI tier pos_sync: no router named cashiers"):
+        plugin.traefik_config(settings(sli_tiers=[tier]))
+
+
+def test_kubernetes_tier_routers_carry_the_namespace_after_the_tier() -> None:
+    cfg = plugin.traefik_config(dict(kubernetes_settings("retail", ["retail.example"]), sli_tiers=[POS]))
+    routers = routers_of(cfg)
+    tier = routers["tier-pos_sync-retail-users-stores"]
+    assert tier["service"] == "retail-odoo@kubernetescrd"
+    assert tier["rule"] == f"({routers['retail-users-stores']['rule']}) && (PathPrefix(`/pos/`))"
+    other = routers_of(
+        plugin.traefik_config(dict(kubernetes_settings("shop", ["shop.example"]), sli_tiers=[POS]))
+    )
+    assert "tier-pos_sync-shop-users-stores" in other
+    assert not set(other) & set(routers)  # tenants' configurations merge without conflict
+
+
+def test_metrics_have_router_labels_and_the_buckets() -> None:
+    static = plugin.traefik_config(settings(metrics_buckets=[0.05, 1, 10]))["static"]
+    prometheus = static["metrics"]["prometheus"]
+    assert prometheus["addRoutersLabels"] is True
+    assert prometheus["buckets"] == [0.05, 1.0, 10.0]
+    assert all(isinstance(b, float) for b in prometheus["buckets"])
+
+
+# The role's default tiers, on the paths Odoo 18's clients call. Each default rule is an OR of Path,
+# PathPrefix and PathRegexp (Go's regexp syntax, the same as Python's for these patterns; unanchored,
+# as Traefik's PathRegexp is): the first listed tier that matches wins, as the priorities make Traefik do.
+DEFAULTS = Path(__file__).resolve().parents[4] / "roles" / "traefik" / "defaults" / "main.yml"
+MATCHER = re.compile(r"(Path|PathPrefix|PathRegexp)\(`([^`]*)`\)")
+
+
+def default_tier(path: str) -> str:
+    for tier in yaml.safe_load(DEFAULTS.read_text())["traefik_sli_tiers"]:
+        terms = MATCHER.findall(tier["rule"])
+        assert " || ".join(f"{kind}(`{arg}`)" for kind, arg in terms) == tier["rule"], tier["rule"]
+        for kind, arg in terms:
+            if (
+                (kind == "Path" and path == arg)
+                or (kind == "PathPrefix" and path.startswith(arg))
+                or (kind == "PathRegexp" and re.search(arg, path))
+            ):
+                return str(tier["name"])
+    return "other"
+
+
+@pytest.mark.parametrize(
+    ("path", "tier"),
+    [
+        ("/pos/ui", "pos_sync"),
+        ("/web/dataset/call_kw/pos.order/sync_from_ui", "pos_sync"),
+        ("/web/dataset/call_kw/pos.session/load_data", "pos_sync"),
+        ("/web/dataset/call_kw/stock.picking/button_validate", "inventory"),
+        ("/web/dataset/call_button/stock.picking/button_validate", "inventory"),
+        ("/web/dataset/call_kw/account.move/action_post", "finance"),
+        ("/report/pdf/account.report_invoice/7", "reporting"),
+        ("/web/dataset/call_kw/report.pos.order/read_group", "reporting"),
+        ("/web/dataset/call_kw/pos.order/web_read_group", "reporting"),
+        ("/jsonrpc", "integrations"),
+        ("/xmlrpc/2/object", "integrations"),
+        ("/web/dataset/call_kw/product.product/search_read", "other"),
+        ("/web/dataset/call_kw/res.partner/read_group_extra", "other"),
+        ("/web/dataset/call_kw/possum.thing/read", "other"),
+        ("/web/session/authenticate", "other"),
+    ],
+)
+def test_default_tiers_classify_odoo_paths(path: str, tier: str) -> None:
+    assert default_tier(path) == tier
