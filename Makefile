@@ -61,6 +61,7 @@ rig: host
 	bash rig/images.sh
 	bash rig/traefik.sh
 	bash rig/toxiproxy.sh
+	bash rig/victorialogs.sh
 
 lint: venv host collection
 	$(BIN)/python tools/checks.py lint

@@ -12,6 +12,7 @@ import copy
 import importlib.util
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -303,3 +304,80 @@ def rig_script() -> Callable[[str], Any]:
         return module
 
     return load
+
+
+def render_role_templates(
+    tmp: Path,
+    role: str,
+    inventory: dict[str, Any],
+    templates: list[str],
+    extra_vars: dict[str, Any] | None = None,
+) -> dict[str, dict[str, str]]:
+    """The role's templates rendered on this machine for every host of `inventory` (a YAML inventory
+    document), after the role's validate entry point (its defaults and vars made public): host ->
+    {template name without .j2: text}. Nothing is installed."""
+    role_dir = ROOT / "roles" / role
+    out = tmp / "rendered"
+    play = {
+        "name": "Render " + role,
+        "hosts": "all",
+        "connection": "local",
+        "gather_facts": False,
+        "vars": {"ansible_python_interpreter": sys.executable, "render_out": str(out)},
+        "tasks": [
+            {
+                "name": "Validate",
+                "ansible.builtin.include_role": {
+                    "name": "retailops.odoo_platform." + role,
+                    "tasks_from": "validate",
+                    "public": True,
+                },
+            },
+            {
+                "name": "Host directory",
+                "ansible.builtin.file": {
+                    "path": "{{ render_out }}/{{ inventory_hostname }}",
+                    "state": "directory",
+                },
+            },
+            {
+                "name": "Render",
+                "ansible.builtin.template": {
+                    "src": str(role_dir / "templates" / "{{ item }}.j2"),
+                    "dest": "{{ render_out }}/{{ inventory_hostname }}/{{ item }}",
+                    "mode": "0644",
+                },
+                "loop": templates,
+            },
+        ],
+    }
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "render.yml").write_text(yaml.safe_dump([play]))
+    (tmp / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    run = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            str(tmp / "inventory.yml"),
+            str(tmp / "render.yml"),
+            "-e",
+            json.dumps(extra_vars or {}),
+        ],
+        env=playbook_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return {
+        host.name: {name: (host / name).read_text() for name in templates} for host in sorted(out.iterdir())
+    }
+
+
+def systemd_exec_start(unit: str) -> list[str]:
+    """The ExecStart= command line of a rendered unit: continuation lines joined, split as systemd splits
+    words that are plain or single-quoted without escapes (shell rules agree there)."""
+    joined = unit.replace("\\\n", " ")
+    (line,) = [line for line in joined.splitlines() if line.startswith("ExecStart=")]
+    return shlex.split(line.removeprefix("ExecStart="))
