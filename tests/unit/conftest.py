@@ -381,3 +381,52 @@ def systemd_exec_start(unit: str) -> list[str]:
     joined = unit.replace("\\\n", " ")
     (line,) = [line for line in joined.splitlines() if line.startswith("ExecStart=")]
     return shlex.split(line.removeprefix("ExecStart="))
+
+
+def inventory_cases(
+    tmp: Path, inventory: dict[str, Any], tasks: list[dict[str, Any]], cases: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """`tasks` once per case, in one ansible-playbook run: each case is a host of its own (on this machine,
+    its variables the case's) added to `inventory`, whose groups and other hosts the tasks read (a role that
+    builds its configuration from the inventory). Network facts are gathered, as the playbooks do.
+
+    Returns case -> {"ok": no task failed, "msg": the first failed task's message (a loop's: its first failed
+    item's), "item": that item, "ran": names of the tasks that ran (not skipped)}."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    hosts = {f"case-{i}": name for i, name in enumerate(cases)}
+    full = copy.deepcopy(inventory)
+    full["all"].setdefault("children", {})["cases"] = {
+        "hosts": {
+            host: {**cases[name], "ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+            for host, name in hosts.items()
+        }
+    }
+    (tmp / "inventory.yml").write_text(yaml.safe_dump(full))
+    play = {"name": "Cases", "hosts": "cases", "gather_facts": True, "gather_subset": ["!all", "network"]}
+    (tmp / "play.yml").write_text(yaml.safe_dump([{**play, "tasks": tasks}]))
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            *("-i", str(tmp / "inventory.yml"), "-f", "10"),
+            str(tmp / "play.yml"),
+        ],
+        env=playbook_env(ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_CALLBACK_RESULT_FORMAT="json"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert result.stdout.startswith("{"), result.stdout[-3000:] + result.stderr[-3000:]
+    output = json.loads(result.stdout)
+    found: dict[str, dict[str, Any]] = {
+        name: {"ok": True, "msg": "", "item": None, "ran": []} for name in cases
+    }
+    for task in output["plays"][0]["tasks"]:
+        for host, res in task["hosts"].items():
+            case = found[hosts[host]]
+            if not res.get("skipped"):
+                case["ran"].append(task["task"]["name"])
+            if res.get("failed") and case["ok"]:
+                first = next((r for r in res.get("results", []) if r.get("failed")), res)
+                case.update(ok=False, msg=str(first.get("msg", "")), item=first.get("item"))
+    return found

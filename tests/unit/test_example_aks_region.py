@@ -5,7 +5,9 @@ fixture vault password (and not without it: the secrets are encrypted);
 the roles' argument specs and validate tasks accept it - aks_cluster on the
 cluster (its branch register check included), odoo_kubernetes on every
 tenant, traefik_kubernetes on the ingress, and the data tier, hub and
-branch roles through site.yml's own validation play; the VNet plan's ranges
+branch roles through site.yml's own validation play, prometheus and
+alertmanager on the monitoring node through monitoring.yml's (its scrape
+jobs name only groups this region has); the VNet plan's ranges
 do not overlap each other, the Kubernetes service range or the branch
 register; the tenants' HTTP pods land on the Odoo pool and their cron pods
 and Jobs on the odoocron pool the cluster defines (the pod specs as the
@@ -111,7 +113,14 @@ def validation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """site.yml's validation play; aks_cluster's, odoo_kubernetes' and traefik_kubernetes' validation, the
     last two with what they would apply; then every value rendered."""
     site = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text())[0]
-    plays = [site]
+    # monitoring.yml's validation play, with the roles of this checkout (a role merged later joins by itself)
+    monitoring = yaml.safe_load((ROOT / "playbooks" / "monitoring.yml").read_text())[0]
+    monitoring["tasks"] = [
+        task
+        for task in monitoring["tasks"]
+        if (ROOT / "roles" / task["ansible.builtin.include_role"]["name"].rsplit(".", 1)[1]).is_dir()
+    ]
+    plays = [site, monitoring]
     plays.append(
         {
             "name": "Validate aks_clusters",
@@ -213,6 +222,7 @@ def test_every_role_validates_the_inventory(validation: dict[str, Any]) -> None:
         "tenant-borealis",
         "ingress-eu-west",
         *(f"erp-{kind}-{n}" for kind in ("db", "redis") for n in (1, 2, 3)),
+        "erp-mon-1",
         *(hub["name"] for hub in register["hubs"]),
         *(branch["code"] for branch in register["branches"]),
     }
@@ -234,6 +244,8 @@ def test_every_role_validates_the_inventory(validation: dict[str, Any]) -> None:
         "traefik_kubernetes",
         "branch_vpn",
         "nftables_segmentation",
+        "prometheus",
+        "alertmanager",
     ):
         assert f"retailops.odoo_platform.{role}" in ran, role
 

@@ -60,6 +60,7 @@ VAULT_FILE = INVENTORY / "group_vars" / "all" / "vault.yml"
 VAULT_PASS = ROOT / "tests" / "fixtures" / "example-region.vault-pass"
 VAULT_ID = f"example_region@{VAULT_PASS}"
 SITE = ROOT / "playbooks" / "site.yml"
+MONITORING = ROOT / "playbooks" / "monitoring.yml"
 BIN = Path(sys.executable).parent
 
 PROFILES = ("tenancy_dedicated_region", "tenancy_shared_platform")
@@ -69,6 +70,7 @@ DB = {"erp-db-1", "erp-db-2", "erp-db-3"}
 REDIS = {"erp-redis-1", "erp-redis-2", "erp-redis-3"}
 APP = {"erp-app-1", "erp-app-2"}
 HUBS = {"hub-ams", "hub-fra"}
+MON = {"erp-mon-1"}
 LIVE_BRANCHES = {"AMS-001", "AMS-WH1", "RTM-002", "BRU-001", "CGN-DS1"}
 EXPECTED_GROUPS = {
     "etcd_cluster": DB,
@@ -81,10 +83,11 @@ EXPECTED_GROUPS = {
     "docker_hosts": APP,
     "odoo_nodes": APP,
     "ingress": APP,
-    "segmented_platform": APP | DB | REDIS,
+    "segmented_platform": APP | DB | REDIS | MON,
+    "monitoring": MON,
     "hubs": HUBS,
     "branches": LIVE_BRANCHES,
-    "platform": APP | DB | REDIS | HUBS,
+    "platform": APP | DB | REDIS | HUBS | MON,
 }
 # Variables whose values are secrets: in plain files they may only reference the vault.
 SECRET_NAME = re.compile(r"(password|passwd|secret|(^|_)key)$")
@@ -263,6 +266,9 @@ NOT_IN_SITE = {
     "kubernetes_node_drain": (
         "playbooks/kubernetes_node_drain.yml, on a node of a Kubernetes cluster (not VMs)"
     ),
+    "monitoring_exporters": "playbooks/monitoring.yml, on the monitored groups",
+    "prometheus": "playbooks/monitoring.yml, on monitoring",
+    "alertmanager": "playbooks/monitoring.yml, on monitoring",
 }
 
 
@@ -300,6 +306,28 @@ def validation_play() -> tuple[dict[str, Any], dict[str, list[str]]]:
 def validation(region: Region, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     play = validation_play()[0]
     tmp = tmp_path_factory.mktemp(f"validate-{region.profile}")
+    (tmp / "validate.yml").write_text(yaml.safe_dump([play], sort_keys=False))
+    result = ansible(
+        "ansible-playbook",
+        *("-i", f"{region.path}/", "--vault-id", VAULT_ID, "-f", "20", "--check", *LOCAL),
+        str(tmp / "validate.yml"),
+        env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
+    )
+    assert result.returncode == 0, tail(result)
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+@pytest.fixture(scope="module")
+def monitoring_validation(region: Region, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """monitoring.yml's first play (the roles of this checkout: a role merged later joins by itself)."""
+    play = load_yaml(MONITORING)[0]
+    play["tasks"] = [
+        task
+        for task in play["tasks"]
+        if (ROOT / "roles" / task["ansible.builtin.include_role"]["name"].rsplit(".", 1)[1]).is_dir()
+    ]
+    tmp = tmp_path_factory.mktemp(f"monitoring-{region.profile}")
     (tmp / "validate.yml").write_text(yaml.safe_dump([play], sort_keys=False))
     result = ansible(
         "ansible-playbook",
@@ -444,6 +472,29 @@ def test_site_validation_play_passes_for_every_role(region: Region, validation: 
         expected = set().union(*(region.hosts(g) for g in groups))
         assert expected, f"{role}: no host in {groups}"
         assert ran[role] == expected, role
+
+
+@pytest.mark.slow
+def test_monitoring_validation_play_passes_on_the_monitoring_node(
+    region: Region, monitoring_validation: dict[str, Any]
+) -> None:
+    """Prometheus' scrape jobs name only groups this inventory has, and every severity has a route."""
+    ran: dict[str, set[str]] = {"prometheus": set(), "alertmanager": set()}
+    for task in monitoring_validation["plays"][0]["tasks"]:
+        match = re.match(r"retailops\.odoo_platform\.(prometheus|alertmanager) : ", task["task"]["name"])
+        for host, result in task["hosts"].items():
+            assert not result.get("failed"), (host, task["task"]["name"], result.get("msg"))
+            if match and not result.get("skipped"):
+                ran[match.group(1)].add(host)
+    assert ran == {"prometheus": MON, "alertmanager": MON}
+    mon = region.rendered["erp-mon-1"]
+    assert mon["prometheus_listen_address"] == mon["alertmanager_listen_address"] == mon["ansible_host"]
+    assert ipaddress.ip_address(mon["ansible_host"]) in ipaddress.ip_network(
+        region.var("erp-db-1", "nftables_segmentation_management_networks")[0]
+    )  # the management subnet reaches every protected port, the exporters' included
+    for host in EXPECTED_GROUPS["segmented_platform"]:
+        assert {9100} <= set(region.var(host, "nftables_segmentation_protected_tcp_ports")), host
+    assert {9090, 9093} <= set(region.var("erp-mon-1", "nftables_segmentation_protected_tcp_ports"))
 
 
 @pytest.mark.slow
