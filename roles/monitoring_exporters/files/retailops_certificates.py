@@ -127,10 +127,10 @@ def decode_name(value: bytes) -> str:
 
 def certificate_fields(der: bytes) -> tuple[str, int]:
     """The subject and notAfter (Unix time) of a DER certificate."""
-    tag, certificate, _ = read_tlv(der, 0)
+    tag, certificate, _end = read_tlv(der, 0)
     if tag != SEQUENCE:
         raise CertificateError("not a SEQUENCE")
-    tag, tbs, _ = read_tlv(certificate, 0)
+    tag, tbs, _end = read_tlv(certificate, 0)
     if tag != SEQUENCE:
         raise CertificateError("tbsCertificate is not a SEQUENCE")
     items = children(tbs)

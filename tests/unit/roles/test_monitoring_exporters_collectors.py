@@ -99,7 +99,7 @@ def value(found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str,
 
 
 def names(found: dict[tuple[str, frozenset[tuple[str, str]]], float]) -> set[str]:
-    return {name for name, _ in found}
+    return {key[0] for key in found}
 
 
 # WireGuard
@@ -180,9 +180,9 @@ def test_wireguard_without_wg(tmp_path: Path) -> None:
 def test_wireguard_replaces_the_file_atomically(tmp_path: Path) -> None:
     """A second run replaces the file by rename (a new inode) and leaves no temporary file behind."""
     wg = fake_command(tmp_path, "wg", WG_ARGV, stdout=RECORDED_DUMP)
-    _, out = wireguard(tmp_path, wg)
+    out = wireguard(tmp_path, wg)[1]
     first = out.stat().st_ino
-    _, out = wireguard(tmp_path, wg)
+    out = wireguard(tmp_path, wg)[1]
     assert out.stat().st_ino != first
     assert out.stat().st_mode & 0o777 == 0o644
     assert sorted(p.name for p in tmp_path.iterdir()) == ["retailops_wireguard.prom", "wg"]

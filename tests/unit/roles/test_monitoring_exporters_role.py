@@ -208,7 +208,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
         }
     )
     proc = run_playbook(tmp, tasks, {})
-    stdout, _ = proc.communicate(timeout=600)
+    stdout = proc.communicate(timeout=600)[0]
     assert proc.returncode == 0, stdout[-4000:]
     return out
 
