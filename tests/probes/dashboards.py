@@ -3,14 +3,15 @@
 Reads the dashboards (``roles/grafana_dashboards/files/dashboards/*.json`` by default), resolves
 their variables the way Grafana would (``label_values(...)`` through Prometheus' label API; a row
 repeated over a variable runs its panels once per value), substitutes Grafana's own variables
-(``$__rate_interval``, ``$__interval``, ``$__range``) and runs each target: an instant target at
-the current time, a range target over the last ``lookback`` seconds. Prints, and returns, the
-queries that returned no series; exits 1 when there is one.
+(``$__rate_interval``, ``$__interval``, ``$__range``) and runs each target as a range query over
+the last ``lookback`` seconds, instant targets too: a panel returns data when it has some at any
+time of that window (a table of firing alerts has rows only while something fires). Prints, and
+returns, the queries that returned no series; exits 1 when there is one.
 
     python -m tests.probes.dashboards http://10.213.30.10:9090 [--region pilot] [--dashboards DIR]
 
-The pilot calls :func:`empty_panels` with its Prometheus' address once the drills are over: a
-panel with no data there is a panel an operator would find blank.
+The pilot calls :func:`empty_panels` with its Prometheus' address once the drills are over, with
+``lookback`` covering the run: a panel with no data there is a panel an operator would find blank.
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ class PanelQuery:
     title: str
     ref_id: str
     expr: str
-    instant: bool
     repeat: str | None  # the variable the panel's row repeats over
 
     def where(self) -> str:
@@ -93,7 +93,6 @@ def queries(dashboard: Mapping[str, Any]) -> list[PanelQuery]:
                         title=str(panel.get("title", "")),
                         ref_id=str(target.get("refId", "?")),
                         expr=str(target["expr"]),
-                        instant=bool(target.get("instant")) and not target.get("range"),
                         repeat=repeat,
                     )
                 )
@@ -150,19 +149,17 @@ class Prometheus:
         params = [("match[]", match)] if match else []
         return sorted(str(v) for v in self.get(f"/api/v1/label/{label}/values", params))
 
-    def has_data(self, expr: str, instant: bool, now: float, lookback: float, step: float) -> bool:
-        if instant:
-            data = self.get("/api/v1/query", [("query", expr), ("time", f"{now:.3f}")])
-        else:
-            data = self.get(
-                "/api/v1/query_range",
-                [
-                    ("query", expr),
-                    ("start", f"{now - lookback:.3f}"),
-                    ("end", f"{now:.3f}"),
-                    ("step", f"{step:g}"),
-                ],
-            )
+    def has_data(self, expr: str, now: float, lookback: float, step: float) -> bool:
+        """Whether `expr` returns a series at some step of the `lookback` seconds before `now`."""
+        data = self.get(
+            "/api/v1/query_range",
+            [
+                ("query", expr),
+                ("start", f"{now - lookback:.3f}"),
+                ("end", f"{now:.3f}"),
+                ("step", f"{step:g}"),
+            ],
+        )
         return bool(data.get("result"))
 
 
@@ -220,7 +217,7 @@ def empty_panels(
                     empty.append(f"{query.where()} [{query.repeat} has no value]")
             for label, values in runs:
                 expr = substitute(query.expr, values)
-                if not prometheus.has_data(expr, query.instant, at, lookback, step):
+                if not prometheus.has_data(expr, at, lookback, step):
                     empty.append(query.where() + label)
     return empty
 

@@ -43,9 +43,9 @@ class FakePrometheus:
         data = metric_names.metric_names(query) <= self.present and not any(
             s in query for s in self.absent_when
         )
-        series = [{"metric": {"instance": "a"}, "value": [0, "1"]}] if data else []
-        kind = "vector" if path == "/api/v1/query" else "matrix"
-        return {"status": "success", "data": {"resultType": kind, "result": series}}
+        series = [{"metric": {"instance": "a"}, "values": [[0, "1"]]}] if data else []
+        assert path == "/api/v1/query_range", path
+        return {"status": "success", "data": {"resultType": "matrix", "result": series}}
 
 
 @pytest.fixture
@@ -179,8 +179,9 @@ def test_variables_come_from_the_label_api(fake: tuple[FakePrometheus, str], tmp
         "/api/v1/label/tier/values",
         {"match[]": ['tier:retailops_requests:rate5m{region="eu-north"}']},
     )
-    instant = [params for path, params in state.requests if path == "/api/v1/query"]
-    assert instant[0]["query"] == ['patroni_primary{region="eu-north"} == 1']
+    ranges = [params for path, params in state.requests if path == "/api/v1/query_range"]
+    assert ranges[0]["query"] == ['patroni_primary{region="eu-north"} == 1']
+    assert float(ranges[0]["end"][0]) - float(ranges[0]["start"][0]) == 900
 
 
 def test_a_variable_with_no_value_counts_as_empty(fake: tuple[FakePrometheus, str], tmp_path: Path) -> None:
@@ -205,11 +206,7 @@ def test_the_real_dashboards_run_through_the_probe(fake: tuple[FakePrometheus, s
     state.present = set(metric_names.KNOWN)
     state.labels["branch"] = ["S-001", "W-002"]
     assert probe.empty_panels(url, chosen={"region": "eu-west"}) == []
-    asked = [
-        params["query"][0]
-        for path, params in state.requests
-        if path in {"/api/v1/query", "/api/v1/query_range"}
-    ]
+    asked = [params["query"][0] for path, params in state.requests if path == "/api/v1/query_range"]
     queries = [q for d in probe.load().values() for q in probe.queries(d)]
     tiers = len(state.labels["tier"])
     assert len(asked) == sum(tiers if q.repeat == "tier" else 1 for q in queries)
