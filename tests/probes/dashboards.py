@@ -223,7 +223,7 @@ def empty_panels(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("url", help="Prometheus' base URL, e.g. http://10.213.30.10:9090")
     parser.add_argument("--region", help="the region variable (default: the first region Prometheus knows)")
     parser.add_argument("--dashboards", type=Path, default=DASHBOARDS)
