@@ -1,0 +1,239 @@
+"""Do the dashboards' panels return data? Every panel query, run against a Prometheus.
+
+Reads the dashboards (``roles/grafana_dashboards/files/dashboards/*.json`` by default), resolves
+their variables the way Grafana would (``label_values(...)`` through Prometheus' label API; a row
+repeated over a variable runs its panels once per value), substitutes Grafana's own variables
+(``$__rate_interval``, ``$__interval``, ``$__range``) and runs each target as a range query over
+the last ``lookback`` seconds, instant targets too: a panel returns data when it has some at any
+time of that window (a table of firing alerts has rows only while something fires). Prints, and
+returns, the queries that returned no series; exits 1 when there is one.
+
+    python -m tests.probes.dashboards http://10.213.30.10:9090 [--region pilot] [--dashboards DIR]
+
+The pilot calls :func:`empty_panels` with its Prometheus' address once the drills are over, with
+``lookback`` covering the run: a panel with no data there is a panel an operator would find blank.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+DASHBOARDS = ROOT / "roles" / "grafana_dashboards" / "files" / "dashboards"
+
+# What Grafana puts in for its own variables; the unit tests use the same values.
+BUILTINS = {
+    "__rate_interval": "1m",
+    "__interval": "30s",
+    "__interval_ms": "30000",
+    "__range": "1h",
+    "__range_s": "3600",
+    "__range_ms": "3600000",
+}
+VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)")
+REGEX_META = re.compile(r"[\\^$.|?*+()\[\]{}]")
+LABEL_VALUES = re.compile(r"^\s*label_values\(\s*(?:(?P<match>.*\S)\s*,\s*)?(?P<label>\w+)\s*\)\s*$")
+
+
+@dataclass(frozen=True)
+class PanelQuery:
+    """One target of one panel: where it is and its expression as written in the dashboard."""
+
+    dashboard: str  # the dashboard's uid
+    panel_id: int
+    title: str
+    ref_id: str
+    expr: str
+    repeat: str | None  # the variable the panel's row repeats over
+
+    def where(self) -> str:
+        return f"{self.dashboard} panel {self.panel_id} ({self.title}) target {self.ref_id}"
+
+
+def load(directory: Path = DASHBOARDS) -> dict[str, dict[str, Any]]:
+    """file name -> dashboard, every *.json of `directory`."""
+    return {
+        path.name: json.loads(path.read_text(encoding="utf-8")) for path in sorted(directory.glob("*.json"))
+    }
+
+
+def panels(dashboard: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """Every panel, rows' nested panels included, with the variable its row repeats over (or None)."""
+    repeat: str | None = None
+    for panel in dashboard.get("panels", []):
+        if panel.get("type") == "row":
+            repeat = panel.get("repeat") or None
+            yield panel, None
+            for nested in panel.get("panels", []):
+                yield nested, repeat
+        else:
+            yield panel, repeat
+
+
+def queries(dashboard: Mapping[str, Any]) -> list[PanelQuery]:
+    """Every target with an expression, in the dashboard's order."""
+    found = []
+    for panel, repeat in panels(dashboard):
+        for target in panel.get("targets", []):
+            if target.get("expr"):
+                found.append(
+                    PanelQuery(
+                        dashboard=str(dashboard.get("uid", "?")),
+                        panel_id=int(panel.get("id", -1)),
+                        title=str(panel.get("title", "")),
+                        ref_id=str(target.get("refId", "?")),
+                        expr=str(target["expr"]),
+                        repeat=repeat,
+                    )
+                )
+    return found
+
+
+def substitute(expr: str, values: Mapping[str, str]) -> str:
+    """`expr` with every ``$name``, ``${name}``, ``${name:format}`` and ``[[name]]`` replaced.
+
+    `values` are the dashboard's variables; Grafana's own (:data:`BUILTINS`) are added. An unknown
+    variable raises KeyError: a query that names a variable the dashboard lacks is broken."""
+    known = {**BUILTINS, **values}
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2) or match.group(3)
+        return known[name]
+
+    return VARIABLE.sub(one, expr)
+
+
+def variables(dashboard: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [v for v in dashboard.get("templating", {}).get("list", []) if v.get("type") == "query"]
+
+
+def variable_query(variable: Mapping[str, Any]) -> str:
+    query = variable.get("query")
+    if isinstance(query, dict):
+        return str(query.get("query", ""))
+    return str(query or variable.get("definition", ""))
+
+
+def regex_alternatives(values: list[str]) -> str:
+    """A multi-value variable in a ``=~`` matcher, as Grafana formats it for Prometheus: regex
+    metacharacters escaped with a backslash, itself escaped for PromQL's double-quoted string."""
+    return "(" + "|".join(REGEX_META.sub(r"\\\\\g<0>", v) for v in values) + ")" if values else "__none__"
+
+
+class Prometheus:
+    """The few read-only API calls the probe makes."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def get(self, path: str, params: list[tuple[str, str]]) -> Any:
+        url = f"{self.base_url}{path}?{urllib.parse.urlencode(params)}"
+        with urllib.request.urlopen(url, timeout=self.timeout) as response:
+            body = json.load(response)
+        if body.get("status") != "success":
+            raise RuntimeError(f"{path}: {body.get('errorType')}: {body.get('error')}")
+        return body["data"]
+
+    def label_values(self, label: str, match: str | None) -> list[str]:
+        params = [("match[]", match)] if match else []
+        return sorted(str(v) for v in self.get(f"/api/v1/label/{label}/values", params))
+
+    def has_data(self, expr: str, now: float, lookback: float, step: float) -> bool:
+        """Whether `expr` returns a series at some step of the `lookback` seconds before `now`."""
+        data = self.get(
+            "/api/v1/query_range",
+            [
+                ("query", expr),
+                ("start", f"{now - lookback:.3f}"),
+                ("end", f"{now:.3f}"),
+                ("step", f"{step:g}"),
+            ],
+        )
+        return bool(data.get("result"))
+
+
+def resolve(
+    prometheus: Prometheus, dashboard: Mapping[str, Any], chosen: Mapping[str, str]
+) -> dict[str, list[str]]:
+    """Each query variable's values: `chosen` when given, else its label_values from Prometheus."""
+    resolved: dict[str, list[str]] = {}
+    for variable in variables(dashboard):
+        name = str(variable["name"])
+        if name in chosen:
+            resolved[name] = [chosen[name]]
+            continue
+        parsed = LABEL_VALUES.match(variable_query(variable))
+        if not parsed:
+            raise ValueError(f"{dashboard.get('uid')}: variable {name}: not a label_values() query")
+        single = {k: v[0] for k, v in resolved.items() if v}
+        match = substitute(parsed.group("match"), single) if parsed.group("match") else None
+        values = prometheus.label_values(parsed.group("label"), match)
+        resolved[name] = values if variable.get("multi") or variable.get("includeAll") else values[:1]
+    return resolved
+
+
+def empty_panels(
+    base_url: str,
+    directory: Path = DASHBOARDS,
+    *,
+    chosen: Mapping[str, str] | None = None,
+    lookback: float = 900.0,
+    step: float = 30.0,
+    now: float | None = None,
+) -> list[str]:
+    """The panel queries that return no series, each as "<uid> panel <id> (<title>) target <ref> [...]".
+
+    `chosen` fixes variables (``{"region": "pilot"}``); the others take every value Prometheus has
+    (a variable with no value at all makes its panels count as empty)."""
+    prometheus = Prometheus(base_url)
+    at = time.time() if now is None else now
+    empty = []
+    for dashboard in load(directory).values():
+        resolved = resolve(prometheus, dashboard, chosen or {})
+        multi = {str(v["name"]) for v in variables(dashboard) if v.get("multi") or v.get("includeAll")}
+        plain = {
+            name: (regex_alternatives(values) if name in multi else (values[0] if values else "__none__"))
+            for name, values in resolved.items()
+        }
+        for query in queries(dashboard):
+            runs: list[tuple[str, dict[str, str]]] = [("", plain)]
+            if query.repeat:
+                runs = [
+                    (f" [{query.repeat}={v}]", {**plain, query.repeat: v})
+                    for v in resolved.get(query.repeat, [])
+                ]
+                if not runs:
+                    empty.append(f"{query.where()} [{query.repeat} has no value]")
+            for label, values in runs:
+                expr = substitute(query.expr, values)
+                if not prometheus.has_data(expr, at, lookback, step):
+                    empty.append(query.where() + label)
+    return empty
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("url", help="Prometheus' base URL, e.g. http://10.213.30.10:9090")
+    parser.add_argument("--region", help="the region variable (default: the first region Prometheus knows)")
+    parser.add_argument("--dashboards", type=Path, default=DASHBOARDS)
+    parser.add_argument("--lookback", type=float, default=900.0, help="range queries cover this many seconds")
+    args = parser.parse_args(argv)
+    chosen = {"region": args.region} if args.region else {}
+    empty = empty_panels(args.url, args.dashboards, chosen=chosen, lookback=args.lookback)
+    print(json.dumps({"empty": empty, "count": len(empty)}, indent=2))
+    return 1 if empty else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

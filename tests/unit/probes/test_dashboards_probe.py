@@ -1,0 +1,223 @@
+"""The dashboards probe against a fake Prometheus: it names exactly the panels that return nothing.
+
+The fake answers Prometheus' label, query and query_range APIs; a query has data when every
+metric it reads is in the fake's `present` set and its matchers agree with the fake's labels.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import metric_names
+from tests.probes import dashboards as probe
+
+
+class FakePrometheus:
+    def __init__(self) -> None:
+        self.present: set[str] = set()
+        self.labels: dict[str, list[str]] = {
+            "region": ["eu-west", "eu-north"],
+            "tier": ["finance", "pos_sync"],
+        }
+        # a query holding one of these strings returns nothing (a series absent for that value)
+        self.absent_when: set[str] = set()
+        self.requests: list[tuple[str, dict[str, list[str]]]] = []
+        self.fail = False
+
+    def answer(self, path: str, params: dict[str, list[str]]) -> dict[str, Any]:
+        self.requests.append((path, params))
+        if self.fail:
+            return {"status": "error", "errorType": "bad_data", "error": "parse error"}
+        if path.startswith("/api/v1/label/"):
+            label = path.split("/")[4]
+            return {"status": "success", "data": self.labels.get(label, [])}
+        query = params["query"][0]
+        data = metric_names.metric_names(query) <= self.present and not any(
+            s in query for s in self.absent_when
+        )
+        series = [{"metric": {"instance": "a"}, "values": [[0, "1"]]}] if data else []
+        assert path == "/api/v1/query_range", path
+        return {"status": "success", "data": {"resultType": "matrix", "result": series}}
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakePrometheus, str]]:
+    state = FakePrometheus()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            body = json.dumps(state.answer(url.path, urllib.parse.parse_qs(url.query))).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+DS = {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}
+
+
+def small_dashboards(directory: Path) -> Path:
+    """Two panels and a row repeated over `tier`, in the dashboards' own format."""
+    dashboard = {
+        "uid": "test-board",
+        "title": "Test",
+        "templating": {
+            "list": [
+                {"name": "DS_PROMETHEUS", "type": "datasource", "query": "prometheus"},
+                {"name": "region", "type": "query", "query": {"query": "label_values(up, region)"}},
+                {
+                    "name": "tier",
+                    "type": "query",
+                    "definition": 'label_values(tier:retailops_requests:rate5m{region="$region"}, tier)',
+                    "query": 'label_values(tier:retailops_requests:rate5m{region="$region"}, tier)',
+                    "multi": True,
+                    "includeAll": True,
+                },
+            ]
+        },
+        "panels": [
+            {
+                "id": 1,
+                "type": "stat",
+                "title": "Leader",
+                "datasource": DS,
+                "targets": [
+                    {"refId": "A", "expr": 'patroni_primary{region="$region"} == 1', "instant": True}
+                ],
+            },
+            {
+                "id": 2,
+                "type": "timeseries",
+                "title": "Waiting clients",
+                "datasource": DS,
+                "targets": [
+                    {"refId": "A", "expr": 'pgbouncer_waiting_clients{region="$region"}'},
+                    {"refId": "B", "expr": 'pgbouncer_pool_size{region="$region"}'},
+                ],
+            },
+            {"id": 3, "type": "row", "title": "Tier $tier", "repeat": "tier", "panels": []},
+            {
+                "id": 4,
+                "type": "timeseries",
+                "title": "$tier: requests",
+                "datasource": DS,
+                "targets": [
+                    {
+                        "refId": "A",
+                        "expr": 'sum(rate(x_total{region="$region", tier="$tier"}[$__rate_interval]))'
+                        ' or tier:retailops_requests:rate5m{region="$region", tier="$tier"}',
+                    }
+                ],
+            },
+        ],
+    }
+    (directory / "test.json").write_text(json.dumps(dashboard))
+    return directory
+
+
+def test_every_query_with_data_reports_nothing(fake: tuple[FakePrometheus, str], tmp_path: Path) -> None:
+    state, url = fake
+    state.present = {"patroni_primary", "pgbouncer_waiting_clients", "pgbouncer_pool_size", "x_total"}
+    state.present.add("tier:retailops_requests:rate5m")
+    assert probe.empty_panels(url, small_dashboards(tmp_path), chosen={"region": "eu-west"}) == []
+
+
+def test_a_missing_metric_names_its_panel_and_target(
+    fake: tuple[FakePrometheus, str], tmp_path: Path
+) -> None:
+    state, url = fake
+    state.present = {
+        "patroni_primary",
+        "pgbouncer_waiting_clients",
+        "x_total",
+        "tier:retailops_requests:rate5m",
+    }
+    assert probe.empty_panels(url, small_dashboards(tmp_path), chosen={"region": "eu-west"}) == [
+        "test-board panel 2 (Waiting clients) target B"
+    ]
+
+
+def test_a_repeated_row_runs_once_per_value(fake: tuple[FakePrometheus, str], tmp_path: Path) -> None:
+    state, url = fake
+    state.present = {"patroni_primary", "pgbouncer_waiting_clients", "pgbouncer_pool_size", "x_total"}
+    state.present.add("tier:retailops_requests:rate5m")
+    state.absent_when = {'tier="finance"'}
+    empty = probe.empty_panels(url, small_dashboards(tmp_path), chosen={"region": "eu-west"})
+    assert empty == ["test-board panel 4 ($tier: requests) target A [tier=finance]"]
+    queries = [params["query"][0] for path, params in state.requests if path == "/api/v1/query_range"]
+    assert 'sum(rate(x_total{region="eu-west", tier="pos_sync"}[1m])) or' in " ".join(queries)
+
+
+def test_variables_come_from_the_label_api(fake: tuple[FakePrometheus, str], tmp_path: Path) -> None:
+    """No region given: the first region Prometheus knows; tier's values match the chosen region."""
+    state, url = fake
+    state.present = {"patroni_primary"}
+    probe.empty_panels(url, small_dashboards(tmp_path))
+    label_calls = [(path, params) for path, params in state.requests if path.startswith("/api/v1/label/")]
+    assert label_calls[0][0] == "/api/v1/label/region/values"
+    assert label_calls[1] == (
+        "/api/v1/label/tier/values",
+        {"match[]": ['tier:retailops_requests:rate5m{region="eu-north"}']},
+    )
+    ranges = [params for path, params in state.requests if path == "/api/v1/query_range"]
+    assert ranges[0]["query"] == ['patroni_primary{region="eu-north"} == 1']
+    assert float(ranges[0]["end"][0]) - float(ranges[0]["start"][0]) == 900
+
+
+def test_a_variable_with_no_value_counts_as_empty(fake: tuple[FakePrometheus, str], tmp_path: Path) -> None:
+    state, url = fake
+    state.present = {"patroni_primary", "pgbouncer_waiting_clients", "pgbouncer_pool_size"}
+    state.labels["tier"] = []
+    empty = probe.empty_panels(url, small_dashboards(tmp_path), chosen={"region": "eu-west"})
+    assert empty == ["test-board panel 4 ($tier: requests) target A [tier has no value]"]
+
+
+def test_an_error_from_prometheus_is_raised(fake: tuple[FakePrometheus, str], tmp_path: Path) -> None:
+    state, url = fake
+    state.fail = True
+    with pytest.raises(RuntimeError, match="bad_data"):
+        probe.empty_panels(url, small_dashboards(tmp_path), chosen={"region": "eu-west"})
+
+
+def test_the_real_dashboards_run_through_the_probe(fake: tuple[FakePrometheus, str]) -> None:
+    """Every query of the role's dashboards resolves its variables and runs; with every known metric
+    present, none is empty, and each one was asked for."""
+    state, url = fake
+    state.present = set(metric_names.KNOWN)
+    state.labels["branch"] = ["S-001", "W-002"]
+    assert probe.empty_panels(url, chosen={"region": "eu-west"}) == []
+    asked = [params["query"][0] for path, params in state.requests if path == "/api/v1/query_range"]
+    queries = [q for d in probe.load().values() for q in probe.queries(d)]
+    tiers = len(state.labels["tier"])
+    assert len(asked) == sum(tiers if q.repeat == "tier" else 1 for q in queries)
+    assert not [q for q in asked if "$" in q or "[[" in q]
+
+
+def test_the_command_line_exits_1_on_an_empty_panel(
+    fake: tuple[FakePrometheus, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, url = fake
+    state.present = {"patroni_primary"}
+    status = probe.main([url, "--region", "eu-west", "--dashboards", str(small_dashboards(tmp_path))])
+    assert status == 1
+    assert json.loads(capsys.readouterr().out)["count"] == 4
