@@ -87,7 +87,12 @@ if [[ $platform == kubernetes ]]; then
       ready=$(kube get node "rig-node-$n" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
       [[ $ready == True ]] || bash "$k8s" restart-node "$n"
     done
-    if grep -q 'saved ' "$logs/k8s-images.log"; then bash "$k8s" import; fi
+    if grep -q 'saved ' "$logs/k8s-images.log"; then
+      bash "$k8s" import
+      # The same tag now names another image (the double rebuilt from changed
+      # source): the Odoo pods are rolled onto it after the converge below.
+      reimported=1
+    fi
   else
     bash "$k8s" up
   fi
@@ -119,7 +124,12 @@ if [[ $platform == kubernetes ]]; then
   play odoo-kubernetes playbooks/odoo_kubernetes.yml -e "@$odoo_vars"
   play odoo-kubernetes-db playbooks/odoo_kubernetes_db.yml -e odoo_oneshot_operation=init -e "@$odoo_vars"
   play traefik-kubernetes playbooks/traefik_kubernetes.yml
-  for log in odoo-kubernetes odoo-kubernetes-db traefik-kubernetes; do
+  logs_changed="odoo-kubernetes odoo-kubernetes-db traefik-kubernetes"
+  if [[ ${reimported:-0} == 1 ]]; then
+    play odoo-kubernetes-rollout playbooks/odoo_kubernetes_rollout.yml -e odoo_kubernetes_rollout_restart=true -e "@$odoo_vars"
+    logs_changed+=" odoo-kubernetes-rollout"
+  fi
+  for log in $logs_changed; do
     changed=$((changed + $(changed "$logs/$log.log")))
   done
   printf '[pilot] with the cluster'"'"'s playbooks: %s task(s) changed in total\n' "$changed"
