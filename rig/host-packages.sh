@@ -2,13 +2,14 @@
 # Install the Debian packages the checks need on this machine, only when
 # missing: the shell linter, PostgreSQL 15 server binaries (initdb, pg_ctl:
 # the contract tests start a private cluster on loopback) and redis-server
-# (Redis session tests) and Debian's chromium (the load-test report is checked
-# in headless Chromium). The system services these packages may start are
-# not used by the tests.
+# (Redis session tests), Debian's chromium (the load-test report is checked
+# in headless Chromium) and prometheus (its promtool checks and unit-tests the
+# alert and recording rules). The system services these packages may start
+# are not used by the tests.
 # shellcheck source=rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-packages=(shellcheck postgresql-15 redis-server chromium)
+packages=(shellcheck postgresql-15 redis-server chromium prometheus)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
