@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import yaml
@@ -93,18 +93,24 @@ def rule_files() -> list[Path]:
     return sorted(RULES_DIR.glob("*.yml"))
 
 
+class Rule(NamedTuple):
+    path: Path
+    group: str
+    rule: dict[str, Any]
+
+
 @cache
-def load_rules() -> list[tuple[Path, str, dict[str, Any]]]:
-    """(file, group name, rule) for every rule of every file."""
-    rules: list[tuple[Path, str, dict[str, Any]]] = []
+def load_rules() -> list[Rule]:
+    """Every rule of every file, with its file and group name."""
+    rules: list[Rule] = []
     for path in rule_files():
         for group in yaml.safe_load(path.read_text())["groups"]:
-            rules.extend((path, group["name"], rule) for rule in group["rules"])
+            rules.extend(Rule(path, group["name"], rule) for rule in group["rules"])
     return rules
 
 
 def alerts() -> list[dict[str, Any]]:
-    return [rule for _, _, rule in load_rules() if "alert" in rule]
+    return [r.rule for r in load_rules() if "alert" in r.rule]
 
 
 def seconds(duration: str) -> float:
@@ -133,7 +139,7 @@ def test_every_group_parses(path: Path) -> None:
 
 
 def test_group_names_are_unique_across_files() -> None:
-    names = [group for _, group, _ in {(p, g, "") for p, g, _ in load_rules()}]
+    names = [group["name"] for path in rule_files() for group in yaml.safe_load(path.read_text())["groups"]]
     assert len(names) == len(set(names))
 
 
@@ -142,7 +148,7 @@ def test_every_contract_alert_exists() -> None:
 
 
 def test_every_contract_recording_rule_exists() -> None:
-    recorded = {rule["record"] for _, _, rule in load_rules() if "record" in rule}
+    recorded = {r.rule["record"] for r in load_rules() if "record" in r.rule}
     assert CONTRACT_RECORDINGS - recorded == set()
 
 
@@ -169,10 +175,11 @@ def test_alert_label_sets_are_distinct() -> None:
 
 
 def test_jobs_in_expressions_are_contract_jobs() -> None:
-    for path, _, rule in load_rules():
-        for matcher in re.findall(r'job\s*(=~|=|!~|!=)\s*"([^"]*)"', str(rule["expr"])):
+    for r in load_rules():
+        for matcher in re.findall(r'job\s*(=~|=|!~|!=)\s*"([^"]*)"', str(r.rule["expr"])):
             jobs = set(matcher[1].split("|"))
-            assert jobs <= CONTRACT_JOBS, f"{path.name}: {rule.get('alert') or rule.get('record')}: {jobs}"
+            name = r.rule.get("alert") or r.rule.get("record")
+            assert jobs <= CONTRACT_JOBS, f"{r.path.name}: {name}: {jobs}"
 
 
 def runbook_names() -> set[str]:
@@ -237,7 +244,7 @@ def expected_alerts() -> list[tuple[str, str, float, frozenset[tuple[str, str]] 
 
 
 def test_every_alert_and_severity_fires_in_a_promtool_test() -> None:
-    fired = {(n, dict(labels)["severity"]) for _, n, _, labels in expected_alerts() if labels is not None}
+    fired = {(e[1], dict(e[3])["severity"]) for e in expected_alerts() if e[3] is not None}
     wanted = {(a["alert"], a["labels"]["severity"]) for a in alerts()}
     assert wanted - fired == set(), "alerts (name, severity) no promtool test makes fire"
 
@@ -249,19 +256,18 @@ def test_every_alert_resolves_in_a_promtool_test() -> None:
     for group, name, at, labels in expected:
         if labels is None:
             continue
-        later = [(t, lab) for g, n, t, lab in expected if g == group and n == name and t > at]
-        for t, _ in later:
-            present = {lab for g, n, tt, lab in expected if g == group and n == name and tt == t}
-            if labels not in present:
+        same = [entry for entry in expected if entry[0] == group and entry[1] == name]
+        for t in {entry[2] for entry in same if entry[2] > at}:
+            if labels not in {entry[3] for entry in same if entry[2] == t}:
                 resolved.add(name)
     assert {a["alert"] for a in alerts()} - resolved == set(), "alerts no promtool test sees resolve"
 
 
 def objectives() -> dict[str, dict[str, list[dict[str, Any]]]]:
     by_record: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for _, group, rule in load_rules():
-        if group == "retailops-slo-objectives" and "labels" in rule:
-            by_record.setdefault(rule["record"], {}).setdefault(rule["labels"]["tier"], []).append(rule)
+    for r in load_rules():
+        if r.group == "retailops-slo-objectives" and "labels" in r.rule:
+            by_record.setdefault(r.rule["record"], {}).setdefault(r.rule["labels"]["tier"], []).append(r.rule)
     return by_record
 
 
@@ -297,11 +303,11 @@ def test_objectives_are_sane_and_thresholds_are_buckets() -> None:
 
 def test_objectives_live_only_in_their_group() -> None:
     """No other rule hard-codes an objective: the burn rules read the budget series."""
-    for _, group, rule in load_rules():
-        if group == "retailops-slo-objectives":
+    for r in load_rules():
+        if r.group == "retailops-slo-objectives":
             continue
-        assert "0.999" not in str(rule["expr"]), rule.get("alert")
-        assert "0.995" not in str(rule["expr"]), rule.get("alert")
+        assert "0.999" not in str(r.rule["expr"]), r.rule.get("alert")
+        assert "0.995" not in str(r.rule["expr"]), r.rule.get("alert")
     burn = [a for a in alerts() if a["alert"].startswith("Tier")]
     assert len(burn) == 4
     for alert in burn:
