@@ -3,9 +3,9 @@
 # missing: the shell linter, PostgreSQL 15 server binaries (initdb, pg_ctl:
 # the contract tests start a private cluster on loopback) and redis-server
 # (Redis session tests), Debian's chromium (the load-test report is checked
-# in headless Chromium) and prometheus (its promtool parses the dashboards'
-# queries). The system services these packages may start are
-# not used by the tests.
+# in headless Chromium) and prometheus (its promtool checks and unit-tests the
+# alert and recording rules and parses the dashboards' queries). The system
+# services these packages may start are not used by the tests.
 # shellcheck source=rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

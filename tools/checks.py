@@ -131,6 +131,7 @@ def lint_checks() -> list[Check]:
             ],
         ),
     ]
+    checks += promtool_checks()
     if py:
         checks += [
             Check("ruff", [venv_bin("ruff"), "check", *py]),
@@ -145,6 +146,35 @@ def lint_checks() -> list[Check]:
         )
     )
     return checks
+
+
+def promtool_checks() -> list[Check]:
+    """Prometheus rules: promtool check rules on every rule file of the roles, and
+    promtool test rules on every unit test of tests/promtool/ (Debian's prometheus
+    package, rig/host-packages.sh)."""
+    missing = (
+        "command -v promtool >/dev/null || { echo 'promtool missing: apt-get install prometheus'; exit 1; }; "
+    )
+    return [
+        Check(
+            "promtool-check-rules",
+            [
+                "bash",
+                "-c",
+                missing + "git ls-files -co --exclude-standard 'roles/*/files/rules/*.yml' "
+                "| xargs promtool check rules",
+            ],
+        ),
+        Check(
+            "promtool-test-rules",
+            [
+                "bash",
+                "-c",
+                missing + "git ls-files -co --exclude-standard 'tests/promtool/*_test.yml' "
+                "| xargs promtool test rules",
+            ],
+        ),
+    ]
 
 
 def unit_checks() -> list[Check]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -108,3 +109,51 @@ def test_failed_check_prints_the_failed_task(
 def test_real_odoo_lane_is_named_never_run() -> None:
     assert "skipped  ODOO_SRC/ODOO_IMAGE not set" in checks.real_odoo_line({})
     assert "ODOO_IMAGE is set" in checks.real_odoo_line({"ODOO_IMAGE": "odoo:18.0"})
+
+
+GOOD_RULES = """groups:
+  - name: g
+    rules:
+      - alert: A
+        expr: up == 0
+"""
+GOOD_TEST = """rule_files: [../roles/r/files/rules/a.yml]
+tests:
+  - interval: 1m
+    input_series:
+      - series: up{job="x"}
+        values: 0x5
+    alert_rule_test:
+      - eval_time: 2m
+        alertname: A
+        exp_alerts:
+          - exp_labels: {job: x}
+"""
+
+
+def run_promtool_check(name: str, repo: Path) -> int:
+    """Run the named promtool check of lint (by its argv) in a scratch git repository."""
+    (check,) = [c for c in checks.lint_checks() if c.name == name]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    return subprocess.run(check.argv, cwd=repo, capture_output=True, check=False).returncode
+
+
+@pytest.mark.parametrize(
+    ("rules", "test", "check_rc", "test_rc"),
+    [
+        pytest.param(GOOD_RULES, GOOD_TEST, 0, 0, id="valid"),
+        pytest.param(GOOD_RULES.replace("up == 0", "up =="), GOOD_TEST, 1, 1, id="rule file does not parse"),
+        pytest.param(GOOD_RULES, GOOD_TEST.replace("{job: x}", "{job: y}"), 0, 1, id="alert test fails"),
+        pytest.param(None, None, 1, 1, id="no files at all"),
+    ],
+)
+def test_promtool_checks_fail_when_they_should(
+    tmp_path: Path, rules: str | None, test: str | None, check_rc: int, test_rc: int
+) -> None:
+    if rules is not None and test is not None:
+        (tmp_path / "roles" / "r" / "files" / "rules").mkdir(parents=True)
+        (tmp_path / "roles" / "r" / "files" / "rules" / "a.yml").write_text(rules)
+        (tmp_path / "tests" / "promtool").mkdir(parents=True)
+        (tmp_path / "tests" / "promtool" / "a_test.yml").write_text(test.replace("../roles", "../../roles"))
+    assert (run_promtool_check("promtool-check-rules", tmp_path) != 0) == bool(check_rc)
+    assert (run_promtool_check("promtool-test-rules", tmp_path) != 0) == bool(test_rc)
