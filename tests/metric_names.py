@@ -2,8 +2,8 @@
 
 Three sources (issue 17, the observability contract):
 
-* the recording rules of ``roles/prometheus/files/rules/`` (:data:`RECORDING_RULES`), with the
-  tiers' objectives as series (:data:`OBJECTIVE_RULES`: the dashboards compare each SLI with them);
+* the recording rules of ``roles/prometheus/files/rules/`` (:data:`RECORDING_RULES`, read from those
+  files), the tiers' objectives among them (the dashboards compare each SLI with them);
 * the textfile collector metrics written by ``monitoring_exporters`` (:data:`TEXTFILE_METRICS`);
 * the exporters' own metrics (:data:`EXPORTER_METRICS`), checked against the versions Debian
   bookworm packages, not against newer upstream documentation: node_exporter 1.5.0 (run on loopback),
@@ -21,34 +21,24 @@ expression, for tests that check dashboards and rules against these lists.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-RECORDING_RULES = frozenset(
-    {
-        "tier:retailops_requests:rate5m",
-        "tier:retailops_errors:ratio_rate5m",
-        "tier:retailops_errors:ratio_rate30m",
-        "tier:retailops_errors:ratio_rate1h",
-        "tier:retailops_errors:ratio_rate6h",
-        "tier:retailops_latency_seconds:p95_5m",
-        "tier:retailops_latency_seconds:p99_5m",
-        "tier:retailops_slow:ratio_rate5m",
-        "tier:retailops_slow:ratio_rate30m",
-        "tier:retailops_slow:ratio_rate1h",
-        "tier:retailops_slow:ratio_rate6h",
-    }
-)
+import yaml
 
-# The tiers' objectives as constant series (label ``tier``), recorded in the rules' own file so the
-# objectives live there only: the allowed error ratio (1 - the availability objective), the latency
-# objective in seconds and the share of requests allowed above it. Not yet in the contract's list
-# (obs-contract.md): proposed by the dashboards, which draw each SLI against them.
-OBJECTIVE_RULES = frozenset(
-    {
-        "tier:retailops_errors:objective_ratio",
-        "tier:retailops_latency_seconds:objective",
-        "tier:retailops_slow:objective_ratio",
-    }
-)
+RULES_DIR = Path(__file__).resolve().parents[1] / "roles" / "prometheus" / "files" / "rules"
+
+
+def recording_rules(rules_dir: Path = RULES_DIR) -> frozenset[str]:
+    """The names the platform's rule files record (the tiers' objectives among them): read from the
+    files, so a dashboard can only use what a rule records."""
+    names = set()
+    for path in sorted(rules_dir.glob("*.yml")):
+        for group in (yaml.safe_load(path.read_text()) or {}).get("groups", []):
+            names.update(rule["record"] for rule in group.get("rules", []) if "record" in rule)
+    return frozenset(names)
+
+
+RECORDING_RULES = recording_rules()
 
 TEXTFILE_METRICS = frozenset(
     {
@@ -199,7 +189,7 @@ EXPORTER_METRICS: dict[str, frozenset[str]] = {
     ),
 }
 
-KNOWN = RECORDING_RULES | OBJECTIVE_RULES | TEXTFILE_METRICS | frozenset().union(*EXPORTER_METRICS.values())
+KNOWN = RECORDING_RULES | TEXTFILE_METRICS | frozenset().union(*EXPORTER_METRICS.values())
 
 KEYWORDS = frozenset(
     {
