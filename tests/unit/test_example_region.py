@@ -269,6 +269,9 @@ NOT_IN_SITE = {
     "monitoring_exporters": "playbooks/monitoring.yml, on the monitored groups",
     "prometheus": "playbooks/monitoring.yml, on monitoring",
     "alertmanager": "playbooks/monitoring.yml, on monitoring",
+    "log_store": "playbooks/logs.yml, on monitoring",
+    "log_shipping": "playbooks/logs.yml, on the platform groups",
+    "grafana_dashboards": "playbooks/dashboards.yml, on the operator's Grafana hosts (grafana)",
 }
 
 
