@@ -31,7 +31,7 @@ RULES_DIR = Path(__file__).resolve().parents[1] / "roles" / "prometheus" / "file
 def recording_rules(rules_dir: Path = RULES_DIR) -> frozenset[str]:
     """The names the platform's rule files record (the tiers' objectives among them): read from the
     files, so a dashboard can only use what a rule records."""
-    names = set()
+    names: set[str] = set()
     for path in sorted(rules_dir.glob("*.yml")):
         for group in (yaml.safe_load(path.read_text()) or {}).get("groups", []):
             names.update(rule["record"] for rule in group.get("rules", []) if "record" in rule)
@@ -225,7 +225,7 @@ def metric_names(expr: str) -> set[str]:
     text = BRACES.sub(" ", text)
     text = BRACKETS.sub(" ", text)
     text = LABEL_LIST.sub(" ", text)
-    names = set()
+    names: set[str] = set()
     for token in TOKEN.finditer(text):
         name = token.group("name")
         if name and not token.group("call") and name.lower() not in KEYWORDS:
