@@ -347,10 +347,6 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
         {"monitoring_exporters_listen_address": "0.0.0.0"},
         "monitoring_exporters_listen_address",
     ),
-    "listen address of another host": (
-        {"monitoring_exporters_listen_address": "192.0.2.77"},
-        "monitoring_exporters_listen_address",
-    ),
     "unknown group": (
         {"monitoring_exporters_redis_group": "redis_cluster_typo"},
         "monitoring_exporters_redis_group",

@@ -131,7 +131,7 @@ def good(tmp: Path) -> dict[str, Any]:
         "prometheus_region": "eu-west",
         "prometheus_runbook_base_url": "https://git.example.internal/retailops/runbooks",
         "prometheus_listen_address": "127.0.0.1",
-        "prometheus_rule_files_extra": [rule_file(tmp / "src" / "platform.yml", RULES)],
+        "prometheus_rule_files_extra": [rule_file(tmp / "src" / "operator-extra.yml", RULES)],
         # promtool check config reads the rule files the configuration names: the installed copies
         "prometheus_rules_dir": str(rules_dir),
     }
