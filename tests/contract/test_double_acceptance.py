@@ -7,9 +7,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from typing import Any
 
-import psycopg
 import pytest
 import requests
 
@@ -22,12 +20,6 @@ pytestmark = [pytest.mark.double_only, pytest.mark.slow]
 
 CLIENTS = 20
 ORDERS = 12
-
-
-def _pg(pg: PgCluster, db: str) -> psycopg.Connection[Any]:
-    return psycopg.connect(
-        host="127.0.0.1", port=pg.port, user=pg.user, password=pg.password, dbname=db, autocommit=True
-    )
 
 
 def test_twenty_clients_sync_the_same_orders_twice(double_factory: DoubleFactory):
@@ -47,7 +39,7 @@ def test_twenty_clients_sync_the_same_orders_twice(double_factory: DoubleFactory
     for order in orders:
         for _unused1, _unused2, line in order["lines"]:
             expected[line["product_id"]] += line["qty"]
-    with _pg(double.pg, double.db) as conn:
+    with double.pg.connect(double.db) as conn:
         before = dict(
             conn.execute(
                 "SELECT product_id, quantity FROM stock_quant WHERE location_id = %s", (stock_location,)
@@ -77,7 +69,7 @@ def test_twenty_clients_sync_the_same_orders_twice(double_factory: DoubleFactory
     # Concurrent first syncs of one uuid serialise on their session row and are retried (no
     # unique(uuid), as the 18.0-20250702 build): never a duplicate, at worst retries run out.
     assert set(errors) <= {"psycopg2.errors.SerializationFailure", "psycopg2.errors.LockNotAvailable"}, errors
-    with _pg(double.pg, double.db) as conn:
+    with double.pg.connect(double.db) as conn:
         counts = dict(conn.execute("SELECT uuid, count(*) FROM pos_order GROUP BY uuid").fetchall())
         after = dict(
             conn.execute(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import psycopg
 import pytest
 import redis
 
@@ -44,14 +43,7 @@ def test_login_cooldown_per_address_and_proxy_mode(double_factory: DoubleFactory
 
 def test_cooldown_ends_after_its_duration(double_factory: DoubleFactory):
     double = double_factory("cooldown-short", options={"workers": 1}, db="retail_cooldown")
-    with psycopg.connect(
-        host="127.0.0.1",
-        port=double.pg.port,
-        user=double.pg.user,
-        password=double.pg.password,
-        dbname=double.db,
-        autocommit=True,
-    ) as conn:
+    with double.pg.connect(double.db) as conn:
         conn.execute("UPDATE ir_config_parameter SET value = '1' WHERE key = 'base.login_cooldown_duration'")
     for _i in range(5):
         assert _login_error(double, "wrong", {}) == "Access Denied"
@@ -144,14 +136,7 @@ def test_a_pooled_connection_whose_server_side_died_is_replaced(double_factory: 
     client.authenticate("admin", "admin")
     for _i in range(6):  # every worker thread now holds a pooled connection
         client.kw("res.partner", "search_count", [[]])
-    with psycopg.connect(
-        host="127.0.0.1",
-        port=double.pg.port,
-        user=double.pg.user,
-        password=double.pg.password,
-        dbname=double.db,
-        autocommit=True,
-    ) as conn:
+    with double.pg.connect(double.db) as conn:
         killed = conn.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             " WHERE datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
