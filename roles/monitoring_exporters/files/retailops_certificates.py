@@ -18,7 +18,6 @@ few DER fields needed: validity and subject).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import calendar
@@ -26,7 +25,7 @@ import json
 import re
 import sys
 
-from retailops_textfile import Family, render, warn, write_atomically
+from retailops_textfile import Family, arguments, publish, warn
 
 PEM = re.compile(r"-----BEGIN CERTIFICATE-----\s*(.+?)\s*-----END CERTIFICATE-----", re.DOTALL)
 SEQUENCE, SET, OID = 0x30, 0x31, 0x06
@@ -161,11 +160,8 @@ def certificates(path: str) -> list[tuple[str, int]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--config", required=True, help='JSON: {"paths": ["/etc/ssl/...pem", ...]}')
-    parser.add_argument("--output", required=True, help="the .prom file to replace")
     args = parser.parse_args(argv)
 
     not_after = Family(
@@ -193,12 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             warn(f"retailops_certificates: {path}: {type(error).__name__}: {error}")
             ok = False
     success.add(1 if ok else 0)
-    try:
-        write_atomically(args.output, render([not_after, success]))
-    except OSError as error:
-        warn(f"retailops_certificates: cannot write {args.output}: {error}")
-        return 1
-    return 0
+    return publish("retailops_certificates", args.output, [not_after, success])
 
 
 if __name__ == "__main__":

@@ -22,12 +22,11 @@ From pg_stat_archiver, over the local socket (as the postgres user, peer):
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from typing import Any
 
-from retailops_textfile import CommandError, Family, render, run, warn, write_atomically
+from retailops_textfile import CommandError, Family, arguments, publish, run, warn
 
 # Stanza status codes of pgBackRest's info: 0 ok, 2 no valid backups (a new
 # stanza). Every other code (missing stanza, mismatched database, other
@@ -119,11 +118,8 @@ def archiver_families(row_text: str) -> list[Family]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--stanza", required=True)
-    parser.add_argument("--output", required=True, help="the .prom file to replace")
     parser.add_argument("--pgbackrest", default="pgbackrest", help="the pgbackrest command")
     parser.add_argument("--psql", default="psql", help="the psql command")
     parser.add_argument("--pg-socket-dir", default="/var/run/postgresql")
@@ -175,13 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         warn(f"retailops_pgbackrest: pg_stat_archiver: {type(error).__name__}: {error}")
         archive_success.add(0)
     families.append(archive_success)
-
-    try:
-        write_atomically(args.output, render(families))
-    except OSError as error:
-        warn(f"retailops_pgbackrest: cannot write {args.output}: {error}")
-        return 1
-    return 0
+    return publish("retailops_pgbackrest", args.output, families)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
-"""Shared by the textfile collectors: Prometheus text exposition, written atomically.
+"""Shared by the textfile collectors: their command line, Prometheus text exposition, written atomically.
 
 node_exporter's textfile collector reads every ``*.prom`` file of its
 directory at each scrape. A collector writes a temporary file in the same
 directory (a name node_exporter ignores) and renames it over the old one, so
 a scrape never sees half a file.
+
+A collector's main: ``arguments(__doc__)`` (with ``--output``), its own
+options, then ``return publish(name, args.output, families)``.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -72,6 +76,23 @@ def write_atomically(path: str, text: str) -> None:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def arguments(doc: str | None) -> argparse.ArgumentParser:
+    """A collector's command line: its docstring as help, and ``--output``, the .prom file it replaces."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--output", required=True, help="the .prom file to replace")
+    return parser
+
+
+def publish(collector: str, output: str, families: Iterable[Family]) -> int:
+    """Write the families to ``output``; the exit status: 0, or 1 (said on standard error) when it cannot."""
+    try:
+        write_atomically(output, render(families))
+    except OSError as error:
+        warn(f"{collector}: cannot write {output}: {error}")
+        return 1
+    return 0
 
 
 class CommandError(Exception):

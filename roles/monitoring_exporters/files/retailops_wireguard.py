@@ -20,14 +20,13 @@ is skipped and never printed.
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import json
 import sys
 from dataclasses import dataclass
 from typing import Any
 
-from retailops_textfile import CommandError, Family, render, run, warn, write_atomically
+from retailops_textfile import CommandError, Family, arguments, publish, run, warn
 
 PEER_FIELDS = 8  # public-key, preshared-key, endpoint, allowed-ips, latest-handshake, rx, tx, keepalive
 
@@ -103,13 +102,10 @@ def collect(config: dict[str, Any], dump: str) -> list[Family]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument(
         "--config", required=True, help="JSON: hub, interface, peers [{branch, tunnel_address, ...}]"
     )
-    parser.add_argument("--output", required=True, help="the .prom file to replace")
     parser.add_argument("--wg", default="wg", help="the wg command")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds wg may take")
     args = parser.parse_args(argv)
@@ -128,12 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         warn(f"retailops_wireguard: {type(error).__name__}: {error}")
         families = []
         success.add(0)
-    try:
-        write_atomically(args.output, render([*families, success]))
-    except OSError as error:
-        warn(f"retailops_wireguard: cannot write {args.output}: {error}")
-        return 1
-    return 0
+    return publish("retailops_wireguard", args.output, [*families, success])
 
 
 if __name__ == "__main__":

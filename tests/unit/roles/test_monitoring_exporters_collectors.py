@@ -38,6 +38,8 @@ PYTHON3 = shutil.which("python3") or sys.executable
 PROMTOOL = shutil.which("promtool")
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+# (name, labels) -> value of every sample of an exposition file.
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 def fake_command(
@@ -78,7 +80,7 @@ def promtool_ok(path: Path) -> None:
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-def samples(path: Path) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+def samples(path: Path) -> Samples:
     """Every sample of a text exposition file: (name, labels) -> value."""
     out = {}
     for line in path.read_text().splitlines():
@@ -94,12 +96,30 @@ def samples(path: Path) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     return out
 
 
-def value(found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
+def value(found: Samples, name: str, **labels: str) -> float:
     return found[(name, frozenset(labels.items()))]
 
 
-def names(found: dict[tuple[str, frozenset[tuple[str, str]]], float]) -> set[str]:
+def names(found: Samples) -> set[str]:
     return {key[0] for key in found}
+
+
+def succeeded(done: subprocess.CompletedProcess[str], out: Path) -> Samples:
+    """The samples of a run that went well: exit 0, nothing said, a file promtool accepts."""
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    promtool_ok(out)
+    return samples(out)
+
+
+def failed_softly(done: subprocess.CompletedProcess[str], out: Path, why: str) -> Samples:
+    """The samples of a run whose input failed: still exit 0 and a file promtool accepts (the failure is
+    a metric), the reason on standard error, no traceback."""
+    assert done.returncode == 0
+    assert "Traceback" not in done.stderr
+    assert why in done.stderr
+    promtool_ok(out)
+    return samples(out)
 
 
 # WireGuard
@@ -118,10 +138,7 @@ def wireguard(tmp_path: Path, wg: Path) -> tuple[subprocess.CompletedProcess[str
 def test_wireguard_reports_each_branch_peer(tmp_path: Path) -> None:
     wg = fake_command(tmp_path, "wg", WG_ARGV, stdout=RECORDED_DUMP)
     done, out = wireguard(tmp_path, wg)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
-    promtool_ok(out)
-    found = samples(out)
+    found = succeeded(done, out)
     hub = {"hub": "hub-ams", "interface": "wg0"}
     ams = {**hub, "branch": "AMS-001", "tier": "critical", "link": "dual", "kind": "store"}
     wh = {**hub, "branch": "AMS-WH1", "tier": "critical", "link": "fiber", "kind": "warehouse"}
@@ -163,18 +180,13 @@ def test_wireguard_reports_each_branch_peer(tmp_path: Path) -> None:
 def test_wireguard_failure_is_a_metric(tmp_path: Path, stdout: str, stderr: str, rc: int, why: str) -> None:
     wg = fake_command(tmp_path, "wg", WG_ARGV, stdout=stdout, stderr=stderr, rc=rc)
     done, out = wireguard(tmp_path, wg)
-    assert done.returncode == 0
-    assert "Traceback" not in done.stderr
-    assert why in done.stderr
-    promtool_ok(out)
-    assert samples(out) == {("retailops_wireguard_collector_success", frozenset()): 0}
+    assert failed_softly(done, out, why) == {("retailops_wireguard_collector_success", frozenset()): 0}
 
 
 def test_wireguard_without_wg(tmp_path: Path) -> None:
     done, out = wireguard(tmp_path, tmp_path / "no-such-wg")
-    assert done.returncode == 0
-    assert "Traceback" not in done.stderr
-    assert samples(out) == {("retailops_wireguard_collector_success", frozenset()): 0}
+    found = failed_softly(done, out, "no-such-wg")
+    assert found == {("retailops_wireguard_collector_success", frozenset()): 0}
 
 
 def test_wireguard_replaces_the_file_atomically(tmp_path: Path) -> None:
@@ -259,11 +271,7 @@ def pgbackrest(
 
 
 def test_pgbackrest_newest_backup_of_each_type_and_archiving_on_the_primary(tmp_path: Path) -> None:
-    done, out = pgbackrest(tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
-    promtool_ok(out)
-    found = samples(out)
+    found = succeeded(*pgbackrest(tmp_path))
     last = "retailops_pgbackrest_backup_last_completion_timestamp_seconds"
     size = "retailops_pgbackrest_backup_last_size_bytes"
     # The newest of each type: 20261129-010131F, 20261129-010131F_20261205-010117D, ..._20261201-141507I.
@@ -285,10 +293,7 @@ def test_pgbackrest_newest_backup_of_each_type_and_archiving_on_the_primary(tmp_
 
 
 def test_pgbackrest_on_a_replica_reports_no_archiving(tmp_path: Path) -> None:
-    done, out = pgbackrest(tmp_path, row="t|0|0|0\n")
-    assert done.returncode == 0, done.stderr
-    promtool_ok(out)
-    found = samples(out)
+    found = succeeded(*pgbackrest(tmp_path, row="t|0|0|0\n"))
     assert value(found, "retailops_postgresql_archive_is_primary") == 0
     assert not {n for n in names(found) if n.startswith("retailops_postgresql_archive_")} - {
         "retailops_postgresql_archive_is_primary",
@@ -299,10 +304,7 @@ def test_pgbackrest_on_a_replica_reports_no_archiving(tmp_path: Path) -> None:
 
 def test_pgbackrest_new_stanza_without_backups(tmp_path: Path) -> None:
     new = (DATA / "pgbackrest-info-no-backups.json").read_text()
-    done, out = pgbackrest(tmp_path, info=new, row="f|0|0|0\n")
-    assert done.returncode == 0, done.stderr
-    promtool_ok(out)
-    found = samples(out)
+    found = succeeded(*pgbackrest(tmp_path, info=new, row="f|0|0|0\n"))
     assert value(found, "retailops_pgbackrest_info_success", stanza="postgres-ha") == 1
     assert not {n for n in names(found) if n.startswith("retailops_pgbackrest_backup_")}
     assert value(found, "retailops_postgresql_archive_last_archived_timestamp_seconds") == 0
@@ -324,12 +326,7 @@ def test_pgbackrest_new_stanza_without_backups(tmp_path: Path) -> None:
     ids=["missing-stanza", "repository-error", "no-stanza", "truncated", "not-json"],
 )
 def test_pgbackrest_info_failure_is_a_metric(tmp_path: Path, info: str, info_rc: int, why: str) -> None:
-    done, out = pgbackrest(tmp_path, info=info, info_rc=info_rc)
-    assert done.returncode == 0
-    assert "Traceback" not in done.stderr
-    assert why in done.stderr
-    promtool_ok(out)
-    found = samples(out)
+    found = failed_softly(*pgbackrest(tmp_path, info=info, info_rc=info_rc), why)
     assert value(found, "retailops_pgbackrest_info_success", stanza="postgres-ha") == 0
     assert not {n for n in names(found) if n.startswith("retailops_pgbackrest_backup_")}
     # pg_stat_archiver is read all the same.
@@ -338,11 +335,7 @@ def test_pgbackrest_info_failure_is_a_metric(tmp_path: Path, info: str, info_rc:
 
 def test_postgresql_down_is_a_metric(tmp_path: Path) -> None:
     refused = 'psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed\n'
-    done, out = pgbackrest(tmp_path, row=refused, psql_rc=2)
-    assert done.returncode == 0
-    assert "Traceback" not in done.stderr
-    promtool_ok(out)
-    found = samples(out)
+    found = failed_softly(*pgbackrest(tmp_path, row=refused, psql_rc=2), "pg_stat_archiver")
     assert value(found, "retailops_postgresql_archive_collector_success") == 0
     assert "retailops_postgresql_archive_is_primary" not in names(found)
     assert value(found, "retailops_pgbackrest_info_success", stanza="postgres-ha") == 1
@@ -405,11 +398,7 @@ def test_certificates_expiry_per_certificate(tmp_path: Path) -> None:
     far = make_certificate(tmp_path, "far", "/CN=far.pilot.test", 365 * 30)
     chain = tmp_path / "chain.pem"
     chain.write_text(erp.read_text() + ca.read_text())
-    done, out = certificates(tmp_path, [str(chain), str(far)])
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
-    promtool_ok(out)
-    found = samples(out)
+    found = succeeded(*certificates(tmp_path, [str(chain), str(far)]))
     metric = "retailops_certificate_not_after_timestamp_seconds"
     subject = 'CN=erp.pilot.test,O=Retail\\, Ops \\"EU\\",C=NL'
     assert value(found, metric, path=str(chain), subject=subject) == not_after(erp)
@@ -425,10 +414,7 @@ def test_certificates_same_subject_twice_reports_the_earlier(tmp_path: Path) -> 
     new = make_certificate(tmp_path, "new", "/CN=Root", 3000)
     both = tmp_path / "both.pem"
     both.write_text(new.read_text() + old.read_text())
-    done, out = certificates(tmp_path, [str(both)])
-    assert done.returncode == 0, done.stderr
-    promtool_ok(out)
-    found = samples(out)
+    found = succeeded(*certificates(tmp_path, [str(both)]))
     metric = "retailops_certificate_not_after_timestamp_seconds"
     assert value(found, metric, path=str(both), subject="CN=Root") == not_after(old)
 
@@ -440,13 +426,9 @@ def test_certificates_missing_or_broken_file_is_a_metric(tmp_path: Path) -> None
     broken = tmp_path / "broken.pem"
     broken.write_text("-----BEGIN CERTIFICATE-----\nMIIBkTCB+wIJAK\n-----END CERTIFICATE-----\n")
     done, out = certificates(tmp_path, [str(tmp_path / "missing.pem"), str(not_pem), str(broken), str(good)])
-    assert done.returncode == 0
-    assert "Traceback" not in done.stderr
-    assert "missing.pem: FileNotFoundError" in done.stderr
+    found = failed_softly(done, out, "missing.pem: FileNotFoundError")
     assert "key-only.pem: CertificateError: no PEM certificate" in done.stderr
     assert "broken.pem: CertificateError" in done.stderr
-    promtool_ok(out)
-    found = samples(out)
     assert value(found, "retailops_certificate_collector_success") == 0
     # The readable file is still reported.
     metric = "retailops_certificate_not_after_timestamp_seconds"

@@ -5,11 +5,13 @@ puts hosts in the platform groups, with the example register's hubs from
 the branches inventory plugin (hub-ams's hub_peers). The role's validate
 entry point runs first (argument specs and validate.yml), then its
 templates are rendered into a temporary directory: nothing is installed.
+Bad input is tried on hosts of their own (inventory_cases), one per case.
 The Molecule scenario checks the installed exporters.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -18,7 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import COLLECTIONS_PATH, EXAMPLE_REGISTER, ROOT, assert_refused, playbook_env
+from conftest import EXAMPLE_REGISTER, ROOT, inventory_cases, playbook_env, systemd_exec_start
 
 ROLE = ROOT / "roles" / "monitoring_exporters"
 DATA = Path(__file__).parent / "data" / "monitoring_exporters"
@@ -122,25 +124,22 @@ def write_inventory(tmp: Path) -> list[str]:
     return ["-i", str(branches), "-i", str(hosts)]
 
 
-def run_playbook(tmp: Path, tasks: list[dict[str, Any]], extra: dict[str, Any]) -> subprocess.Popen[str]:
+def run_playbook(tmp: Path, tasks: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
+    """The tasks on every host of the inventory (the register's hubs with them), in one ansible-playbook."""
     playbook = tmp / "play.yml"
     playbook.write_text(
         yaml.safe_dump(
             [{"name": "Exporters", "hosts": ",".join(HOSTS), "gather_facts": False, "tasks": tasks}]
         )
     )
-    return subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            *write_inventory(tmp),
-            str(playbook),
-            "-e",
-            json.dumps(extra),
-        ],
-        env=playbook_env(ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_PATH)),
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), *write_inventory(tmp), str(playbook)],
+        env=playbook_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -207,9 +206,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
             " | product(['service', 'timer']) | list }}",
         }
     )
-    proc = run_playbook(tmp, tasks, {})
-    stdout = proc.communicate(timeout=600)[0]
-    assert proc.returncode == 0, stdout[-4000:]
+    run = run_playbook(tmp, tasks)
+    assert run.returncode == 0, run.stdout[-4000:]
     return out
 
 
@@ -292,25 +290,38 @@ def test_the_hub_config_is_the_registers_hub_peers(rendered: Path) -> None:
     )
 
 
-def test_collector_units(rendered: Path) -> None:
-    service = read(rendered, "hub-ams", "retailops-textfile-wireguard.service")
-    assert (
-        "ExecStart=/usr/bin/python3 /usr/local/lib/retailops-monitoring/retailops_wireguard.py"
-        " --config /etc/retailops-monitoring/wireguard.json"
-        " --output /var/lib/prometheus/node-exporter/retailops_wireguard.prom"
-    ) in service.splitlines()
-    assert (
-        "OnUnitActiveSec=10s" in read(rendered, "hub-ams", "retailops-textfile-wireguard.timer").splitlines()
-    )
-    service = read(rendered, "db-1", "retailops-textfile-pgbackrest.service")
-    assert (
-        "ExecStart=/usr/bin/python3 /usr/local/lib/retailops-monitoring/retailops_pgbackrest.py"
-        " --stanza=postgres-ha --pg-socket-dir=/var/run/postgresql --pg-port=5432 --run-as=postgres"
-        " --output /var/lib/prometheus/node-exporter/retailops_pgbackrest.prom"
-    ) in service.splitlines()
-    assert (
-        "OnUnitActiveSec=300s" in read(rendered, "db-1", "retailops-textfile-pgbackrest.timer").splitlines()
-    )
+@pytest.mark.parametrize(
+    ("host", "collector", "args", "interval"),
+    [
+        ("hub-ams", "wireguard", ["--config", "/etc/retailops-monitoring/wireguard.json"], 10),
+        (
+            "db-1",
+            "pgbackrest",
+            [
+                "--stanza=postgres-ha",
+                "--pg-socket-dir=/var/run/postgresql",
+                "--pg-port=5432",
+                "--run-as=postgres",
+            ],
+            300,
+        ),
+        ("plain-1", "certificates", ["--config", "/etc/retailops-monitoring/certificates.json"], 3600),
+    ],
+)
+def test_collector_units(rendered: Path, host: str, collector: str, args: list[str], interval: int) -> None:
+    service = read(rendered, host, f"retailops-textfile-{collector}.service")
+    assert systemd_exec_start(service) == [
+        "/usr/bin/python3",
+        f"/usr/local/lib/retailops-monitoring/retailops_{collector}.py",
+        *args,
+        "--output",
+        f"/var/lib/prometheus/node-exporter/retailops_{collector}.prom",
+    ]
+    timer = read(rendered, host, f"retailops-textfile-{collector}.timer")
+    assert f"OnUnitActiveSec={interval}s" in timer.splitlines()
+
+
+def test_the_certificates_config_lists_the_paths(rendered: Path) -> None:
     assert json.loads(read(rendered, "plain-1", "certificates.json")) == {"paths": ["/etc/ssl/erp.pem"]}
 
 
@@ -331,56 +342,104 @@ def test_segmentation_protects_every_exporter_port() -> None:
     assert {8082, 9090, 9093, 9428, 6514} <= set(protected)
 
 
-# Bad input, each case over the good inventory: refused (argument specs or validate.yml), naming the variable.
-BAD: dict[str, tuple[dict[str, Any], str]] = {
-    "port out of range": ({"monitoring_exporters_node_port": 70000}, "monitoring_exporters_node_port"),
-    "port not a number": ({"monitoring_exporters_redis_port": "redis"}, "monitoring_exporters_redis_port"),
+# Bad input, each case a host of its own (inventory_cases: a host in the group "cases") of one kind: the
+# kind's group variable names "cases", and the host has the good inventory's variables of that kind.
+# Refused (argument specs or validate.yml), naming the variable.
+GROUPS = INVENTORY["all"]["children"]
+KINDS: dict[str, dict[str, Any]] = {
+    "plain": {},
+    "postgres": {
+        "monitoring_exporters_postgres_group": "cases",
+        **GROUPS["postgres_cluster"]["hosts"]["db-1"],
+    },
+    "pgbouncer": {"monitoring_exporters_pgbouncer_group": "cases", **GROUPS["app_nodes"]["hosts"]["app-1"]},
+    "redis": {
+        "monitoring_exporters_redis_group": "cases",
+        "monitoring_exporters_sentinel_group": "cases",
+        **GROUPS["redis_cluster"]["vars"],
+    },
+    "hub": {
+        "monitoring_exporters_hub_group": "cases",
+        "hub_peers": [
+            {
+                "code": "AMS-001",
+                "tunnel_address": "10.99.0.240",
+                "tier": "critical",
+                "link": "dual",
+                "kind": "store",
+            }
+        ],
+    },
+}
+BAD: dict[str, tuple[str, dict[str, Any], str]] = {
+    "port out of range": (
+        "plain",
+        {"monitoring_exporters_node_port": 70000},
+        "monitoring_exporters_node_port",
+    ),
+    "port not a number": (
+        "plain",
+        {"monitoring_exporters_redis_port": "redis"},
+        "monitoring_exporters_redis_port",
+    ),
     "two exporters on one port": (
+        "redis",
         {"monitoring_exporters_sentinel_port": 9121},
         "monitoring_exporters_sentinel_port",
     ),
     "listen address not an address": (
+        "plain",
         {"monitoring_exporters_listen_address": "mgmt0"},
         "monitoring_exporters_listen_address",
     ),
     "listen on every address": (
+        "plain",
         {"monitoring_exporters_listen_address": "0.0.0.0"},
         "monitoring_exporters_listen_address",
     ),
     "unknown group": (
+        "plain",
         {"monitoring_exporters_redis_group": "redis_cluster_typo"},
         "monitoring_exporters_redis_group",
     ),
     "certificate path not absolute": (
+        "plain",
         {"monitoring_exporters_certificates": ["etc/ssl/erp.pem"]},
         "monitoring_exporters_certificates",
     ),
     "interval too short": (
+        "plain",
         {"monitoring_exporters_wireguard_interval": 1},
         "monitoring_exporters_wireguard_interval",
     ),
     "interval too long": (
+        "plain",
         {"monitoring_exporters_pgbackrest_interval": 7200},
         "monitoring_exporters_pgbackrest_interval",
     ),
     "postgres password too short": (
+        "postgres",
         {"monitoring_exporters_postgres_password": "short"},
         "monitoring_exporters_postgres_password",
     ),
     "monitoring login not in postgresql_patroni_users": (
+        "postgres",
         {"postgresql_patroni_users": [{"name": "odoo", "password": "odoo-password-123"}]},
         "postgresql_patroni_users",
     ),
     "monitoring login without pg_monitor": (
+        "postgres",
         {"postgresql_patroni_users": [{"name": "monitoring", "password": DB_PASSWORD}]},
         "pg_monitor",
     ),
-    "pgbouncer without stats_users": ({"pgbouncer_settings_extra": {}}, "stats_users"),
+    "pgbouncer without stats_users": ("pgbouncer", {"pgbouncer_settings_extra": {}}, "stats_users"),
     "redis password from the redis role missing": (
+        "redis",
         {"redis_sentinel_auth_password": ""},
         "monitoring_exporters_redis_password",
     ),
     "hub peer without a tunnel address": (
+        "hub",
         {"hub_peers": [{"code": "AMS-001", "tier": "critical", "link": "dual", "kind": "store"}]},
         "monitoring_exporters_wireguard_peers",
     ),
@@ -388,21 +447,30 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
 
 
 @pytest.fixture(scope="module")
-def validate_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
-    started = {}
-    for case, (extra, _expect) in BAD.items():
-        tmp = tmp_path_factory.mktemp("validate")
-        started[case] = run_playbook(tmp, [VALIDATE], extra)
-    return {
-        case: subprocess.CompletedProcess(
-            proc.args, proc.wait(timeout=600), proc.stdout.read() if proc.stdout else ""
-        )
-        for case, proc in started.items()
+def validate_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Every kind's good host and every bad case, in one ansible-playbook run (hubs: an empty group here)."""
+    inventory = copy.deepcopy(INVENTORY)
+    inventory["all"]["children"]["hubs"] = {"hosts": {}}
+    cases = {
+        **{f"good {kind}": good for kind, good in KINDS.items()},
+        **{case: {**KINDS[kind], **over} for case, (kind, over, _expect) in BAD.items()},
     }
+    runs: dict[str, dict[str, Any]] = inventory_cases(
+        tmp_path_factory.mktemp("validate"), inventory, [VALIDATE], cases
+    )
+    return runs
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_the_good_input_passes(kind: str, validate_runs: dict[str, dict[str, Any]]) -> None:
+    run = validate_runs[f"good {kind}"]
+    assert run["ok"], run["msg"]
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_input_is_refused_naming_the_variable(
-    case: str, validate_runs: dict[str, subprocess.CompletedProcess[str]]
+    case: str, validate_runs: dict[str, dict[str, Any]]
 ) -> None:
-    assert_refused(validate_runs[case], BAD[case][1])
+    run = validate_runs[case]
+    assert not run["ok"]
+    assert BAD[case][2] in run["msg"], run["msg"]
