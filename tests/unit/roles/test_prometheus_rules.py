@@ -1,6 +1,6 @@
 """The Prometheus rules of roles/prometheus/files/rules/, their runbooks and their promtool tests.
 
-promtool itself (tools/checks.py, check "rules") says whether the files parse
+promtool itself (tools/checks.py lint: promtool-check-rules, promtool-test-rules) says whether the files parse
 and whether the alerts fire in the unit tests; this says what promtool cannot:
 every alert of the observability contract exists, with a paging or ticketing
 severity, the annotations operators and the pilot read, and a runbook page;
