@@ -119,19 +119,24 @@ def lint_checks() -> list[Check]:
         Check("changelog-lint", [venv_bin("antsibull-changelog"), "lint"]),
         Check("collection-build", ["make", "--no-print-directory", "build"]),
         Check("role-docs", [sys.executable, str(ROOT / "tools" / "role_docs.py")]),
-        Check(
-            "shellcheck",
-            [
-                "bash",
-                "-c",
-                "command -v shellcheck >/dev/null || "
-                "{ echo 'shellcheck missing: apt-get install shellcheck'; exit 1; }; "
-                "git ls-files -co --exclude-standard '*.sh' 'rig/images/*/rig-*' "
-                "| xargs -r shellcheck -x",
-            ],
+        files_check("shellcheck", "shellcheck -x", "shellcheck", "'*.sh' 'rig/images/*/rig-*'"),
+        # Prometheus rules (Debian's prometheus package, rig/host-packages.sh); no
+        # file at all fails: the rules or their tests went missing.
+        files_check(
+            "promtool-check-rules",
+            "promtool check rules",
+            "prometheus",
+            "'roles/*/files/rules/*.yml'",
+            none_fails=True,
+        ),
+        files_check(
+            "promtool-test-rules",
+            "promtool test rules",
+            "prometheus",
+            "'tests/promtool/*_test.yml'",
+            none_fails=True,
         ),
     ]
-    checks += promtool_checks()
     if py:
         checks += [
             Check("ruff", [venv_bin("ruff"), "check", *py]),
@@ -148,33 +153,22 @@ def lint_checks() -> list[Check]:
     return checks
 
 
-def promtool_checks() -> list[Check]:
-    """Prometheus rules: promtool check rules on every rule file of the roles, and
-    promtool test rules on every unit test of tests/promtool/ (Debian's prometheus
-    package, rig/host-packages.sh)."""
-    missing = (
-        "command -v promtool >/dev/null || { echo 'promtool missing: apt-get install prometheus'; exit 1; }; "
+def files_check(name: str, command: str, package: str, patterns: str, *, none_fails: bool = False) -> Check:
+    """`command` on the repository's files matching `patterns` (git pathspecs, shell-quoted; tracked
+    and new files, not ignored ones); refused naming Debian's `package` when the tool is missing. No
+    matching file passes, unless `none_fails` (the tool then runs without files, and fails)."""
+    tool = command.split(maxsplit=1)[0]
+    return Check(
+        name,
+        [
+            "bash",
+            "-c",
+            f"command -v {tool} >/dev/null || "
+            f"{{ echo '{tool} missing: apt-get install {package}'; exit 1; }}; "
+            f"git ls-files -co --exclude-standard {patterns} "
+            f"| xargs {'' if none_fails else '-r '}{command}",
+        ],
     )
-    return [
-        Check(
-            "promtool-check-rules",
-            [
-                "bash",
-                "-c",
-                missing + "git ls-files -co --exclude-standard 'roles/*/files/rules/*.yml' "
-                "| xargs promtool check rules",
-            ],
-        ),
-        Check(
-            "promtool-test-rules",
-            [
-                "bash",
-                "-c",
-                missing + "git ls-files -co --exclude-standard 'tests/promtool/*_test.yml' "
-                "| xargs promtool test rules",
-            ],
-        ),
-    ]
 
 
 def unit_checks() -> list[Check]:

@@ -305,10 +305,8 @@ def validation_play() -> tuple[dict[str, Any], dict[str, list[str]]]:
     return play, checked
 
 
-@pytest.fixture(scope="module")
-def validation(region: Region, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    play = validation_play()[0]
-    tmp = tmp_path_factory.mktemp(f"validate-{region.profile}")
+def run_validation_play(region: Region, tmp: Path, play: dict[str, Any]) -> dict[str, Any]:
+    """A validation play on the region's inventory, in check mode on this machine: its json report."""
     (tmp / "validate.yml").write_text(yaml.safe_dump([play], sort_keys=False))
     result = ansible(
         "ansible-playbook",
@@ -319,28 +317,21 @@ def validation(region: Region, tmp_path_factory: pytest.TempPathFactory) -> dict
     assert result.returncode == 0, tail(result)
     report: dict[str, Any] = json.loads(result.stdout)
     return report
+
+
+@pytest.fixture(scope="module")
+def validation(region: Region, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_validation_play(
+        region, tmp_path_factory.mktemp(f"validate-{region.profile}"), validation_play()[0]
+    )
 
 
 @pytest.fixture(scope="module")
 def monitoring_validation(region: Region, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """monitoring.yml's first play (the roles of this checkout: a role merged later joins by itself)."""
-    play = load_yaml(MONITORING)[0]
-    play["tasks"] = [
-        task
-        for task in play["tasks"]
-        if (ROOT / "roles" / task["ansible.builtin.include_role"]["name"].rsplit(".", 1)[1]).is_dir()
-    ]
-    tmp = tmp_path_factory.mktemp(f"monitoring-{region.profile}")
-    (tmp / "validate.yml").write_text(yaml.safe_dump([play], sort_keys=False))
-    result = ansible(
-        "ansible-playbook",
-        *("-i", f"{region.path}/", "--vault-id", VAULT_ID, "-f", "20", "--check", *LOCAL),
-        str(tmp / "validate.yml"),
-        env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
+    """monitoring.yml's first play."""
+    return run_validation_play(
+        region, tmp_path_factory.mktemp(f"monitoring-{region.profile}"), load_yaml(MONITORING)[0]
     )
-    assert result.returncode == 0, tail(result)
-    report: dict[str, Any] = json.loads(result.stdout)
-    return report
 
 
 # ---------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,37 +56,12 @@ TASKS = [
 ]
 
 
-def rules(path: Path, *severities: str) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "groups": [
-                    {
-                        "name": "g",
-                        "rules": [
-                            {"record": "job:up:sum", "expr": "sum by (job) (up)"},
-                            *(
-                                {"alert": f"A{i}", "expr": "up == 0", "labels": {"severity": severity}}
-                                for i, severity in enumerate(severities)
-                            ),
-                        ],
-                    }
-                ]
-            }
-        )
-    )
-    return str(path)
-
-
-def cases(tmp: Path) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[dict[str, Any], str]]]:
+def cases() -> tuple[dict[str, dict[str, Any]], dict[str, tuple[dict[str, Any], str]]]:
     """(good cases, bad cases with the text their refusal names)."""
     good: dict[str, Any] = {
         "alertmanager_listen_address": "127.0.0.1",
         "alertmanager_webhook_url": URL,
         "alertmanager_webhook_bearer_token": TOKEN,
-        # the severities the rules use, read as the role reads the prometheus role's rules
-        "prometheus_rule_files_extra": [rules(tmp / "rules" / "platform.yml", "critical", "warning")],
     }
     pager = {"name": "pager", "url": "https://pager.example.internal/hook", "send_resolved": False}
     goods = {
@@ -143,11 +117,8 @@ def cases(tmp: Path) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[dict[st
             "alertmanager_routes has no route for severity warning",
         ),
         "a severity an operator's rule adds": (
-            {
-                "prometheus_rule_files_extra": [
-                    rules(tmp / "rules" / "info.yml", "critical", "warning", "info")
-                ]
-            },
+            # the prometheus role's severities, which it holds every alert rule to
+            {"prometheus_alert_severities": ["critical", "warning", "info"]},
             "alertmanager_routes has no route for severity info, used by the alert rules",
         ),
         "a timing Alertmanager cannot read": (
@@ -166,7 +137,7 @@ def cases(tmp: Path) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[dict[st
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("alertmanager")
-    goods, bads = cases(tmp)
+    goods, bads = cases()
     out = {name: tmp / "out" / name.replace(" ", "_") for name in goods}
     for path in out.values():
         path.mkdir(parents=True)
@@ -183,7 +154,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 GOOD_NAMES = ["defaults", "no token", "two receivers"]
-BAD_NAMES = sorted(cases(Path("/nonexistent"))[1])
+BAD_NAMES = sorted(cases()[1])
 
 
 def rendered(runs: dict[str, Any], case: str) -> dict[str, Any]:

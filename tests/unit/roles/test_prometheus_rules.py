@@ -1,6 +1,6 @@
 """The Prometheus rules of roles/prometheus/files/rules/, their runbooks and their promtool tests.
 
-promtool itself (tools/checks.py, check "rules") says whether the files parse
+promtool itself (tools/checks.py lint: promtool-check-rules, promtool-test-rules) says whether the files parse
 and whether the alerts fire in the unit tests; this says what promtool cannot:
 every alert of the observability contract exists, with a paging or ticketing
 severity, the annotations operators and the pilot read, and a runbook page;
@@ -74,9 +74,11 @@ CONTRACT_JOBS = {
     "alertmanager",
     "victorialogs",
 }
-SLI_TIERS = {"pos_sync", "inventory", "finance", "reporting", "integrations", "other"}
-# Traefik's request duration buckets (roles/traefik, traefik_metrics_buckets).
-BUCKETS = {"0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10"}
+TRAEFIK = yaml.safe_load((ROOT / "roles" / "traefik" / "defaults" / "main.yml").read_text())
+# The traefik role's SLI tiers, and "other": what no tier claimed.
+SLI_TIERS = {tier["name"] for tier in TRAEFIK["traefik_sli_tiers"]} | {"other"}
+# Traefik's request duration buckets: a latency threshold must be one of them.
+BUCKETS = {str(bucket) for bucket in TRAEFIK["traefik_metrics_buckets"]}
 SEVERITIES = {"critical", "warning"}
 RUNBOOK_SECTIONS = (
     "What it means for the stores",
