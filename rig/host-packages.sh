@@ -3,13 +3,15 @@
 # missing: the shell linter, PostgreSQL 15 server binaries (initdb, pg_ctl:
 # the contract tests start a private cluster on loopback) and redis-server
 # (Redis session tests), Debian's chromium (the load-test report is checked
-# in headless Chromium) and prometheus (its promtool checks and unit-tests the
-# alert and recording rules and parses the dashboards' queries). The system
-# services these packages may start are not used by the tests.
+# in headless Chromium), prometheus (its promtool checks and unit-tests the
+# alert and recording rules and parses the dashboards' queries) and rsyslog
+# (rsyslogd checks log_shipping's rules and ships entries with them to a
+# VictoriaLogs). The system services these packages may start are not used by
+# the tests.
 # shellcheck source=rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-packages=(shellcheck postgresql-15 redis-server chromium prometheus)
+packages=(shellcheck postgresql-15 redis-server chromium prometheus rsyslog)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

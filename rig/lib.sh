@@ -75,3 +75,48 @@ rig_image_recipe() {
 rig_host_gateway() {
   docker network inspect bridge --format '{{ (index .IPAM.Config 0).Gateway }}'
 }
+
+# Go programs the rig builds into $RIG_CACHE/bin with `go install` from the Go
+# module proxy (rig/toxiproxy.sh, rig/victorialogs.sh; rig/traefik.sh builds
+# in a copy of its module instead: go install refuses Traefik's go.mod).
+
+# rig_bin_lock NAME: one build of $RIG_CACHE/bin/NAME at a time, until the
+# script exits (`make rig`, the load harness and the Kubernetes rig's cache
+# build may run a script at once); a second caller waits here, then finds the
+# binary built.
+rig_bin_lock() {
+  local lock
+  mkdir -p "$RIG_CACHE/bin"
+  exec {lock}>"$RIG_CACHE/bin/.$1.lock"
+  flock "$lock"
+}
+
+# rig_go_install TARGET PACKAGE@VERSION [GO INSTALL FLAGS...]: build the main
+# package with the release's own go.mod/go.sum into a private GOBIN and put
+# its binary at TARGET whole. CGO off (runs on any Debian host), -trimpath
+# added to the machine's own GOFLAGS, under `nice -n 19` (minutes of every
+# core with a cold module cache); the output goes to
+# $RIG_CACHE/<target name>-build.log, its tail to stderr when the build fails.
+rig_go_install() {
+  local target=$1 package=$2 name gobin build_log
+  shift 2
+  name=${target##*/}
+  build_log="$RIG_CACHE/$name-build.log"
+  command -v go >/dev/null 2>&1 || die "the Go toolchain is needed to build $name (go not in PATH)"
+  mkdir -p "${target%/*}"
+  gobin=$(mktemp -d "${TMPDIR:-/tmp}/$name-build.XXXXXX")
+  log "building $name: go install $package (a few minutes with a cold module cache)"
+  local started=$SECONDS
+  if ! GOBIN="$gobin" CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-$(go env GOFLAGS)} -trimpath" \
+    nice -n 19 go install "$@" "$package" >"$build_log" 2>&1; then
+    rm -rf "$gobin"
+    tail -n 30 "$build_log" >&2
+    die "go install $package failed (log: $build_log)"
+  fi
+  local built=("$gobin"/*)
+  [[ ${#built[@]} == 1 && -x ${built[0]} ]] || { rm -rf "$gobin"; die "go install $package made ${#built[@]} files, not one binary"; }
+  install -m 0755 "${built[0]}" "$target.partial"
+  mv "$target.partial" "$target"
+  rm -rf "$gobin"
+  log "built $target in $((SECONDS - started)) s ($(stat -c %s "$target") bytes)"
+}

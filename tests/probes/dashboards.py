@@ -10,8 +10,9 @@ returns, the queries that returned no series; exits 1 when there is one.
 
     python -m tests.probes.dashboards http://10.213.30.10:9090 [--region pilot] [--dashboards DIR]
 
-The pilot calls :func:`empty_panels` with its Prometheus' address once the drills are over, with
-``lookback`` covering the run: a panel with no data there is a panel an operator would find blank.
+Meant for a region whose Prometheus has run a while: :func:`empty_panels` with ``lookback`` covering
+that time (after the drills, their alerts), so that a panel with no data is one an operator would find
+blank. The pilot does not run it yet (it deploys no Prometheus); it runs by hand, as above.
 """
 
 from __future__ import annotations

@@ -28,7 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import render_role_templates, systemd_exec_start, validate_tests
+import yaml
+from conftest import ROOT, render_role_templates, systemd_exec_start, validate_tests
+
+from tests.fixtures.services import free_port
 
 GOOD: dict[str, Any] = {"log_shipping_region": "eu-west", "log_shipping_target_host": "10.213.0.10"}
 
@@ -191,7 +194,9 @@ def test_the_service_is_the_unit_then_the_identifier_and_is_made_safe(
 
 # --- live: VictoriaLogs from the rig cache --------------------------------------------------------
 
-VERSION = "v1.52.2"  # test_log_store.py checks the rig and the role pin the same release
+# The release log_store pins (test_log_store.py checks rig/victorialogs.sh builds the same one).
+LOG_STORE_DEFAULTS = ROOT / "roles" / "log_store" / "defaults" / "main.yml"
+VERSION = yaml.safe_load(LOG_STORE_DEFAULTS.read_text())["log_store_version"]
 RIG_CACHE = Path(
     os.environ.get("RIG_CACHE")
     or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "retailops-rig"
@@ -201,13 +206,6 @@ needs_victoria_logs = pytest.mark.skipif(
     not VICTORIA_LOGS.is_file(), reason=f"{VICTORIA_LOGS} is not built: bash rig/victorialogs.sh"
 )
 DEADLINE = 60.0  # seconds for the store to start and for entries to become searchable
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def get(url: str, **query: str) -> str:
@@ -357,7 +355,8 @@ def test_template_lines_arrive_with_region_host_and_service_as_stream_fields(
 
 @needs_victoria_logs
 @pytest.mark.skipif(
-    shutil.which("rsyslogd") is None, reason="rsyslogd not installed (apt-get install rsyslog)"
+    shutil.which("rsyslogd") is None,
+    reason="rsyslogd not installed (bash rig/host-packages.sh installs rsyslog)",
 )
 def test_rsyslogd_with_the_role_rules_ships_to_the_store(store: Store, tmp_path: Path) -> None:
     work = tmp_path / "work"
