@@ -44,6 +44,18 @@ def tier(name: str = "pos_sync", **over: Any) -> dict[str, Any]:
     return {"name": name, "rule": "PathPrefix(`/pos/`)", "routers": ["users"], **over}
 
 
+def router(name: str = "users", rule: str = "PathPrefix(`/`)", **over: Any) -> dict[str, Any]:
+    """A router of the websecure entry point for the branches."""
+    return {
+        "name": name,
+        "entrypoint": "websecure",
+        "rule": rule,
+        "service": "odoo",
+        "allow_lists": ["branches"],
+        **over,
+    }
+
+
 BAD: dict[str, tuple[dict[str, Any], str]] = {
     "a tier name with a dash": (
         {"traefik_sli_tiers": [tier("pos-sync")]},
@@ -71,22 +83,8 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
     "a tier router above another router of its entry point": (
         {
             "traefik_routers": [
-                {
-                    "name": "users",
-                    "entrypoint": "websecure",
-                    "rule": "PathPrefix(`/`)",
-                    "service": "odoo",
-                    "allow_lists": ["branches"],
-                    "priority": 10,
-                },
-                {
-                    "name": "cashiers",
-                    "entrypoint": "websecure",
-                    "rule": "PathPrefix(`/pos/`)",
-                    "service": "odoo",
-                    "allow_lists": ["branches"],
-                    "priority": 12,
-                },
+                router(priority=10),
+                router("cashiers", "PathPrefix(`/pos/`)", priority=12),
             ],
             "traefik_sli_tiers": [tier("reporting"), tier("inventory"), tier()],
         },
@@ -94,31 +92,14 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "a tier router at the refusals' priority": (
         {
-            "traefik_routers": [
-                {
-                    "name": "users",
-                    "entrypoint": "websecure",
-                    "rule": "PathPrefix(`/`)",
-                    "service": "odoo",
-                    "allow_lists": ["branches"],
-                    "priority": 9999,
-                },
-            ],
+            "traefik_routers": [router(priority=9999)],
             "traefik_sli_tiers": [tier()],
         },
         "traefik_sli_tiers[pos_sync].routers",
     ),
     "a router named like a tier router": (
         {
-            "traefik_routers": [
-                {
-                    "name": "tier-pos",
-                    "entrypoint": "websecure",
-                    "rule": "PathPrefix(`/`)",
-                    "service": "odoo",
-                    "allow_lists": ["branches"],
-                },
-            ],
+            "traefik_routers": [router("tier-pos")],
             "traefik_sli_tiers": [],
         },
         "traefik_routers",
@@ -214,7 +195,13 @@ def test_kubernetes_pilot_router_names(rendered_kubernetes: dict[str, Any]) -> N
 
 
 def test_kubernetes_refuses_a_bad_tier_through_the_shared_policy(tmp_path: Path) -> None:
-    bad = {"an unknown base router": ({"traefik_sli_tiers": [tier(routers=["cashiers"])]}, "")}
+    bad = {
+        "an unknown base router": (
+            {"traefik_sli_tiers": [tier(routers=["cashiers"])]},
+            "traefik_sli_tiers[pos_sync].routers",
+        )
+    }
     result = validate_runs("traefik_kubernetes", tmp_path, KUBERNETES_CASES["pilot"], bad)
     assert result["good"].returncode == 0, result["good"].stdout[-3000:]
-    assert_refused(result["an unknown base router"], "traefik_sli_tiers[pos_sync].routers")
+    for case, (_over, expect) in bad.items():
+        assert_refused(result[case], expect)
