@@ -74,7 +74,7 @@ CONTRACT_JOBS = {
     "alertmanager",
     "victorialogs",
 }
-SLI_TIERS = {"pos_sync", "inventory", "finance", "reporting", "integrations", "other"}
+SLI_TIERS = {"pos_sync", "inventory", "finance", "reporting", "integration", "other"}
 # Traefik's request duration buckets (roles/traefik, traefik_metrics_buckets).
 BUCKETS = {"0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10"}
 SEVERITIES = {"critical", "warning"}
