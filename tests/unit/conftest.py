@@ -116,18 +116,26 @@ def region() -> dict[str, Any]:
 
 
 def localhost_playbook(
-    path: Path, name: str, tasks: list[dict[str, Any]], play_vars: dict[str, Any] | None = None
+    path: Path,
+    name: str,
+    tasks: list[dict[str, Any]],
+    play_vars: dict[str, Any] | None = None,
+    **play: Any,
 ) -> Path:
-    """A one-play playbook on localhost, with this Python as its interpreter."""
-    play = {
+    """A one-play playbook run on this machine (connection local), with this Python as its interpreter.
+
+    The play is on localhost with no facts unless `play` says otherwise (hosts, gather_facts, ...)."""
+    document = {
         "name": name,
         "hosts": "localhost",
         "connection": "local",
         "gather_facts": False,
+        **play,
         "vars": {"ansible_python_interpreter": sys.executable, **(play_vars or {})},
         "tasks": tasks,
     }
-    path.write_text(yaml.safe_dump([play]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump([document]))
     return path
 
 
@@ -143,11 +151,27 @@ def playbook_env(**more: str) -> dict[str, str]:
     }
 
 
+# playbook_env(**JSON_OUTPUT): the run's result as one JSON document on standard output.
+JSON_OUTPUT = {"ANSIBLE_STDOUT_CALLBACK": "json", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
+
+
+def playbook_command(playbook: Path, extra_vars: dict[str, Any] | None = None, *options: str) -> list[str]:
+    """This venv's ansible-playbook on `playbook` with `extra_vars` (one JSON -e) and `options` (-i ...)."""
+    return [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        *options,
+        str(playbook),
+        "-e",
+        json.dumps(extra_vars or {}),
+    ]
+
+
 def start_playbook(
-    playbook: Path, extra_vars: dict[str, Any], env: dict[str, str], stderr: int
+    playbook: Path, extra_vars: dict[str, Any], env: dict[str, str], stderr: int, *options: str
 ) -> subprocess.Popen[str]:
+    """playbook_command started, its standard output piped (for runs side by side)."""
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), "-e", json.dumps(extra_vars)],
+        playbook_command(playbook, extra_vars, *options),
         env=env,
         stdout=subprocess.PIPE,
         stderr=stderr,
@@ -155,11 +179,38 @@ def start_playbook(
     )
 
 
+def run_playbook(
+    playbook: Path,
+    extra_vars: dict[str, Any] | None = None,
+    *options: str,
+    env: dict[str, str] | None = None,
+    timeout: int = 300,
+) -> subprocess.CompletedProcess[str]:
+    """playbook_command run to its end (env: playbook_env()), its output captured; not checked."""
+    return subprocess.run(
+        playbook_command(playbook, extra_vars, *options),
+        env=env or playbook_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def role_entry_task(role: str, *, tasks_from: str = "validate", public: bool = False) -> dict[str, Any]:
+    """The task that includes one entry point of one of this collection's roles, named "Validate"."""
+    include: dict[str, Any] = {"name": "retailops.odoo_platform." + role, "tasks_from": tasks_from}
+    if public:
+        include["public"] = True
+    return {"name": "Validate", "ansible.builtin.include_role": include}
+
+
 def validate_runs(
     role: str,
     tmp: Path,
     good: dict[str, Any],
     bad: dict[str, tuple[dict[str, Any], str]],
+    *,
     tasks_from: str = "validate",
 ) -> dict[str, subprocess.CompletedProcess[str]]:
     """The role's validate entry point (or `tasks_from`) with `good`, and with `good` and each case of
@@ -167,17 +218,7 @@ def validate_runs(
 
     Each in an ansible-playbook of its own, side by side; keyed by case ("good" for the good input)."""
     playbook = localhost_playbook(
-        tmp / "validate.yml",
-        "Validate",
-        [
-            {
-                "name": "Validate",
-                "ansible.builtin.include_role": {
-                    "name": "retailops.odoo_platform." + role,
-                    "tasks_from": tasks_from,
-                },
-            }
-        ],
+        tmp / "validate.yml", "Validate", [role_entry_task(role, tasks_from=tasks_from)]
     )
     env = playbook_env()
     started = {}
@@ -205,7 +246,11 @@ def assert_refused(run: subprocess.CompletedProcess[str], expect: str) -> None:
 
 
 def validate_tests(
-    role: str, good: dict[str, Any], bad: dict[str, tuple[dict[str, Any], str]], tasks_from: str = "validate"
+    role: str,
+    good: dict[str, Any],
+    bad: dict[str, tuple[dict[str, Any], str]],
+    *,
+    tasks_from: str = "validate",
 ) -> tuple[Callable[..., Any], Callable[..., None], Callable[..., None]]:
     """A role's validate tests: the fixture `runs` and two tests, for a test module to bind at module level.
 
@@ -214,7 +259,7 @@ def validate_tests(
 
     @pytest.fixture(scope="module")
     def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
-        return validate_runs(role, tmp_path_factory.mktemp("validate"), good, bad, tasks_from)
+        return validate_runs(role, tmp_path_factory.mktemp("validate"), good, bad, tasks_from=tasks_from)
 
     def test_the_good_input_passes(runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
         assert runs["good"].returncode == 0, runs["good"].stdout[-3000:]
@@ -229,20 +274,13 @@ def validate_tests(
 
 
 def role_render_tasks(
-    role: str, shown: dict[str, tuple[str, dict[str, Any]]], tasks_from: str = "validate"
+    role: str, shown: dict[str, tuple[str, dict[str, Any]]], *, tasks_from: str = "validate"
 ) -> list[dict[str, Any]]:
     """Tasks that enter the role's validate entry point, or `tasks_from` (its checks, defaults and vars,
     made public for the play), then show each of `shown`: name -> (expression, the task's vars, e.g. a
     component), one debug task each, named "show <name>". Nothing is read from or applied to a cluster."""
     return [
-        {
-            "name": "Validate",
-            "ansible.builtin.include_role": {
-                "name": "retailops.odoo_platform." + role,
-                "tasks_from": tasks_from,
-                "public": True,
-            },
-        },
+        role_entry_task(role, tasks_from=tasks_from, public=True),
         *(
             {"name": f"show {name}", "ansible.builtin.debug": {"msg": expression}, "vars": task_vars}
             for name, (expression, task_vars) in shown.items()
@@ -275,9 +313,9 @@ def role_render_runs(
 
     `play_vars` stand in for what the role reads from the cluster before it renders (a digest, ...)."""
     playbook = localhost_playbook(
-        tmp / "render.yml", "Render", role_render_tasks(role, shown, tasks_from), play_vars
+        tmp / "render.yml", "Render", role_render_tasks(role, shown, tasks_from=tasks_from), play_vars
     )
-    env = playbook_env(ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_CALLBACK_RESULT_FORMAT="json")
+    env = playbook_env(**JSON_OUTPUT)
     started = {
         name: start_playbook(playbook, extra, env, stderr=subprocess.PIPE) for name, extra in cases.items()
     }
@@ -316,59 +354,31 @@ def render_role_templates(
     """The role's templates rendered on this machine for every host of `inventory` (a YAML inventory
     document), after the role's validate entry point (its defaults and vars made public): host ->
     {template name without .j2: text}. Nothing is installed."""
-    role_dir = ROOT / "roles" / role
     out = tmp / "rendered"
-    play = {
-        "name": "Render " + role,
-        "hosts": "all",
-        "connection": "local",
-        "gather_facts": False,
-        "vars": {"ansible_python_interpreter": sys.executable, "render_out": str(out)},
-        "tasks": [
-            {
-                "name": "Validate",
-                "ansible.builtin.include_role": {
-                    "name": "retailops.odoo_platform." + role,
-                    "tasks_from": "validate",
-                    "public": True,
-                },
+    tasks = [
+        *role_render_tasks(role, {}),
+        {
+            "name": "Host directory",
+            "ansible.builtin.file": {
+                "path": "{{ render_out }}/{{ inventory_hostname }}",
+                "state": "directory",
             },
-            {
-                "name": "Host directory",
-                "ansible.builtin.file": {
-                    "path": "{{ render_out }}/{{ inventory_hostname }}",
-                    "state": "directory",
-                },
+        },
+        {
+            "name": "Render",
+            "ansible.builtin.template": {
+                "src": str(ROOT / "roles" / role / "templates" / "{{ item }}.j2"),
+                "dest": "{{ render_out }}/{{ inventory_hostname }}/{{ item }}",
+                "mode": "0644",
             },
-            {
-                "name": "Render",
-                "ansible.builtin.template": {
-                    "src": str(role_dir / "templates" / "{{ item }}.j2"),
-                    "dest": "{{ render_out }}/{{ inventory_hostname }}/{{ item }}",
-                    "mode": "0644",
-                },
-                "loop": templates,
-            },
-        ],
-    }
-    tmp.mkdir(parents=True, exist_ok=True)
-    (tmp / "render.yml").write_text(yaml.safe_dump([play]))
-    (tmp / "inventory.yml").write_text(yaml.safe_dump(inventory))
-    run = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "-i",
-            str(tmp / "inventory.yml"),
-            str(tmp / "render.yml"),
-            "-e",
-            json.dumps(extra_vars or {}),
-        ],
-        env=playbook_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+            "loop": templates,
+        },
+    ]
+    playbook = localhost_playbook(
+        tmp / "render.yml", "Render " + role, tasks, {"render_out": str(out)}, hosts="all"
     )
+    (tmp / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    run = run_playbook(playbook, extra_vars, "-i", str(tmp / "inventory.yml"))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return {
         host.name: {name: (host / name).read_text() for name in templates} for host in sorted(out.iterdir())
@@ -396,24 +406,20 @@ def inventory_cases(
     hosts = {f"case-{i}": name for i, name in enumerate(cases)}
     full = copy.deepcopy(inventory)
     full["all"].setdefault("children", {})["cases"] = {
-        "hosts": {
-            host: {**cases[name], "ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-            for host, name in hosts.items()
-        }
+        "hosts": {host: cases[name] for host, name in hosts.items()}
     }
     (tmp / "inventory.yml").write_text(yaml.safe_dump(full))
-    play = {"name": "Cases", "hosts": "cases", "gather_facts": True, "gather_subset": ["!all", "network"]}
-    (tmp / "play.yml").write_text(yaml.safe_dump([{**play, "tasks": tasks}]))
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            *("-i", str(tmp / "inventory.yml"), "-f", "10"),
-            str(tmp / "play.yml"),
-        ],
-        env=playbook_env(ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_CALLBACK_RESULT_FORMAT="json"),
-        capture_output=True,
-        text=True,
-        check=False,
+    playbook = localhost_playbook(
+        tmp / "play.yml", "Cases", tasks, hosts="cases", gather_facts=True, gather_subset=["!all", "network"]
+    )
+    result = run_playbook(
+        playbook,
+        None,
+        "-i",
+        str(tmp / "inventory.yml"),
+        "-f",
+        "10",
+        env=playbook_env(**JSON_OUTPUT),
         timeout=900,
     )
     assert result.stdout.startswith("{"), result.stdout[-3000:] + result.stderr[-3000:]

@@ -18,6 +18,8 @@ import pytest
 import yaml
 from conftest import ROOT, assert_refused, role_render_runs, validate_runs, validate_tests
 
+from loadtests.gates import TIERS as LOAD_TIERS
+
 PILOT = yaml.safe_load(
     (ROOT / "inventories" / "pilot-local" / "group_vars" / "all" / "ingress.yml").read_text()
 )
@@ -36,12 +38,24 @@ PILOT_POLICY = {
     "traefik_routers": PILOT["traefik_routers"],
     "traefik_jsonrpc_entrypoints": PILOT["traefik_jsonrpc_entrypoints"],
 }
-DEFAULT_TIERS = ["reporting", "pos_sync", "inventory", "finance", "integrations"]
+DEFAULT_TIERS = ["reporting", "pos_sync", "inventory", "finance", "integration"]
 USERS_ONLY = ["reporting", "pos_sync", "inventory", "finance"]
 
 
 def tier(name: str = "pos_sync", **over: Any) -> dict[str, Any]:
     return {"name": name, "rule": "PathPrefix(`/pos/`)", "routers": ["users"], **over}
+
+
+def router(name: str = "users", rule: str = "PathPrefix(`/`)", **over: Any) -> dict[str, Any]:
+    """A router of the websecure entry point for the branches."""
+    return {
+        "name": name,
+        "entrypoint": "websecure",
+        "rule": rule,
+        "service": "odoo",
+        "allow_lists": ["branches"],
+        **over,
+    }
 
 
 BAD: dict[str, tuple[dict[str, Any], str]] = {
@@ -71,22 +85,8 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
     "a tier router above another router of its entry point": (
         {
             "traefik_routers": [
-                {
-                    "name": "users",
-                    "entrypoint": "websecure",
-                    "rule": "PathPrefix(`/`)",
-                    "service": "odoo",
-                    "allow_lists": ["branches"],
-                    "priority": 10,
-                },
-                {
-                    "name": "cashiers",
-                    "entrypoint": "websecure",
-                    "rule": "PathPrefix(`/pos/`)",
-                    "service": "odoo",
-                    "allow_lists": ["branches"],
-                    "priority": 12,
-                },
+                router(priority=10),
+                router("cashiers", "PathPrefix(`/pos/`)", priority=12),
             ],
             "traefik_sli_tiers": [tier("reporting"), tier("inventory"), tier()],
         },
@@ -94,31 +94,14 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "a tier router at the refusals' priority": (
         {
-            "traefik_routers": [
-                {
-                    "name": "users",
-                    "entrypoint": "websecure",
-                    "rule": "PathPrefix(`/`)",
-                    "service": "odoo",
-                    "allow_lists": ["branches"],
-                    "priority": 9999,
-                },
-            ],
+            "traefik_routers": [router(priority=9999)],
             "traefik_sli_tiers": [tier()],
         },
         "traefik_sli_tiers[pos_sync].routers",
     ),
     "a router named like a tier router": (
         {
-            "traefik_routers": [
-                {
-                    "name": "tier-pos",
-                    "entrypoint": "websecure",
-                    "rule": "PathPrefix(`/`)",
-                    "service": "odoo",
-                    "allow_lists": ["branches"],
-                },
-            ],
+            "traefik_routers": [router("tier-pos")],
             "traefik_sli_tiers": [],
         },
         "traefik_routers",
@@ -173,8 +156,8 @@ def test_default_policy_gives_one_router_per_tier(rendered: dict[str, dict[str, 
     routers = rendered["defaults"]["routers"]
     # users has one allow list and /jsonrpc is served on the api entry point only: bare tier names
     assert tier_routers(routers) == sorted("tier-" + name for name in DEFAULT_TIERS)
-    assert routers["tier-integrations"]["entryPoints"] == ["api"]
-    assert routers["tier-integrations"]["middlewares"] == routers["api-integrations"]["middlewares"]
+    assert routers["tier-integration"]["entryPoints"] == ["api"]
+    assert routers["tier-integration"]["middlewares"] == routers["api-integrations"]["middlewares"]
     assert routers["tier-pos_sync"]["middlewares"] == routers["users-branches"]["middlewares"]
     priorities = [routers["tier-" + name]["priority"] for name in USERS_ONLY]
     assert priorities == sorted(priorities, reverse=True)  # the first listed tier wins
@@ -182,12 +165,27 @@ def test_default_policy_gives_one_router_per_tier(rendered: dict[str, dict[str, 
     assert max(priorities) < routers["users-websocket-branches"]["priority"]
 
 
+def test_the_tiers_have_one_name_in_traefik_the_slo_rules_and_the_load_gates() -> None:
+    defaults = yaml.safe_load((ROOT / "roles" / "traefik" / "defaults" / "main.yml").read_text())
+    traefik = [tier["name"] for tier in defaults["traefik_sli_tiers"]]
+    assert traefik == DEFAULT_TIERS
+    assert sorted(traefik) == sorted(LOAD_TIERS)
+    rules = yaml.safe_load((ROOT / "roles" / "prometheus" / "files" / "rules" / "slo.yml").read_text())
+    objectives = {
+        rule["labels"]["tier"]
+        for group in rules["groups"]
+        for rule in group["rules"]
+        if rule.get("record") == "tier:retailops_slo_availability:objective"
+    }
+    assert objectives == {*traefik, "other"}
+
+
 def test_pilot_router_names(rendered: dict[str, dict[str, Any]]) -> None:
     routers = rendered["pilot"]["routers"]
     expected = [f"tier-{name}-users-{group}" for name in USERS_ONLY for group in ("branches", "operators")]
-    # /jsonrpc is served on websecure too in the pilot: the integrations tier is on users and api
-    expected += ["tier-integrations-users-branches", "tier-integrations-users-operators"]
-    expected += ["tier-integrations-api-integrations"]
+    # /jsonrpc is served on websecure too in the pilot: the integration tier is on users and api
+    expected += ["tier-integration-users-branches", "tier-integration-users-operators"]
+    expected += ["tier-integration-api-integrations"]
     assert tier_routers(routers) == sorted(expected)
     for name in expected:
         base = routers[name.split("-", 2)[2]]
@@ -206,15 +204,21 @@ def test_kubernetes_pilot_router_names(rendered_kubernetes: dict[str, Any]) -> N
     expected = [
         f"tier-{name}-retail-users-{group}" for name in USERS_ONLY for group in ("branches", "operators")
     ]
-    expected += ["tier-integrations-retail-users-branches", "tier-integrations-retail-users-operators"]
-    expected += ["tier-integrations-retail-api-integrations"]
+    expected += ["tier-integration-retail-users-branches", "tier-integration-retail-users-operators"]
+    expected += ["tier-integration-retail-api-integrations"]
     assert tier_routers(routers) == sorted(expected)
     assert routers["tier-pos_sync-retail-users-branches"]["service"] == "retail-odoo@kubernetescrd"
     assert rendered_kubernetes["prometheus"]["buckets"] == [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]
 
 
 def test_kubernetes_refuses_a_bad_tier_through_the_shared_policy(tmp_path: Path) -> None:
-    bad = {"an unknown base router": ({"traefik_sli_tiers": [tier(routers=["cashiers"])]}, "")}
+    bad = {
+        "an unknown base router": (
+            {"traefik_sli_tiers": [tier(routers=["cashiers"])]},
+            "traefik_sli_tiers[pos_sync].routers",
+        )
+    }
     result = validate_runs("traefik_kubernetes", tmp_path, KUBERNETES_CASES["pilot"], bad)
     assert result["good"].returncode == 0, result["good"].stdout[-3000:]
-    assert_refused(result["an unknown base router"], "traefik_sli_tiers[pos_sync].routers")
+    for case, (_over, expect) in bad.items():
+        assert_refused(result[case], expect)

@@ -292,7 +292,7 @@ def test_kubernetes_keeps_extra_services_in_the_file_provider() -> None:
 
 POS = {"name": "pos_sync", "rule": "PathPrefix(`/pos/`)", "routers": ["users"]}
 REPORTING = {"name": "reporting", "rule": "PathPrefix(`/report/`)", "routers": ["users"]}
-INTEGRATIONS = {"name": "integrations", "rule": "Path(`/jsonrpc`)", "routers": ["api", "users"]}
+INTEGRATION = {"name": "integration", "rule": "Path(`/jsonrpc`)", "routers": ["api", "users"]}
 
 
 def routers_of(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -350,16 +350,14 @@ def test_a_tier_on_several_base_routers_names_each_after_its_base() -> None:
         "allow_lists": ["partners"],
     }
     cfg = plugin.traefik_config(
-        settings(
-            routers=[users, api], jsonrpc_entrypoints=["api", "websecure"], sli_tiers=[POS, INTEGRATIONS]
-        )
+        settings(routers=[users, api], jsonrpc_entrypoints=["api", "websecure"], sli_tiers=[POS, INTEGRATION])
     )
     routers = routers_of(cfg)
     tiers = sorted(name for name in routers if name.startswith("tier-"))
     assert tiers == [
-        "tier-integrations-api-partners",
-        "tier-integrations-users-partners",
-        "tier-integrations-users-stores",
+        "tier-integration-api-partners",
+        "tier-integration-users-partners",
+        "tier-integration-users-stores",
         "tier-pos_sync-users-partners",
         "tier-pos_sync-users-stores",
     ]
@@ -368,11 +366,11 @@ def test_a_tier_on_several_base_routers_names_each_after_its_base() -> None:
         assert routers[name]["rule"].startswith(f"({base['rule']}) && (")
         assert routers[name]["middlewares"] == base["middlewares"]
         assert routers[name]["entryPoints"] == base["entryPoints"]
-    assert routers["tier-integrations-api-partners"]["entryPoints"] == ["api"]
+    assert routers["tier-integration-api-partners"]["entryPoints"] == ["api"]
     # the recording rules' pattern reads the tier back from every name, with Traefik's provider suffix
     pattern = re.compile(r"tier-([a-z0-9_]+)(-.+)?@file")
     read = [pattern.fullmatch(name + "@file") for name in tiers]
-    assert {m.group(1) for m in read if m} == {"pos_sync", "integrations"}
+    assert {m.group(1) for m in read if m} == {"pos_sync", "integration"}
     assert all(read)
     assert not any(pattern.fullmatch(name + "@file") for name in routers if name not in tiers)
 
@@ -437,8 +435,8 @@ def default_tier(path: str) -> str:
         ("/report/pdf/account.report_invoice/7", "reporting"),
         ("/web/dataset/call_kw/report.pos.order/read_group", "reporting"),
         ("/web/dataset/call_kw/pos.order/web_read_group", "reporting"),
-        ("/jsonrpc", "integrations"),
-        ("/xmlrpc/2/object", "integrations"),
+        ("/jsonrpc", "integration"),
+        ("/xmlrpc/2/object", "integration"),
         ("/web/dataset/call_kw/product.product/search_read", "other"),
         ("/web/dataset/call_kw/res.partner/read_group_extra", "other"),
         ("/web/dataset/call_kw/possum.thing/read", "other"),
