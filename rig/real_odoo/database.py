@@ -20,6 +20,7 @@ import secrets
 import shutil
 import signal
 import socket
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,24 @@ def postmaster_alive(datadir: Path) -> bool:
     except (ValueError, IndexError, OSError):
         return False
     return b"postgres" in cmdline
+
+
+# Where the cluster goes when the cache is out of the postgres user's reach.
+SHARED_ROOT = Path("/var/tmp/retailops-real-odoo-lane/pg")
+
+
+def cluster_root(cache: Path) -> Path:
+    """The lane's cluster directory: in the cache, unless this runs as root (the server then runs as
+    the postgres user) and that user cannot reach the cache, as under a home directory of mode 0700:
+    then SHARED_ROOT, kept across runs like the cache."""
+    if os.geteuid() != 0:
+        return cache / "pg"
+    reach = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(cache)], check=False)
+    if reach.returncode == 0:
+        return cache / "pg"
+    SHARED_ROOT.parent.mkdir(parents=True, exist_ok=True)
+    SHARED_ROOT.parent.chmod(0o755)
+    return SHARED_ROOT
 
 
 def lane_cluster(root: Path) -> PgCluster:
@@ -111,15 +130,7 @@ class Templates:
         return self.root / f"{name}.json"
 
     def connect(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(
-            host="127.0.0.1",
-            port=self.pg.port,
-            user=self.pg.user,
-            password=self.pg.password,
-            dbname="postgres",
-            autocommit=True,
-            connect_timeout=10,
-        )
+        return psycopg.connect(self.pg.dsn("postgres"), autocommit=True, connect_timeout=10)
 
     def databases(self) -> set[str]:
         with self.connect() as conn:

@@ -326,7 +326,7 @@ class Lane:
         say(f"Odoo: {runtime.label}")
         t = time.monotonic()
         s.cache.mkdir(parents=True, exist_ok=True)
-        pg = database.lane_cluster(s.cache / "pg")
+        pg = database.lane_cluster(database.cluster_root(s.cache))
         # Under the cache lock the cluster is this run's, also when a killed run left it running.
         database.start(pg)
         self.timed("postgresql", t)
@@ -383,6 +383,8 @@ class Lane:
                 "ODOO_DB": DB,
                 "ODOO_LOGIN": LOGIN,
                 "ODOO_PASSWORD": PASSWORD,
+                # superuser access to the database under Odoo, for the contract tests that act on it
+                "ODOO_PG_DSN": pg.dsn(DB),
                 capture.ENV: str(raw),
             }
             contract = self.contract(env)

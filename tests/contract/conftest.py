@@ -3,6 +3,9 @@
 Set ODOO_URL, ODOO_DB, ODOO_LOGIN and ODOO_PASSWORD to run the protocol
 assertions against a real Odoo 18; tests marked ``double_only`` are then skipped
 because they drive the double's own configuration (faults, outages, restarts).
+ODOO_PG_DSN (optional; the real-Odoo lane sets it) is a superuser libpq
+connection string to that Odoo's database: tests that act on the database
+server under Odoo (``Target.pg_dsn``) skip without it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class Target:
     login: str
     password: str
     double: DoubleProcess | None
+    pg_dsn: str = ""  # superuser access to Odoo's database, "" when not given
 
     @property
     def is_double(self) -> bool:
@@ -90,10 +94,11 @@ def odoo(request: pytest.FixtureRequest) -> Target:
             os.environ["ODOO_LOGIN"],
             os.environ["ODOO_PASSWORD"],
             None,
+            os.environ.get("ODOO_PG_DSN", ""),
         )
     double_factory: DoubleFactory = request.getfixturevalue("double_factory")
     double = double_factory("contract", options={"proxy_mode": True})
-    return Target(double.url, double.db, "admin", "admin", double)
+    return Target(double.url, double.db, "admin", "admin", double, double.pg.dsn(double.db))
 
 
 @pytest.fixture

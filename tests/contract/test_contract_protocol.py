@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import odoolib
+import psycopg
 import pytest
 import requests
 
@@ -361,3 +362,23 @@ def test_double_identifies_itself_without_changing_odoo_fields(odoo: Target):
     info = odoo.client().call("/web/webclient/version_info", {})
     assert info["server_version"] == "18.0-20250702"
     assert info["server_version_info"] == [18, 0, 0, "final", 0, ""]
+
+
+def test_a_pooled_connection_whose_server_side_died_is_replaced(odoo: Target):
+    """Odoo 18's ConnectionPool.borrow (odoo/sql_db.py) resets a pooled connection before lending it
+    and replaces one whose server side is gone (a proxy's idle timeout, a terminated backend): no
+    request sees the dead connection."""
+    if not odoo.pg_dsn:
+        pytest.skip("needs ODOO_PG_DSN, superuser access to the Odoo database (the real-Odoo lane sets it)")
+    client = odoo.admin()
+    before = [client.kw("res.partner", "search_count", [[]]) for _i in range(8)]  # pooled connections now
+    with psycopg.connect(odoo.pg_dsn, autocommit=True) as conn:
+        killed = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'"
+        ).fetchone()
+    assert killed is not None
+    assert killed[0] >= 1, "Odoo holds no pooled connection to terminate"
+    after = [client.kw("res.partner", "search_count", [[]]) for _i in range(12)]
+    assert set(after) == set(before[-1:])

@@ -125,24 +125,3 @@ def test_unique_uuid_switch(double_factory: DoubleFactory):
         sync(client, [draft], config["config_id"])
     assert err.value.name == "odoo.exceptions.ValidationError"
     assert "pos_order_line_uuid_unique" in str(err.value.message)
-
-
-def test_a_pooled_connection_whose_server_side_died_is_replaced(double_factory: DoubleFactory):
-    """Like Odoo 18's ConnectionPool.borrow: a pooled connection is reset before it is lent again,
-    and one whose server side is gone (a proxy's idle timeout, a terminated backend) is replaced:
-    no request sees the dead connection."""
-    double = double_factory("pool-reset", db="retail_pool", options={"workers": 1})
-    client = Client(double.url, double.db)
-    client.authenticate("admin", "admin")
-    for _i in range(6):  # every worker thread now holds a pooled connection
-        client.kw("res.partner", "search_count", [[]])
-    with double.pg.connect(double.db) as conn:
-        killed = conn.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
-            (double.db,),
-        ).fetchone()
-    assert killed is not None
-    assert killed[0] >= 1, "the double holds no pooled connection to terminate"
-    counts = [client.kw("res.partner", "search_count", [[]]) for _i in range(12)]
-    assert len(set(counts)) == 1
