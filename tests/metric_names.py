@@ -8,8 +8,8 @@ Three sources (issue 17, the observability contract):
 * the exporters' own metrics (:data:`EXPORTER_METRICS`), checked against the versions Debian
   bookworm packages, not against newer upstream documentation: node_exporter 1.5.0 (run on loopback),
   postgres_exporter 0.11.1 (its built-in metric maps, ``cmd/postgres_exporter/postgres_exporter.go``
-  at v0.11.1; no ``queries.yaml`` extension assumed), prometheus-pgbouncer-exporter 1.7 (its
-  ``collectors.py`` in the .deb), redis_exporter 1.45.0 (``exporter/exporter.go`` and
+  at v0.11.1; no ``queries.yaml`` extension assumed), the role's own PgBouncer exporter (a live
+  scrape in test_monitoring_exporters_pgbouncer.py), redis_exporter 1.45.0 (``exporter/exporter.go`` and
   ``exporter/sentinels.go`` at v1.45.0; the same binary serves the ``sentinel`` job) and Patroni 3.0.2
   (``patroni/api.py`` in the .deb), plus what Prometheus 2.42 records itself.
 
@@ -143,15 +143,12 @@ EXPORTER_METRICS: dict[str, frozenset[str]] = {
             "patroni_is_paused",
         }
     ),
-    # prometheus-pgbouncer-exporter 1.7 (python): SHOW POOLS (labels database, user), SHOW DATABASES
-    # (label database), SHOW LISTS (no label) and SHOW STATS (label database). No per-pool server
-    # counts and no pgbouncer_up: the target's own `up` says whether the exporter answered.
+    # monitoring_exporters' PgBouncer exporter (roles/monitoring_exporters/files/retailops_pgbouncer.py,
+    # checked against PgBouncer 1.18 by test_monitoring_exporters_pgbouncer.py): pgbouncer_up, SHOW LISTS
+    # (no label), SHOW POOLS (labels database, user), SHOW DATABASES and SHOW STATS (label database).
     "pgbouncer": frozenset(
         {
-            "pgbouncer_active_clients",
-            "pgbouncer_waiting_clients",
-            "pgbouncer_pool_size",
-            "pgbouncer_reserve_pool",
+            "pgbouncer_up",
             "pgbouncer_databases",
             "pgbouncer_users",
             "pgbouncer_pools",
@@ -160,10 +157,22 @@ EXPORTER_METRICS: dict[str, frozenset[str]] = {
             "pgbouncer_login_clients",
             "pgbouncer_free_servers",
             "pgbouncer_used_servers",
-            "pgbouncer_requests_total",
+            "pgbouncer_active_clients",
+            "pgbouncer_waiting_clients",
+            "pgbouncer_active_servers",
+            "pgbouncer_idle_servers",
+            "pgbouncer_used_pool_servers",
+            "pgbouncer_max_wait_seconds",
+            "pgbouncer_pool_size",
+            "pgbouncer_reserve_pool",
+            "pgbouncer_max_connections",
+            "pgbouncer_current_connections",
+            "pgbouncer_queries_total",
+            "pgbouncer_transactions_total",
             "pgbouncer_received_bytes_total",
             "pgbouncer_sent_bytes_total",
-            "pgbouncer_query_microseconds_total",
+            "pgbouncer_query_seconds_total",
+            "pgbouncer_wait_seconds_total",
         }
     ),
     # prometheus-redis-exporter 1.45.0, for Redis (job redis) and for Sentinel (job sentinel).

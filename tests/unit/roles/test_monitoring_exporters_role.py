@@ -90,7 +90,7 @@ TEMPLATES = {
             }
         },
     ),
-    "prometheus-pgbouncer-exporter.conf": ("prometheus-pgbouncer-exporter.conf.j2", {}),
+    "retailops-pgbouncer-exporter.service": ("retailops-pgbouncer-exporter.service.j2", {}),
     "prometheus-redis-exporter": (
         "prometheus-redis-exporter.default.j2",
         {"item": "{{ monitoring_exporters__redis_instances.redis }}"},
@@ -106,7 +106,7 @@ TEMPLATES = {
 WHERE = {
     "prometheus-postgres-exporter": "monitoring_exporters__postgres",
     "postgres.pgpass": "monitoring_exporters__postgres",
-    "prometheus-pgbouncer-exporter.conf": "monitoring_exporters__pgbouncer",
+    "retailops-pgbouncer-exporter.service": "monitoring_exporters__pgbouncer",
     "prometheus-redis-exporter": "monitoring_exporters__redis or monitoring_exporters__sentinel",
     "prometheus-redis-exporter-sentinel": "monitoring_exporters__sentinel",
     "wireguard.json": "monitoring_exporters__hub",
@@ -241,9 +241,7 @@ def test_every_exporter_listens_on_the_management_address_only(rendered: Path) -
     assert 'ARGS="--web.listen-address=127.0.0.1:9187"' in read(
         rendered, "db-1", "prometheus-postgres-exporter"
     )
-    conf = read(rendered, "app-1", "prometheus-pgbouncer-exporter.conf").splitlines()
-    assert "host = 127.0.0.1" in conf
-    assert "port = 9127" in conf
+    assert "--listen 127.0.0.1:9127 " in pgbouncer_exporter_command(rendered)
     assert "REDIS_EXPORTER_WEB_LISTEN_ADDRESS=127.0.0.1:9121" in read(
         rendered, "redis-1", "prometheus-redis-exporter"
     )
@@ -264,12 +262,20 @@ def test_postgres_exporter_uses_the_socket_and_a_password_file(rendered: Path) -
     assert read(rendered, "db-1", "postgres.pgpass") == "*:*:*:monitoring:s3cret\\:with\\\\back\\:slash\n"
 
 
+def pgbouncer_exporter_command(rendered: Path) -> str:
+    unit = read(rendered, "app-1", "retailops-pgbouncer-exporter.service").splitlines()
+    (command,) = [line for line in unit if line.startswith("ExecStart=")]
+    return command
+
+
 def test_pgbouncer_exporter_reads_the_console_at_pgbouncers_address(rendered: Path) -> None:
-    conf = read(rendered, "app-1", "prometheus-pgbouncer-exporter.conf").splitlines()
-    assert "pgbouncer-host = 10.213.20.11" in conf
-    assert "pgbouncer-port = 6432" in conf
-    assert "pgbouncer-user = monitoring" in conf
-    assert not any("password" in line for line in conf if not line.startswith("#"))
+    unit = read(rendered, "app-1", "retailops-pgbouncer-exporter.service")
+    assert pgbouncer_exporter_command(rendered).endswith(
+        " --pgbouncer-host 10.213.20.11 --pgbouncer-port 6432 --user monitoring"
+    )
+    assert "Environment=PGPASSFILE=/etc/retailops-monitoring/pgbouncer-exporter.pgpass" in unit.splitlines()
+    assert "User=prometheus" in unit.splitlines()
+    assert "password" not in "\n".join(line for line in unit.splitlines() if not line.startswith("#")).lower()
 
 
 def test_redis_exporters_use_the_redis_roles_credentials(rendered: Path) -> None:
