@@ -180,7 +180,12 @@ class DrillRecord:
 @dataclass
 class DrillOutcome:
     record: DrillRecord
-    error_window_s: float | None = None  # first failure to first success
+    # The longest of the tiers' windows: per tier, its first failure in the drill's span to the
+    # first success of that tier after it (another tier answering says nothing about this one's
+    # stores). None when calls failed and no failed tier answered again before ``until``.
+    error_window_s: float | None = None
+    error_window_tier: str = ""
+    error_window_by_tier: dict[str, float] = field(default_factory=dict)
     first_failure: float | None = None
     first_success_after: float | None = None
     time_to_recovery_s: float | None = None  # action start to steady success
@@ -201,6 +206,10 @@ class DrillOutcome:
             "action_ok": r.ok,
             "action_error": r.error,
             "error_window_s": _r(self.error_window_s),
+            "error_window_tier": self.error_window_tier,
+            "error_window_by_tier": {
+                tier: round(v, 2) for tier, v in sorted(self.error_window_by_tier.items())
+            },
             "first_failure_s": _r(self.first_failure - run_start if self.first_failure else None),
             "first_success_s": _r(self.first_success_after - run_start if self.first_success_after else None),
             "time_to_recovery_s": _r(self.time_to_recovery_s),
@@ -231,7 +240,15 @@ def analyse_drill(record: DrillRecord, samples: Sequence[Sample], until: float) 
     after = next((s for s in window if s.ok and s.t > first.t), None)
     if after is not None:
         out.first_success_after = after.t
-        out.error_window_s = after.t - first.t
+    for tier in dict.fromkeys(s.tier for s in failures):
+        tier_first = next(s for s in failures if s.tier == tier)
+        answered = next((s for s in window if s.tier == tier and s.ok and s.t > tier_first.t), None)
+        if answered is not None:
+            out.error_window_by_tier[tier] = answered.t - tier_first.t
+    if out.error_window_by_tier:
+        out.error_window_tier, out.error_window_s = max(
+            out.error_window_by_tier.items(), key=lambda kv: kv[1]
+        )
     last_fail = failures[-1]
     steady = next((s for s in window if s.ok and s.t > last_fail.t), None)
     if steady is None:

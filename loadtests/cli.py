@@ -704,7 +704,10 @@ class Run:
             f"unsettled {t.get('unsettled', '-')}"
         )
         for d in report.drills:
-            log(f"drill {d.name}: error window {d.error_window_s} s, recovery {d.time_to_recovery_s} s")
+            worst = f" ({d.error_window_tier})" if d.error_window_tier else ""
+            log(
+                f"drill {d.name}: error window {d.error_window_s} s{worst}, recovery {d.time_to_recovery_s} s"
+            )
         print(verdict.text(), flush=True)
         if report.summary:
             for line in [*report.summary.failed_gates, *report.summary.outages, report.summary.ledger]:

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from loadtests.ledger import TOTALS
 from loadtests.report.charts import bar_chart, tier_chart
-from loadtests.report.model import Group, Report
+from loadtests.report.model import Group, Report, tier_name
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -45,7 +45,13 @@ _ENV = Environment(
 )
 _ENV.filters["num"] = num
 _ENV.filters["counts"] = counts
-_ENV.globals.update(tier_chart=tier_chart, bar_chart=bar_chart, breakdown=breakdown, ledger_columns=TOTALS)
+_ENV.globals.update(
+    tier_chart=tier_chart,
+    bar_chart=bar_chart,
+    breakdown=breakdown,
+    ledger_columns=TOTALS,
+    tier_name=tier_name,
+)
 
 
 def render_html(report: Report) -> str:

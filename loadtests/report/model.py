@@ -105,6 +105,8 @@ class DrillInfo(_Model):
     action_ok: bool
     action_error: str
     error_window_s: float | None
+    error_window_tier: str = ""
+    error_window_by_tier: dict[str, float] = {}
     first_failure_s: float | None
     first_success_s: float | None
     time_to_recovery_s: float | None

@@ -113,6 +113,26 @@ def test_drill_error_window_and_recovery():
     assert d["first_failure_s"] == 12
 
 
+def test_drill_error_window_is_the_longest_tier_window_not_the_first_answer_of_any_tier():
+    """Finance fails for 18 s while POS sync keeps answering: the drill's window is finance's 18 s
+    (measured on the Docker pilot's Redis kill, where the any-call window said 0.08 s)."""
+    rec = DrillRecord("redis", "ansible", "kill", "", at=0, started=100.0, finished=110.0, ok=True)
+    samples = [
+        s(101, "failed", tier="finance"),
+        s(101.5),
+        s(102, "failed"),
+        s(102.5),
+        s(110, "failed", tier="finance"),
+        s(119, tier="finance"),
+        s(120, "failed", tier="reporting"),  # no reporting call answers before the end: no window
+    ]
+    out = analyse_drill(rec, samples, until=130)
+    assert out.error_window_by_tier == {"finance": 18, "pos_sync": 0.5}
+    assert (out.error_window_s, out.error_window_tier) == (18, "finance")
+    assert out.first_success_after == 101.5
+    assert out.as_dict(run_start=100)["error_window_by_tier"] == {"finance": 18.0, "pos_sync": 0.5}
+
+
 def test_drill_without_failures_and_drill_never_recovered():
     rec = DrillRecord("x", "process", "noop", "", at=0, started=10.0, ok=True)
     assert analyse_drill(rec, [s(11), s(12)], 20).error_window_s == 0
