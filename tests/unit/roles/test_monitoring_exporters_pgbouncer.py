@@ -29,8 +29,8 @@ import psycopg
 import pytest
 from conftest import ROOT
 
-from tests.fixtures.plugin import private_pg, workdir
-from tests.fixtures.services import MissingTool, PgBouncerServer, PgCluster, free_port, new_tempdir, wait_port
+from tests.fixtures.plugin import private_pg, start_or_fail, workdir
+from tests.fixtures.services import PgBouncerServer, PgCluster, free_port, new_tempdir, wait_port
 from tests.metric_names import EXPORTER_METRICS
 
 __all__ = ["private_pg", "workdir"]
@@ -50,10 +50,7 @@ def pgbouncer(private_pg: PgCluster) -> Iterator[PgBouncerServer]:
         users={private_pg.user: private_pg.password, "monitoring": MONITORING_PASSWORD},
         settings=["pool_mode = session", "stats_users = monitoring", "reserve_pool_size = 0"],
     )
-    try:
-        server.start()
-    except MissingTool as exc:
-        pytest.fail(str(exc), pytrace=False)
+    start_or_fail(server)
     yield server
     server.stop()
     shutil.rmtree(root, ignore_errors=True)
