@@ -8,7 +8,7 @@ unit, and stop it afterwards:
 - lines laid out by the role's rsyslog list template (read from the rendered rules and filled in
   here, property by property), sent over TCP with rsyslog's octet-counted framing;
 - rsyslogd itself (when installed) in the foreground with the role's rendered rules, fed from a
-  file through mmjsonparse, which sets the journal fields imjournal would ($!_SYSTEMD_UNIT,
+  file through mmjsonparse, which sets the journal fields imjournal would ($!CONTAINER_NAME, $!_SYSTEMD_UNIT,
   $!SYSLOG_IDENTIFIER), so the service derivation runs as on a host.
 """
 
@@ -178,12 +178,13 @@ def test_the_template_lays_out_rfc5424_with_region_service_and_host(
     )
 
 
-def test_the_service_is_the_unit_then_the_identifier_and_is_made_safe(
+def test_the_service_is_the_container_then_the_unit_then_the_identifier_and_is_made_safe(
     rendered: dict[str, dict[str, str]],
 ) -> None:
     conf = statements(rendered["db-1"]["log-store.conf"])
     derivation = re.findall(r"set \$\.service = ([^;]+);", conf)
     assert derivation == [
+        "$!CONTAINER_NAME",
         "$!_SYSTEMD_UNIT",
         "$!SYSLOG_IDENTIFIER",
         "$programname",
@@ -394,6 +395,13 @@ def test_rsyslogd_with_the_role_rules_ships_to_the_store(store: Store, tmp_path:
             {"SYSLOG_IDENTIFIER": "kernel", "MESSAGE": "no unit: the identifier"},
             {"MESSAGE": "neither: the program name"},
             {"_SYSTEMD_UNIT": 'odd name] "x".service', "MESSAGE": "made safe"},
+            # An Odoo container's line through Docker's journald driver: dockerd's unit, the container's name.
+            {
+                "_SYSTEMD_UNIT": "docker.service",
+                "CONTAINER_NAME": "odoo",
+                "SYSLOG_IDENTIFIER": "3f2a9c1d7e44",
+                "MESSAGE": "odoo.modules.loading: Modules loaded.",
+            },
         ],
     )
     # The role's rules, fed by a file instead of the journal.
@@ -419,11 +427,12 @@ input(type="imfile" File="{journal}" Tag="journal-test" ruleset="test_journal")
 
     rsyslogd = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        found = store.query('region:="rsyslog-test"', expect=4)
+        found = store.query('region:="rsyslog-test"', expect=5)
         assert sorted((e["host"], e["service"]) for e in found) == [
             ("store-test-1", "journal-test"),
             ("store-test-1", "kernel"),
             ("store-test-1", "odd_name___x_.service"),
+            ("store-test-1", "odoo"),
             ("store-test-1", "patroni.service"),
         ]
         assert store.streams('region:="rsyslog-test" service:="patroni.service"') == [
