@@ -158,8 +158,8 @@ def handler(connect: Callable[[], psycopg.Connection[Any]]) -> type[BaseHTTPRequ
 
 
 def address(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit():
+    host, colon, port = text.rpartition(":")
+    if not colon or not host or not port.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not host:port")
     return host.strip("[]"), int(port)
 
