@@ -32,14 +32,11 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from tests.exposition import Samples, names, promtool_ok, samples, value
+
 FILES = ROOT / "roles" / "monitoring_exporters" / "files"
 DATA = Path(__file__).parent / "data" / "monitoring_exporters"
 PYTHON3 = shutil.which("python3") or sys.executable
-PROMTOOL = shutil.which("promtool")
-SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-# (name, labels) -> value of every sample of an exposition file.
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 def fake_command(
@@ -71,45 +68,12 @@ def run_collector(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def promtool_ok(path: Path) -> None:
-    if PROMTOOL is None:
-        pytest.fail("promtool is needed to check the exposition format (Debian package prometheus)")
-    checked = subprocess.run(
-        [PROMTOOL, "check", "metrics"], input=path.read_text(), capture_output=True, text=True, check=False
-    )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-
-
-def samples(path: Path) -> Samples:
-    """Every sample of a text exposition file: (name, labels) -> value."""
-    out = {}
-    for line in path.read_text().splitlines():
-        if not line or line.startswith("#"):
-            continue
-        match = SAMPLE.match(line)
-        assert match, f"not a sample line: {line!r}"
-        pairs = LABEL.findall(match[2] or "")
-        labels = frozenset((k, v.replace('\\"', '"').replace("\\\\", "\\")) for k, v in pairs)
-        key = (match[1], labels)
-        assert key not in out, f"duplicate series {line!r}"
-        out[key] = float(match[3])
-    return out
-
-
-def value(found: Samples, name: str, **labels: str) -> float:
-    return found[(name, frozenset(labels.items()))]
-
-
-def names(found: Samples) -> set[str]:
-    return {key[0] for key in found}
-
-
 def succeeded(done: subprocess.CompletedProcess[str], out: Path) -> Samples:
     """The samples of a run that went well: exit 0, nothing said, a file promtool accepts."""
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    promtool_ok(out)
-    return samples(out)
+    promtool_ok(out.read_text())
+    return samples(out.read_text())
 
 
 def failed_softly(done: subprocess.CompletedProcess[str], out: Path, why: str) -> Samples:
@@ -118,8 +82,8 @@ def failed_softly(done: subprocess.CompletedProcess[str], out: Path, why: str) -
     assert done.returncode == 0
     assert "Traceback" not in done.stderr
     assert why in done.stderr
-    promtool_ok(out)
-    return samples(out)
+    promtool_ok(out.read_text())
+    return samples(out.read_text())
 
 
 # WireGuard

@@ -15,7 +15,6 @@ PGPASSFILE) and is scraped over HTTP like Prometheus does:
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import psycopg
 import pytest
 from conftest import ROOT
 
+from tests.exposition import Samples, names, promtool_ok, samples, value
 from tests.fixtures.plugin import private_pg, start_or_fail, workdir
 from tests.fixtures.services import PgBouncerServer, PgCluster, free_port, new_tempdir, wait_port
 from tests.metric_names import EXPORTER_METRICS
@@ -36,9 +36,7 @@ from tests.metric_names import EXPORTER_METRICS
 __all__ = ["private_pg", "workdir"]
 
 EXPORTER = ROOT / "roles" / "monitoring_exporters" / "files" / "retailops_pgbouncer.py"
-PROMTOOL = shutil.which("promtool")
 MONITORING_PASSWORD = "stats-only-password"
-SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$")
 
 
 @pytest.fixture
@@ -87,22 +85,12 @@ def exporter(pgbouncer: PgBouncerServer, tmp_path: Path) -> Iterator[str]:
         proc.wait(5)
 
 
-def scrape(url: str) -> dict[str, float]:
-    """`name{labels}` -> value of one scrape, after promtool's check of the text."""
+def scrape(url: str) -> Samples:
+    """One scrape, after promtool's check of the text."""
     with urllib.request.urlopen(url, timeout=10) as answer:
         text = answer.read().decode()
-    if PROMTOOL:
-        check = subprocess.run(
-            [PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True, check=False
-        )
-        assert check.returncode == 0, check.stdout + check.stderr
-    samples = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            match = SAMPLE.match(line)
-            assert match, line
-            samples[match[1] + (match[2] or "")] = float(match[3])
-    return samples
+    promtool_ok(text)
+    return samples(text)
 
 
 def connect(pgbouncer: PgBouncerServer, pg: PgCluster) -> psycopg.Connection[tuple[object, ...]]:
@@ -120,7 +108,6 @@ def connect(pgbouncer: PgBouncerServer, pg: PgCluster) -> psycopg.Connection[tup
 def test_a_waiting_client_shows_while_the_pool_is_taken(
     exporter: str, pgbouncer: PgBouncerServer, private_pg: PgCluster
 ) -> None:
-    assert PROMTOOL, "promtool not found: sudo bash rig/host-packages.sh installs prometheus"
     holder = connect(pgbouncer, private_pg)
     holder.execute("SELECT 1")
     waited: list[psycopg.Connection[tuple[object, ...]]] = []
@@ -132,39 +119,41 @@ def test_a_waiting_client_shows_while_the_pool_is_taken(
 
     second = threading.Thread(target=wait_for_the_pool)
     second.start()
-    pool = '{database="shop",user="' + private_pg.user + '"}'
+    pool = {"database": "shop", "user": private_pg.user}
     deadline = time.monotonic() + 10
-    samples = scrape(exporter)
-    while samples.get("pgbouncer_waiting_clients" + pool) != 1 and time.monotonic() < deadline:
+    found = scrape(exporter)
+    while (
+        found.get(("pgbouncer_waiting_clients", frozenset(pool.items()))) != 1 and time.monotonic() < deadline
+    ):
         time.sleep(0.2)
-        samples = scrape(exporter)
-    assert samples["pgbouncer_up"] == 1
+        found = scrape(exporter)
+    assert value(found, "pgbouncer_up") == 1
     # What the dashboards and rules may use (tests/metric_names.py) is what this PgBouncer gives.
-    assert {name.split("{")[0] for name in samples} == EXPORTER_METRICS["pgbouncer"]
-    assert samples["pgbouncer_waiting_clients" + pool] == 1
-    assert samples["pgbouncer_active_clients" + pool] == 1
-    assert samples["pgbouncer_active_servers" + pool] == 1
-    assert samples['pgbouncer_pool_size{database="shop"}'] == 1
-    assert samples["pgbouncer_used_servers"] >= 1
-    assert samples['pgbouncer_queries_total{database="shop"}'] >= 1
+    assert names(found) == EXPORTER_METRICS["pgbouncer"]
+    assert value(found, "pgbouncer_waiting_clients", **pool) == 1
+    assert value(found, "pgbouncer_active_clients", **pool) == 1
+    assert value(found, "pgbouncer_active_servers", **pool) == 1
+    assert value(found, "pgbouncer_pool_size", database="shop") == 1
+    assert value(found, "pgbouncer_used_servers") >= 1
+    assert value(found, "pgbouncer_queries_total", database="shop") >= 1
     holder.close()
     second.join(10)
     assert waited, "the waiting client never got the connection"
     waited[0].close()
     later = scrape(exporter)
-    assert later["pgbouncer_waiting_clients" + pool] == 0
-    assert later['pgbouncer_wait_seconds_total{database="shop"}'] > 0
+    assert value(later, "pgbouncer_waiting_clients", **pool) == 0
+    assert value(later, "pgbouncer_wait_seconds_total", database="shop") > 0
 
 
 @pytest.mark.slow
 def test_pgbouncer_down_is_pgbouncer_up_zero_and_back_without_a_restart(
     exporter: str, pgbouncer: PgBouncerServer
 ) -> None:
-    assert scrape(exporter)["pgbouncer_up"] == 1
+    assert value(scrape(exporter), "pgbouncer_up") == 1
     pgbouncer.stop()
-    assert scrape(exporter) == {"pgbouncer_up": 0}
+    assert scrape(exporter) == {("pgbouncer_up", frozenset()): 0}
     pgbouncer.start()
-    assert scrape(exporter)["pgbouncer_up"] == 1
+    assert value(scrape(exporter), "pgbouncer_up") == 1
 
 
 def test_a_listen_address_without_a_port_is_refused() -> None:
