@@ -92,6 +92,30 @@ def tier_stats(
     return out
 
 
+def split_offline(
+    samples: Sequence[Sample], drills: Sequence[DrillRecord]
+) -> tuple[list[Sample], dict[str, list[Sample]]]:
+    """The calls the drills took offline by design, apart from the others.
+
+    A call is offline when its branch's link class is one a drill takes offline
+    (``DrillRecord.offline_links``, a tunnel cut) and it was sent while that
+    drill's action ran: the branch had no ERP, as planned. Returns the other
+    calls (what the tiers are judged on) and each such drill's offline calls."""
+    spans = [(d, d.started, d.finished or d.started) for d in drills if d.offline_links and d.started]
+    offline: dict[str, list[Sample]] = {d.name: [] for d, _, _ in spans}
+    counted: list[Sample] = []
+    for s in samples:
+        sent = s.t - s.ms / 1000.0
+        owner = next(
+            (d for d, start, end in spans if s.link in d.offline_links and start <= sent <= end), None
+        )
+        if owner is None:
+            counted.append(s)
+        else:
+            offline[owner.name].append(s)
+    return counted, offline
+
+
 def drill_spans(
     drills: Sequence[Mapping[str, Any]], run_start: float, end: float
 ) -> list[tuple[float, float]]:
@@ -175,6 +199,7 @@ class DrillRecord:
     ok: bool = False
     error: str = ""
     observe: float = 60.0
+    offline_links: tuple[str, ...] = ()  # link classes the drill takes offline (DrillSpec)
 
 
 @dataclass
@@ -192,6 +217,9 @@ class DrillOutcome:
     recovered: bool = True
     failed_by_tier: dict[str, int] = field(default_factory=dict)
     unknown_by_tier: dict[str, int] = field(default_factory=dict)
+    # Calls of the branches the drill took offline, sent while it ran (split_offline).
+    offline_calls: int = 0
+    offline_failed: int = 0
 
     def as_dict(self, run_start: float) -> dict[str, Any]:
         r = self.record
@@ -216,6 +244,9 @@ class DrillOutcome:
             "recovered": self.recovered,
             "failed_by_tier": self.failed_by_tier,
             "unknown_by_tier": self.unknown_by_tier,
+            "offline_links": list(r.offline_links),
+            "offline_calls": self.offline_calls,
+            "offline_failed": self.offline_failed,
         }
 
 
@@ -223,12 +254,21 @@ def _r(v: float | None) -> float | None:
     return None if v is None else round(v, 2)
 
 
-def analyse_drill(record: DrillRecord, samples: Sequence[Sample], until: float) -> DrillOutcome:
-    """Error window and recovery of one drill, over samples from its start to ``until``."""
+def analyse_drill(
+    record: DrillRecord, samples: Sequence[Sample], until: float, offline: Sequence[Sample] = ()
+) -> DrillOutcome:
+    """Error window and recovery of one drill, over samples from its start to ``until``.
+
+    ``offline``: the calls the drill took offline by design (split_offline), left out of
+    ``samples`` and only counted; such a drill's recovery counts from its action's end,
+    when the branches have their link back."""
     out = DrillOutcome(record)
+    out.offline_calls = len(offline)
+    out.offline_failed = sum(1 for s in offline if not s.ok)
     if not record.started:
         out.recovered = False
         return out
+    recovery_from = record.finished if record.offline_links and record.finished else record.started
     window = [s for s in samples if record.started <= s.t <= until]
     failures = [s for s in window if not s.ok]
     if not failures:
@@ -255,7 +295,7 @@ def analyse_drill(record: DrillRecord, samples: Sequence[Sample], until: float) 
         out.recovered = False
         end = until
     else:
-        out.time_to_recovery_s = steady.t - record.started
+        out.time_to_recovery_s = max(0.0, steady.t - recovery_from)
         end = steady.t
     for s in failures:
         if s.t <= end:

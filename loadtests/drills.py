@@ -346,7 +346,10 @@ class DrillRunner:
         self.executors = executors
         self.log = log
         self.records = [
-            DrillRecord(s.name, s.executor, s.action, s.target, s.at, observe=s.observe) for s in self.specs
+            DrillRecord(
+                s.name, s.executor, s.action, s.target, s.at, observe=s.observe, offline_links=s.offline_links
+            )
+            for s in self.specs
         ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

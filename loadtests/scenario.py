@@ -46,11 +46,21 @@ class DrillSpec(_Strict):
     target: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
     observe: float = 60.0  # how long after the action the drill's window stays open
+    # Link classes whose branches the drill takes offline (a tunnel cut): their calls sent
+    # during the action are its planned effect, reported apart and not counted against the
+    # tiers, and the drill's recovery counts from the action's end (the link's return).
+    offline_links: tuple[str, ...] = ()
 
     @field_validator("at", "observe", mode="before")
     @classmethod
     def _duration(cls, v: object) -> float:
         return parse_duration(v)
+
+    @field_validator("offline_links")
+    @classmethod
+    def _offline_links(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        check_names(dict.fromkeys(v), LINK_CLASSES, "link class")
+        return v
 
 
 class LinkMix(_Strict):

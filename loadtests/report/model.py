@@ -113,6 +113,10 @@ class DrillInfo(_Model):
     recovered: bool
     failed_by_tier: dict[str, int]
     unknown_by_tier: dict[str, int]
+    # A drill that takes branches offline (a tunnel cut): their calls during it, apart.
+    offline_links: list[str] = []
+    offline_calls: int = 0
+    offline_failed: int = 0
 
 
 class ErrorWindow(_Model):

@@ -7,6 +7,7 @@ from loadtests.analysis import (
     drill_spans,
     error_windows,
     percentile,
+    split_offline,
     tier_stats,
     time_series,
 )
@@ -140,6 +141,55 @@ def test_drill_without_failures_and_drill_never_recovered():
     assert not out.recovered
     assert out.error_window_s is None
     assert not analyse_drill(DrillRecord("y", "process", "noop", "", at=0), [], 20).recovered
+
+
+def test_a_tunnel_cut_takes_its_branches_calls_apart_and_recovery_counts_from_the_links_return():
+    """The LTE branches are cut from 100 to 250 s (a tunnel drill): their calls sent in that time
+    are the drill's, not the tiers'; a call sent just before the cut that fails during it, and
+    any call of another link class, stay counted."""
+    rec = DrillRecord(
+        "lte_tunnel_down",
+        "ansible",
+        "cut",
+        "",
+        at=0,
+        started=100.0,
+        finished=250.0,
+        ok=True,
+        offline_links=("lte",),
+    )
+    other = DrillRecord("pg", "ansible", "kill", "", at=0, started=300.0, finished=310.0, ok=True)
+    samples = [
+        s(99, link="lte"),
+        s(101, "failed", ms=3000, link="lte"),  # sent at 98: before the cut, counted
+        s(130, "failed", ms=100, link="lte"),
+        s(160, "failed", ms=30000, link="lte"),  # sent at 130
+        s(200, link="fiber"),
+        s(201, "failed", link="broadband"),
+        s(252, "failed", link="lte"),  # sent at 251.9: after the link returned, counted
+        s(255, link="lte"),
+        s(305, "failed", link="lte"),  # another drill's span: counted
+    ]
+    counted, offline = split_offline(samples, [rec, other])
+    assert [x.t for x in offline["lte_tunnel_down"]] == [130, 160]
+    assert "pg" not in offline
+    assert [x.t for x in counted] == [99, 101, 200, 201, 252, 255, 305]
+    out = analyse_drill(rec, counted, until=290, offline=offline["lte_tunnel_down"])
+    assert (out.offline_calls, out.offline_failed) == (2, 2)
+    assert out.time_to_recovery_s == 5  # from 250, the link's return, to the steady success at 255
+    d = out.as_dict(run_start=0)
+    assert (d["offline_links"], d["offline_calls"], d["offline_failed"]) == (["lte"], 2, 2)
+    # tier stats over the counted calls only: the cut's 2 failures are not the tier's
+    assert tier_stats(counted)["pos_sync"].failures == 4
+
+
+def test_a_drill_without_offline_links_takes_nothing_apart():
+    rec = DrillRecord("lte_flap", "toxiproxy", "down", "lte", at=0, started=100.0, finished=110.0, ok=True)
+    samples = [s(105, "failed", link="lte"), s(120, link="lte")]
+    counted, offline = split_offline(samples, [rec])
+    assert counted == samples
+    assert offline == {}
+    assert analyse_drill(rec, counted, until=130).time_to_recovery_s == 20  # from the action's start
 
 
 def test_sample_file_round_trip(tmp_path):

@@ -10,6 +10,7 @@ import yaml
 
 from loadtests.cli import Run, main, parser
 from loadtests.drills import AnsibleExecutor
+from loadtests.durations import parse_duration
 from loadtests.gates import load_gates
 from loadtests.links import assign_link_classes
 from loadtests.scenario import PERSONAS, fill_placeholders, load_scenario
@@ -41,9 +42,9 @@ def test_check_accepts_the_pilot_files_with_the_playbooks_vars(capsys):
         assert f"placeholder ${{{name}}} has no value: pass --var {name}=VALUE" in err
 
 
-def test_eight_minutes_24_users_all_six_personas_links_from_the_register_no_flapping():
+def test_thirteen_minutes_24_users_all_six_personas_links_from_the_register_no_flapping():
     s = load_scenario(SCENARIO)
-    assert s.duration == 480
+    assert s.duration == 780
     assert s.users == 24
     assert set(s.persona_weights()) == set(PERSONAS)
     assert s.links.shares == {}
@@ -70,15 +71,26 @@ def test_locust_spawns_every_persona_among_the_24_users():
     assert {p: spawned.count(p) for p in PERSONAS} == scenario.personas  # the YAML's user counts
 
 
-def test_drills_one_at_a_time_each_recovering_before_the_next():
+def rule_windows() -> dict[str, float]:
+    """Each alert's detection window (its annotation), from the collection's rule files."""
+    out: dict[str, float] = {}
+    for path in (REPO / "roles" / "prometheus" / "files" / "rules").glob("*.yml"):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                if "alert" in rule:
+                    out[rule["alert"]] = parse_duration(rule["annotations"]["detection_window"])
+    return out
+
+
+def test_drills_one_at_a_time_each_recovering_before_the_next_and_longer_than_its_alerts_window():
     s = load_scenario(SCENARIO)
     drills = sorted(s.drills, key=lambda d: d.at)
     assert [(d.name, d.executor, d.action) for d in drills] == [
         ("pg_leader_kill", "ansible", "kill"),
         ("redis_primary_kill", "ansible", "kill"),
         ("odoo_node_loss", "docker", "kill"),
-        ("lte_link_down", "toxiproxy", "down"),
-        ("broadband_link_down", "toxiproxy", "down"),
+        ("lte_tunnel_down", "ansible", "cut"),
+        ("broadband_tunnel_down", "ansible", "cut"),
     ]
     assert drills[0].at >= 60  # after the ramp-up and a baseline
     for d, nxt in itertools.pairwise(drills):
@@ -88,9 +100,17 @@ def test_drills_one_at_a_time_each_recovering_before_the_next():
     assert redis.at - pg.at >= 90  # the PG drill takes 60-90 s with the rejoin
     assert pg.observe >= 90
     assert odoo.target == "${ODOO_NODE_LOSS}"
-    assert odoo.params["down_for"] == 40
-    assert (lte.target, lte.params["down_for"]) == ("lte", 10)
-    assert (broadband.target, broadband.params["down_for"]) == ("broadband", 6)
+    windows = rule_windows()
+    # each fault lasts longer than its alert's window plus a scrape and an evaluation (5 s each)
+    assert redis.params["extra_vars"]["redis_drill_down_for"] >= windows["RedisInstanceDown"] + 10
+    assert odoo.params["down_for"] >= windows["OdooNodeDown"] + 10
+    for cut, link in ((lte, "lte"), (broadband, "broadband")):
+        assert cut.offline_links == (link,)
+        assert cut.target == ""  # no --limit: the playbook's first play checks the pattern on localhost
+        extra = cut.params["extra_vars"]
+        assert extra["branch_vpn_drill_hosts"] == f"link_{link}"
+        assert extra["branch_vpn_drill_down_for"] >= windows["BranchTunnelDown"] + 10
+        assert cut.observe > extra["branch_vpn_drill_down_for"]  # the link's return and the resolution
 
 
 def test_ansible_drills_run_the_collections_playbooks_on_their_own_hosts():
@@ -99,6 +119,8 @@ def test_ansible_drills_run_the_collections_playbooks_on_their_own_hosts():
     for name, playbook in (
         ("pg_leader_kill", "postgresql_failover_drill.yml"),
         ("redis_primary_kill", "redis_failover_drill.yml"),
+        ("lte_tunnel_down", "branch_tunnel_drill.yml"),
+        ("broadband_tunnel_down", "branch_tunnel_drill.yml"),
     ):
         argv = ex.command(filled[name])
         assert argv[:4] == [
@@ -107,14 +129,24 @@ def test_ansible_drills_run_the_collections_playbooks_on_their_own_hosts():
             "-i",
             VARS["INVENTORY"],
         ]
-        assert "--limit" not in argv, name  # the playbooks pick the leader / primary themselves
+        assert "--limit" not in argv, name  # the playbooks pick the leader / primary / branches themselves
         extra = json.loads(argv[argv.index("-e") + 1])
         text = (REPO / "playbooks" / playbook).read_text()
         plays = yaml.safe_load(text)
-        assert plays[0]["hosts"] in {"postgres_cluster", "redis_servers:redis_sentinels"}
+        assert plays[0]["hosts"] in {"postgres_cluster", "redis_servers:redis_sentinels", "localhost"}
+        role = {
+            "redis_primary_kill": "redis",
+            "lte_tunnel_down": "branch_vpn",
+            "broadband_tunnel_down": "branch_vpn",
+        }
+        known = text + (
+            (REPO / "roles" / role[name] / "defaults" / "main.yml").read_text() if name in role else ""
+        )
         for var in filled[name].params["extra_vars"]:
-            assert var in text, f"{playbook} has no variable {var}"
-        if name == "pg_leader_kill":
+            assert var in known, f"{playbook} (or its role) has no variable {var}"
+        if name in {"lte_tunnel_down", "broadband_tunnel_down"}:
+            assert extra["branch_vpn_drill_hosts"] in {"link_lte", "link_broadband"}
+        elif name == "pg_leader_kill":
             assert extra["postgresql_failover_drill_kill"] == "process"
             assert extra["postgresql_failover_drill_results"] == f"{VARS['OUT']}/pg_failover.json"
             assert "postgresql_failover_drill_probe" not in extra  # from the inventory's group_vars

@@ -99,7 +99,8 @@ def synthetic(tight: bool = False):
         [18, 0, 0, "final", 0, ""],
     )
     outcomes = drill_outcomes([drill], samples, T0, samples[-1].t)
-    return build_report(run, plan, samples, outcomes, T0, samples[-1].t, odoo, ledger, verdict, stats)
+    end = samples[-1].t
+    return build_report(run, plan, samples, samples, outcomes, T0, end, odoo, ledger, verdict, stats)
 
 
 def test_report_json_has_drill_window_ledger_and_breakdowns():

@@ -87,6 +87,22 @@ def test_drill_file(tmp_path):
         load_drills(bad)
 
 
+def test_a_drills_offline_links_are_link_classes(tmp_path):
+    ok = write(
+        tmp_path,
+        "drills:\n  - {name: a, at: 10, executor: ansible, action: cut, offline_links: [lte, broadband]}\n",
+        "d.yaml",
+    )
+    assert load_drills(ok)[0].offline_links == ("lte", "broadband")
+    bad = write(
+        tmp_path,
+        "drills:\n  - {name: a, at: 10, executor: ansible, action: cut, offline_links: [lte, 5g]}\n",
+        "e.yaml",
+    )
+    with pytest.raises(ConfigError, match=r"e\.yaml: drills\[0\]\.offline_links: .*unknown link class '5g'"):
+        load_drills(bad)
+
+
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [("90", 90), (90, 90), ("90s", 90), ("2m", 120), ("1h30m", 5400), ("500ms", 0.5), ("1.5s", 1.5)],

@@ -135,6 +135,19 @@ if [[ $platform == kubernetes ]]; then
   printf '[pilot] with the cluster'"'"'s playbooks: %s task(s) changed in total\n' "$changed"
 fi
 
+# A region with a monitoring node (inventories/pilot-local/: pilot-monitor):
+# exporters on every platform host, Prometheus and Alertmanager, the central
+# log store and the journals shipped to it. The pilot's coverage gate reads
+# the alerts they raise during the drills.
+if ansible-inventory -i "$inventory" --graph monitoring 2>/dev/null | grep -q -- '--'; then
+  step "monitoring and central logs (playbooks/monitoring.yml, playbooks/logs.yml)"
+  play monitoring playbooks/monitoring.yml
+  play logs playbooks/logs.yml
+  monitored=$(( $(changed "$logs/monitoring.log") + $(changed "$logs/logs.log") ))
+  changed=$((changed + monitored))
+  printf '[pilot] monitoring.yml and logs.yml changed %s task(s)\n' "$monitored"
+fi
+
 if [[ $platform == docker ]]; then
   step "initialise the database (once)"
   first_app=$(inventory_var pilot-app-1 node_address)
