@@ -24,6 +24,20 @@ import requests
 import urllib3
 from urllib3.exceptions import InsecureRequestWarning
 
+from loadtests.alerts import (
+    SINK_FILE,
+    TOKEN_ENV,
+    AlertSink,
+    coverage,
+    parse_address,
+    read_alerts,
+    rule_files,
+    sink_token,
+    unknown_alerts,
+    unresolved_since,
+    windows_from_api,
+    windows_from_files,
+)
 from loadtests.analysis import (
     DrillRecord,
     analyse_drill,
@@ -50,7 +64,7 @@ from loadtests.drills import (
 )
 from loadtests.durations import format_duration, parse_duration
 from loadtests.endpoints import EndpointError, base_url
-from loadtests.errors import ConfigError
+from loadtests.errors import ConfigError, ConfigErrors
 from loadtests.gates import Gates, evaluate, load_gates
 from loadtests.ledger import LedgerResult
 from loadtests.links import FLAPPING, assign_link_classes, profiles_with
@@ -59,11 +73,14 @@ from loadtests.odoo_client import OdooClient
 from loadtests.odoo_under_test import OdooUnderTest, VersionProbeError, probe
 from loadtests.plan import ENV, PlanBranch, RunPlan, new_run_id
 from loadtests.preflight import Preflight, PreflightResult
+from loadtests.prometheus import Prometheus
 from loadtests.reconcile import JsonRpcReader, reconcile
 from loadtests.register import erp_url, load_branches
 from loadtests.report import Report, render_html, render_junit, summarise
+from loadtests.report.model import Coverage, Sli
 from loadtests.samples import Sample, read_samples
 from loadtests.scenario import Scenario, fill_placeholders, load_drills, load_scenario, parse_vars
+from loadtests.sli import platform_sli
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 WORKERS_MAX_WAIT = 180.0  # s the master waits for the branch nodes' workers before it gives up
@@ -94,6 +111,15 @@ def parser() -> argparse.ArgumentParser:
             default=[],
             metavar="KEY=VALUE",
             help="substitute ${KEY} in drill targets and params (every placeholder needs a value)",
+        )
+        s.add_argument(
+            "--alert-rules",
+            action="append",
+            default=[],
+            metavar="PATH",
+            help="Prometheus rule files or directories: the alerts the drills expect must be defined there, "
+            "and their detection windows come from there without --prometheus (default: the collection's "
+            "roles/prometheus/files/rules)",
         )
     for name in ("run", "preflight"):
         target_arguments(sub.choices[name])
@@ -136,6 +162,30 @@ def parser() -> argparse.ArgumentParser:
         default="",
         metavar="TEXT",
         help="what the Odoo app tier runs on, e.g. 'Kubernetes v1.35.4, 2 Odoo nodes' (report)",
+    )
+    run.add_argument(
+        "--alert-sink",
+        metavar="HOST:PORT",
+        help="observability coverage: receive Alertmanager's webhook here for the run's duration "
+        "(alerts.jsonl in --out) and gate that every drill raised its expected alerts",
+    )
+    run.add_argument(
+        "--alert-sink-token-file",
+        metavar="FILE",
+        help=f"bearer token the webhook must send (default: ${TOKEN_ENV}; neither: no token)",
+    )
+    run.add_argument(
+        "--alert-wait",
+        default="0s",
+        metavar="DURATION",
+        help="with --alert-sink: after the load, wait up to this long for the alerts that fired during "
+        "the run to resolve (e.g. 3m)",
+    )
+    run.add_argument(
+        "--prometheus",
+        metavar="URL",
+        help="the platform's Prometheus: alert detection windows from its rules API, and the report "
+        "plots its SLI series per tier next to the harness's",
     )
     worker = sub.add_parser(
         "worker", help="a Locust worker of a run with --branch-workers (on a branch node)"
@@ -295,6 +345,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates
     if scenario.drills:
         drills = fill_placeholders(scenario.drills, variables, args.drills or args.scenario)
         scenario = scenario.model_copy(update={"drills": drills})
+    check_alert_options(args, scenario)
     gates = load_gates(args.gates)
     unknown = sorted(set(gates.drill) - {d.name for d in scenario.drills})
     if unknown:
@@ -305,6 +356,32 @@ def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates
             f"(its drills: {', '.join(d.name for d in scenario.drills) or 'none'})",
         )
     return scenario, load_branches(args.register), gates
+
+
+def check_alert_options(args: argparse.Namespace, scenario: Scenario) -> None:
+    """--alert-sink, its token, --alert-wait and --prometheus, refused before anything starts; and
+    every alert the drills expect defined in the rule files (a typo would be missed at every run)."""
+    if any(d.alerts for d in scenario.drills):
+        windows = windows_from_files(rule_files(getattr(args, "alert_rules", None) or []))
+        if windows.rules:
+            errors = unknown_alerts(scenario.drills, windows, args.drills or args.scenario)
+            if errors:
+                raise ConfigErrors(errors)
+    if getattr(args, "alert_sink", None):
+        parse_address(args.alert_sink)
+        sink_token(args.alert_sink_token_file)
+    wait = getattr(args, "alert_wait", None)
+    if wait:
+        try:
+            parse_duration(wait)
+        except ValueError as exc:
+            raise ConfigError("--alert-wait", wait, str(exc)) from None
+    url = getattr(args, "prometheus", None)
+    if url:
+        try:
+            base_url(url)
+        except EndpointError as exc:
+            raise ConfigError("--prometheus", url, str(exc)) from None
 
 
 @dataclass
@@ -388,6 +465,7 @@ class Run:
         self.rig: LinkRig | None = None
         self.flapper: Flapper | None = None
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.sink: AlertSink | None = None
 
     # ------------------------------------------------------------------ setup
     def link_classes(self) -> dict[str, str]:
@@ -539,7 +617,7 @@ class Run:
     # ------------------------------------------------------------------ run
     def execute(self) -> int:
         self.out.mkdir(parents=True, exist_ok=True)
-        for stale in ("samples.jsonl", "ledger.jsonl", "started.txt"):
+        for stale in ("samples.jsonl", "ledger.jsonl", "started.txt", SINK_FILE):
             (self.out / stale).unlink(missing_ok=True)
         s = self.scenario
         routes = self.routes(self.link_classes())
@@ -563,6 +641,11 @@ class Run:
             f"{len(self.branches)} branches, target {self.args.host}"
         )
         try:
+            self.start_sink()
+        except OSError as exc:
+            print(f"error: --alert-sink {self.args.alert_sink}: cannot listen: {exc}", file=sys.stderr)
+            return 4
+        try:
             if self.args.toxiproxy != "off":
                 self.start_links(routes)
             plan = self.plan(routes)
@@ -571,12 +654,43 @@ class Run:
             plan_path = self.out / "plan.json"
             plan.dump(plan_path)
             drills, started = self.run_locust(plan_path)
+            self.wait_alerts(started)
         finally:
             if self.flapper:
                 self.flapper.stop()
             if self.rig:
                 self.rig.close()
+            if self.sink:
+                self.sink.stop()
         return self.finish(plan, drills, started, odoo)
+
+    def start_sink(self) -> None:
+        """Alertmanager's webhook receiver, for the run (--alert-sink); its token is never logged."""
+        if not getattr(self.args, "alert_sink", None):
+            return
+        host, port = parse_address(self.args.alert_sink)
+        token = sink_token(self.args.alert_sink_token_file)
+        self.sink = AlertSink(host, port, self.out / SINK_FILE, token)
+        self.sink.start()
+        log(
+            f"alert sink: Alertmanager's webhook to {self.sink.url} "
+            f"({'bearer token required' if token else 'no token'}), alerts to {SINK_FILE}"
+        )
+
+    def wait_alerts(self, started: float) -> None:
+        """After the load: up to --alert-wait for the alerts that fired during the run to resolve."""
+        if self.sink is None:
+            return
+        deadline = time.time() + parse_duration(self.args.alert_wait or 0)
+        firing = unresolved_since(self.sink.path, started)
+        if firing and time.time() < deadline:
+            log(f"waiting up to {self.args.alert_wait} for {len(firing)} firing alerts to resolve")
+        while firing and time.time() < deadline:
+            time.sleep(min(2.0, max(0.0, deadline - time.time())))
+            firing = unresolved_since(self.sink.path, started)
+        if firing:
+            names = ", ".join(sorted({a.name for a in firing}))
+            log(f"{len(firing)} alerts still firing when the sink stopped: {names}")
 
     def start_links(self, routes: dict[str, Route]) -> None:
         """The Toxiproxy servers (the controller's, or the branch nodes') and a proxy per route on them."""
@@ -696,9 +810,28 @@ class Run:
         outcomes = drill_outcomes(drills, counted, started, end, offline)
         spans = drill_spans(outcomes, started, end) if self.gates.latency_outside_drills else []
         stats = tier_stats(counted, spans)
-        verdict = evaluate(self.gates, stats, ledger, outcomes)
+        seen = self.observed_coverage(plan, drills, started)
+        rows = [r.model_dump() for r in seen.rows] if seen.measured else None
+        verdict = evaluate(self.gates, stats, ledger, outcomes, rows)
+        sli = None
+        if self.args.prometheus:
+            sli = platform_sli(
+                Prometheus(self.args.prometheus), started, end, time_series(samples, started, end)
+            )
         report = build_report(
-            self, plan, samples, counted, outcomes, started, end, odoo, ledger, verdict, stats
+            self,
+            plan,
+            samples,
+            counted,
+            outcomes,
+            started,
+            end,
+            odoo,
+            ledger,
+            verdict,
+            stats,
+            coverage=seen,
+            sli=sli,
         )
         (self.out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
         (self.out / "junit.xml").write_text(render_junit(report), encoding="utf-8")
@@ -714,12 +847,40 @@ class Run:
             log(
                 f"drill {d.name}: error window {d.error_window_s} s{worst}, recovery {d.time_to_recovery_s} s"
             )
+        for c in report.coverage.rows:
+            log(f"coverage {c.drill}{' ' + c.expected if c.expected else ''}: {c.status_text}: {c.detail}")
+        if not report.coverage.measured:
+            log("observability coverage not measured (no --alert-sink)")
         print(verdict.text(), flush=True)
         if report.summary:
             for line in [*report.summary.failed_gates, *report.summary.outages, report.summary.ledger]:
                 log(line)
         log(f"report: {self.out / 'report.html'}")
         return verdict.exit_code()
+
+    def observed_coverage(self, plan: RunPlan, drills: list[DrillRecord], started: float) -> Coverage:
+        """Which alert each drill raised, from what the sink received (not measured without one)."""
+        if self.sink is None:
+            return Coverage(measured=False)
+        if self.args.prometheus:
+            windows = windows_from_api(Prometheus(self.args.prometheus))
+        else:
+            windows = windows_from_files(rule_files(self.args.alert_rules or []))
+        rows = coverage(
+            self.scenario.drills, drills, read_alerts(self.sink.path), windows, plan.branches, started
+        )
+        return Coverage.model_validate(
+            {
+                "measured": True,
+                "source": self.sink.url,
+                "windows": windows.source,
+                "windows_error": windows.error,
+                "received": self.sink.received,
+                "refused": self.sink.refused,
+                "file": SINK_FILE,
+                "rows": [r.as_dict() for r in rows],
+            }
+        )
 
 
 def drill_outcomes(
@@ -791,6 +952,9 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
     ledger: LedgerResult,
     verdict: Any,
     stats: dict[str, Any],
+    *,
+    coverage: Coverage | None = None,
+    sli: Sli | None = None,
 ) -> Report:
     # Error windows over the calls the tiers are judged on (``counted``: without the calls
     # of branches a drill took offline); the time series and breakdowns show every call.
@@ -865,5 +1029,7 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
         "branches": [b.__dict__ for b in plan.branches],
     }
     report = Report.model_validate(data)
+    report.coverage = coverage or Coverage(measured=False)
+    report.sli = sli
     report.summary = summarise(report)
     return report

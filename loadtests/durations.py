@@ -1,4 +1,5 @@
-"""Durations written as ``90``, ``90s``, ``2m``, ``1h30m``, ``1.5s`` or ``500ms``.
+"""Durations written as ``90``, ``90s``, ``2m``, ``1h30m``, ``1.5s``, ``500ms`` or ``2d`` (``d`` and
+``w`` as Prometheus writes them: an alert rule's ``for`` and ``detection_window``).
 
 Locust's own ``locust.util.timespan.parse_timespan`` reads ``90s``, ``2m`` and
 ``1h30m`` but is no fit for the command line: importing anything from the
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|w|d|h|m|s)")
 
 
 def parse_duration(value: object) -> float:
@@ -30,7 +31,7 @@ def parse_duration(value: object) -> float:
         raise ValueError("empty duration")
     pos = 0
     total = 0.0
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
     for match in _PART.finditer(text):
         if match.start() != pos:
             break

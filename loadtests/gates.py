@@ -15,6 +15,10 @@ default 1). Lost acknowledged writes are always gated and a ledger that
 could not be reconciled is a breach. Latency percentiles leave out the calls
 that overlapped a drill (``latency_outside_drills``).
 
+The observability coverage gate (issue 17) is not in the file: it is there
+when the run was given an alert source (``--alert-sink``) and absent
+otherwise; it is the only gate that reads the platform's own signals.
+
 ``extends: <gates file or shipped name>`` starts from another gates file:
 its sections are taken whole unless this file has them, and ``drill``
 entries are added to (or replace) its own.
@@ -239,12 +243,32 @@ def drill_results(
     return results
 
 
+COVERAGE = "observability coverage"
+
+
+def coverage_results(rows: Sequence[Mapping[str, Any]]) -> list[GateResult]:
+    """The observability coverage gate: one result per drill and expected alert (``rows`` as in
+    report.json's ``coverage.rows``, loadtests.alerts.CoverageRow.as_dict). Covered passes, and so
+    does a drill that expects no alert (planned work); missed, below the alert's window, a drill
+    that names no alert and a drill that did not run fail: GO needs every drill seen."""
+    results = []
+    for row in rows:
+        metric = f"{row['drill']}: {row['expected']}" if row.get("expected") else str(row["drill"])
+        passed = bool(row["passed"])
+        reason = f"{COVERAGE}: drill {row['drill']}: {row['status_text']}: {row['detail']}"
+        results.append(GateResult(COVERAGE, metric, 1, int(passed), passed, reason))
+    return results
+
+
 def evaluate(
     gates: Gates,
     tiers: dict[str, TierStats],
     ledger: LedgerResult | None,
     drills: Sequence[Mapping[str, Any]] = (),
+    coverage: Sequence[Mapping[str, Any]] | None = None,
 ) -> Verdict:
+    """GO or NO-GO. ``coverage`` (the coverage rows of a run given an alert source) adds the
+    observability coverage gate; None: coverage was not measured and the gate is absent."""
     results: list[GateResult] = []
     for name, gate in gates.tiers.items():
         stats = tiers.get(name)
@@ -305,4 +329,6 @@ def evaluate(
                 )
             )
     results += drill_results(gates.drills, drills, gates.drill)
+    if coverage is not None:
+        results += coverage_results(coverage)
     return Verdict(tuple(results))

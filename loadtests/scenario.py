@@ -36,6 +36,81 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+ALERT_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")  # Prometheus refuses any other alert name
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+class AlertExpectation(_Strict):
+    """An alert the drill must raise (observability coverage, issue 17).
+
+    ``labels``: labels the alert must carry with these values (``{job: node}``).
+    ``each``: a label whose values over the fired alerts must be exactly the
+    drill's targets, no fewer and no more: ``values`` when given, else the
+    branch codes of the run's branches on link class ``link``, else (a
+    ``toxiproxy`` drill) the branches its target cuts.
+    """
+
+    name: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    each: str | None = None
+    link: str | None = None
+    values: tuple[str, ...] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not ALERT_NAME.fullmatch(v):
+            raise ValueError(f"{v!r} is not an alert name (letters, digits, '_' and ':')")
+        return v
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = sorted(k for k in v if not LABEL_NAME.fullmatch(k))
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a label name")
+        return v
+
+    @field_validator("each")
+    @classmethod
+    def _each(cls, v: str | None) -> str | None:
+        if v is not None and not LABEL_NAME.fullmatch(v):
+            raise ValueError(f"{v!r} is not a label name")
+        return v
+
+    @field_validator("link")
+    @classmethod
+    def _link(cls, v: str | None) -> str | None:
+        if v is not None:
+            check_names({v: 0}, (*LINK_CLASSES, FLAPPING), "link class")
+        return v
+
+    @field_validator("values")
+    @classmethod
+    def _values(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if v is not None and not v:
+            raise ValueError("values must name at least one value (or leave it out)")
+        return v
+
+    def describe(self) -> str:
+        """``BranchTunnelDown each branch``, ``ScrapeTargetDown {job=node}``."""
+        labels = ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+        return self.name + (f" {{{labels}}}" if labels else "") + (f" each {self.each}" if self.each else "")
+
+
+class FaultTimes(_Strict):
+    """Where the fault's own start and end are (epoch seconds), when the action is longer than the fault.
+
+    A playbook drill (the PostgreSQL failover drill) spends time before the kill
+    (facts, finding the leader) and after it (the rejoin): ``file`` is the JSON it
+    writes (the newest match when it is a glob), ``start`` and ``end`` its keys.
+    """
+
+    file: str = Field(min_length=1)
+    start: str = Field(min_length=1)
+    end: str = Field(min_length=1)
+
+
 class DrillSpec(_Strict):
     """One fault action on the timeline, ``at`` seconds after the run starts."""
 
@@ -50,6 +125,12 @@ class DrillSpec(_Strict):
     # during the action are its planned effect, reported apart and not counted against the
     # tiers, and the drill's recovery counts from the action's end (the link's return).
     offline_links: tuple[str, ...] = ()
+    # What the drill does, in words for store operations ("the LTE stores lose their link").
+    summary: str = ""
+    # The alerts it must raise; [] = none (planned work that must not page); unset = not said,
+    # which fails the coverage gate of a run that measures coverage.
+    alerts: tuple[AlertExpectation, ...] | None = None
+    fault: FaultTimes | None = None  # the fault's own times, when the action's span is not the fault
 
     @field_validator("at", "observe", mode="before")
     @classmethod
@@ -60,6 +141,30 @@ class DrillSpec(_Strict):
     @classmethod
     def _offline_links(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         check_names(dict.fromkeys(v), LINK_CLASSES, "link class")
+        return v
+
+    @field_validator("alerts")
+    @classmethod
+    def _alerts(
+        cls, v: tuple[AlertExpectation, ...] | None, info: ValidationInfo
+    ) -> tuple[AlertExpectation, ...] | None:
+        if v is None:
+            return v
+        seen = [(a.name, tuple(sorted(a.labels.items()))) for a in v]
+        dupes = sorted({a[0] for a in seen if seen.count(a) > 1})
+        if dupes:
+            raise ValueError(f"alert {dupes[0]!r} is expected twice with the same labels")
+        for i, a in enumerate(v):
+            if (a.link is not None or a.values is not None) and a.each is None:
+                raise ValueError(f"[{i}]: link and values name the targets of `each`: give each: <label>")
+            if a.link is not None and a.values is not None:
+                raise ValueError(f"[{i}]: give link or values, not both")
+            known = a.link is not None or a.values is not None or info.data.get("executor") == "toxiproxy"
+            if a.each is not None and not known:
+                raise ValueError(
+                    f"[{i}].each: the harness knows a drill's targets only for toxiproxy drills: "
+                    "give link: <link class> (its branches) or values: [...]"
+                )
         return v
 
 
@@ -221,7 +326,7 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
 def fill_placeholders(
     drills: tuple[DrillSpec, ...], variables: dict[str, str], file: str | Path
 ) -> tuple[DrillSpec, ...]:
-    """Replace ``${KEY}`` in drill targets and params by ``--var KEY=VALUE``.
+    """Replace ``${KEY}`` in drill targets, params, fault files and expected alerts by ``--var KEY=VALUE``.
 
     Values are inserted as they are (a value holding ``${...}`` is not
     expanded again). A placeholder left without a value is an error naming
@@ -230,13 +335,22 @@ def fill_placeholders(
     errors = [
         ConfigError(file, path, f"placeholder ${{{name}}} has no value: pass --var {name}=VALUE")
         for i, d in enumerate(drills)
-        for path, text in _strings({"target": d.target, "params": d.params}, f"drills[{i}]")
+        for path, text in _strings(_fillable(d), f"drills[{i}]")
         for name in dict.fromkeys(PLACEHOLDER.findall(text))
         if name not in variables
     ]
     if errors:
         raise ConfigErrors(errors)
     return tuple(
-        d.model_copy(update={"target": _fill(d.target, variables), "params": _fill(d.params, variables)})
-        for d in drills
+        DrillSpec.model_validate({**d.model_dump(), **_fill(_fillable(d), variables)}) for d in drills
     )
+
+
+def _fillable(d: DrillSpec) -> dict[str, Any]:
+    """The parts of a drill that may hold placeholders, as plain data."""
+    out: dict[str, Any] = {"target": d.target, "params": d.params}
+    if d.fault is not None:
+        out["fault"] = d.fault.model_dump(mode="json")
+    if d.alerts:
+        out["alerts"] = [a.model_dump(mode="json", exclude_none=True) for a in d.alerts]
+    return out

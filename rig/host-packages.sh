@@ -4,7 +4,9 @@
 # the contract tests start a private cluster on loopback) and redis-server
 # (Redis session tests), Debian's chromium (the load-test report is checked
 # in headless Chromium), prometheus (its promtool checks and unit-tests the
-# alert and recording rules and parses the dashboards' queries), rsyslog
+# alert and recording rules and parses the dashboards' queries; with
+# prometheus-alertmanager, the load harness's alert sink is checked against
+# both, live, on loopback), rsyslog
 # (rsyslogd checks log_shipping's rules and ships entries with them to a
 # VictoriaLogs) and pgbouncer (monitoring_exporters' PgBouncer exporter is
 # checked against a live one). The system services these packages may start
@@ -12,7 +14,7 @@
 # shellcheck source=rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-packages=(shellcheck postgresql-15 redis-server chromium prometheus rsyslog pgbouncer)
+packages=(shellcheck postgresql-15 redis-server chromium prometheus prometheus-alertmanager rsyslog pgbouncer)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

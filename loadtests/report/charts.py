@@ -1,4 +1,5 @@
-"""Inline SVG charts of the report: latency bands per tier over time, percentiles per group.
+"""Inline SVG charts of the report: latency bands per tier over time, percentiles per group, and each
+tier's SLI as the platform measured it next to the harness's own view.
 
 Built as strings because SVG geometry is arithmetic, not markup; every text
 that comes from the run (tier, drill and group names) is escaped here, and
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from loadtests.report.model import Bucket, DrillInfo, ErrorWindow, Group
+from loadtests.report.model import Bucket, DrillInfo, ErrorWindow, Group, SliSeries
 
 TIER_COLORS = {
     "pos_sync": "#1f77b4",
@@ -129,4 +130,82 @@ def bar_chart(title: str, values: dict[str, Group]) -> Markup:
             )
             yy += row_h
     parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+PLATFORM_DASHES = ("6,3", "2,2", "8,2,2,2")
+
+
+def sli_chart(  # noqa: PLR0917
+    tier: str,
+    metric: str,
+    unit: str,
+    harness: list[tuple[float, float]],
+    platform: list[SliSeries],
+    duration: float,
+    drills: list[DrillInfo],
+) -> Markup:
+    """One SLI of one tier over the run: the harness's line (solid, the tier's colour) and the
+    platform's series (dashed, black), on the run's time axis, drills marked."""
+    w, h, left, bottom, top = 900, 180, 60, 30, 22
+    plot_w, plot_h = w - left - 10, h - bottom - top
+    values = [v for _t, v in harness] + [v for s in platform for _t, v in s.points]
+    ymax = max([*values, 0.0]) * 1.1 or 1.0
+    span = max(duration, 1.0)
+
+    def x(t: float) -> float:
+        return left + plot_w * max(0.0, min(t, span)) / span
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - max(0.0, min(v, ymax)) / ymax)
+
+    def tick(v: float) -> str:
+        return f"{v:.0f}" if ymax >= 20 else f"{v:.2g}"
+
+    color = TIER_COLORS.get(tier, "#444")
+    parts = [
+        f'<svg class="chart sli" data-tier="{esc(tier)}" data-metric="{esc(metric)}" width="{w}" '
+        f'height="{h}" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" role="img">'
+        f"<title>{esc(tier)} {esc(metric)}: platform and harness</title>"
+    ]
+    for i in range(5):
+        v = ymax * i / 4
+        parts.append(
+            f'<text x="{left - 5}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end">{tick(v)}</text>'
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e5e5e5"/>'
+        )
+    for i in range(6):
+        t = span * i / 5
+        parts.append(f'<text x="{x(t):.1f}" y="{h - 10}" font-size="10" text-anchor="middle">{t:.0f}s</text>')
+    for d in drills:
+        if d.started_s is not None:
+            dx = x(d.started_s)
+            parts.append(
+                f'<line class="drill" x1="{dx:.1f}" x2="{dx:.1f}" y1="{top}" y2="{top + plot_h}" '
+                f'stroke="#000" stroke-dasharray="5,3" opacity="0.5"/>'
+            )
+    if harness:
+        pts = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in harness)
+        parts.append(
+            f'<polyline class="harness" fill="none" stroke="{color}" stroke-width="2" points="{pts}"/>'
+        )
+    for i, series in enumerate(platform):
+        if series.points:
+            pts = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in series.points)
+            dash = PLATFORM_DASHES[i % len(PLATFORM_DASHES)]
+            parts.append(
+                f'<polyline class="platform" fill="none" stroke="#111" stroke-width="1.5" '
+                f'stroke-dasharray="{dash}" points="{pts}">'
+                f"<title>platform {esc(series.label)}</title></polyline>"
+            )
+    labels = ", ".join(s.label for s in platform if s.label)
+    if platform:
+        legend = f"harness (solid), platform{' ' + esc(labels) if labels else ''} (dashed)"
+    else:
+        legend = "harness (solid); the platform has no series for this tier"
+    parts.append(
+        f'<text x="{left}" y="14" font-size="11">{esc(metric)} ({esc(unit)}): {legend}</text>'
+        f'<text x="12" y="{top + plot_h / 2:.0f}" font-size="10" transform="rotate(-90 12,'
+        f'{top + plot_h / 2:.0f})">{esc(unit)}</text></svg>'
+    )
     return Markup("".join(parts))

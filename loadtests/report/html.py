@@ -2,8 +2,10 @@
 
 The first screen is for a store-operations manager (``model.summarise``):
 the verdict, each failed gate in plain words, the worst outage per tier and
-what the stores felt, the ledger, the Odoo and platform under test. The full
-gate table, the charts and every breakdown follow.
+what the stores felt, the ledger, whether operators would be paged for each
+drill, the Odoo and platform under test. The full gate table, the coverage
+table, the charts (the platform's SLIs next to the harness's) and every
+breakdown follow.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from loadtests.ledger import TOTALS
-from loadtests.report.charts import bar_chart, tier_chart
+from loadtests.report.charts import bar_chart, sli_chart, tier_chart
 from loadtests.report.model import Group, Report, tier_name
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -47,6 +49,7 @@ _ENV.filters["num"] = num
 _ENV.filters["counts"] = counts
 _ENV.globals.update(
     tier_chart=tier_chart,
+    sli_chart=sli_chart,
     bar_chart=bar_chart,
     breakdown=breakdown,
     ledger_columns=TOTALS,

@@ -1,10 +1,11 @@
-"""JUnit XML: one test case per gate, per drill action and per ledger kind."""
+"""JUnit XML: one test case per gate, per drill action, per ledger kind and per coverage row (drill and
+expected alert: the observability coverage gate, with its figures in the case's system-out)."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from loadtests.report.model import Report
+from loadtests.report.model import COVERAGE_SCOPE, Report
 
 
 def render_junit(report: Report) -> str:
@@ -17,7 +18,24 @@ def render_junit(report: Report) -> str:
         cases.append(el)
 
     for g in report.gates.results:
-        case(f"slo.{g.scope}", g.metric, None if g.passed else g.reason)
+        if g.scope != COVERAGE_SCOPE:  # the coverage rows below are that gate, with their figures
+            case(f"slo.{g.scope}", g.metric, None if g.passed else g.reason)
+    for c in report.coverage.rows:
+        case(
+            f"coverage.{c.drill}",
+            c.expected or "alerts",
+            None if c.passed else f"{c.status_text}: {c.detail}",
+        )
+        el = cases[-1]
+        fired = "; ".join(
+            f"{a.name} {{{a.labels}}} delay {a.delay_s:.1f} s, "
+            + (f"ends at {a.ends_at_s:.1f} s" if a.ends_at_s is not None else "not resolved")
+            for a in c.fired
+        )
+        ET.SubElement(el, "system-out").text = (
+            f"status {c.status}; fault {c.fault_s} s ({c.fault_source}); alert window {c.window_s} s; "
+            f"delay {c.delay_s} s; resolved {c.resolved_s if c.resolved else 'no'}; fired: {fired or 'none'}"
+        )
     for d in report.drills:
         failure = None if d.action_ok else f"drill action failed: {d.action_error}"
         case("drills", d.name, failure, float(d.action_s or 0.0))
@@ -33,10 +51,14 @@ def render_junit(report: Report) -> str:
         time=f"{report.run.duration_s:.1f}",
     )
     odoo = report.odoo_under_test
+    props = ET.SubElement(suite, "properties")
     if odoo:
-        props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", name="odoo_under_test", value=odoo.text)
         ET.SubElement(props, "property", name="server_version", value=odoo.server_version)
+    measured = report.coverage.measured
+    ET.SubElement(
+        props, "property", name="observability_coverage", value="measured" if measured else "not measured"
+    )
     suite.extend(cases)
     root = ET.Element("testsuites")
     root.append(suite)

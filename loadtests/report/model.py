@@ -161,6 +161,76 @@ class Outage(_Model):
     drill: str = ""
 
 
+class FiredAlertInfo(_Model):
+    name: str
+    labels: str  # the labels that matter, "branch=S003, hub=hub-1, ..."
+    starts_at_s: float  # seconds after the run's start
+    ends_at_s: float | None  # None: not resolved by the end of the run
+    delay_s: float  # startsAt - the fault's start
+
+
+class CoverageRow(_Model):
+    """One drill and one alert it should raise (loadtests.alerts.CoverageRow)."""
+
+    drill: str
+    summary: str
+    expected: str
+    status: str  # covered, missed, below_window, unspecified, none_expected, not_run
+    status_text: str
+    passed: bool
+    detail: str
+    fault_start_s: float | None
+    fault_s: float | None
+    fault_source: str
+    window_s: float | None
+    delay_s: float | None
+    delay_max_s: float | None
+    resolved_s: float | None
+    resolved: bool
+    fired: list[FiredAlertInfo]
+    expected_values: list[str]
+    missing_values: list[str]
+    extra_values: list[str]
+    others: list[str]
+
+
+class Coverage(_Model):
+    """Which alert each drill raised. ``measured`` false: the run had no alert source."""
+
+    measured: bool
+    source: str = ""  # where the alerts came from (the sink's address)
+    windows: str = ""  # where the detection windows came from
+    windows_error: str = ""
+    received: int = 0  # alert lines the sink received
+    refused: int = 0  # requests it refused
+    file: str = ""
+    rows: list[CoverageRow] = []
+
+
+class SliSeries(_Model):
+    label: str  # the series' labels that tell it apart (region)
+    points: list[tuple[float, float]]  # (seconds after the run's start, value)
+
+
+class SliTier(_Model):
+    """One tier: the platform's error ratio and p95 latency next to the harness's own."""
+
+    platform_error_pct: list[SliSeries] = []
+    platform_p95_ms: list[SliSeries] = []
+    harness_error_pct: list[tuple[float, float]] = []
+    harness_p95_ms: list[tuple[float, float]] = []
+
+
+class Sli(_Model):
+    """The platform's SLI recording rules over the run (Prometheus ``query_range``), per tier."""
+
+    source: str
+    queries: dict[str, str]
+    step_s: float
+    error: str = ""
+    tiers: dict[str, SliTier] = {}
+
+
 class Summary(_Model):
     """The first screen, in words for a store-operations manager."""
 
@@ -169,6 +239,7 @@ class Summary(_Model):
     outages: list[str]
     ledger: str
     under_test: list[str]
+    coverage: list[str] = []  # the drills no alert covered, and what that means for the stores
 
 
 class Report(_Model):
@@ -185,6 +256,8 @@ class Report(_Model):
     breakdown: dict[str, dict[str, Group]]
     ledger: LedgerSummary
     branches: list[dict[str, Any]]
+    coverage: Coverage = Coverage(measured=False)
+    sli: Sli | None = None
 
 
 # ---------------------------------------------------------------- the first screen
@@ -282,6 +355,43 @@ def _kept(report: Report, tier: str) -> str:
     return f"all acknowledged {noun} kept"
 
 
+COVERAGE_SCOPE = "observability coverage"  # loadtests.gates.COVERAGE
+
+
+def coverage_lines(coverage: Coverage) -> list[str]:
+    """The first screen's coverage: what the drills without an alert mean for the stores."""
+    if not coverage.measured:
+        return [
+            "Observability coverage was not measured: the run had no alert source (--alert-sink), so "
+            "no gate judged whether the platform's alerts saw the drills."
+        ]
+    planned = [r.drill for r in coverage.rows if r.status == "none_expected"]
+    drills = [d for d in dict.fromkeys(r.drill for r in coverage.rows) if d not in planned]
+    bad = list(dict.fromkeys(r.drill for r in coverage.rows if not r.passed))
+    lines = [
+        f"{len(drills) - len(bad)} of {len(drills)} drills raised the alerts that page the operators"
+        + (f"; {len(planned)} planned drills expect none ({', '.join(planned)})." if planned else ".")
+    ]
+    for r in coverage.rows:
+        if r.passed:
+            continue
+        what = f"{r.summary} (drill {r.drill})"
+        if r.status == "unspecified":
+            lines.append(f"Nobody knows whether operators are paged when {what}: {r.detail}.")
+        elif r.status == "below_window":
+            lines.append(
+                f"Operators would not be paged when {what}: below the alert's window, {r.detail}; "
+                "a drill this short cannot prove coverage, so coverage fails."
+            )
+        elif r.status == "not_run":
+            lines.append(f"Not shown whether operators are paged when {what}: the drill did not run.")
+        elif r.fired:
+            lines.append(f"Operators would not be paged for every store when {what}: {r.detail}.")
+        else:
+            lines.append(f"Operators would not be paged when {what}: {r.detail}.")
+    return lines
+
+
 def summarise(report: Report) -> Summary:
     verdict = report.verdict
     failed = [g for g in report.gates.results if not g.passed]
@@ -318,9 +428,19 @@ def summarise(report: Report) -> Summary:
         f"branch{'' if len(report.branches) == 1 else 'es'} for "
         f"{report.run.duration_s:.0f} s against {report.run.host}"
     )
+    failed_gates = [plain_gate(g) for g in failed if g.scope != COVERAGE_SCOPE]
+    uncovered = [g for g in failed if g.scope == COVERAGE_SCOPE]
+    if uncovered:
+        drills = {r.drill for r in report.coverage.rows if r.status != "none_expected"}
+        bad = {r.drill for r in report.coverage.rows if not r.passed}
+        failed_gates.append(
+            f"Alerting: {len(bad)} of {len(drills)} drills were not seen by the platform's alerts "
+            "(below): GO needs every drill covered."
+        )
     return Summary(
         headline=headline,
-        failed_gates=[plain_gate(g) for g in failed],
+        failed_gates=failed_gates,
+        coverage=coverage_lines(report.coverage),
         outages=outages,
         ledger=ledger,
         under_test=under_test,

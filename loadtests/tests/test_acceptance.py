@@ -229,6 +229,85 @@ def test_tight_latency_gate_is_no_go_naming_the_tier(tmp_path, double_factory):
     assert report["ledger"]["totals"]["lost"] == 0
 
 
+NOTIFY = """
+import json, sys, time, urllib.request
+from datetime import datetime, timezone
+url, status, since = sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+def iso(t): return datetime.fromtimestamp(t, timezone.utc).isoformat().replace("+00:00", "Z")
+now = time.time()
+starts = open(sys.argv[4]).read() if status == "resolved" else iso(now)
+if status == "firing":
+    open(sys.argv[4], "w").write(starts)
+alert = {"status": status, "labels": {"alertname": "LoopbackDown", "severity": "critical"}, "annotations": {},
+         "startsAt": starts, "endsAt": iso(now) if status == "resolved" else "0001-01-01T00:00:00Z",
+         "fingerprint": "f1"}
+body = json.dumps({"version": "4", "status": status, "receiver": "sink", "alerts": [alert]}).encode()
+headers = {"Content-Type": "application/json", "Authorization": "Bearer tok-7f3a9c"}
+req = urllib.request.Request(url, body, headers)
+urllib.request.urlopen(req, timeout=10).read()
+"""
+
+
+def test_alert_sink_coverage_gate_and_report(tmp_path, double_factory):
+    """A drill whose action sends Alertmanager's webhook itself (firing, then resolved 3 s later) to
+    the run's sink: the coverage row, the gate, the outputs; a second drill names no alert."""
+    double = start_double(double_factory, "lt-alert-sink")
+    port = free_port()
+    sink = f"http://127.0.0.1:{port}/alerts"
+    script = tmp_path / "notify.py"
+    script.write_text(NOTIFY)
+    starts = tmp_path / "starts.txt"
+    stop = json.dumps([sys.executable, str(script), sink, "firing", "0", str(starts)])
+    start = json.dumps([sys.executable, str(script), sink, "resolved", "0", str(starts)])
+    drills = (
+        f"[{{name: loopback_down, at: 8s, executor: process, action: down, summary: the loopback goes down, "
+        f"params: {{stop: {stop}, start: {start}, down_for: 3}}, alerts: [{{name: LoopbackDown}}]}}, "
+        f"{{name: quiet, at: 20s, executor: process, action: noop, params: {{command: [true]}}}}]"
+    )
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        "groups:\n  - name: g\n    rules:\n      - alert: LoopbackDown\n        expr: up == 0\n"
+        "        annotations: {detection_window: 1s}\n"
+    )
+    (tmp_path / "token").write_text("tok-7f3a9c\n")
+    done, out, report = run(
+        tmp_path,
+        double,
+        scenario("30s", drills),
+        GATES,
+        "--alert-sink",
+        f"127.0.0.1:{port}",
+        "--alert-sink-token-file",
+        str(tmp_path / "token"),
+        "--alert-rules",
+        str(rules),
+        "--alert-wait",
+        "10s",
+    )
+    assert done.returncode == 3, done.stdout[-3000:] + done.stderr[-2000:]  # the quiet drill names no alert
+    assert (
+        f"alert sink: Alertmanager's webhook to http://127.0.0.1:{port}/ (bearer token required)"
+        in done.stdout
+    )
+    assert "tok-7f3a9c" not in done.stdout + done.stderr + (tmp_path / "results" / "report.json").read_text()
+    cov = report["coverage"]
+    assert cov["measured"]
+    assert cov["received"] == 2
+    rows = {r["drill"]: r for r in cov["rows"]}
+    assert rows["loopback_down"]["status"] == "covered", rows["loopback_down"]
+    assert rows["loopback_down"]["resolved"]
+    assert 0 <= rows["loopback_down"]["delay_s"] < 3
+    assert rows["quiet"]["status"] == "unspecified"
+    assert report["verdict"]["reasons"] == [
+        "observability coverage: drill quiet: no alert named: the scenario names no alert for this drill "
+        "(alerts:), so whether operators are paged when it happens is unknown"
+    ]
+    assert "coverage loopback_down LoopbackDown: covered: LoopbackDown fired" in done.stdout
+    assert len((out / "alerts.jsonl").read_text().splitlines()) == 2
+    junit = (out / "junit.xml").read_text()
+    assert 'classname="coverage.loopback_down" name="LoopbackDown"' in junit
+
+
 def test_distributed_mode_with_two_local_workers(tmp_path, double_factory):
     double = start_double(double_factory, "lt-distributed")
     done, out, report = run(tmp_path, double, scenario("30s"), GATES, "--workers", "2")

@@ -39,3 +39,54 @@ def test_bad_scenario_file_exits_2_before_any_traffic(tmp_path, capsys, command)
     err = capsys.readouterr().err
     assert f"error: {bad}: speed: unknown key" in err
     assert not (tmp_path / "out").exists()
+
+
+def drills_file(tmp_path: Path, alerts: str, name: str = "drills.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(
+        f"drills:\n  - {{name: pg, at: 30s, executor: process, action: restart, alerts: {alerts}}}\n"
+    )
+    return path
+
+
+def test_check_refuses_an_expected_alert_no_rule_defines(tmp_path, capsys):
+    typo = drills_file(tmp_path, "[{name: PostgresNoLeaders}]")
+    assert main(["check", *inputs(), "--drills", str(typo)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"error: {typo}: drills[0].alerts[0].name: no alert rule named 'PostgresNoLeaders' in the rule files"
+        in err
+    )
+    assert "PostgresNoLeader, " in err  # the known names follow
+    good = drills_file(tmp_path, "[{name: PostgresNoLeader}]", "good.yaml")
+    assert main(["check", *inputs(), "--drills", str(good)]) == 0
+    # the operator's own rules: --alert-rules (a file or a directory) replaces the platform's
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "mine.yml").write_text(
+        "groups:\n  - name: g\n    rules:\n      - {alert: PostgresNoLeaders, expr: up == 0}\n"
+    )
+    assert main(["check", *inputs(), "--drills", str(typo), "--alert-rules", str(rules)]) == 0
+    assert main(["check", *inputs(), "--drills", str(typo), "--alert-rules", str(tmp_path / "none")]) == 2
+    assert "--alert-rules: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "reason"),
+    [
+        ("--alert-sink", "9099", "error: --alert-sink: 9099: expected HOST:PORT"),
+        (
+            "--alert-sink-token-file",
+            "/nonexistent/token",
+            "error: --alert-sink-token-file: /nonexistent/token",
+        ),
+        ("--alert-wait", "a while", "error: --alert-wait: a while: cannot read duration"),
+        ("--prometheus", "prometheus:9090", "error: --prometheus: prometheus:9090: "),
+    ],
+)
+def test_bad_alert_options_exit_2_before_any_traffic(tmp_path, capsys, option, value, reason):
+    run_args = ["--host", "http://127.0.0.1:9", "--out", str(tmp_path / "out")]
+    extra = ["--alert-sink", "127.0.0.1:9099"] if option == "--alert-sink-token-file" else []
+    assert main(["run", *inputs(), *run_args, *extra, option, value]) == 2
+    assert reason in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

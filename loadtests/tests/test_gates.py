@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from loadtests.errors import ConfigError
-from loadtests.gates import Gates, TierStats, evaluate, load_gates
+from loadtests.gates import COVERAGE, Gates, TierStats, evaluate, load_gates
 from loadtests.ledger import KindResult, LedgerResult
 
 GATES = Path(__file__).resolve().parent.parent / "gates"
@@ -240,3 +240,40 @@ def test_bad_extends_is_refused_naming_the_file(tmp_path: Path, text: str, reaso
     with pytest.raises(ConfigError) as exc:
         gates_file(tmp_path, text)
     assert reason in str(exc.value)
+
+
+def coverage_row(drill: str, status: str, expected: str = "OdooNodeDown") -> dict[str, object]:
+    passed = status in ("covered", "none_expected")
+    return {
+        "drill": drill,
+        "expected": expected,
+        "status": status,
+        "status_text": status.replace("_", " "),
+        "passed": passed,
+        "detail": "why",
+    }
+
+
+def test_the_coverage_gate_is_absent_without_an_alert_source_and_wants_every_drill_seen(tmp_path):
+    g = gates_file(tmp_path, "tiers:\n  pos_sync: {p95_ms: 500}\n")
+    tiers = {"pos_sync": stats("pos_sync")}
+    unmeasured = evaluate(g, tiers, ledger())
+    assert unmeasured.go
+    assert not [r for r in unmeasured.results if r.scope == COVERAGE]  # absent, not passed
+    seen = evaluate(
+        g,
+        tiers,
+        ledger(),
+        coverage=[coverage_row("odoo", "covered"), coverage_row("drain", "none_expected", "")],
+    )
+    assert seen.go
+    assert [(r.scope, r.metric) for r in seen.results if r.scope == COVERAGE] == [
+        (COVERAGE, "odoo: OdooNodeDown"),
+        (COVERAGE, "drain"),
+    ]
+    for status in ("missed", "below_window", "unspecified", "not_run"):
+        v = evaluate(
+            g, tiers, ledger(), coverage=[coverage_row("odoo", "covered"), coverage_row("lte", status)]
+        )
+        assert not v.go, status
+        assert v.reasons == [f"observability coverage: drill lte: {status.replace('_', ' ')}: why"]

@@ -4,7 +4,7 @@ import pytest
 
 from loadtests.durations import parse_duration
 from loadtests.errors import ConfigError
-from loadtests.scenario import load_drills, load_scenario
+from loadtests.scenario import fill_placeholders, load_drills, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -27,7 +27,15 @@ def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
 
 
 @pytest.mark.parametrize(
-    "name", ["normal_day", "promotion_peak", "month_end_close", "store_opening", "pilot_validation"]
+    "name",
+    [
+        "normal_day",
+        "promotion_peak",
+        "month_end_close",
+        "store_opening",
+        "pilot_validation",
+        "pilot_kubernetes",
+    ],
 )
 def test_shipped_scenarios_parse(name):
     s = load_scenario(SCENARIOS / f"{name}.yaml")
@@ -77,6 +85,83 @@ def test_not_yaml_or_not_mapping(tmp_path):
         load_scenario(tmp_path / "missing.yaml")
 
 
+PG = "{name: pg, at: 30s, executor: process, action: restart, target: pg}"
+
+
+@pytest.mark.parametrize(
+    ("alerts", "key", "reason"),
+    [
+        ("[{name: Postgres No Leader}]", "drills[0].alerts[0].name", "is not an alert name"),
+        (
+            "[{name: A, labels: {job-name: x}}]",
+            "drills[0].alerts[0].labels",
+            "'job-name' is not a label name",
+        ),
+        (
+            "[{name: A, each: branch}]",
+            "drills[0].alerts",
+            "[0].each: the harness knows a drill's targets only",
+        ),
+        ("[{name: A, link: lte}]", "drills[0].alerts", "[0]: link and values name the targets of `each`"),
+        ("[{name: A, each: branch, link: lte, values: [S1]}]", "drills[0].alerts", "give link or values"),
+        ("[{name: A, each: branch, link: cable}]", "drills[0].alerts[0].link", "unknown link class 'cable'"),
+        ("[{name: A, each: branch, values: []}]", "drills[0].alerts[0].values", "at least one value"),
+        ("[{name: A}, {name: A}]", "drills[0].alerts", "alert 'A' is expected twice with the same labels"),
+        ("[{name: A, page: true}]", "drills[0].alerts[0].page", "unknown key"),
+        ("PostgresNoLeader", "drills[0].alerts", "valid tuple"),
+    ],
+)
+def test_bad_expected_alerts_name_file_key_reason(tmp_path, alerts, key, reason):
+    drill = PG.replace("target: pg}", f"target: pg, alerts: {alerts}}}")
+    path = write(tmp_path, GOOD.replace(PG, drill))
+    with pytest.raises(ConfigError) as exc:
+        load_scenario(path)
+    text = str(exc.value)
+    assert f"{path}: {key}: " in text
+    assert reason in text
+
+
+def test_expected_alerts_and_fault_times(tmp_path):
+    drill = PG.replace(
+        "target: pg}",
+        "target: pg, summary: the database dies, alerts: [{name: PostgresNoLeader}, "
+        "{name: RedisInstanceDown, labels: {job: redis}}, "
+        "{name: BranchTunnelDown, each: branch, link: lte}], "
+        "fault: {file: out/pg.json, start: killed_at, end: first_write_at}}",
+    )
+    d = load_scenario(write(tmp_path, GOOD.replace(PG, drill))).drills[0]
+    assert d.summary == "the database dies"
+    assert [a.describe() for a in d.alerts or ()] == [
+        "PostgresNoLeader",
+        "RedisInstanceDown {job=redis}",
+        "BranchTunnelDown each branch",
+    ]
+    assert d.fault is not None
+    assert d.fault.start == "killed_at"
+    # unset: the scenario does not say (a coverage gate fails); []: planned, no alert expected
+    assert load_scenario(write(tmp_path, GOOD)).drills[0].alerts is None
+    planned = load_scenario(write(tmp_path, GOOD.replace(PG, PG.replace("}", ", alerts: []}"))))
+    assert planned.drills[0].alerts == ()
+
+
+def test_placeholders_fill_fault_files_and_expected_alerts(tmp_path):
+    drill = PG.replace(
+        "target: pg}",
+        'target: pg, fault: {file: "${OUT}/pg.json", start: a, end: b}, '
+        'alerts: [{name: ScrapeTargetDown, labels: {instance: "${NODE}"}}]}',
+    )
+    s = load_scenario(write(tmp_path, GOOD.replace(PG, drill)))
+    [d] = fill_placeholders(s.drills, {"OUT": "/r", "NODE": "node-2"}, "s.yaml")
+    assert d.fault is not None
+    assert d.fault.file == "/r/pg.json"
+    assert d.alerts is not None
+    assert d.alerts[0].labels == {"instance": "node-2"}
+    with pytest.raises(ConfigError) as exc:
+        fill_placeholders(s.drills, {}, "s.yaml")
+    assert "s.yaml: drills[0].fault.file: placeholder ${OUT} has no value" in str(exc.value)
+    assert "s.yaml: drills[0].alerts[0].labels.instance: placeholder ${NODE} has no value" in str(exc.value)
+
+
 def test_drill_file(tmp_path):
     p = write(
         tmp_path, "drills:\n  - {name: a, at: 10, executor: docker, action: restart, target: pg}\n", "d.yaml"
@@ -105,7 +190,17 @@ def test_a_drills_offline_links_are_link_classes(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90", 90), (90, 90), ("90s", 90), ("2m", 120), ("1h30m", 5400), ("500ms", 0.5), ("1.5s", 1.5)],
+    [
+        ("90", 90),
+        (90, 90),
+        ("90s", 90),
+        ("2m", 120),
+        ("1h30m", 5400),
+        ("500ms", 0.5),
+        ("1.5s", 1.5),
+        ("2d", 172800),  # as Prometheus writes a rule's for or detection_window
+        ("1w", 604800),
+    ],
 )
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds

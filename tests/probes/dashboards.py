@@ -22,12 +22,12 @@ import json
 import re
 import sys
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from loadtests.prometheus import Prometheus
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "roles" / "grafana_dashboards" / "files" / "dashboards"
@@ -129,39 +129,6 @@ def regex_alternatives(values: list[str]) -> str:
     """A multi-value variable in a ``=~`` matcher, as Grafana formats it for Prometheus: regex
     metacharacters escaped with a backslash, itself escaped for PromQL's double-quoted string."""
     return "(" + "|".join(REGEX_META.sub(r"\\\\\g<0>", v) for v in values) + ")" if values else "__none__"
-
-
-class Prometheus:
-    """The few read-only API calls the probe makes."""
-
-    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-
-    def get(self, path: str, params: list[tuple[str, str]]) -> Any:
-        url = f"{self.base_url}{path}?{urllib.parse.urlencode(params)}"
-        with urllib.request.urlopen(url, timeout=self.timeout) as response:
-            body = json.load(response)
-        if body.get("status") != "success":
-            raise RuntimeError(f"{path}: {body.get('errorType')}: {body.get('error')}")
-        return body["data"]
-
-    def label_values(self, label: str, match: str | None) -> list[str]:
-        params = [("match[]", match)] if match else []
-        return sorted(str(v) for v in self.get(f"/api/v1/label/{label}/values", params))
-
-    def has_data(self, expr: str, now: float, lookback: float, step: float) -> bool:
-        """Whether `expr` returns a series at some step of the `lookback` seconds before `now`."""
-        data = self.get(
-            "/api/v1/query_range",
-            [
-                ("query", expr),
-                ("start", f"{now - lookback:.3f}"),
-                ("end", f"{now:.3f}"),
-                ("step", f"{step:g}"),
-            ],
-        )
-        return bool(data.get("result"))
 
 
 def resolve(
