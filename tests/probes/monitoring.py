@@ -7,8 +7,8 @@ jobs and instances there should be are computed here, from the inventory's group
 
     python -m tests.probes.monitoring check --inventory '{"groups": {...}, "addresses": {...}}' \\
         [--without victorialogs] [--series pg_up=postgres_cluster ...] [--wait 60] [--out FILE]
-    python -m tests.probes.monitoring notifications --receiver http://10.213.3.30:9095 \\
-        --alert PostgresNoLeader --since 1765000000.0 [--wait 120] [--out alert.json]
+    python -m tests.probes.monitoring notifications --alerts results/postgresql_ha/alerts.jsonl \\
+        --alert PostgresNoLeader --since 1765000000.0 [--inventory ...] [--wait 120] [--out alert.json]
 
 ``--inventory``: Ansible's groups (``{group: [host, ...]}``) and each host's management address
 (``{host: address}``). Prometheus (9090) and Alertmanager (9093) are on the hosts of ``monitoring``.
@@ -22,26 +22,31 @@ in error; Alertmanager is ready, every severity the alert rules use has a route 
 configuration it runs, and Prometheus sends to it (active, none dropped). Prints a JSON summary;
 exits 1 naming each problem (a target down by job, instance and its lastError).
 
-notifications: the webhook receiver (``rig/webhook_receiver.py``) got the alert firing, with a
-``startsAt`` at or after ``--since`` (the fault), then resolved; it refused no POST; and, with
-``--inventory``, no notified alert names an ``instance`` that is not an inventory host.
+notifications: the alerts file of the load harness's alert sink (``python -m loadtests alert-sink``,
+which writes only what came with its bearer token) has the alert firing, with a ``startsAt`` at or
+after ``--since`` (the fault), then resolved; with ``--inventory``, no notified alert names an
+``instance`` that is not an inventory host. The figures: from the fault to the alert's ``startsAt``
+and to its arrival at the sink, and the same for its resolution.
+
+The HTTP calls are the harness's own client (``loadtests/prometheus.py``), the alerts file is read
+with the harness's reader (``loadtests.alerts.read_alerts``).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tests.probes.prometheus_api import Prometheus, get_json, is_ready
+from loadtests.alerts import FiredAlert, read_alerts
+from loadtests.prometheus import Alertmanager, Prometheus, PrometheusError
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "roles" / "prometheus" / "files" / "rules"
@@ -228,14 +233,15 @@ def routed_severities(config: Mapping[str, Any]) -> set[str]:
 
 
 def alertmanager_problems(
-    prometheus: Prometheus, alertmanager_url: str, alert_severities: set[str]
+    prometheus: Prometheus, alertmanager: Alertmanager, alert_severities: set[str]
 ) -> tuple[list[str], dict[str, Any]]:
     """Alertmanager ready, routing every severity, and the one Prometheus sends to."""
     problems: list[str] = []
+    alertmanager_url = alertmanager.base_url
     summary: dict[str, Any] = {"url": alertmanager_url}
-    if not is_ready(f"{alertmanager_url}/-/ready"):
+    if not alertmanager.ready():
         problems.append(f"Alertmanager at {alertmanager_url}: /-/ready does not answer 200")
-    status = get_json(f"{alertmanager_url}/api/v2/status")
+    status = alertmanager.status()
     # One Alertmanager per region: clustering off is "disabled"; a cluster must have settled.
     summary["cluster"] = cluster = str((status.get("cluster") or {}).get("status"))
     if cluster not in ("ready", "disabled"):
@@ -268,7 +274,7 @@ def snapshot(
     """One reading of Prometheus and Alertmanager: the problems found and what was read."""
     address = monitoring_address(inventory)
     prometheus = Prometheus(f"http://{address}:{PROMETHEUS_PORT}")
-    alertmanager_url = f"http://{address}:{ALERTMANAGER_PORT}"
+    alertmanager = Alertmanager(f"http://{address}:{ALERTMANAGER_PORT}")
     expected = expected_targets(inventory, without)
     files = rule_files(rules_dir)
     report: dict[str, Any] = {"prometheus": prometheus.base_url, "problems": []}
@@ -276,7 +282,7 @@ def snapshot(
     def part(name: str, read: Callable[[], list[str]]) -> None:
         try:
             report["problems"].extend(read())
-        except (OSError, RuntimeError, ValueError, KeyError) as error:
+        except (OSError, PrometheusError, ValueError, KeyError) as error:
             report["problems"].append(f"{name}: cannot read it: {error}")
 
     def targets() -> list[str]:
@@ -300,13 +306,16 @@ def snapshot(
         return rule_problems(loaded, collection_groups(files))
 
     def alerting() -> list[str]:
-        problems, report["alertmanager"] = alertmanager_problems(
-            prometheus, alertmanager_url, severities(files)
-        )
+        problems, report["alertmanager"] = alertmanager_problems(prometheus, alertmanager, severities(files))
         return problems
 
     def firing() -> list[str]:
-        report["firing"] = prometheus.firing_alerts()  # for the record: alerts are not judged here
+        # For the record: alerts are not judged here.
+        report["firing"] = sorted(
+            f"{a['labels'].get('alertname')} {a['labels'].get('instance') or a['labels'].get('region', '')}"
+            for a in prometheus.alerts()
+            if a.get("state") == "firing"
+        )
         return []
 
     part("Prometheus' targets", targets)
@@ -336,84 +345,58 @@ def check(
         time.sleep(2)
 
 
-def timestamp(value: str) -> float:
-    """Seconds since the epoch of an RFC 3339 time as Alertmanager writes it (nanoseconds, Z)."""
-    trimmed = re.sub(r"(\.\d{6})\d+", r"\1", value).replace("Z", "+00:00")
-    return datetime.datetime.fromisoformat(trimmed).timestamp()
-
-
 def notification_report(
-    received: Mapping[str, Any], alert: str, since: float, hosts: Iterable[str] | None = None
+    alerts: Sequence[FiredAlert], alert: str, since: float, hosts: Iterable[str] | None = None
 ) -> dict[str, Any]:
-    """The first notification of `alert` firing since `since`, and the one resolving that alert; with
-    `hosts` (the inventory's), every notified alert's ``instance`` must be one of them."""
-    report: dict[str, Any] = {"alert": alert, "since": since, "rejected": int(received.get("rejected", 0))}
-    fired: dict[str, Any] | None = None
-    for record in received.get("notifications", []):
-        for sent in (record.get("payload") or {}).get("alerts", []):
-            if (sent.get("labels") or {}).get("alertname") != alert or timestamp(sent["startsAt"]) < since:
-                continue
-            if fired is None and sent.get("status") == "firing":
-                fired = sent
-                report["fired_at"] = timestamp(sent["startsAt"])
-                report["fired_after_s"] = round(report["fired_at"] - since, 1)
-                report["firing_notified_at"] = record.get("received_at")
-                report["labels"] = sent.get("labels")
-            elif (
-                fired is not None
-                and sent.get("status") == "resolved"
-                and sent.get("fingerprint") == fired.get("fingerprint")
-                and "resolved_at" not in report
-            ):
-                report["resolved_at"] = timestamp(sent["endsAt"])
-                report["resolved_after_s"] = round(report["resolved_at"] - since, 1)
-                report["resolved_notified_at"] = record.get("received_at")
+    """The first instance of `alert` that started at or after `since` (the fault) and its resolution,
+    as the sink received them; with `hosts` (the inventory's), every alert's ``instance`` must be one."""
+    report: dict[str, Any] = {"alert": alert, "since": since}
     problems: list[str] = []
     report["problems"] = problems
+    after = [a for a in alerts if a.starts_at >= since]
+    fired = next((a for a in after if a.name == alert), None)
     if fired is None:
-        problems.append(f"{alert}: no firing notification since {since}")
-    elif "resolved_at" not in report:
-        problems.append(f"{alert}: fired, but no resolved notification yet")
-    if report["rejected"]:
-        problems.append(f"the receiver refused {report['rejected']} POSTs (wrong or no token)")
+        problems.append(f"{alert}: no firing notification of an alert that started since {since}")
+        report["received"] = sorted({f"{a.name} {'resolved' if a.ends_at else 'firing'}" for a in alerts})
+    else:
+        report["labels"] = fired.labels
+        report["fired_at"] = fired.starts_at
+        report["fired_after_s"] = round(fired.starts_at - since, 1)
+        report["firing_received_after_s"] = round(fired.first_received - since, 1)
+        if fired.ends_at is None or fired.resolved_received is None:
+            problems.append(f"{alert}: fired, but no resolved notification yet")
+        else:
+            report["resolved_at"] = fired.ends_at
+            report["resolved_after_s"] = round(fired.ends_at - since, 1)
+            report["resolved_received_after_s"] = round(fired.resolved_received - since, 1)
+        # For the record: what else started since the fault (not judged).
+        report["others"] = sorted({f"{a.name} {a.label_text()}" for a in after if a is not fired})
     if hosts is not None:
         known = set(hosts)
         foreign = sorted(
             {
-                f"{a['labels'].get('alertname')} {a['labels']['instance']}"
-                for r in received.get("notifications", [])
-                for a in (r.get("payload") or {}).get("alerts", [])
-                if "instance" in (a.get("labels") or {}) and a["labels"]["instance"] not in known
+                f"{a.name} {a.labels['instance']}"
+                for a in alerts
+                if a.labels.get("instance") not in known | {None}
             }
         )
         if foreign:
             problems.append(
                 f"notified alerts about instances the inventory does not have: {', '.join(foreign)}"
             )
-    if fired is None:
-        report["received"] = sorted(
-            {
-                f"{(a.get('labels') or {}).get('alertname')} {a.get('status')}"
-                for r in received.get("notifications", [])
-                for a in (r.get("payload") or {}).get("alerts", [])
-            }
-        )
     return report
 
 
 def notifications(
-    receiver: str, alert: str, since: float, wait: float = 120.0, hosts: Iterable[str] | None = None
+    alerts_file: Path, alert: str, since: float, wait: float = 120.0, hosts: Iterable[str] | None = None
 ) -> dict[str, Any]:
-    """:func:`notification_report` from the receiver until it has no problem or `wait` has passed."""
+    """:func:`notification_report` of the sink's file until it has no problem or `wait` has passed."""
     deadline = time.monotonic() + wait
     known = None if hosts is None else list(hosts)
     while True:
-        try:
-            received = get_json(f"{receiver.rstrip('/')}/notifications")
-            report = notification_report(received, alert, since, known)
-        except OSError as error:
-            report = {"alert": alert, "problems": [f"the receiver at {receiver} does not answer: {error}"]}
+        report = notification_report(read_alerts(alerts_file), alert, since, known)
         if not report["problems"] or time.monotonic() >= deadline:
+            report["alerts_file"] = str(alerts_file)
             return report
         time.sleep(2)
 
@@ -435,7 +418,12 @@ def main(argv: list[str] | None = None) -> int:
     checking.add_argument("--wait", type=float, default=60.0, help="seconds to wait for a clean reading")
     checking.add_argument("--out", type=Path)
     notified = commands.add_parser("notifications", help="an alert fired and resolved at the webhook")
-    notified.add_argument("--receiver", required=True, help="the receiver's base URL")
+    notified.add_argument(
+        "--alerts",
+        type=Path,
+        required=True,
+        help="the alert sink's alerts.jsonl (python -m loadtests alert-sink)",
+    )
     notified.add_argument("--alert", required=True)
     notified.add_argument("--since", type=float, required=True, help="epoch seconds of the fault")
     notified.add_argument("--wait", type=float, default=120.0)
@@ -453,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         hosts = None
         if args.inventory:
             hosts = {h for members in json.loads(args.inventory)["groups"].values() for h in members}
-        report = notifications(args.receiver, args.alert, args.since, args.wait, hosts)
+        report = notifications(args.alerts, args.alert, args.since, args.wait, hosts)
     text = json.dumps(report, indent=2, sort_keys=True)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")

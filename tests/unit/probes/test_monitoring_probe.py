@@ -1,26 +1,26 @@
-"""The monitoring probe's judgements, and the rig's webhook receiver it reads.
+"""The monitoring probe's judgements, and its readings through the harness's client and sink.
 
 The targets, rules and routes are judged from answers shaped like Prometheus 2.42's and
-Alertmanager 0.25's; the notifications from a real receiver (rig/webhook_receiver.py, in a thread)
-fed Alertmanager-shaped POSTs.
+Alertmanager 0.25's, served over HTTP by a fake (so the calls of ``loadtests/prometheus.py`` the
+probe makes are exercised too); the notifications from an alerts file written by the harness's
+own alert sink (``loadtests.alerts.AlertSink``) from Alertmanager-shaped notifications.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
-import threading
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from rig import webhook_receiver
+from loadtests.alerts import AlertSink
+from loadtests.prometheus import Prometheus
+from tests.fixtures.json_api import json_api
 from tests.probes import monitoring as probe
-from tests.probes.prometheus_api import Prometheus
 
 INVENTORY: dict[str, dict[str, Any]] = {
     "groups": {
@@ -187,90 +187,186 @@ def test_routed_severities_need_a_receiver_that_notifies() -> None:
     assert probe.routed_severities(config) == {"critical", "info"}
 
 
-def test_alertmanager_times_with_nanoseconds() -> None:
-    assert probe.timestamp("2026-12-07T10:00:01.123456789Z") == pytest.approx(1796637601.123456)
+# ------------------------------------------------------------------ a whole reading over HTTP
+
+
+def answers(inventory: dict[str, Any], port: int) -> dict[str, Any]:
+    """What a healthy Prometheus and Alertmanager answer, path -> body, for `inventory`."""
+    files = probe.rule_files()
+    targets = [
+        target(job, instance, url)
+        for (job, instance), url in probe.expected_targets(inventory, ["victorialogs"]).items()
+    ]
+    config = {
+        "route": {
+            "receiver": "webhook",
+            "routes": [
+                {"receiver": "webhook", "matchers": [f'severity="{severity}"']}
+                for severity in sorted(probe.severities(files))
+            ],
+        },
+        "receivers": [{"name": "webhook", "webhook_configs": [{"url": "<secret>"}]}],
+    }
+    am = f"http://127.0.0.1:{port}/api/v2/alerts"
+    return {
+        "/api/v1/targets": {"activeTargets": targets, "droppedTargets": []},
+        "/api/v1/rules": {"groups": loaded_groups(files)},
+        "/api/v1/alertmanagers": {"activeAlertmanagers": [{"url": am}], "droppedAlertmanagers": []},
+        "/api/v1/alerts": {"alerts": [{"labels": {"alertname": "Watchdog"}, "state": "firing"}]},
+        "/api/v1/query": {"resultType": "vector", "result": []},
+        "/api/v2/status": {"cluster": {"status": "disabled"}, "config": {"original": yaml.safe_dump(config)}},
+    }
 
 
 @pytest.fixture
-def receiver(tmp_path: Path) -> Iterator[str]:
-    (tmp_path / "token").write_text("s3cret-token\n", encoding="utf-8")
-    store = webhook_receiver.Store(tmp_path / "notifications.jsonl")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), webhook_receiver.handler(store, "s3cret-token"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def monitoring_node(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """One fake server on loopback for both APIs (the probe's two ports made its one); yields the
+    inventory whose monitoring host it is, and the answers to change."""
+    served: dict[str, Any] = {}
+
+    def answer(path: str, _query: dict[str, list[str]]) -> Any:
+        if path == "/-/ready":
+            return "ready"
+        if path not in served:
+            return None
+        return served[path] if path.startswith("/api/v2/") else {"status": "success", "data": served[path]}
+
+    with json_api(answer) as url:
+        port = int(url.rsplit(":", 1)[1])
+        monkeypatch.setattr(probe, "PROMETHEUS_PORT", port)
+        monkeypatch.setattr(probe, "ALERTMANAGER_PORT", port)
+        inventory = {**INVENTORY, "addresses": {**INVENTORY["addresses"], "mon-1": "127.0.0.1"}}
+        served.update(answers(inventory, port))
+        yield inventory, served
 
 
-def post(url: str, body: dict[str, Any], token: str | None) -> int:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+def test_a_healthy_monitoring_node_reads_without_a_problem(
+    monitoring_node: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    inventory, _served = monitoring_node
+    report = probe.check(inventory, ["victorialogs"], wait=0)
+    assert report["problems"] == []
+    assert report["jobs"] == ["alertmanager", "node", "patroni", "pgbouncer", "postgres", "prometheus"]
+    assert report["alertmanager"]["routed_severities"] == ["critical", "warning"]
+    assert report["firing"] == ["Watchdog "]
 
 
-def alert(status: str, starts: str, ends: str = "0001-01-01T00:00:00Z") -> dict[str, Any]:
+def test_a_down_target_a_dropped_alertmanager_and_an_unrouted_severity_are_named(
+    monitoring_node: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    inventory, served = monitoring_node
+    targets = served["/api/v1/targets"]["activeTargets"]
+    node = next(t for t in targets if t["labels"] == {"job": "node", "instance": "db-1"})
+    node.update(health="down", lastError="context deadline exceeded")
+    served["/api/v1/alertmanagers"]["droppedAlertmanagers"] = [{"url": "http://elsewhere:9093/api/v2/alerts"}]
+    config = yaml.safe_load(served["/api/v2/status"]["config"]["original"])
+    config["route"]["routes"] = [r for r in config["route"]["routes"] if "warning" not in str(r)]
+    served["/api/v2/status"]["config"]["original"] = yaml.safe_dump(config)
+    am = f"http://127.0.0.1:{probe.ALERTMANAGER_PORT}"
+    assert probe.check(inventory, ["victorialogs"], wait=0)["problems"] == [
+        "job node instance db-1 (http://10.0.0.11:9100/metrics) is down: context deadline exceeded",
+        f"Alertmanager at {am}: no route to a receiver for severity warning, which alert rules carry",
+        "Prometheus dropped the Alertmanagers ['http://elsewhere:9093/api/v2/alerts']",
+    ]
+
+
+def test_prometheus_not_answering_is_named_per_part_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(probe, "PROMETHEUS_PORT", 9)  # discard: nothing listens there on loopback
+    monkeypatch.setattr(probe, "ALERTMANAGER_PORT", 9)
+    inventory = {**INVENTORY, "addresses": {**INVENTORY["addresses"], "mon-1": "127.0.0.1"}}
+    problems = probe.check(inventory, ["victorialogs"], wait=0)["problems"]
+    assert [p.split(": cannot read it: ")[0] for p in problems] == [
+        "Prometheus' targets",
+        "Prometheus' rules",
+        "Alertmanager",
+        "Prometheus' alerts",
+    ]
+    assert problems[0].startswith("Prometheus' targets: cannot read it: /api/v1/targets: http://127.0.0.1:9 ")
+
+
+# ------------------------------------------------------------------ what reached the alert sink
+
+T0 = 1796637600.0  # 2026-12-07T10:00:00Z: the fault
+
+
+def rfc3339(epoch: float) -> str:
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def alert(name: str, status: str, starts: float, ends: float | None = None, **labels: str) -> dict[str, Any]:
     return {
         "status": status,
-        "labels": {"alertname": "PostgresNoLeader", "region": "pg", "severity": "critical"},
-        "startsAt": starts,
-        "endsAt": ends,
-        "fingerprint": "4f1e",
+        "labels": {"alertname": name, "severity": "critical", **labels},
+        "startsAt": rfc3339(starts),
+        "endsAt": rfc3339(ends) if ends is not None else "0001-01-01T00:00:00Z",
+        "fingerprint": f"{name}-{sorted(labels.items())}",
     }
 
 
-def test_the_alert_fired_after_the_fault_and_resolved(receiver: str) -> None:
-    since = probe.timestamp("2026-12-07T10:00:00Z")
-    early = {"status": "firing", "alerts": [alert("firing", "2026-12-07T09:00:00Z")]}
-    firing = {"status": "firing", "alerts": [alert("firing", "2026-12-07T10:00:12.5Z")]}
-    resolved = {
-        "status": "resolved",
-        "alerts": [alert("resolved", "2026-12-07T10:00:12.5Z", "2026-12-07T10:00:31Z")],
-    }
-    for body in (early, firing, resolved):
-        assert post(f"{receiver}/alertmanager", body, "s3cret-token") == 200
-    report = probe.notifications(receiver, "PostgresNoLeader", since, wait=0)
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[Callable[[float, list[dict[str, Any]]], None]]:
+    """Feeds notifications to the harness's sink (received at a given time); its file is read back."""
+    clock = [T0]
+    sink = AlertSink("127.0.0.1", 0, tmp_path / "alerts.jsonl", token="t", clock=lambda: clock[0])
+
+    def receive(at: float, alerts: list[dict[str, Any]]) -> None:
+        clock[0] = at
+        sink.accept(json.dumps({"version": "4", "receiver": "webhook", "alerts": alerts}).encode())
+
+    yield receive
+    sink.stop()
+
+
+def test_the_alert_started_after_the_fault_reached_the_sink_and_resolved(
+    sink: Callable[[float, list[dict[str, Any]]], None], tmp_path: Path
+) -> None:
+    sink(T0 - 3000, [alert("PostgresNoLeader", "firing", T0 - 3600, region="pg")])  # an earlier fault
+    sink(T0 + 14.1, [alert("PostgresNoLeader", "firing", T0 + 12.5, region="pg")])
+    sink(T0 + 20, [alert("PatroniMemberDown", "firing", T0 + 19, instance="db-1")])
+    sink(T0 + 33.2, [alert("PostgresNoLeader", "resolved", T0 + 12.5, T0 + 31, region="pg")])
+    report = probe.notifications(tmp_path / "alerts.jsonl", "PostgresNoLeader", T0, wait=0)
     assert report["problems"] == []
-    assert (report["fired_after_s"], report["resolved_after_s"], report["rejected"]) == (12.5, 31.0, 0)
+    assert (report["fired_after_s"], report["firing_received_after_s"]) == (12.5, 14.1)
+    assert (report["resolved_after_s"], report["resolved_received_after_s"]) == (31.0, 33.2)
+    assert report["others"] == ["PatroniMemberDown instance=db-1, severity=critical"]
 
 
-def test_a_wrong_token_is_refused_and_reported_without_the_alert(receiver: str) -> None:
-    body = {"status": "firing", "alerts": [alert("firing", "2026-12-07T10:00:12Z")]}
-    assert post(f"{receiver}/alertmanager", body, "guess") == 401
-    assert post(f"{receiver}/alertmanager", body, None) == 401
-    report = probe.notifications(receiver, "PostgresNoLeader", 0.0, wait=0)
+def test_an_alert_only_from_before_the_fault_is_no_notification_of_it(
+    sink: Callable[[float, list[dict[str, Any]]], None], tmp_path: Path
+) -> None:
+    sink(T0 - 50, [alert("PostgresNoLeader", "firing", T0 - 60, region="pg")])
+    sink(T0 + 40, [alert("PostgresNoLeader", "resolved", T0 - 60, T0 + 30, region="pg")])
+    report = probe.notifications(tmp_path / "alerts.jsonl", "PostgresNoLeader", T0, wait=0)
     assert report["problems"] == [
-        "PostgresNoLeader: no firing notification since 0.0",
-        "the receiver refused 2 POSTs (wrong or no token)",
+        f"PostgresNoLeader: no firing notification of an alert that started since {T0}"
     ]
-    assert report["received"] == []
+    assert report["received"] == ["PostgresNoLeader resolved"]
 
 
-def test_fired_but_not_yet_resolved(receiver: str) -> None:
-    body = {"status": "firing", "alerts": [alert("firing", "2026-12-07T10:00:12Z")]}
-    assert post(f"{receiver}/x", body, "s3cret-token") == 200
-    report = probe.notifications(receiver, "PostgresNoLeader", 0.0, wait=0)
+def test_no_alerts_file_at_all_is_no_notification(tmp_path: Path) -> None:
+    report = probe.notifications(tmp_path / "alerts.jsonl", "PostgresNoLeader", T0, wait=0)
+    assert report["problems"] == [
+        f"PostgresNoLeader: no firing notification of an alert that started since {T0}"
+    ]
+
+
+def test_fired_but_not_yet_resolved(
+    sink: Callable[[float, list[dict[str, Any]]], None], tmp_path: Path
+) -> None:
+    sink(T0 + 14, [alert("PostgresNoLeader", "firing", T0 + 12, region="pg")])
+    report = probe.notifications(tmp_path / "alerts.jsonl", "PostgresNoLeader", T0, wait=0)
     assert report["problems"] == ["PostgresNoLeader: fired, but no resolved notification yet"]
 
 
-def test_an_alert_about_a_target_outside_the_inventory_is_named(receiver: str) -> None:
-    foreign = alert("firing", "2026-12-07T10:00:12Z")
-    foreign["labels"] = {"alertname": "ScrapeTargetDown", "instance": "localhost:9100", "job": "node"}
-    ours = alert("firing", "2026-12-07T10:00:12Z")
-    ours["labels"] = {**ours["labels"], "instance": "db-1"}
-    resolved = alert("resolved", "2026-12-07T10:00:12Z", "2026-12-07T10:00:31Z")
-    resolved["labels"] = ours["labels"]
-    for sent in ([foreign, ours], [resolved]):
-        assert post(f"{receiver}/x", {"status": "firing", "alerts": sent}, "s3cret-token") == 200
+def test_an_alert_about_a_target_outside_the_inventory_is_named(
+    sink: Callable[[float, list[dict[str, Any]]], None], tmp_path: Path
+) -> None:
+    sink(T0 - 200, [alert("ScrapeTargetDown", "firing", T0 - 210, instance="localhost:9100", job="node")])
+    sink(T0 + 14, [alert("PostgresNoLeader", "firing", T0 + 12, instance="db-1")])
+    sink(T0 + 33, [alert("PostgresNoLeader", "resolved", T0 + 12, T0 + 31, instance="db-1")])
     hosts = INVENTORY["groups"]["all"]
-    report = probe.notifications(receiver, "PostgresNoLeader", 0.0, wait=0, hosts=hosts)
+    report = probe.notifications(tmp_path / "alerts.jsonl", "PostgresNoLeader", T0, wait=0, hosts=hosts)
     assert report["problems"] == [
         "notified alerts about instances the inventory does not have: ScrapeTargetDown localhost:9100"
     ]
-    assert probe.notifications(receiver, "PostgresNoLeader", 0.0, wait=0)["problems"] == []
+    assert probe.notifications(tmp_path / "alerts.jsonl", "PostgresNoLeader", T0, wait=0)["problems"] == []
