@@ -1,7 +1,8 @@
 """Observability coverage: the alerts the platform raised during a run, and whether each drill raised its own.
 
 * :class:`AlertSink`: a receiver for Alertmanager's webhook (JSON version 4),
-  run by the harness for the run's duration (``--alert-sink HOST:PORT``); each
+  run by the harness for the run's duration (``--alert-sink HOST:PORT``), or
+  alone (``alert-sink --listen HOST:PORT``: a test scenario's webhook); each
   alert of each notification becomes one line of ``alerts.jsonl`` in the run's
   results, with the time it was received. A bearer token (a file or
   ``LOADTESTS_ALERT_SINK_TOKEN``) is checked when set and never logged.
@@ -123,24 +124,25 @@ def parse_time(value: object) -> float | None:
     return moment.timestamp() + float("0." + (m.group(2) or "0"))
 
 
-def parse_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:9099`` for IPv6) of ``--alert-sink``."""
+def parse_address(text: str, option: str = "--alert-sink") -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:9099`` for IPv6) of ``--alert-sink`` (``option``, named when refused)."""
     host, sep, port = text.rpartition(":")
     host = host.strip("[]")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError("--alert-sink", text, "expected HOST:PORT, e.g. 10.213.30.1:9099")
+        raise ConfigError(option, text, "expected HOST:PORT, e.g. 10.213.30.1:9099")
     return host, int(port)
 
 
-def sink_token(token_file: str | None) -> str | None:
-    """The sink's bearer token: the file's content, else ``LOADTESTS_ALERT_SINK_TOKEN``; None: no token."""
+def sink_token(token_file: str | None, option: str = "--alert-sink-token-file") -> str | None:
+    """The sink's bearer token: the file's content (``option``, named when refused), else
+    ``LOADTESTS_ALERT_SINK_TOKEN``; None: no token."""
     if token_file:
         try:
             token = Path(token_file).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError("--alert-sink-token-file", token_file, f"cannot read: {exc.strerror}") from None
+            raise ConfigError(option, token_file, f"cannot read: {exc.strerror}") from None
         if not token:
-            raise ConfigError("--alert-sink-token-file", token_file, "the file is empty")
+            raise ConfigError(option, token_file, "the file is empty")
         return token
     return os.environ.get(TOKEN_ENV, "").strip() or None
 

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -187,6 +188,28 @@ def parser() -> argparse.ArgumentParser:
         help="the platform's Prometheus: alert detection windows from its rules API, and the report "
         "plots its SLI series per tier next to the harness's",
     )
+    sink = sub.add_parser(
+        "alert-sink",
+        help="only the alert sink: Alertmanager's webhook into alerts.jsonl until SIGTERM, SIGINT or --for "
+        "(a test scenario's webhook)",
+    )
+    sink.add_argument("--listen", required=True, metavar="HOST:PORT", help="where Alertmanager sends")
+    sink.add_argument("--out", required=True, metavar="DIR", help=f"directory of {SINK_FILE} (appended to)")
+    sink.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help=f"bearer token the webhook must send (default: ${TOKEN_ENV}; neither: no token)",
+    )
+    sink.add_argument(
+        "--for",
+        dest="lifetime",
+        default="1h",
+        metavar="DURATION",
+        help="stop by itself after this long (default 1h)",
+    )
+    sink.add_argument(
+        "--pid-file", metavar="FILE", help="its process id, written once it listens, removed at exit"
+    )
     worker = sub.add_parser(
         "worker", help="a Locust worker of a run with --branch-workers (on a branch node)"
     )
@@ -217,6 +240,45 @@ def worker_command(args: argparse.Namespace) -> int:
     os.execve(sys.executable, argv, env)
 
 
+def alert_sink_command(args: argparse.Namespace) -> int:
+    """Only the alert sink, until SIGTERM, SIGINT or --for: 2 bad input, 4 cannot listen, else 0."""
+    try:
+        host, port = parse_address(args.listen, "--listen")
+        token = sink_token(args.token_file, "--token-file")
+        try:
+            lifetime = parse_duration(args.lifetime)
+        except ValueError as exc:
+            raise ConfigError("--for", args.lifetime, str(exc)) from None
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        sink = AlertSink(host, port, Path(args.out) / SINK_FILE, token)
+    except OSError as exc:
+        print(f"error: --listen {args.listen}: cannot listen: {exc}", file=sys.stderr)
+        return 4
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    pid_file = Path(args.pid_file) if args.pid_file else None
+    with sink:
+        if pid_file:
+            pid_file.write_text(f"{os.getpid()}\n", encoding="utf-8")
+        log(
+            f"alert sink: Alertmanager's webhook to {sink.url} "
+            f"({'bearer token required' if token else 'no token'}), alerts to {sink.path}, "
+            f"for at most {format_duration(lifetime)}"
+        )
+        stopped = stop.wait(lifetime)
+    if pid_file:
+        pid_file.unlink(missing_ok=True)
+    log(
+        f"alert sink {'stopped' if stopped else 'done (--for)'}: {sink.received} alerts written, "
+        f"{sink.refused} requests refused"
+    )
+    return 0
+
+
 def target_arguments(s: argparse.ArgumentParser) -> None:
     """The Odoo under test and how the harness's own calls reach it (run and preflight)."""
     s.add_argument("--host", required=True, help="ERP entrypoint, e.g. http://127.0.0.1:8069")
@@ -245,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "worker":
         return worker_command(args)
+    if args.command == "alert-sink":
+        return alert_sink_command(args)
     try:
         scenario, branches, gates = load_inputs(args)
         workers = branch_workers(args, branches)

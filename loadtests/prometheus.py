@@ -1,9 +1,11 @@
-"""Prometheus' HTTP API, read-only: the one client of the harness and of the test probes.
+"""Prometheus' HTTP API and Alertmanager's status, read-only: the one client of the harness and the probes.
 
 The harness reads the loaded rules (each alert's ``for`` and its
 ``detection_window`` annotation) and the SLI recording rules' series over a
 run (``query_range``); ``tests/probes/dashboards.py`` resolves dashboard
-variables (the label API) and checks that each panel query returns data.
+variables (the label API) and checks that each panel query returns data;
+``tests/probes/monitoring.py`` reads the scrape targets, the rule groups, the
+Alertmanagers Prometheus sends to, and Alertmanager's own status.
 Standard library only: an installed harness needs nothing more.
 """
 
@@ -13,6 +15,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -27,7 +30,8 @@ class Prometheus:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def get(self, path: str, params: list[tuple[str, str]]) -> Any:
+    def get(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
+        """The ``data`` of an API answer; no answer, or a ``status`` other than success: PrometheusError."""
         url = f"{self.base_url}{path}?{urllib.parse.urlencode(params)}"
         try:
             with urllib.request.urlopen(url, timeout=self.timeout) as response:
@@ -61,10 +65,61 @@ class Prometheus:
         """Whether `expr` returns a series at some step of the `lookback` seconds before `now`."""
         return bool(self.query_range(expr, now - lookback, now, step))
 
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        """An instant query's vector: ``[{metric (labels), value ([time, "value"])}]``."""
+        return list(self.get("/api/v1/query", [("query", expr)]).get("result") or [])
+
+    def active_targets(self) -> list[dict[str, Any]]:
+        """``/api/v1/targets``' active targets: labels, scrapeUrl, health, lastError, ..."""
+        return list(self.get("/api/v1/targets", [("state", "active")]).get("activeTargets") or [])
+
+    def rule_groups(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The loaded rule groups (``/api/v1/rules``, only ``kind`` "alert" or "record" when given): name,
+        file, rules (each with name, type, health, lastError, ...)."""
+        return list(self.get("/api/v1/rules", [("type", kind)] if kind else []).get("groups") or [])
+
     def alerting_rules(self) -> list[dict[str, Any]]:
         """The loaded alerting rules (``/api/v1/rules?type=alert``): name, duration (``for``, s), labels,
         annotations, as Prometheus holds them."""
-        data = self.get("/api/v1/rules", [("type", "alert")])
         return [
-            r for g in data.get("groups") or [] for r in g.get("rules") or [] if r.get("type") == "alerting"
+            r for g in self.rule_groups("alert") for r in g.get("rules") or [] if r.get("type") == "alerting"
         ]
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """``/api/v1/alerts``: the pending and firing alerts (labels, state, activeAt, ...)."""
+        return list(self.get("/api/v1/alerts").get("alerts") or [])
+
+    def alertmanagers(self) -> dict[str, list[str]]:
+        """``/api/v1/alertmanagers``: the URLs of the active and of the dropped Alertmanagers."""
+        data = self.get("/api/v1/alertmanagers")
+        return {
+            state: sorted(str(a.get("url", "")) for a in data.get(f"{state}Alertmanagers") or [])
+            for state in ("active", "dropped")
+        }
+
+
+class Alertmanager:
+    """The read-only calls to Alertmanager (API v2) the probes make; no answer: PrometheusError."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def ready(self) -> bool:
+        """Whether ``/-/ready`` answers 200."""
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/-/ready", timeout=self.timeout) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def status(self) -> dict[str, Any]:
+        """``/api/v2/status``: cluster (status, peers), config (original: the YAML it runs), uptime."""
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/api/v2/status", timeout=self.timeout) as response:
+                body = json.load(response)
+        except (OSError, ValueError) as exc:
+            raise PrometheusError(f"/api/v2/status: {self.base_url} did not answer: {exc}") from None
+        if not isinstance(body, dict):
+            raise PrometheusError(f"/api/v2/status: {self.base_url} answered {body!r:.80}, not an object")
+        return body

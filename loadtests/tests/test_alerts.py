@@ -5,6 +5,11 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +34,7 @@ from loadtests.alerts import (
     windows_from_files,
 )
 from loadtests.analysis import DrillRecord
+from loadtests.cli import main as cli_main
 from loadtests.errors import ConfigError
 from loadtests.plan import PlanBranch
 from loadtests.prometheus import PrometheusError
@@ -139,9 +145,10 @@ def sink(tmp_path: Path) -> Iterator[AlertSink]:
 
 
 def post(
-    sink: AlertSink, body: bytes, token: str | None = "s3cret", path: str = "/alerts"
+    sink: AlertSink | tuple[str, int], body: bytes, token: str | None = "s3cret", path: str = "/alerts"
 ) -> tuple[int, str]:
-    conn = http.client.HTTPConnection(*sink.address, timeout=10)
+    """POST to a sink (or a sink's address), with the bearer token unless None; (status, body)."""
+    conn = http.client.HTTPConnection(*(sink if isinstance(sink, tuple) else sink.address), timeout=10)
     headers = {"Content-Type": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
@@ -203,6 +210,82 @@ def test_the_token_is_never_written_or_printed(sink: AlertSink, capsys):
 def test_a_sink_without_token_takes_any_post(tmp_path: Path):
     with AlertSink("127.0.0.1", 0, tmp_path / "a.jsonl") as open_sink:
         assert post(open_sink, notification(alert("A", "firing", T0)), token=None)[0] == 200
+
+
+# ------------------------------------------------------------------ the sink alone (alert-sink)
+
+
+def free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_sink_alone_runs_until_sigterm_with_its_pid_file(tmp_path: Path):
+    """``python -m loadtests alert-sink``: listens, writes its pid, takes a notification with the
+    token, refuses one without, and on SIGTERM stops, removes the pid file and says what it did."""
+    (tmp_path / "token").write_text("s3cret\n")
+    port = free_loopback_port()
+    pid_file = tmp_path / "sink.pid"
+    argv = [sys.executable, "-m", "loadtests", "alert-sink", "--listen", f"127.0.0.1:{port}"]
+    argv += ["--out", str(tmp_path / "out"), "--token-file", str(tmp_path / "token"), "--for", "60s"]
+    argv += ["--pid-file", str(pid_file)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pid_file.read_text().strip() == str(proc.pid)
+        address = ("127.0.0.1", port)
+        assert post(address, notification(alert("PostgresNoLeader", "firing", T0)))[0] == 200
+        assert post(address, notification(alert("PostgresNoLeader", "firing", T0)), token=None)[0] == 401
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert not pid_file.exists()
+    assert [a.name for a in read_alerts(tmp_path / "out" / "alerts.jsonl")] == ["PostgresNoLeader"]
+    assert "bearer token required" in out
+    assert "alert sink stopped: 1 alerts written, 1 requests refused" in out
+    assert "s3cret" not in out
+
+
+def test_the_sink_alone_stops_by_itself_after_its_time(tmp_path: Path):
+    argv = [sys.executable, "-m", "loadtests", "alert-sink", "--listen", f"127.0.0.1:{free_loopback_port()}"]
+    argv += ["--out", str(tmp_path), "--for", "1s"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0
+    assert "alert sink done (--for): 0 alerts written, 0 requests refused" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "reason"),
+    [
+        (["--listen", "9099"], 2, "error: --listen: 9099: expected HOST:PORT"),
+        (
+            ["--listen", "127.0.0.1:9", "--token-file", "/nonexistent/t"],
+            2,
+            "error: --token-file: /nonexistent/t: ",
+        ),
+        (["--listen", "127.0.0.1:9", "--for", "a while"], 2, "error: --for: a while: cannot read duration"),
+    ],
+)
+def test_the_sink_alone_refuses_bad_options_naming_them(tmp_path, capsys, args, code, reason):
+    assert cli_main(["alert-sink", "--out", str(tmp_path / "out"), *args]) == code
+    assert reason in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_sink_alone_on_a_busy_port_exits_4(tmp_path, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        listen = f"127.0.0.1:{busy.getsockname()[1]}"
+        assert cli_main(["alert-sink", "--out", str(tmp_path), "--listen", listen]) == 4
+    assert f"error: --listen {listen}: cannot listen: " in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ instances from the file

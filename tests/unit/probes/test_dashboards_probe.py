@@ -7,16 +7,14 @@ metric it reads is in the fake's `present` set and its matchers agree with the f
 from __future__ import annotations
 
 import json
-import threading
-import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import metric_names
+from tests.fixtures.json_api import json_api
 from tests.probes import dashboards as probe
 
 
@@ -51,26 +49,8 @@ class FakePrometheus:
 @pytest.fixture
 def fake() -> Iterator[tuple[FakePrometheus, str]]:
     state = FakePrometheus()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            url = urllib.parse.urlsplit(self.path)
-            body = json.dumps(state.answer(url.path, urllib.parse.parse_qs(url.query))).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with json_api(state.answer) as url:
+        yield state, url
 
 
 DS = {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}
