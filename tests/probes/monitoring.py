@@ -47,9 +47,7 @@ import yaml
 
 from loadtests.alerts import FiredAlert, read_alerts
 from loadtests.prometheus import Alertmanager, Prometheus, PrometheusError
-
-ROOT = Path(__file__).resolve().parents[2]
-RULES = ROOT / "roles" / "prometheus" / "files" / "rules"
+from tests.metric_names import RULES_DIR as RULES
 
 # Every platform group the region's monitoring covers (playbooks/monitoring.yml's hosts).
 MONITORED = (
@@ -327,6 +325,18 @@ def snapshot(
     return report
 
 
+def until_clean(read: Callable[[], dict[str, Any]], wait: float) -> dict[str, Any]:
+    """``read()`` every 2 s until its report has no problem or `wait` seconds have passed; the last
+    report, with the seconds waited."""
+    deadline = time.monotonic() + wait
+    while True:
+        report = read()
+        if not report["problems"] or time.monotonic() >= deadline:
+            report["waited_s"] = round(wait - max(0.0, deadline - time.monotonic()), 1)
+            return report
+        time.sleep(2)
+
+
 def check(
     inventory: Mapping[str, Any],
     without: Iterable[str] = (),
@@ -335,14 +345,8 @@ def check(
     series: Iterable[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     """:func:`snapshot` until it finds no problem or `wait` seconds have passed."""
-    deadline = time.monotonic() + wait
     checks = list(series)
-    while True:
-        report = snapshot(inventory, without, rules_dir, checks)
-        if not report["problems"] or time.monotonic() >= deadline:
-            report["waited_s"] = round(wait - max(0.0, deadline - time.monotonic()), 1)
-            return report
-        time.sleep(2)
+    return until_clean(lambda: snapshot(inventory, without, rules_dir, checks), wait)
 
 
 def notification_report(
@@ -391,14 +395,10 @@ def notifications(
     alerts_file: Path, alert: str, since: float, wait: float = 120.0, hosts: Iterable[str] | None = None
 ) -> dict[str, Any]:
     """:func:`notification_report` of the sink's file until it has no problem or `wait` has passed."""
-    deadline = time.monotonic() + wait
     known = None if hosts is None else list(hosts)
-    while True:
-        report = notification_report(read_alerts(alerts_file), alert, since, known)
-        if not report["problems"] or time.monotonic() >= deadline:
-            report["alerts_file"] = str(alerts_file)
-            return report
-        time.sleep(2)
+    report = until_clean(lambda: notification_report(read_alerts(alerts_file), alert, since, known), wait)
+    report["alerts_file"] = str(alerts_file)
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
