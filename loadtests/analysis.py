@@ -102,7 +102,7 @@ def split_offline(
     drill's action ran: the branch had no ERP, as planned. Returns the other
     calls (what the tiers are judged on) and each such drill's offline calls."""
     spans = [(d, d.started, d.finished or d.started) for d in drills if d.offline_links and d.started]
-    offline: dict[str, list[Sample]] = {d.name: [] for d, _, _ in spans}
+    offline: dict[str, list[Sample]] = {span[0].name: [] for span in spans}
     counted: list[Sample] = []
     for s in samples:
         sent = s.t - s.ms / 1000.0

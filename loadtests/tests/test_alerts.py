@@ -240,7 +240,7 @@ def test_the_sink_alone_runs_until_sigterm_with_its_pid_file(tmp_path: Path):
         assert post(address, notification(alert("PostgresNoLeader", "firing", T0)))[0] == 200
         assert post(address, notification(alert("PostgresNoLeader", "firing", T0)), token=None)[0] == 401
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
+        out = proc.communicate(timeout=20)[0]
     finally:
         if proc.poll() is None:
             proc.kill()
