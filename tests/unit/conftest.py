@@ -55,7 +55,10 @@ if str(ROOT) not in sys.path:
 from tests.fixtures.patroni_api import patroni_api  # noqa: E402
 from tests.fixtures.plugin import redis_factory  # noqa: E402
 
-__all__ = ["patroni_api", "redis_factory"]
+# and the hooks that run the suites on pytest-xdist workers (tests/fixtures/workers.py)
+from tests.fixtures.workers import pytest_collection_modifyitems, pytest_xdist_make_scheduler  # noqa: E402
+
+__all__ = ["patroni_api", "pytest_collection_modifyitems", "pytest_xdist_make_scheduler", "redis_factory"]
 
 BASE_REGION: dict[str, Any] = {
     "region": "test-west",
