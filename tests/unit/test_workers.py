@@ -37,19 +37,26 @@ FILES = {
     "tests/unit/test_two.py": 4,
     "tests/unit/test_three.py": 4,
     "tests/unit/test_slow.py": 2,
+    "tests/unit/test_slow_too.py": 2,
+    "loadtests/tests/test_acceptance.py": 2,  # WALL_CLOCK, collected last (testpaths)
 }
 
 
-def test_files_stay_together_the_contract_suite_is_one_unit_slow_files_start_first(tmp_path: Path) -> None:
+def test_files_stay_together_the_contract_suite_is_one_unit_wall_clock_then_slow_files_start_first(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "pyproject.toml").write_text(
         "[tool.pytest.ini_options]\n"
         # as the project's: the scheduler and the workers' order need both
         'addopts = "--dist loadfile --no-loadscope-reorder"\n'
+        'testpaths = ["tests/unit", "tests/contract", "loadtests/tests"]\n'
         'markers = ["slow: slow"]\n'
     )
     (tmp_path / "conftest.py").write_text(CONFTEST)
     for name, count in FILES.items():
-        mark = "import pytest\npytestmark = pytest.mark.slow\n" if "slow" in name else ""
+        mark = (
+            "import pytest\npytestmark = pytest.mark.slow\n" if "slow" in name or "acceptance" in name else ""
+        )
         tests = "".join(f"def test_{i}():\n    pass\n\n" for i in range(count))
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(mark + tests)
@@ -74,4 +81,8 @@ def test_files_stay_together_the_contract_suite_is_one_unit_slow_files_start_fir
     first: dict[str, str] = {}
     for worker, nodeid in ran:
         first.setdefault(worker, nodeid)
-    assert "tests/unit/test_slow.py::test_0" in first.values(), first
+    # the wall-clock-bound unit first, the other slow one first on the other worker
+    assert set(first.values()) == {
+        "loadtests/tests/test_acceptance.py::test_0",
+        "tests/unit/test_slow.py::test_0",
+    }
