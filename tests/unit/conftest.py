@@ -9,6 +9,7 @@ ANSIBLE_COLLECTIONS_PATH must be for ansible-inventory subprocesses.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.util
 import json
 import os
@@ -407,6 +408,33 @@ def systemd_exec_start(unit: str) -> list[str]:
     return shlex.split(line.removeprefix("ExecStart="))
 
 
+# The facts the case plays gather, as the playbooks do: the network subset.
+NETWORK_FACTS = ["!all", "network"]
+
+
+def fact_cache(directory: Path) -> dict[str, str]:
+    """ansible-playbook's environment for a jsonfile fact cache in `directory` (a file per host)."""
+    return {"ANSIBLE_CACHE_PLUGIN": "jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(directory)}
+
+
+@functools.cache
+def machine_facts() -> tuple[str, str]:
+    """This machine's network facts, gathered once per test process by ansible-playbook (NETWORK_FACTS, on
+    localhost), as its jsonfile fact cache wrote them: (the prefix of the cache's file names, which end with
+    the host's name; the file's text)."""
+    base = Path(tempfile.mkdtemp(prefix="retailops-facts-"))
+    playbook = localhost_playbook(
+        base / "gather.yml", "Gather", [], gather_facts=True, gather_subset=NETWORK_FACTS
+    )
+    run = run_playbook(playbook, None, env=playbook_env(**fact_cache(base / "cache")))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    (entry,) = (base / "cache").iterdir()
+    assert entry.name.endswith("localhost"), entry
+    text = entry.read_text()
+    assert "_ansible_facts_gathered" in text, text[:3000]
+    return entry.name.removesuffix("localhost"), text
+
+
 def inventory_cases(
     tmp: Path,
     inventory: dict[str, Any],
@@ -418,8 +446,10 @@ def inventory_cases(
 ) -> dict[str, dict[str, Any]]:
     """`tasks` once per case, in one ansible-playbook run: each case is a host of its own (on this machine,
     its variables the case's) added to `inventory`, whose groups and other hosts the tasks read (a role that
-    builds its configuration from the inventory). Network facts are gathered, as the playbooks do, unless
-    `facts` is false; `play_vars` are the play's.
+    builds its configuration from the inventory). Unless `facts` is false, the play gathers network facts, as
+    the playbooks do; every case host is this machine, so their facts are machine_facts(), gathered once and
+    handed to each case host through the jsonfile fact cache (gathering "smart": a host whose facts are in
+    the cache is not gathered again). `play_vars` are the play's.
 
     Returns case -> {"ok": the host ended the play with no failed task and reachable, "msg": the first failed
     task's message (a loop's: its first failed item's), "item": that item, "ran": names of the tasks that ran
@@ -431,18 +461,22 @@ def inventory_cases(
         "hosts": {host: cases[name] for host, name in hosts.items()}
     }
     (tmp / "inventory.yml").write_text(yaml.safe_dump(full))
-    gather: dict[str, Any] = {"gather_facts": True, "gather_subset": ["!all", "network"]} if facts else {}
+    gather: dict[str, Any] = {}
+    env = playbook_env(**JSON_OUTPUT)
+    if facts:
+        gather = {"gather_facts": True, "gather_subset": NETWORK_FACTS}
+        cache = tmp / "facts"
+        cache.mkdir(exist_ok=True)
+        prefix, text = machine_facts()
+        for host in hosts:
+            (cache / f"{prefix}{host}").write_text(text)
+        env.update(
+            ANSIBLE_CACHE_PLUGIN="jsonfile",
+            ANSIBLE_CACHE_PLUGIN_CONNECTION=str(cache),
+            ANSIBLE_GATHERING="smart",
+        )
     playbook = localhost_playbook(tmp / "play.yml", "Cases", tasks, play_vars, hosts="cases", **gather)
-    result = run_playbook(
-        playbook,
-        None,
-        "-i",
-        str(tmp / "inventory.yml"),
-        "-f",
-        "10",
-        env=playbook_env(**JSON_OUTPUT),
-        timeout=900,
-    )
+    result = run_playbook(playbook, None, "-i", str(tmp / "inventory.yml"), "-f", "10", env=env, timeout=900)
     assert result.stdout.startswith("{"), result.stdout[-3000:] + result.stderr[-3000:]
     output = json.loads(result.stdout)
     shown = role_rendered(output)
