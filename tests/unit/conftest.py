@@ -8,12 +8,14 @@ ANSIBLE_COLLECTIONS_PATH must be for ansible-inventory subprocesses.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import functools
 import importlib.util
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -423,6 +425,7 @@ def machine_facts() -> tuple[str, str]:
     localhost), as its jsonfile fact cache wrote them: (the prefix of the cache's file names, which end with
     the host's name; the file's text)."""
     base = Path(tempfile.mkdtemp(prefix="retailops-facts-"))
+    atexit.register(shutil.rmtree, base, True)
     playbook = localhost_playbook(
         base / "gather.yml", "Gather", [], gather_facts=True, gather_subset=NETWORK_FACTS
     )
