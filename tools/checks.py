@@ -6,6 +6,9 @@ Each check runs as a subprocess with its output in results/logs/<check>.log;
 the console shows one line per check. Pytest suites count each test case
 (from their JUnit XML), every other check counts as one test. The exit code
 is non-zero when anything failed.
+
+The unit suite runs on pytest-xdist workers, one per CPU (RETAILOPS_UNIT_WORKERS
+sets how many; 1 runs it in one process).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,9 +175,23 @@ def files_check(name: str, command: str, package: str, patterns: str, *, none_fa
     )
 
 
+def unit_workers(env: Mapping[str, str] | None = None) -> int:
+    """How many pytest-xdist workers run the unit suite: RETAILOPS_UNIT_WORKERS (in `env`, else this
+    process's environment), else the CPUs this process may run on; at least 1."""
+    given = (os.environ if env is None else env).get("RETAILOPS_UNIT_WORKERS", "").strip()
+    if given:
+        return max(1, int(given))
+    return max(1, len(os.sched_getaffinity(0)))
+
+
 def unit_checks() -> list[Check]:
     junit = RESULTS / "junit" / "unit.xml"
-    return [Check("pytest-unit", [sys.executable, "-m", "pytest", "-q", f"--junitxml={junit}"], junit=junit)]
+    # Which tests share a worker, in what order: pyproject.toml's addopts, tests/fixtures/workers.py.
+    # One worker is a plain run, in this process's pytest.
+    workers = unit_workers()
+    parallel = ["-n", str(workers)] if workers > 1 else []
+    argv = [sys.executable, "-m", "pytest", "-q", *parallel, f"--junitxml={junit}"]
+    return [Check("pytest-unit", argv, junit=junit)]
 
 
 def molecule_checks(scenarios: list[str]) -> list[Check]:

@@ -23,8 +23,19 @@ from tests.contract.rpc import Client
 from tests.fixtures.double import DoubleProcess
 from tests.fixtures.plugin import DoubleFactory, double_factory, pg_cluster, private_pg, redis_server, workdir
 
-# the shared fixtures (tests/fixtures/plugin.py) this suite uses
-__all__ = ["double_factory", "pg_cluster", "private_pg", "redis_server", "workdir"]
+# the scheduler that keeps this suite on one pytest-xdist worker, the drift test last
+# (tests/fixtures/workers.py); one unit of work, so the workers' order needs no hook here
+from tests.fixtures.workers import pytest_xdist_make_scheduler
+
+# the shared fixtures (tests/fixtures/plugin.py) and hooks this suite uses
+__all__ = [
+    "double_factory",
+    "pg_cluster",
+    "private_pg",
+    "pytest_xdist_make_scheduler",
+    "redis_server",
+    "workdir",
+]
 
 REAL_ENV = ("ODOO_URL", "ODOO_DB", "ODOO_LOGIN", "ODOO_PASSWORD")
 

@@ -8,11 +8,14 @@ ANSIBLE_COLLECTIONS_PATH must be for ansible-inventory subprocesses.
 
 from __future__ import annotations
 
+import atexit
 import copy
+import functools
 import importlib.util
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,7 +58,10 @@ if str(ROOT) not in sys.path:
 from tests.fixtures.patroni_api import patroni_api  # noqa: E402
 from tests.fixtures.plugin import redis_factory  # noqa: E402
 
-__all__ = ["patroni_api", "redis_factory"]
+# and the hooks that run the suites on pytest-xdist workers (tests/fixtures/workers.py)
+from tests.fixtures.workers import pytest_collection_modifyitems, pytest_xdist_make_scheduler  # noqa: E402
+
+__all__ = ["patroni_api", "pytest_collection_modifyitems", "pytest_xdist_make_scheduler", "redis_factory"]
 
 BASE_REGION: dict[str, Any] = {
     "region": "test-west",
@@ -139,6 +145,15 @@ def localhost_playbook(
     return path
 
 
+# In the environment of every ansible-playbook these tests run (playbook_env, the example regions' own): the
+# filters and tests loaded once by the main process, before it forks a worker per task and host
+# (tests/fixtures/callback_plugins/preload_plugins.py). Only where the plugins load changes.
+PRELOAD_PLUGINS = {
+    "ANSIBLE_CALLBACK_PLUGINS": str(ROOT / "tests" / "fixtures" / "callback_plugins"),
+    "ANSIBLE_CALLBACKS_ENABLED": "preload_plugins",
+}
+
+
 def playbook_env(**more: str) -> dict[str, str]:
     """ansible-playbook's environment in these tests: this collection, no colour, no localhost warnings."""
     return {
@@ -147,6 +162,7 @@ def playbook_env(**more: str) -> dict[str, str]:
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_LOCALHOST_WARNING": "false",
         "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        **PRELOAD_PLUGINS,
         **more,
     }
 
@@ -164,19 +180,6 @@ def playbook_command(playbook: Path, extra_vars: dict[str, Any] | None = None, *
         "-e",
         json.dumps(extra_vars or {}),
     ]
-
-
-def start_playbook(
-    playbook: Path, extra_vars: dict[str, Any], env: dict[str, str], stderr: int, *options: str
-) -> subprocess.Popen[str]:
-    """playbook_command started, its standard output piped (for runs side by side)."""
-    return subprocess.Popen(
-        playbook_command(playbook, extra_vars, *options),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        text=True,
-    )
 
 
 def run_playbook(
@@ -212,24 +215,38 @@ def validate_runs(
     bad: dict[str, tuple[dict[str, Any], str]],
     *,
     tasks_from: str = "validate",
-) -> dict[str, subprocess.CompletedProcess[str]]:
+) -> dict[str, dict[str, Any]]:
     """The role's validate entry point (or `tasks_from`) with `good`, and with `good` and each case of
     `bad` over it.
 
-    Each in an ansible-playbook of its own, side by side; keyed by case ("good" for the good input)."""
-    playbook = localhost_playbook(
-        tmp / "validate.yml", "Validate", [role_entry_task(role, tasks_from=tasks_from)]
-    )
-    env = playbook_env()
-    started = {}
-    for name, extra in {"good": {}, **{case: over for case, (over, _expect) in bad.items()}}.items():
-        started[name] = start_playbook(playbook, {**good, **extra}, env, stderr=subprocess.STDOUT)
-    return {
-        name: subprocess.CompletedProcess(
-            proc.args, proc.wait(timeout=300), proc.stdout.read() if proc.stdout else ""
-        )
-        for name, proc in started.items()
-    }
+    In one ansible-playbook run, each case a host of its own (inventory_cases, no facts); keyed by case
+    ("good" for the good input)."""
+    cases = {"good": good, **{case: {**good, **over} for case, (over, _expect) in bad.items()}}
+    tasks = [role_entry_task(role, tasks_from=tasks_from)]
+    return inventory_cases(tmp, {"all": {}}, tasks, cases, facts=False)
+
+
+class SyntaxChecks:
+    """ansible-playbook --syntax-check of several playbooks (`check`: the run on a list of them): one run for
+    all of them; when it fails (it stops at the first error), a playbook's own run tells whether it fails."""
+
+    def __init__(
+        self, check: Callable[[list[Path]], subprocess.CompletedProcess[str]], playbooks: list[Path]
+    ) -> None:
+        self.check = check
+        self.playbooks = playbooks
+        self.together = check(playbooks)
+
+    def of(self, playbook: Path) -> subprocess.CompletedProcess[str]:
+        """The run that checked `playbook` (one of `playbooks`) and passed, or its own run."""
+        assert playbook in self.playbooks, playbook
+        return self.together if self.together.returncode == 0 else self.check([playbook])
+
+
+def assert_case_refused(case: dict[str, Any], expect: str) -> None:
+    """An inventory_cases case failed, and the message of its first failed task (or item) names `expect`."""
+    assert not case["ok"], case
+    assert expect in case["msg"], case
 
 
 def assert_refused(run: subprocess.CompletedProcess[str], expect: str) -> None:
@@ -258,17 +275,15 @@ def validate_tests(
     refusal names) fails, naming the variable."""
 
     @pytest.fixture(scope="module")
-    def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+    def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
         return validate_runs(role, tmp_path_factory.mktemp("validate"), good, bad, tasks_from=tasks_from)
 
-    def test_the_good_input_passes(runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
-        assert runs["good"].returncode == 0, runs["good"].stdout[-3000:]
+    def test_the_good_input_passes(runs: dict[str, dict[str, Any]]) -> None:
+        assert runs["good"]["ok"], runs["good"]
 
     @pytest.mark.parametrize("case", sorted(bad))
-    def test_bad_input_is_refused_naming_the_variable(
-        case: str, runs: dict[str, subprocess.CompletedProcess[str]]
-    ) -> None:
-        assert_refused(runs[case], bad[case][1])
+    def test_bad_input_is_refused_naming_the_variable(case: str, runs: dict[str, dict[str, Any]]) -> None:
+        assert_case_refused(runs[case], bad[case][1])
 
     return runs, test_the_good_input_passes, test_bad_input_is_refused_naming_the_variable
 
@@ -309,21 +324,23 @@ def role_render_runs(
     *,
     tasks_from: str = "validate",
 ) -> dict[str, dict[str, Any]]:
-    """role_render_tasks on localhost, once per case (its extra vars), side by side: case -> {name: value}.
+    """role_render_tasks on this machine, once per case (its variables): case -> {name: value}.
 
-    `play_vars` stand in for what the role reads from the cluster before it renders (a digest, ...)."""
-    playbook = localhost_playbook(
-        tmp / "render.yml", "Render", role_render_tasks(role, shown, tasks_from=tasks_from), play_vars
+    In one ansible-playbook run, each case a host of its own (inventory_cases, no facts). `play_vars` stand
+    in for what the role reads from the cluster before it renders (a digest, ...)."""
+    runs = inventory_cases(
+        tmp,
+        {"all": {}},
+        role_render_tasks(role, shown, tasks_from=tasks_from),
+        cases,
+        facts=False,
+        play_vars=play_vars,
     )
-    env = playbook_env(**JSON_OUTPUT)
-    started = {
-        name: start_playbook(playbook, extra, env, stderr=subprocess.PIPE) for name, extra in cases.items()
-    }
     rendered: dict[str, dict[str, Any]] = {}
-    for name, proc in started.items():
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, f"{name}: rc={proc.returncode}\n{out[-3000:]}\n{err[-3000:]}"
-        rendered[name] = role_rendered(json.loads(out))["localhost"]
+    for name, run in runs.items():
+        assert run["ok"], f"{name}: {run}"
+        assert set(run["shown"]) == set(shown), f"{name}: {run}"
+        rendered[name] = run["shown"]
     return rendered
 
 
@@ -393,15 +410,53 @@ def systemd_exec_start(unit: str) -> list[str]:
     return shlex.split(line.removeprefix("ExecStart="))
 
 
+# The facts the case plays gather, as the playbooks do: the network subset.
+NETWORK_FACTS = ["!all", "network"]
+
+
+def fact_cache(directory: Path) -> dict[str, str]:
+    """ansible-playbook's environment for a jsonfile fact cache in `directory` (a file per host)."""
+    return {"ANSIBLE_CACHE_PLUGIN": "jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(directory)}
+
+
+@functools.cache
+def machine_facts() -> tuple[str, str]:
+    """This machine's network facts, gathered once per test process by ansible-playbook (NETWORK_FACTS, on
+    localhost), as its jsonfile fact cache wrote them: (the prefix of the cache's file names, which end with
+    the host's name; the file's text)."""
+    base = Path(tempfile.mkdtemp(prefix="retailops-facts-"))
+    atexit.register(shutil.rmtree, base, True)
+    playbook = localhost_playbook(
+        base / "gather.yml", "Gather", [], gather_facts=True, gather_subset=NETWORK_FACTS
+    )
+    run = run_playbook(playbook, None, env=playbook_env(**fact_cache(base / "cache")))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    (entry,) = (base / "cache").iterdir()
+    assert entry.name.endswith("localhost"), entry
+    text = entry.read_text()
+    assert "_ansible_facts_gathered" in text, text[:3000]
+    return entry.name.removesuffix("localhost"), text
+
+
 def inventory_cases(
-    tmp: Path, inventory: dict[str, Any], tasks: list[dict[str, Any]], cases: dict[str, dict[str, Any]]
+    tmp: Path,
+    inventory: dict[str, Any],
+    tasks: list[dict[str, Any]],
+    cases: dict[str, dict[str, Any]],
+    *,
+    facts: bool = True,
+    play_vars: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """`tasks` once per case, in one ansible-playbook run: each case is a host of its own (on this machine,
     its variables the case's) added to `inventory`, whose groups and other hosts the tasks read (a role that
-    builds its configuration from the inventory). Network facts are gathered, as the playbooks do.
+    builds its configuration from the inventory). Unless `facts` is false, the play gathers network facts, as
+    the playbooks do; every case host is this machine, so their facts are machine_facts(), gathered once and
+    handed to each case host through the jsonfile fact cache (gathering "smart": a host whose facts are in
+    the cache is not gathered again). `play_vars` are the play's.
 
-    Returns case -> {"ok": no task failed, "msg": the first failed task's message (a loop's: its first failed
-    item's), "item": that item, "ran": names of the tasks that ran (not skipped)}."""
+    Returns case -> {"ok": the host ended the play with no failed task and reachable, "msg": the first failed
+    task's message (a loop's: its first failed item's), "item": that item, "ran": names of the tasks that ran
+    (not skipped), "shown": name -> message of its debug tasks named "show <name>" (role_render_tasks)}."""
     tmp.mkdir(parents=True, exist_ok=True)
     hosts = {f"case-{i}": name for i, name in enumerate(cases)}
     full = copy.deepcopy(inventory)
@@ -409,23 +464,28 @@ def inventory_cases(
         "hosts": {host: cases[name] for host, name in hosts.items()}
     }
     (tmp / "inventory.yml").write_text(yaml.safe_dump(full))
-    playbook = localhost_playbook(
-        tmp / "play.yml", "Cases", tasks, hosts="cases", gather_facts=True, gather_subset=["!all", "network"]
-    )
-    result = run_playbook(
-        playbook,
-        None,
-        "-i",
-        str(tmp / "inventory.yml"),
-        "-f",
-        "10",
-        env=playbook_env(**JSON_OUTPUT),
-        timeout=900,
-    )
+    gather: dict[str, Any] = {}
+    env = playbook_env(**JSON_OUTPUT)
+    if facts:
+        gather = {"gather_facts": True, "gather_subset": NETWORK_FACTS}
+        cache = tmp / "facts"
+        cache.mkdir(exist_ok=True)
+        prefix, text = machine_facts()
+        for host in hosts:
+            (cache / f"{prefix}{host}").write_text(text)
+        env.update(
+            ANSIBLE_CACHE_PLUGIN="jsonfile",
+            ANSIBLE_CACHE_PLUGIN_CONNECTION=str(cache),
+            ANSIBLE_GATHERING="smart",
+        )
+    playbook = localhost_playbook(tmp / "play.yml", "Cases", tasks, play_vars, hosts="cases", **gather)
+    result = run_playbook(playbook, None, "-i", str(tmp / "inventory.yml"), "-f", "10", env=env, timeout=900)
     assert result.stdout.startswith("{"), result.stdout[-3000:] + result.stderr[-3000:]
     output = json.loads(result.stdout)
+    shown = role_rendered(output)
     found: dict[str, dict[str, Any]] = {
-        name: {"ok": True, "msg": "", "item": None, "ran": []} for name in cases
+        name: {"ok": True, "msg": "", "item": None, "ran": [], "shown": shown.get(host, {})}
+        for host, name in hosts.items()
     }
     for task in output["plays"][0]["tasks"]:
         for host, res in task["hosts"].items():
@@ -435,4 +495,9 @@ def inventory_cases(
             if res.get("failed") and case["ok"]:
                 first = next((r for r in res.get("results", []) if r.get("failed")), res)
                 case.update(ok=False, msg=str(first.get("msg", "")), item=first.get("item"))
+    for host, name in hosts.items():
+        stats = output["stats"].get(host)
+        assert stats is not None, f"{name}: the play did not run on {host}\n{result.stderr[-3000:]}"
+        if stats["unreachable"] and found[name]["ok"]:
+            found[name].update(ok=False, msg=f"unreachable: {stats}")
     return found

@@ -51,7 +51,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import COLLECTIONS_PATH, LOCAL, ROOT
+from conftest import COLLECTIONS_PATH, LOCAL, PRELOAD_PLUGINS, ROOT, SyntaxChecks
 from cryptography import x509
 
 INVENTORY = Path(ROOT) / "inventories" / "example-region"
@@ -114,6 +114,7 @@ def ansible(
         "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true",
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
+        **PRELOAD_PLUGINS,
         **(env or {}),
     }
     return subprocess.run(
@@ -214,47 +215,63 @@ def inventory_for(profile: str, tmp: Path) -> Path:
     return copy
 
 
-RENDER_PLAY = """
-- name: Render every inventory variable
-  hosts: all
-  gather_facts: false
-  tasks:
-    - name: Write this host's variables, templated
-      ansible.builtin.copy:
-        dest: "{{ render_out }}/{{ inventory_hostname }}.json"
-        mode: "0600"
-        content: >-
-          {{ dict(render_names[inventory_hostname]
-                  | zip(query('ansible.builtin.vars', *render_names[inventory_hostname]))) | to_json }}
-"""
+def render_play(names: dict[str, list[str]]) -> dict[str, Any]:
+    """A play that shows every host's inventory variables (`names`: host -> variable names), templated."""
+    return {
+        "name": "Render every inventory variable",
+        "hosts": "all",
+        "gather_facts": False,
+        "vars": {"render_names": names},
+        "tasks": [
+            {
+                "name": "Values",
+                "ansible.builtin.debug": {
+                    "msg": "{{ dict(render_names[inventory_hostname]"
+                    " | zip(query('ansible.builtin.vars', *render_names[inventory_hostname]))) }}"
+                },
+            }
+        ],
+    }
 
 
 @pytest.fixture(scope="module", params=PROFILES)
-def region(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Region:
+def region_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One profile's inventory, listed, and one ansible-playbook run on it, in check mode on this machine:
+    every host's variables rendered, then site.yml's validation play and monitoring.yml's first play (each
+    taken from its file as it is). Its json report, whatever the run's outcome: the tests read it."""
     profile: str = request.param
     tmp = tmp_path_factory.mktemp(profile)
     path = inventory_for(profile, tmp)
     listed = ansible("ansible-inventory", "-i", f"{path}/", "--list", "--vault-id", VAULT_ID)
     assert listed.returncode == 0, tail(listed)
     inventory = json.loads(listed.stdout)
-
-    out = tmp / "rendered"
-    out.mkdir()
     names = {host: sorted(hostvars) for host, hostvars in inventory["_meta"]["hostvars"].items()}
-    (tmp / "names.json").write_text(json.dumps({"render_names": names, "render_out": str(out)}))
-    (tmp / "render.yml").write_text(RENDER_PLAY)
-    rendered = ansible(
+    plays = [render_play(names), validation_play()[0], load_yaml(MONITORING)[0]]
+    (tmp / "plays.yml").write_text(yaml.safe_dump(plays, sort_keys=False))
+    result = ansible(
         "ansible-playbook",
-        *("-i", f"{path}/", "--vault-id", VAULT_ID, "-f", "20", *LOCAL),
-        *("-e", f"@{tmp / 'names.json'}", str(tmp / "render.yml")),
+        *("-i", f"{path}/", "--vault-id", VAULT_ID, "-f", "20", "--check", *LOCAL),
+        str(tmp / "plays.yml"),
+        # smart: a host's facts are gathered once in the run; both validation plays gather the same subset
+        # (network) of this machine's, which the second play would gather again as a run of its own.
+        env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_GATHERING": "smart"},
     )
-    assert rendered.returncode == 0, tail(rendered)
+    assert result.stdout.startswith("{"), tail(result)
+    return {"profile": profile, "path": path, "inventory": inventory, "report": json.loads(result.stdout)}
+
+
+@pytest.fixture(scope="module")
+def region(region_run: dict[str, Any]) -> Region:
+    (render, *_validation) = region_run["report"]["plays"]
+    (task,) = render["tasks"]
+    assert not [h for h, r in task["hosts"].items() if r.get("failed")], task
+    inventory = region_run["inventory"]
     return Region(
-        profile=profile,
-        path=path,
+        profile=region_run["profile"],
+        path=region_run["path"],
         inventory=inventory,
         groups=group_hosts(inventory),
-        rendered={p.stem: json.loads(p.read_text()) for p in out.glob("*.json")},
+        rendered={host: result["msg"] for host, result in task["hosts"].items()},
     )
 
 
@@ -305,33 +322,23 @@ def validation_play() -> tuple[dict[str, Any], dict[str, list[str]]]:
     return play, checked
 
 
-def run_validation_play(region: Region, tmp: Path, play: dict[str, Any]) -> dict[str, Any]:
-    """A validation play on the region's inventory, in check mode on this machine: its json report."""
-    (tmp / "validate.yml").write_text(yaml.safe_dump([play], sort_keys=False))
-    result = ansible(
-        "ansible-playbook",
-        *("-i", f"{region.path}/", "--vault-id", VAULT_ID, "-f", "20", "--check", *LOCAL),
-        str(tmp / "validate.yml"),
-        env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
-    )
-    assert result.returncode == 0, tail(result)
-    report: dict[str, Any] = json.loads(result.stdout)
-    return report
+def play_report(report: dict[str, Any], index: int) -> dict[str, Any]:
+    """One play of region_run's report: {"plays": [that play], "stats": the whole run's}.
+
+    The stats are the run's, over its three plays: a failure in any of them shows there."""
+    return {"plays": [report["plays"][index]], "stats": report["stats"]}
 
 
 @pytest.fixture(scope="module")
-def validation(region: Region, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return run_validation_play(
-        region, tmp_path_factory.mktemp(f"validate-{region.profile}"), validation_play()[0]
-    )
+def validation(region_run: dict[str, Any]) -> dict[str, Any]:
+    """site.yml's first play, in check mode on this machine."""
+    return play_report(region_run["report"], 1)
 
 
 @pytest.fixture(scope="module")
-def monitoring_validation(region: Region, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def monitoring_validation(region_run: dict[str, Any]) -> dict[str, Any]:
     """monitoring.yml's first play."""
-    return run_validation_play(
-        region, tmp_path_factory.mktemp(f"monitoring-{region.profile}"), load_yaml(MONITORING)[0]
-    )
+    return play_report(region_run["report"], 2)
 
 
 # ---------------------------------------------------------------------------
@@ -620,16 +627,25 @@ def test_readme_names_the_operator_playbooks() -> None:
     assert {"site.yml", "odoo_db.yml", "onboard_branch.yml", "offboard_branch.yml"} <= set(README_PLAYBOOKS)
 
 
+@pytest.fixture(scope="module")
+def syntax() -> SyntaxChecks:
+    def check(playbooks: list[Path]) -> subprocess.CompletedProcess[str]:
+        return ansible(
+            "ansible-playbook",
+            *("-i", f"{INVENTORY}/", "--vault-id", VAULT_ID, "--syntax-check"),
+            *map(str, playbooks),
+        )
+
+    written = [ROOT / "playbooks" / p for p in README_PLAYBOOKS if (ROOT / "playbooks" / p).exists()]
+    return SyntaxChecks(check, written)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("playbook", README_PLAYBOOKS)
-def test_operator_playbooks_pass_syntax_check(playbook: str) -> None:
+def test_operator_playbooks_pass_syntax_check(playbook: str, syntax: SyntaxChecks) -> None:
     if not (ROOT / "playbooks" / playbook).exists() and playbook in PENDING_PLAYBOOKS:
         pytest.skip(f"{playbook} is not written yet")
-    result = ansible(
-        "ansible-playbook",
-        *("-i", f"{INVENTORY}/", "--vault-id", VAULT_ID, "--syntax-check"),
-        str(ROOT / "playbooks" / playbook),
-    )
+    result = syntax.of(ROOT / "playbooks" / playbook)
     assert result.returncode == 0, tail(result)
 
 

@@ -10,14 +10,13 @@ passes it and stops at the first read of Azure, before any change.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import COLLECTIONS_PATH, ROOT, assert_refused, validate_tests
+from conftest import ROOT, assert_refused, playbook_env, validate_tests
 
 FIXTURE = Path(__file__).parents[1] / "plugins" / "filter" / "fixtures" / "aks_cluster" / "production.yml"
 GOOD: dict[str, Any] = yaml.safe_load(FIXTURE.read_text())["vars"]
@@ -65,13 +64,7 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
 runs, test_the_good_input_passes, test_bad_input_is_refused_naming_the_variable = validate_tests(
     "aks_cluster", GOOD, BAD
 )
-ENV = {
-    **os.environ,
-    "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
-    "ANSIBLE_NOCOLOR": "1",
-    "ANSIBLE_LOCALHOST_WARNING": "false",
-    "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-}
+ENV = playbook_env()
 PLAYBOOK_BIN = str(Path(sys.executable).parent / "ansible-playbook")
 
 

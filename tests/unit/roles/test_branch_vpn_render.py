@@ -9,7 +9,6 @@ The role's own templates are rendered by ansible-playbook on localhost.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import COLLECTIONS_PATH, EXAMPLE_REGISTER, ROOT
+from conftest import EXAMPLE_REGISTER, ROOT, playbook_env
 
 ROLE = ROOT / "roles" / "branch_vpn"
 HOSTS = ["hub-ams", "hub-fra", "AMS-001", "AMS-WH1", "RTM-002", "BRU-001", "CGN-DS1"]
@@ -77,12 +76,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             ]
         )
     )
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
-        "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true",
-        "ANSIBLE_NOCOLOR": "1",
-    }
+    env = playbook_env(ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="true")
     result = subprocess.run(
         # extra vars: the role's defaults come in as vars_files, which beat play vars
         [

@@ -1,7 +1,9 @@
-"""tools/checks.py counts pytest cases from JUnit XML and everything else as one test."""
+"""tools/checks.py counts pytest cases from JUnit XML and everything else as one test; the unit suite
+runs on pytest-xdist workers."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +159,20 @@ def test_promtool_checks_fail_when_they_should(
         (tmp_path / "tests" / "promtool" / "a_test.yml").write_text(test.replace("../roles", "../../roles"))
     assert (run_promtool_check("promtool-check-rules", tmp_path) != 0) == bool(check_rc)
     assert (run_promtool_check("promtool-test-rules", tmp_path) != 0) == bool(test_rc)
+
+
+def test_unit_workers_come_from_the_environment_else_the_cpus() -> None:
+    assert checks.unit_workers({"RETAILOPS_UNIT_WORKERS": "3"}) == 3
+    assert checks.unit_workers({"RETAILOPS_UNIT_WORKERS": "0"}) == 1
+    assert checks.unit_workers({}) == max(1, len(os.sched_getaffinity(0)))
+
+
+@pytest.mark.parametrize(("workers", "expect"), [("2", ["-n", "2"]), ("1", [])])
+def test_unit_check_runs_pytest_on_the_workers(
+    workers: str, expect: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RETAILOPS_UNIT_WORKERS", workers)
+    (check,) = checks.unit_checks()
+    assert check.argv[:4] == [sys.executable, "-m", "pytest", "-q"]
+    assert check.argv[4:-1] == expect
+    assert check.argv[-1] == f"--junitxml={check.junit}"
