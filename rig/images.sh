@@ -7,6 +7,8 @@
 #   busybox  a tiny image, also saved to an archive for side-loading tests
 #   odoo-double  the Odoo 18 protocol double (rig/odoo_double) on the base,
 #            with the official odoo image's paths, ports and entrypoint
+#   azurite  Azurite (Azure Blob emulator) from npm on the systemd image:
+#            the Azure Blob host of the postgresql_ha scenario and the pilot
 #
 # Each image carries a label with the digest of its recipe and is rebuilt
 # only when it is missing or the recipe changed.
@@ -19,6 +21,7 @@ SYSTEMD_IMAGE="$RIG_IMAGE_PREFIX-systemd:$RIG_SUITE"
 BUSYBOX_IMAGE="$RIG_IMAGE_PREFIX-busybox:latest"
 BUSYBOX_ARCHIVE="$RIG_CACHE/images/rig-busybox.tar"
 ODOO_DOUBLE_IMAGE="$RIG_IMAGE_PREFIX-odoo-double:18.0"
+AZURITE_IMAGE="$RIG_IMAGE_PREFIX-azurite:$RIG_SUITE"
 
 build_base() {
   local recipe mirror security tarball rootfs
@@ -61,15 +64,26 @@ SOURCES
     "$tarball" "$BASE_IMAGE" >/dev/null
 }
 
-# build_image IMAGE DIR [extra docker build args...]
+# build_image IMAGE DIR [extra docker build args...]: FROM the base image,
+# or from RIG_PARENT_IMAGE when set (its recipe is then part of this one's).
 build_image() {
-  local image=$1 dir=$2 recipe
+  local image=$1 dir=$2 parent=${RIG_PARENT_IMAGE:-$BASE_IMAGE} recipe
   shift 2
-  recipe=$(rig_recipe_hash "$dir"/* <(rig_image_recipe "$BASE_IMAGE"))
+  recipe=$(rig_recipe_hash "$dir"/* <(rig_image_recipe "$parent"))
   [[ "$(rig_image_recipe "$image")" == "$recipe" ]] && { log "$image is current"; return; }
   log "building $image"
-  docker build -q --label "org.retailops.rig.recipe=$recipe" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+  docker build -q --label "org.retailops.rig.recipe=$recipe" --build-arg "BASE_IMAGE=$parent" \
     "$@" -t "$image" "$dir" >/dev/null
+}
+
+# stage_azurite: its recipe and the machine's CA bundle (see its Dockerfile).
+stage_azurite() {
+  local ctx="$RIG_CACHE/images/azurite-context"
+  rm -rf "$ctx"
+  mkdir -p "$ctx"
+  cp "$RIG_DIR"/images/azurite/* "$ctx"/
+  cp /etc/ssl/certs/ca-certificates.crt "$ctx"/
+  printf '%s\n' "$ctx"
 }
 
 # stage_odoo_double: a build context with the recipe and a reproducible tar
@@ -119,6 +133,7 @@ proxy="http://$(rig_host_gateway):$RIG_APTCACHE_PORT"
 build_image "$SYSTEMD_IMAGE" "$RIG_DIR/images/systemd" --build-arg "APT_PROXY=$proxy"
 build_image "$BUSYBOX_IMAGE" "$RIG_DIR/images/busybox" --build-arg "APT_PROXY=$proxy"
 build_image "$ODOO_DOUBLE_IMAGE" "$(stage_odoo_double)" --build-arg "APT_PROXY=$proxy"
+RIG_PARENT_IMAGE=$SYSTEMD_IMAGE build_image "$AZURITE_IMAGE" "$(stage_azurite)" --build-arg "APT_PROXY=$proxy"
 if [[ ! -s "$BUSYBOX_ARCHIVE" || "$BUSYBOX_ARCHIVE" -ot "$RIG_DIR/images/busybox/Dockerfile" ]] \
    || [[ "$(cat "$BUSYBOX_ARCHIVE.id" 2>/dev/null)" != "$(docker image inspect --format '{{.Id}}' "$BUSYBOX_IMAGE")" ]]; then
   mkdir -p "$(dirname "$BUSYBOX_ARCHIVE")"
@@ -126,4 +141,4 @@ if [[ ! -s "$BUSYBOX_ARCHIVE" || "$BUSYBOX_ARCHIVE" -ot "$RIG_DIR/images/busybox
   docker image inspect --format '{{.Id}}' "$BUSYBOX_IMAGE" >"$BUSYBOX_ARCHIVE.id"
   log "saved $BUSYBOX_IMAGE to $BUSYBOX_ARCHIVE"
 fi
-log "images ready: $SYSTEMD_IMAGE, $BUSYBOX_IMAGE (archive $BUSYBOX_ARCHIVE), $ODOO_DOUBLE_IMAGE"
+log "images ready: $SYSTEMD_IMAGE, $BUSYBOX_IMAGE (archive $BUSYBOX_ARCHIVE), $ODOO_DOUBLE_IMAGE, $AZURITE_IMAGE"
