@@ -213,6 +213,10 @@ class DrillOutcome:
     error_window_by_tier: dict[str, float] = field(default_factory=dict)
     first_failure: float | None = None
     first_success_after: float | None = None
+    # The end of the span this analysis read (epoch): the drill's observe time, the next drill's
+    # start or the run's end, whichever came first. A failure from the drill's start to here is
+    # the drill's.
+    until: float | None = None
     time_to_recovery_s: float | None = None  # action start to steady success
     recovered: bool = True
     failed_by_tier: dict[str, int] = field(default_factory=dict)
@@ -240,6 +244,7 @@ class DrillOutcome:
             },
             "first_failure_s": _r(self.first_failure - run_start if self.first_failure else None),
             "first_success_s": _r(self.first_success_after - run_start if self.first_success_after else None),
+            "observed_until_s": _r(self.until - run_start if self.until else None),
             "time_to_recovery_s": _r(self.time_to_recovery_s),
             "recovered": self.recovered,
             "failed_by_tier": self.failed_by_tier,
@@ -262,7 +267,7 @@ def analyse_drill(
     ``offline``: the calls the drill took offline by design (split_offline), left out of
     ``samples`` and only counted; such a drill's recovery counts from its action's end,
     when the branches have their link back."""
-    out = DrillOutcome(record)
+    out = DrillOutcome(record, until=until if record.started else None)
     out.offline_calls = len(offline)
     out.offline_failed = sum(1 for s in offline if not s.ok)
     if not record.started:

@@ -109,6 +109,8 @@ class DrillInfo(_Model):
     error_window_by_tier: dict[str, float] = {}
     first_failure_s: float | None
     first_success_s: float | None
+    # The end of the span the drill's analysis read; None in reports written before it was recorded.
+    observed_until_s: float | None = None
     time_to_recovery_s: float | None
     recovered: bool
     failed_by_tier: dict[str, int]
@@ -325,7 +327,9 @@ def plain_gate(g: GateRow) -> str:
 
 
 def worst_outages(report: Report) -> list[Outage]:
-    """Per tier, the longest error window, attributed to the drill whose span it started in."""
+    """Per tier, the longest error window, attributed to the drill whose span it started in: the
+    span the drill's own analysis read (its error windows and recovery in the drills table), so the
+    first screen and that table agree."""
     out: list[Outage] = []
     for tier, windows in sorted(report.error_windows.items()):
         if not windows:
@@ -335,9 +339,10 @@ def worst_outages(report: Report) -> list[Outage]:
         for d in report.drills:
             if d.started_s is None:
                 continue
-            end = (
-                d.started_s + max(d.action_s or 0.0, d.time_to_recovery_s or 0.0, d.error_window_s or 0.0) + 5
-            )
+            end = d.observed_until_s
+            if end is None:  # a report written before the span was recorded
+                lasted = max(d.action_s or 0.0, d.time_to_recovery_s or 0.0, d.error_window_s or 0.0)
+                end = d.started_s + lasted + 5
             if d.started_s - 2 <= w.start_s <= end:
                 drill = d.name
                 break

@@ -15,7 +15,7 @@ from loadtests.ledger import KindResult, LedgerResult
 from loadtests.odoo_under_test import OdooUnderTest
 from loadtests.plan import PlanBranch, RunPlan
 from loadtests.report import render_html, render_junit
-from loadtests.report.model import Coverage, Sli, SliSeries, coverage_lines
+from loadtests.report.model import Coverage, ErrorWindow, Sli, SliSeries, coverage_lines, worst_outages
 from loadtests.report.model import CoverageRow as CoverageRowInfo
 from loadtests.samples import Sample
 from loadtests.scenario import DrillSpec, load_scenario
@@ -209,6 +209,24 @@ def test_first_screen_speaks_to_store_operations():
         next(g for g in bad.failed_gates if g.startswith("Finance (invoices): 1 call in 20 took longer than"))
     ]
     assert bad.failed_gates[0].endswith("(limit 5 ms).")
+
+
+def test_an_outage_is_the_drills_while_the_drills_analysis_reads_it():
+    """A tunnel's calls can fail for a while after its link is back (the tunnel's handshake): the
+    drills table counts them in the drill's window, and the first screen says the same."""
+    report = synthetic()
+    d = report.drills[0]  # started 59.5 s, its action 1.5 s, observed for 40 s
+    assert d.started_s is not None
+    assert d.observed_until_s is not None
+    assert d.observed_until_s == pytest.approx(d.started_s + 40, abs=0.01)
+
+    def worst(start_s: float) -> str:
+        late = ErrorWindow(start_s=start_s, end_s=start_s + 5, seconds=5.0, failures=1, closed=True)
+        only = report.model_copy(update={"error_windows": {"reporting": [late]}})
+        return next(o.drill for o in worst_outages(only))
+
+    assert worst(d.started_s + 30) == "restart-postgres"  # well after its action and recovery
+    assert worst(d.observed_until_s + 1) == ""
 
 
 def test_junit_lists_each_gate_and_fails_on_breach():
