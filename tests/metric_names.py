@@ -22,20 +22,30 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "roles" / "prometheus" / "files" / "rules"
 
 
+def rule_files(rules_dir: Path = RULES_DIR) -> dict[str, dict[str, Any]]:
+    """File name -> the parsed rule file, for every ``*.yml`` of ``rules_dir`` (the platform's rule
+    files): the one reader of them for the tests and the probes."""
+    paths = sorted(rules_dir.glob("*.yml"))
+    return {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) or {} for p in paths}
+
+
 def recording_rules(rules_dir: Path = RULES_DIR) -> frozenset[str]:
     """The names the platform's rule files record (the tiers' objectives among them): read from the
     files, so a dashboard can only use what a rule records."""
-    names: set[str] = set()
-    for path in sorted(rules_dir.glob("*.yml")):
-        for group in (yaml.safe_load(path.read_text()) or {}).get("groups", []):
-            names.update(rule["record"] for rule in group.get("rules", []) if "record" in rule)
-    return frozenset(names)
+    return frozenset(
+        rule["record"]
+        for doc in rule_files(rules_dir).values()
+        for group in doc.get("groups", [])
+        for rule in group.get("rules", [])
+        if "record" in rule
+    )
 
 
 RECORDING_RULES = recording_rules()

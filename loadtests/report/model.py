@@ -109,8 +109,7 @@ class DrillInfo(_Model):
     error_window_by_tier: dict[str, float] = {}
     first_failure_s: float | None
     first_success_s: float | None
-    # The end of the span the drill's analysis read; None in reports written before it was recorded.
-    observed_until_s: float | None = None
+    observed_until_s: float | None  # the end of the span the drill's analysis read; None: not started
     time_to_recovery_s: float | None
     recovered: bool
     failed_by_tier: dict[str, int]
@@ -337,13 +336,9 @@ def worst_outages(report: Report) -> list[Outage]:
         w = max(windows, key=lambda x: x.seconds)
         drill = ""
         for d in report.drills:
-            if d.started_s is None:
+            if d.started_s is None or d.observed_until_s is None:
                 continue
-            end = d.observed_until_s
-            if end is None:  # a report written before the span was recorded
-                lasted = max(d.action_s or 0.0, d.time_to_recovery_s or 0.0, d.error_window_s or 0.0)
-                end = d.started_s + lasted + 5
-            if d.started_s - 2 <= w.start_s <= end:
+            if d.started_s - 2 <= w.start_s <= d.observed_until_s:
                 drill = d.name
                 break
         out.append(Outage(tier=tier, seconds=w.seconds, failures=w.failures, start_s=w.start_s, drill=drill))

@@ -16,11 +16,9 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -30,6 +28,7 @@ from loadtests.analysis import DrillRecord
 from loadtests.prometheus import Prometheus
 from loadtests.scenario import DrillSpec
 from loadtests.sli import platform_sli
+from tests.fixtures.http_api import http_api
 from tests.fixtures.plugin import start_or_fail
 from tests.fixtures.services import PromServer, new_tempdir, stop_process
 
@@ -66,23 +65,9 @@ class Gauge:
     value: int = 0
 
 
-def serve_gauge(gauge: Gauge) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = f"# TYPE coverage_live_fault gauge\ncoverage_live_fault {gauge.value}\n".encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # stopped mid-scrape
-                self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+def gauge_metrics(gauge: Gauge) -> Callable[[str, dict[str, list[str]]], str]:
+    """What the gauge's ``/metrics`` answers (tests.fixtures.http_api serves it)."""
+    return lambda _path, _query: f"# TYPE coverage_live_fault gauge\ncoverage_live_fault {gauge.value}\n"
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float) -> Any:
@@ -107,7 +92,8 @@ class Live:
 def live() -> Iterator[Live]:
     root = new_tempdir("lt-alerts-live-")
     gauge = Gauge()
-    metrics = serve_gauge(gauge)
+    stack = contextlib.ExitStack()
+    metrics = stack.enter_context(http_api(gauge_metrics(gauge)))
     sink = AlertSink("127.0.0.1", 0, root / "alerts.jsonl", token=TOKEN)
     sink.start()
     am_config = f"""
@@ -136,7 +122,7 @@ alerting:
 rule_files: [{root / "prometheus" / "rules.yml"}]
 scrape_configs:
   - job_name: fault
-    static_configs: [{{targets: ["127.0.0.1:{metrics.server_address[1]}"]}}]
+    static_configs: [{{targets: ["{metrics.removeprefix("http://")}"]}}]
 """
         prometheus = PromServer(root / "prometheus", "prometheus", prom_config, {"rules.yml": RULES})
         start_or_fail(prometheus)
@@ -146,8 +132,7 @@ scrape_configs:
             stop_process(prometheus.proc)
         stop_process(alertmanager.proc)
         sink.stop()
-        metrics.shutdown()
-        metrics.server_close()
+        stack.close()
         shutil.rmtree(root, ignore_errors=True)
 
 

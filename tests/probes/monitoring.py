@@ -48,6 +48,7 @@ import yaml
 from loadtests.alerts import FiredAlert, read_alerts
 from loadtests.prometheus import Alertmanager, Prometheus, PrometheusError
 from tests.metric_names import RULES_DIR as RULES
+from tests.metric_names import rule_files
 
 # Every platform group the region's monitoring covers (playbooks/monitoring.yml's hosts).
 MONITORED = (
@@ -153,11 +154,6 @@ def series_problems(
             elif any(float(v) != 1 for v in values[host]):
                 problems.append(f"{metric} on {host} is {', '.join(values[host])}, not 1")
     return problems
-
-
-def rule_files(directory: Path = RULES) -> dict[str, dict[str, Any]]:
-    """file name -> its parsed rule file, every *.yml of `directory`."""
-    return {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.yml"))}
 
 
 def collection_groups(files: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[str, list[str]]]:

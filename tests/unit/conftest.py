@@ -473,11 +473,7 @@ def inventory_cases(
         prefix, text = machine_facts()
         for host in hosts:
             (cache / f"{prefix}{host}").write_text(text)
-        env.update(
-            ANSIBLE_CACHE_PLUGIN="jsonfile",
-            ANSIBLE_CACHE_PLUGIN_CONNECTION=str(cache),
-            ANSIBLE_GATHERING="smart",
-        )
+        env.update(fact_cache(cache), ANSIBLE_GATHERING="smart")
     playbook = localhost_playbook(tmp / "play.yml", "Cases", tasks, play_vars, hosts="cases", **gather)
     result = run_playbook(playbook, None, "-i", str(tmp / "inventory.yml"), "-f", "10", env=env, timeout=900)
     assert result.stdout.startswith("{"), result.stdout[-3000:] + result.stderr[-3000:]

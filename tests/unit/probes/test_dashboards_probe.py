@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests import metric_names
-from tests.fixtures.json_api import json_api
+from tests.fixtures.http_api import http_api
 from tests.probes import dashboards as probe
 
 
@@ -49,7 +49,7 @@ class FakePrometheus:
 @pytest.fixture
 def fake() -> Iterator[tuple[FakePrometheus, str]]:
     state = FakePrometheus()
-    with json_api(state.answer) as url:
+    with http_api(state.answer) as url:
         yield state, url
 
 

@@ -19,7 +19,8 @@ import yaml
 
 from loadtests.alerts import AlertSink
 from loadtests.prometheus import Prometheus
-from tests.fixtures.json_api import json_api
+from tests.fixtures.http_api import http_api
+from tests.metric_names import rule_files
 from tests.probes import monitoring as probe
 
 INVENTORY: dict[str, dict[str, Any]] = {
@@ -152,7 +153,7 @@ def loaded_groups(files: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def test_the_collections_rule_groups_loaded_and_healthy_is_no_problem() -> None:
-    files = probe.rule_files()
+    files = rule_files()
     expected = probe.collection_groups(files)
     assert "retailops-postgresql" in expected
     assert expected["retailops-postgresql"][0] == "database.yml"
@@ -161,7 +162,7 @@ def test_the_collections_rule_groups_loaded_and_healthy_is_no_problem() -> None:
 
 
 def test_a_rule_in_error_and_a_group_not_loaded_are_named() -> None:
-    files = probe.rule_files()
+    files = rule_files()
     loaded = [g for g in loaded_groups(files) if g["name"] != "retailops-redis"]
     postgres = next(g for g in loaded if g["name"] == "retailops-postgresql")
     error = {"health": "err", "lastError": "vector cannot contain metrics"}
@@ -192,7 +193,7 @@ def test_routed_severities_need_a_receiver_that_notifies() -> None:
 
 def answers(inventory: dict[str, Any], port: int) -> dict[str, Any]:
     """What a healthy Prometheus and Alertmanager answer, path -> body, for `inventory`."""
-    files = probe.rule_files()
+    files = rule_files()
     targets = [
         target(job, instance, url)
         for (job, instance), url in probe.expected_targets(inventory, ["victorialogs"]).items()
@@ -231,7 +232,7 @@ def monitoring_node(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str,
             return None
         return served[path] if path.startswith("/api/v2/") else {"status": "success", "data": served[path]}
 
-    with json_api(answer) as url:
+    with http_api(answer) as url:
         port = int(url.rsplit(":", 1)[1])
         monkeypatch.setattr(probe, "PROMETHEUS_PORT", port)
         monkeypatch.setattr(probe, "ALERTMANAGER_PORT", port)

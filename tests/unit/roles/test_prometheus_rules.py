@@ -19,7 +19,9 @@ import pytest
 import yaml
 from conftest import ROOT
 
-RULES_DIR = ROOT / "roles" / "prometheus" / "files" / "rules"
+from tests import metric_names
+from tests.metric_names import RULES_DIR
+
 RUNBOOKS = ROOT / "roles" / "prometheus" / "runbooks"
 PROMTOOL_TESTS = ROOT / "tests" / "promtool"
 
@@ -105,9 +107,9 @@ class Rule(NamedTuple):
 def load_rules() -> list[Rule]:
     """Every rule of every file, with its file and group name."""
     rules: list[Rule] = []
-    for path in rule_files():
-        for group in yaml.safe_load(path.read_text())["groups"]:
-            rules.extend(Rule(path, group["name"], rule) for rule in group["rules"])
+    for name, doc in metric_names.rule_files().items():
+        for group in doc["groups"]:
+            rules.extend(Rule(RULES_DIR / name, group["name"], rule) for rule in group["rules"])
     return rules
 
 
@@ -141,7 +143,7 @@ def test_every_group_parses(path: Path) -> None:
 
 
 def test_group_names_are_unique_across_files() -> None:
-    names = [group["name"] for path in rule_files() for group in yaml.safe_load(path.read_text())["groups"]]
+    names = [group["name"] for doc in metric_names.rule_files().values() for group in doc["groups"]]
     assert len(names) == len(set(names))
 
 
