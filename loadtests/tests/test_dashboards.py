@@ -232,7 +232,11 @@ def test_during_a_run_what_stops_the_check_is_reported_not_raised(
     state, url = fake
     state.fail = True
     found = probe.during_run(Prometheus(url), END - 60, END, small_dashboards(tmp_path), "eu-west")
-    assert (found.error.split(":")[0], found.queries, found.passed) == ("/api/v1/label/tier/values", 0, False)
+    assert (found.error.split(":", maxsplit=1)[0], found.queries, found.passed) == (
+        "/api/v1/label/tier/values",
+        0,
+        False,
+    )
     state.fail = False
     broken = tmp_path / "broken"
     broken.mkdir()

@@ -324,7 +324,8 @@ def test_without_an_alert_source_coverage_is_not_measured_and_has_no_gate():
 def test_the_dashboards_check_on_the_first_screen_in_junit_and_html_not_in_the_verdict():
     report = synthetic()
     assert report.dashboards is None
-    assert not [c for c in report.summary.coverage if "dashboards" in c]  # type: ignore[union-attr]
+    assert report.summary is not None
+    assert not [c for c in report.summary.coverage if "dashboards" in c]
     blank = "overview panel 7 (Tunnels down) target A"
     for boards, line, failure in [
         (
@@ -351,7 +352,8 @@ def test_the_dashboards_check_on_the_first_screen_in_junit_and_html_not_in_the_v
         suite = ET.fromstring(render_junit(checked)).find("testsuite")
         assert suite is not None
         case = next(c for c in suite.iter("testcase") if c.get("classname") == "observability")
-        assert (case.find("failure").get("message") if case.find("failure") is not None else None) == failure
+        found = case.find("failure")
+        assert (found.get("message") if found is not None else None) == failure
         page = render_html(checked.model_copy(update={"summary": summary}))
         assert ('id="dashboards-ok"' in page) == boards.passed
         assert (f"<li>{blank}</li>" in page) == bool(boards.empty)
