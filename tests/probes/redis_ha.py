@@ -4,7 +4,7 @@ Talks to Redis and Sentinel over the network with redis-py, the way an Odoo
 node would, and prints JSON. It never reads the role's variables: addresses
 and user names come from the command line, passwords from the environment
 (REDIS_PROBE_ADMIN_PASSWORD, REDIS_PROBE_APP_PASSWORD,
-REDIS_PROBE_SENTINEL_PASSWORD).
+REDIS_PROBE_SENTINEL_PASSWORD; check also REDIS_PROBE_MONITORING_PASSWORD).
 
     redis_ha.py topology --sentinels 10.213.4.11 ...
     redis_ha.py processes --sentinels ... --nodes ...
@@ -17,6 +17,8 @@ REDIS_PROBE_SENTINEL_PASSWORD).
 The failover itself is the collection's drill (playbooks/redis_failover_drill.yml);
 these only observe: who is the primary per Sentinel, whether replicas stream,
 and whether writes acknowledged by every replica before the drill are there after it.
+``check`` also scrapes each node's redis_exporter (``--exporter-port``) and tries
+the monitoring user's rights.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 import uuid
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+import requests
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel
@@ -39,6 +43,10 @@ from redis.sentinel import Sentinel
 TIMEOUT = 0.5
 REDIS_PORT = 6379
 SENTINEL_PORT = 26379
+# What the exporter's user may be refused: the calls redis_exporter 1.45 tolerates
+# silently (CONFIG GET * would return masterauth, SLOWLOG GET the arguments of slow
+# commands). Any other denial is a command the exporter needs and lacks.
+EXPORTER_TOLERATED_DENIALS = frozenset({"config|get", "slowlog|get"})
 
 
 def secret(name: str) -> str:
@@ -180,8 +188,44 @@ def refused(call: Callable[[], object]) -> str:
     return "ALLOWED"
 
 
+def sample(exposition: str, name: str) -> float | None:
+    """The value of the first sample named ``name`` in a Prometheus text exposition (None when absent)."""
+    match = re.search(rf"(?m)^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$", exposition)
+    return float(match[1]) if match else None
+
+
+def exporter(host: str, port: int, admin: Any, user: str) -> dict[str, Any]:
+    """One scrape of the node's redis_exporter (it queries Redis as ``user`` then), and what Redis's
+    ACL LOG holds against that user beyond the denials the exporter tolerates: what it lacks."""
+    text = requests.get(f"http://{host}:{port}/metrics", timeout=10).text
+    return {
+        "redis_up": sample(text, "redis_up"),
+        "last_scrape_error": sample(text, "redis_exporter_last_scrape_error"),
+        "denied_unexpected": sorted(
+            {str(e["object"]) for e in admin.acl_log() if e.get("username") == user}
+            - EXPORTER_TOLERATED_DENIALS
+        ),
+    }
+
+
+def monitoring_rights(host: str, user: str, key: str) -> dict[str, Any]:
+    """The monitoring user: INFO works; writes, key reads and reconfiguration are refused. Each refused
+    call is harmless if allowed after all (a fresh key, a setting to its default, the primary's REPLICAOF
+    NO ONE)."""
+    conn = node(host, user, secret("MONITORING"))
+    return {
+        "info_role": conn.info("replication").get("role"),
+        "denied": {
+            "SET": refused(lambda: conn.set(f"{key}:monitoring", "x", ex=60)),
+            "GET": refused(lambda: conn.get(key)),
+            "CONFIG SET": refused(lambda: conn.execute_command("CONFIG", "SET", "slowlog-max-len", "128")),
+            "REPLICAOF": refused(lambda: conn.execute_command("REPLICAOF", "NO", "ONE")),
+        },
+    }
+
+
 def check(args: argparse.Namespace) -> dict[str, Any]:
-    """Replication, authentication and the application user's permissions."""
+    """Replication, authentication, the application and monitoring users' permissions, the exporters."""
     result: dict[str, Any] = {}
     client = sentinel_client(args)
     master_ip = client.discover_master(args.name)[0]
@@ -238,6 +282,13 @@ def check(args: argparse.Namespace) -> dict[str, Any]:
         " ".join(cmd): str(admin.execute_command("ACL", "DRYRUN", args.app_user, *cmd))
         for cmd in (("GET", "k"), ("SET", "k", "v"), ("EXPIRE", "k", "1"), ("PUBLISH", "c", "m"))
     }
+    # Scraped first: the ACL LOG then holds what the exporter was refused, before the monitoring user's
+    # refusals below add theirs.
+    result["exporters"] = {
+        h: exporter(h, args.exporter_port, node(h, args.admin_user, secret("ADMIN")), args.monitoring_user)
+        for h in args.nodes
+    }
+    result["monitoring"] = monitoring_rights(master_ip, args.monitoring_user, key)
     result["app_allowed"] = {
         "GET": primary.get(key) == value,
         "EXPIRE": bool(primary.expire(key, 60)),
@@ -307,6 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", default="odoo", help="master name")
     parser.add_argument("--app-user", default="odoo")
     parser.add_argument("--admin-user", default="admin")
+    parser.add_argument("--monitoring-user", default="monitoring", help="the exporter's user (check)")
+    parser.add_argument("--exporter-port", type=int, default=9121, help="redis_exporter's port (check)")
     parser.add_argument("--timeout", type=float, default=90)
     parser.add_argument("--keys-file", help="the keys of write-acked (written by it, read by read-acked)")
     parser.add_argument("--count", type=int, default=200, help="keys to write (write-acked)")

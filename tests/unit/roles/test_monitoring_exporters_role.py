@@ -27,6 +27,7 @@ DATA = Path(__file__).parent / "data" / "monitoring_exporters"
 # A password with every character pgpass escapes.
 DB_PASSWORD = "s3cret:with\\back:slash"
 REDIS_AUTH = "sentinel-auth-0123456789"
+REDIS_MONITORING = "monitoring-pass-0123456789"
 SENTINEL_PASSWORD = "sentinel-pass-0123456789"
 HOSTS = ["db-1", "app-1", "redis-1", "sentinel-1", "hub-ams", "plain-1"]
 
@@ -68,6 +69,7 @@ INVENTORY: dict[str, Any] = {
                 "children": {"redis_servers": {}, "redis_sentinels": {}},
                 "vars": {
                     "redis_sentinel_auth_password": REDIS_AUTH,
+                    "redis_monitoring_password": REDIS_MONITORING,
                     "redis_sentinel_password": SENTINEL_PASSWORD,
                 },
             },
@@ -279,10 +281,12 @@ def test_pgbouncer_exporter_reads_the_console_at_pgbouncers_address(rendered: Pa
 
 
 def test_redis_exporters_use_the_redis_roles_credentials(rendered: Path) -> None:
+    """Redis: the redis role's read-only monitoring user, never the Sentinel user (failover powers)."""
     redis = read(rendered, "redis-1", "prometheus-redis-exporter").splitlines()
     assert "REDIS_ADDR=redis://127.0.0.1:6379" in redis
-    assert "REDIS_USER=sentinel" in redis
-    assert f"REDIS_PASSWORD={REDIS_AUTH}" in redis
+    assert "REDIS_USER=monitoring" in redis
+    assert f"REDIS_PASSWORD={REDIS_MONITORING}" in redis
+    assert REDIS_AUTH not in "\n".join(redis)
     sentinel = read(rendered, "sentinel-1", "prometheus-redis-exporter-sentinel").splitlines()
     assert "REDIS_ADDR=redis://127.0.0.1:26379" in sentinel
     assert not any(line.startswith("REDIS_USER=") for line in sentinel)
@@ -441,7 +445,7 @@ BAD: dict[str, tuple[str, dict[str, Any], str]] = {
     "pgbouncer without stats_users": ("pgbouncer", {"pgbouncer_settings_extra": {}}, "stats_users"),
     "redis password from the redis role missing": (
         "redis",
-        {"redis_sentinel_auth_password": ""},
+        {"redis_monitoring_password": ""},
         "monitoring_exporters_redis_password",
     ),
     "hub peer without a tunnel address": (
