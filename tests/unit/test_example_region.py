@@ -237,7 +237,7 @@ def render_play(names: dict[str, list[str]]) -> dict[str, Any]:
 @pytest.fixture(scope="module", params=PROFILES)
 def region_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One profile's inventory, listed, and one ansible-playbook run on it, in check mode on this machine:
-    every host's variables rendered, then site.yml's validation play and monitoring.yml's first play (each
+    every host's variables rendered, then site.yml's validation play and monitoring.yml's validation play (each
     taken from its file as it is). Its json report, whatever the run's outcome: the tests read it."""
     profile: str = request.param
     tmp = tmp_path_factory.mktemp(profile)
@@ -246,7 +246,8 @@ def region_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     assert listed.returncode == 0, tail(listed)
     inventory = json.loads(listed.stdout)
     names = {host: sorted(hostvars) for host, hostvars in inventory["_meta"]["hostvars"].items()}
-    plays = [render_play(names), validation_play()[0], load_yaml(MONITORING)[0]]
+    monitoring = next(p for p in load_yaml(MONITORING) if p["name"] == "Validate the monitoring input")
+    plays = [render_play(names), validation_play()[0], monitoring]
     (tmp / "plays.yml").write_text(yaml.safe_dump(plays, sort_keys=False))
     result = ansible(
         "ansible-playbook",
@@ -337,7 +338,7 @@ def validation(region_run: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def monitoring_validation(region_run: dict[str, Any]) -> dict[str, Any]:
-    """monitoring.yml's first play."""
+    """monitoring.yml's validation play."""
     return play_report(region_run["report"], 2)
 
 
