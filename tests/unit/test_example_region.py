@@ -237,8 +237,8 @@ def render_play(names: dict[str, list[str]]) -> dict[str, Any]:
 @pytest.fixture(scope="module", params=PROFILES)
 def region_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One profile's inventory, listed, and one ansible-playbook run on it, in check mode on this machine:
-    every host's variables rendered, then site.yml's validation play and monitoring.yml's validation play (each
-    taken from its file as it is). Its json report, whatever the run's outcome: the tests read it."""
+    every host's variables rendered, then site.yml's validation play and monitoring.yml's validation play
+    (each taken from its file as it is). Its json report, whatever the run's outcome: the tests read it."""
     profile: str = request.param
     tmp = tmp_path_factory.mktemp(profile)
     path = inventory_for(profile, tmp)

@@ -225,8 +225,16 @@ def rendered(tmp: Path, good: dict[str, Any]) -> dict[str, dict[str, Any]]:
         },
         "kubernetes": {
             "prometheus_scrape_jobs": STATIC_JOBS_ON_KUBERNETES,
-            "prometheus_kubernetes_jobs": [KUBERNETES_JOB, {**KUBERNETES_JOB, "name": "other", "selector": "",
-                                                            "interval": "30s", "namespace": "ingress"}],
+            "prometheus_kubernetes_jobs": [
+                KUBERNETES_JOB,
+                {
+                    **KUBERNETES_JOB,
+                    "name": "other",
+                    "selector": "",
+                    "interval": "30s",
+                    "namespace": "ingress",
+                },
+            ],
             "prometheus_kubernetes_credentials_dir": "/etc/prometheus/kubernetes-test",
         },
     }
@@ -326,13 +334,16 @@ def test_a_job_takes_its_own_settings_and_a_job_without_hosts_is_left_out(
     assert config["alerting"]["alertmanagers"] == []
 
 
-def test_a_kubernetes_job_scrapes_the_pods_its_discovery_service_lists(rendered: dict[str, dict[str, Any]]) -> None:
+def test_a_kubernetes_job_scrapes_what_its_discovery_service_lists(
+    rendered: dict[str, dict[str, Any]],
+) -> None:
     config = rendered["kubernetes"]["config"]
     jobs = {s["job_name"]: s for s in config["scrape_configs"]}
     assert list(jobs) == ["node", "prometheus", "traefik", "other"]
     traefik = jobs["traefik"]
     assert (traefik["metrics_path"], traefik["scheme"]) == ("/metrics", "http")
-    assert "scrape_interval" not in traefik and jobs["other"]["scrape_interval"] == "30s"
+    assert "scrape_interval" not in traefik
+    assert jobs["other"]["scrape_interval"] == "30s"
     # Debian's prometheus has no kubernetes_sd_configs: the targets are the discovery service's file
     assert traefik["file_sd_configs"] == [{"files": ["/var/lib/prometheus/kubernetes-sd/traefik.json"]}]
     assert "kubernetes_sd_configs" not in traefik
@@ -529,7 +540,8 @@ def bad_cases(tmp: Path) -> dict[str, tuple[dict[str, Any], str]]:
         ),
         "a Kubernetes job named like a static job": (
             kubernetes(name="node"),
-            "prometheus_scrape_jobs[node]: a job needs a unique name (letters, digits, '_'; not also in prometheus_kubernetes_jobs",
+            "prometheus_scrape_jobs[node]: a job needs a unique name (letters, digits, '_'; "
+            "not also in prometheus_kubernetes_jobs",
         ),
         "a Kubernetes job named twice": (
             {**kubernetes(), "prometheus_kubernetes_jobs": [KUBERNETES_JOB, KUBERNETES_JOB]},
@@ -601,7 +613,8 @@ def test_bad_input_is_refused_naming_what_is_wrong(case: str, refused: dict[str,
 
 def test_a_refused_kubernetes_job_never_shows_its_token(refused: dict[str, Any]) -> None:
     for name, run in refused["runs"].items():
-        assert TOKEN not in run["msg"] and TOKEN not in str(run["item"]), name
+        assert TOKEN not in run["msg"], name
+        assert TOKEN not in str(run["item"]), name
 
 
 def test_a_rule_file_that_is_not_yaml_is_refused_naming_it(refused: dict[str, Any]) -> None:
