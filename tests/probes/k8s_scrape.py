@@ -90,7 +90,7 @@ def through_ingress(address: str, port: int, ca: str, count: int) -> list[int]:
     """GET /web/login on the ingress's websecure NodePort, the address as host (a tenant serves it)."""
     context = ssl.create_default_context(cafile=ca)
     statuses = []
-    for _ in range(count):
+    for _request in range(count):
         connection = http.client.HTTPSConnection(address, port, context=context, timeout=10)
         try:
             connection.request("GET", "/web/login")
