@@ -203,6 +203,7 @@ def main() -> int:
                     args,
                     websecure=websecure,
                     expected=expected,
+                    ips=figures["pods"],
                     job=job,
                     failures=failures,
                 )
@@ -232,6 +233,7 @@ def watch(
     *,
     websecure: int,
     expected: list[str],
+    ips: dict[str, str],
     job: dict[str, Any],
     failures: list[str],
 ) -> dict[str, Any]:
@@ -255,7 +257,7 @@ def watch(
                 "targets": {
                     t["labels"]["instance"]: {
                         "health": t["health"],
-                        "address": t["labels"].get("__address__", t["discoveredLabels"].get("__address__")),
+                        "url": t["scrapeUrl"],
                         "region": t["labels"].get("region"),
                         "error": t["lastError"],
                     }
@@ -286,10 +288,12 @@ def watch(
         down = [
             i
             for i, t in found["targets"].items()
-            if t["health"] != "up" or t["region"] != job["labels"]["region"]
+            if t["health"] != "up"
+            or t["region"] != job["labels"]["region"]
+            or f"//{ips.get(i)}:" not in t["url"]  # the pod itself, at its own address
         ]
         if down:
-            problems.append(f"targets not up (or without the region): {down}: {found['targets']}")
+            problems.append(f"targets not up, without the region or not at the pod's address: {down}")
         if found["entrypoint_series"] != expected:
             problems.append(
                 f"traefik_entrypoint_requests_total from {found['entrypoint_series']}, not every pod"
