@@ -246,8 +246,9 @@ def watch(
     while time.monotonic() < deadline:
         time.sleep(3)
         try:
-            get_json(f"{base}/-/ready")
-        except (OSError, ValueError):
+            with urllib.request.urlopen(f"{base}/-/ready", timeout=5) as response:  # text, not JSON
+                response.read()
+        except OSError:
             continue
         statuses += through_ingress(args.ingress_address, websecure, args.ingress_ca, 5)
         try:
