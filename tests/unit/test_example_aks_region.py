@@ -7,7 +7,10 @@ cluster (its branch register check included), odoo_kubernetes on every
 tenant, traefik_kubernetes on the ingress, and the data tier, hub and
 branch roles through site.yml's own validation play, prometheus and
 alertmanager on the monitoring node through monitoring.yml's (its scrape
-jobs name only groups this region has); the VNet plan's ranges
+jobs name only groups this region has, and Traefik's pods are its
+Kubernetes job traefik, with a discovery account that may only list the
+ingress namespace's pods, its credentials stood in for the cluster's, and
+the pods' metrics port open to the monitoring node only); the VNet plan's ranges
 do not overlap each other, the Kubernetes service range or the branch
 register; the tenants' HTTP pods land on the Odoo pool and their cron pods
 and Jobs on the odoocron pool the cluster defines (the pod specs as the
@@ -76,6 +79,9 @@ SHOWN = [
     "traefik_kubernetes_tenants",
     "traefik_tls_certificates",
     "hub_erp_entrypoints",
+    "prometheus_kubernetes_jobs",
+    "prometheus_scrape_jobs",
+    "ansible_host",
 ]
 # What each tenant and the ingress controller would apply, as the roles render it (no cluster is read:
 # the tenants' configuration digest is a stand-in).
@@ -91,8 +97,15 @@ INGRESS: dict[str, tuple[str, dict[str, Any]]] = {
     "pod": ("{{ traefik_kubernetes__deployment.spec.template.spec }}", {}),
     "service_type": ("{{ traefik_kubernetes_service_type }}", {}),
     "service_annotations": ("{{ traefik_kubernetes_service_annotations }}", {}),
+    "discovery": (
+        "{{ traefik_kubernetes__discovery_objects + [traefik_kubernetes__discovery_secret_object] }}",
+        {},
+    ),
+    "metrics_peers": ("{{ traefik_kubernetes_metrics_peers }}", {}),
+    "metrics_port": ("{{ traefik_kubernetes_entrypoints.metrics.port }}", {}),
 }
 AZURE_LB = "service.beta.kubernetes.io/azure-load-balancer-"
+STAND_IN_API_SERVER = "https://aks-erp-eu-west-0a1b2c3d.privatelink.westeurope.azmk8s.io:443"
 
 
 def ansible(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -125,8 +138,35 @@ def validation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """site.yml's validation play; aks_cluster's, odoo_kubernetes' and traefik_kubernetes' validation, the
     last two with what they would apply; then every value rendered."""
     site = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text())[0]
-    monitoring = yaml.safe_load((ROOT / "playbooks" / "monitoring.yml").read_text())[0]
-    plays = [site, monitoring]
+    monitoring_plays = yaml.safe_load((ROOT / "playbooks" / "monitoring.yml").read_text())
+    monitoring = next(p for p in monitoring_plays if p["name"] == "Validate the monitoring input")
+    # monitoring.yml's first play reads the ingress controller's discovery credentials from the cluster
+    # (traefik_kubernetes, scrape_credentials); there is no cluster here: the fact it sets, stood in.
+    assert monitoring_plays[0]["hosts"] == "kubernetes_ingress"
+    assert (
+        monitoring_plays[0]["tasks"][0]["ansible.builtin.include_role"]["tasks_from"] == "scrape_credentials"
+    )
+    stand_in = {
+        "name": "Stand in for the cluster's discovery credentials",
+        "hosts": "kubernetes_ingress",
+        "gather_facts": False,
+        "tasks": [
+            {
+                "name": "The fact scrape_credentials sets",
+                "ansible.builtin.set_fact": {
+                    "traefik_kubernetes_scrape": {
+                        "api_server": STAND_IN_API_SERVER,
+                        "namespace": "{{ traefik_kubernetes_namespace }}",
+                        "selector": "app.kubernetes.io/name=traefik,app.kubernetes.io/instance=traefik",
+                        "port": "metrics",
+                        "token": "stand-in-token",
+                        "ca": "{{ traefik_tls_certificates[0].cert }}",  # any certificate: a CA stand-in
+                    }
+                },
+            }
+        ],
+    }
+    plays = [site, stand_in, monitoring]
     plays.append(
         {
             "name": "Validate aks_clusters",
@@ -388,6 +428,40 @@ def test_the_ingress_runs_on_the_ingress_pool_behind_the_registers_entrypoint(
     ]
     for host in (h for t in tenants for h in t["hosts"]):
         assert any(covers(name, host) for name in names), (host, names)
+
+
+@pytest.mark.slow
+def test_the_monitoring_node_scrapes_every_traefik_pod_with_a_namespaced_account(
+    validation: dict[str, Any],
+) -> None:
+    values, shown = rendered(validation), role_rendered(validation)
+    monitor, ingress = values["erp-mon-1"], shown["ingress-eu-west"]
+    # Traefik is the Kubernetes job traefik (the SLI rules and the Odoo alerts read job="traefik"), its every
+    # field read from the cluster by monitoring.yml (the stand-in here), none written in the inventory
+    (job,) = monitor["prometheus_kubernetes_jobs"]
+    assert job["name"] == "traefik"
+    assert job["api_server"] == STAND_IN_API_SERVER
+    assert job["token"] == "stand-in-token"
+    assert (job["namespace"], job["port"]) == (
+        values["ingress-eu-west"]["traefik_kubernetes_namespace"],
+        "metrics",
+    )
+    assert "traefik" not in [j["name"] for j in monitor["prometheus_scrape_jobs"]]
+    # the discovery account: a Role in the ingress namespace that lists its pods, nothing else, nothing
+    # cluster-wide; a token Secret Kubernetes fills for it
+    kinds = {o["kind"]: o for o in ingress["discovery"]}
+    assert set(kinds) == {"ServiceAccount", "Role", "RoleBinding", "Secret"}
+    assert {o["metadata"]["namespace"] for o in ingress["discovery"]} == {job["namespace"]}
+    assert kinds["Role"]["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}]
+    assert kinds["RoleBinding"]["roleRef"]["kind"] == "Role"
+    assert kinds["ServiceAccount"]["automountServiceAccountToken"] is False
+    assert kinds["Secret"]["type"] == "kubernetes.io/service-account-token"
+    assert kinds["Secret"]["metadata"]["annotations"] == {
+        "kubernetes.io/service-account.name": kinds["ServiceAccount"]["metadata"]["name"]
+    }
+    # the pods' metrics port admits the monitoring node only
+    assert ingress["metrics_peers"] == [{"ipBlock": {"cidr": f"{values['erp-mon-1']['ansible_host']}/32"}}]
+    assert int(ingress["metrics_port"]) == 9100
 
 
 def plain(obj: dict[str, Any]) -> Any:

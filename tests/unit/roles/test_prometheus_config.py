@@ -14,6 +14,9 @@ Molecule scenario checks every target through /api/v1/targets).
 
 from __future__ import annotations
 
+import datetime
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,6 +25,10 @@ from typing import Any
 import pytest
 import yaml
 from conftest import ROOT, inventory_cases
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 pytestmark = pytest.mark.slow
 PROMTOOL = shutil.which("promtool")
@@ -82,6 +89,44 @@ def rule_file(path: Path, rules: Any) -> str:
     return str(path)
 
 
+def self_signed_ca() -> str:
+    """A throw-away CA certificate (PEM), as a cluster's ca.crt."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+CA = self_signed_ca()
+# A token as Kubernetes issues them; it must never appear in the output or the configuration.
+TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6dHJhZWZpayJ9.c2lnbmF0dXJlLXRlc3Q"
+KUBERNETES_JOB = {
+    "name": "traefik",
+    "api_server": "https://aks-erp-eu-west.privatelink.westeurope.azmk8s.io:443",
+    "namespace": "traefik",
+    "selector": "app.kubernetes.io/name=traefik,app.kubernetes.io/instance=traefik",
+    "port": "metrics",
+    "token": TOKEN,
+    "ca": CA,
+}
+# The static jobs of a region whose Traefik runs on Kubernetes: the defaults without the ingress group's.
+STATIC_JOBS_ON_KUBERNETES = [
+    {"name": "node", "groups": ["postgres_cluster", "monitoring"], "port": 9100},
+    {"name": "prometheus", "groups": ["monitoring"], "port": 9090},
+]
+
+
 def alert(name: str, **fields: Any) -> dict[str, Any]:
     return {"groups": [{"name": "g", "rules": [{"alert": name, "expr": "up == 0", **fields}]}]}
 
@@ -113,7 +158,16 @@ def render_tasks(out: str) -> list[dict[str, Any]]:
             "loop": [
                 [str(templates / "prometheus.yml.j2"), "prometheus.yml"],
                 [str(templates / "prometheus.default.j2"), "default"],
+                [str(templates / "retailops-kubernetes-sd.service.j2"), "kubernetes-sd.service"],
             ],
+        },
+        {
+            "name": "Render the discovery service's jobs",
+            "ansible.builtin.copy": {
+                "dest": f"{{{{ {out} }}}}/kubernetes-sd.json",
+                "content": "{{ prometheus__kubernetes_sd_config | to_nice_json }}",
+                "mode": "0644",
+            },
         },
     ]
 
@@ -169,6 +223,20 @@ def rendered(tmp: Path, good: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "prometheus_external_labels_extra": {"environment": "production"},
             "prometheus_alertmanager_group": "",
         },
+        "kubernetes": {
+            "prometheus_scrape_jobs": STATIC_JOBS_ON_KUBERNETES,
+            "prometheus_kubernetes_jobs": [
+                KUBERNETES_JOB,
+                {
+                    **KUBERNETES_JOB,
+                    "name": "other",
+                    "selector": "",
+                    "interval": "30s",
+                    "namespace": "ingress",
+                },
+            ],
+            "prometheus_kubernetes_credentials_dir": "/etc/prometheus/kubernetes-test",
+        },
     }
     out = {name: tmp / "out" / name.replace(" ", "_") for name in cases}
     for path in out.values():
@@ -187,6 +255,8 @@ def rendered(tmp: Path, good: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "config": yaml.safe_load(file.read_text()),
             "file": file,
             "default": (out[name] / "default").read_text(),
+            "sd": json.loads((out[name] / "kubernetes-sd.json").read_text()),
+            "unit": (out[name] / "kubernetes-sd.service").read_text(),
         }
     return result
 
@@ -202,7 +272,7 @@ def targets(config: dict[str, Any], job: str) -> dict[str, tuple[str, dict[str, 
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian's prometheus package) is not installed")
-@pytest.mark.parametrize("case", ["defaults", "pilot", "own jobs"])
+@pytest.mark.parametrize("case", ["defaults", "pilot", "own jobs", "kubernetes"])
 def test_promtool_accepts_the_rendered_configuration(case: str, rendered: dict[str, dict[str, Any]]) -> None:
     result = subprocess.run(
         [str(PROMTOOL), "check", "config", str(rendered[case]["file"])],
@@ -264,6 +334,73 @@ def test_a_job_takes_its_own_settings_and_a_job_without_hosts_is_left_out(
     assert config["alerting"]["alertmanagers"] == []
 
 
+def test_a_kubernetes_job_scrapes_what_its_discovery_service_lists(
+    rendered: dict[str, dict[str, Any]],
+) -> None:
+    config = rendered["kubernetes"]["config"]
+    jobs = {s["job_name"]: s for s in config["scrape_configs"]}
+    assert list(jobs) == ["node", "prometheus", "traefik", "other"]
+    traefik = jobs["traefik"]
+    assert (traefik["metrics_path"], traefik["scheme"]) == ("/metrics", "http")
+    assert "scrape_interval" not in traefik
+    assert jobs["other"]["scrape_interval"] == "30s"
+    # Debian's prometheus has no kubernetes_sd_configs: the targets are the discovery service's file
+    assert traefik["file_sd_configs"] == [{"files": ["/var/lib/prometheus/kubernetes-sd/traefik.json"]}]
+    assert "kubernetes_sd_configs" not in traefik
+    # the token is a file's, never in the configuration
+    assert TOKEN not in rendered["kubernetes"]["file"].read_text()
+    service = rendered["kubernetes"]["sd"]
+    assert service["jobs"] == [
+        {
+            "name": "traefik",
+            "api_server": KUBERNETES_JOB["api_server"],
+            "namespace": "traefik",
+            "selector": KUBERNETES_JOB["selector"],
+            "port": "metrics",
+            "token_file": "/etc/prometheus/kubernetes-test/traefik.token",
+            "ca_file": "/etc/prometheus/kubernetes-test/traefik.ca.crt",
+            "labels": {"region": "eu-west"},
+            "output": "/var/lib/prometheus/kubernetes-sd/traefik.json",
+        },
+        {
+            "name": "other",
+            "api_server": KUBERNETES_JOB["api_server"],
+            "namespace": "ingress",
+            "selector": "",
+            "port": "metrics",
+            "token_file": "/etc/prometheus/kubernetes-test/other.token",
+            "ca_file": "/etc/prometheus/kubernetes-test/other.ca.crt",
+            "labels": {"region": "eu-west"},
+            "output": "/var/lib/prometheus/kubernetes-sd/other.json",
+        },
+    ]
+    assert TOKEN not in json.dumps(service)
+    unit = rendered["kubernetes"]["unit"]
+    assert "User=prometheus" in unit
+    assert (
+        "ExecStart=/usr/bin/python3 /usr/local/lib/retailops-prometheus/retailops_kubernetes_sd.py "
+        "--config /etc/prometheus/kubernetes-test/kubernetes-sd.json --interval 15" in unit
+    )
+    assert "ReadWritePaths=/var/lib/prometheus/kubernetes-sd" in unit
+
+
+def test_the_slo_rules_read_the_job_a_kubernetes_ingress_gets() -> None:
+    """The rules select Traefik's series by job="traefik" (or not by job at all): the Kubernetes job of the
+    example AKS region is named so, and no rule names another job for Traefik's metrics."""
+    rules = ROOT / "roles" / "prometheus" / "files" / "rules"
+    jobs = set()
+    for path in rules.glob("*.yml"):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                for series in re.findall(r"(traefik_\w+)\{([^}]*)\}", rule["expr"]):
+                    jobs |= set(re.findall(r'job=~?"([^"]*)"', series[1]))
+    assert jobs == {"traefik"}
+    example = yaml.safe_load(
+        (ROOT / "inventories" / "example-aks-region" / "group_vars" / "monitoring.yml").read_text()
+    )
+    assert [j["name"] for j in example["prometheus_kubernetes_jobs"]] == ["traefik"]
+
+
 # ---------------------------------------------------------------------------
 # Bad input: refused by validate.yml, naming what is wrong.
 
@@ -276,6 +413,14 @@ VALIDATE = [
         },
     }
 ]
+
+
+def kubernetes(**fields: Any) -> dict[str, Any]:
+    """The traefik Kubernetes job with `fields` changed (beside the jobs a Kubernetes region keeps)."""
+    return {
+        "prometheus_scrape_jobs": STATIC_JOBS_ON_KUBERNETES,
+        "prometheus_kubernetes_jobs": [{**KUBERNETES_JOB, **fields}],
+    }
 
 
 def bad_cases(tmp: Path) -> dict[str, tuple[dict[str, Any], str]]:
@@ -369,6 +514,47 @@ def bad_cases(tmp: Path) -> dict[str, tuple[dict[str, Any], str]]:
             },
             "g/a:b: needs expr and one of alert or record",
         ),
+        "a Kubernetes job's API server over plain HTTP": (
+            kubernetes(api_server="http://10.20.250.4:6443"),
+            "prometheus_kubernetes_jobs[traefik].api_server must be the API server's https:// URL",
+        ),
+        "a Kubernetes job's namespace Kubernetes refuses": (
+            kubernetes(namespace="Traefik"),
+            "prometheus_kubernetes_jobs[traefik].namespace ('Traefik')",
+        ),
+        "a Kubernetes job's port given as a number": (
+            kubernetes(port=9100),
+            "prometheus_kubernetes_jobs[traefik].port ('9100') must be the name of the pods' container port",
+        ),
+        "a Kubernetes job without a token": (
+            kubernetes(token=""),
+            "prometheus_kubernetes_jobs[traefik].token must be the discovery account's token",
+        ),
+        "a Kubernetes job's token with a line break": (
+            kubernetes(token=TOKEN + "\nsecond line"),
+            "prometheus_kubernetes_jobs[traefik].token",
+        ),
+        "a Kubernetes job whose CA is not a certificate": (
+            kubernetes(ca="ca.crt"),
+            "prometheus_kubernetes_jobs[traefik].ca must be the PEM certificate",
+        ),
+        "a Kubernetes job named like a static job": (
+            kubernetes(name="node"),
+            "prometheus_scrape_jobs[node]: a job needs a unique name (letters, digits, '_'; "
+            "not also in prometheus_kubernetes_jobs",
+        ),
+        "a Kubernetes job named twice": (
+            {**kubernetes(), "prometheus_kubernetes_jobs": [KUBERNETES_JOB, KUBERNETES_JOB]},
+            "prometheus_kubernetes_jobs[traefik].name is taken",
+        ),
+        "a Kubernetes job's interval Prometheus cannot read": (
+            kubernetes(interval="30"),
+            "prometheus_kubernetes_jobs[traefik].interval",
+        ),
+        "a Kubernetes job with an unknown field": (
+            kubernetes(insecure_skip_verify=True),
+            "prometheus_kubernetes_jobs",
+        ),
         "a rule file whose PromQL does not parse": (
             {
                 "prometheus_rule_files_extra": [
@@ -423,6 +609,12 @@ def test_bad_input_is_refused_naming_what_is_wrong(case: str, refused: dict[str,
     run = refused["runs"][case]
     assert not run["ok"]
     assert refused["expect"][case] in run["msg"], run["msg"]
+
+
+def test_a_refused_kubernetes_job_never_shows_its_token(refused: dict[str, Any]) -> None:
+    for name, run in refused["runs"].items():
+        assert TOKEN not in run["msg"], name
+        assert TOKEN not in str(run["item"]), name
 
 
 def test_a_rule_file_that_is_not_yaml_is_refused_naming_it(refused: dict[str, Any]) -> None:

@@ -1,0 +1,153 @@
+"""Prometheus targets from a Kubernetes API server, written for file_sd_configs.
+
+Why not kubernetes_sd_configs: Debian's prometheus (bookworm: 2.42.0+ds) is
+built without Kubernetes discovery ("Kubernetes support has been completely
+removed, due to the insane amount of dependencies in their client library",
+/usr/share/doc/prometheus/NEWS.Debian.gz; promtool refuses the key). This
+does what its role "pod" does for one namespace, with the same right: list
+the namespace's pods.
+
+Every --interval seconds, for each job of --config (JSON, written by the
+prometheus role: {"jobs": [{"name", "api_server", "namespace", "selector",
+"port", "token_file", "ca_file", "labels", "output"}]}):
+
+    GET <api_server>/api/v1/namespaces/<namespace>/pods?labelSelector=<selector>
+
+with the bearer token read from token_file (on every round: a new token
+needs no restart) over TLS verified against ca_file (the certificate chain
+and the host name; never without). Each pod that runs, has an address and a
+container port named <port> is a target of its own, <pod IP>:<port number>,
+labelled instance=<pod name> plus the job's labels. The targets go to
+<output> (atomically: a temporary file renamed over it) when they changed.
+An error is written to standard error (the journal) and leaves the file as
+it was: Prometheus keeps scraping the pods it knew, and those that went
+away show as down targets.
+
+    python3 retailops_kubernetes_sd.py --config /etc/prometheus/kubernetes/kubernetes-sd.json --interval 15
+    python3 retailops_kubernetes_sd.py --config ... --once   # one round; exit 1 when a job failed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import ssl
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from typing import Any
+
+Job = dict[str, Any]
+
+
+def pods(job: Job, timeout: float) -> list[dict[str, Any]]:
+    """The namespace's pods matching the selector, read with the job's token, TLS verified against its CA."""
+    with open(job["token_file"], encoding="utf-8") as handle:
+        token = handle.read().strip()
+    context = ssl.create_default_context(cafile=job["ca_file"])
+    query = urllib.parse.urlencode({"labelSelector": job["selector"]}) if job["selector"] else ""
+    url = f"{job['api_server'].rstrip('/')}/api/v1/namespaces/{urllib.parse.quote(job['namespace'])}/pods"
+    request = urllib.request.Request(
+        f"{url}?{query}" if query else url,
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+        items: list[dict[str, Any]] = json.load(response)["items"]
+    return items
+
+
+def targets(job: Job, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One target group per running pod with an address and a container port named job["port"]."""
+    groups = []
+    for pod in items:
+        status = pod.get("status", {})
+        address = status.get("podIP", "")
+        if status.get("phase") != "Running" or not address or pod["metadata"].get("deletionTimestamp"):
+            continue
+        ports = [
+            port["containerPort"]
+            for container in pod["spec"].get("containers", [])
+            for port in container.get("ports", [])
+            if port.get("name") == job["port"]
+        ]
+        if not ports:
+            continue
+        host = f"[{address}]" if ":" in address else address
+        groups.append(
+            {
+                "targets": [f"{host}:{ports[0]}"],
+                "labels": {**job["labels"], "instance": pod["metadata"]["name"]},
+            }
+        )
+    return sorted(groups, key=lambda group: str(group["labels"]["instance"]))
+
+
+def write(path: str, groups: list[dict[str, Any]]) -> bool:
+    """Write the targets when they changed; True when the file changed."""
+    text = json.dumps(groups, indent=2, sort_keys=True) + "\n"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            if handle.read() == text:
+                return False
+    except FileNotFoundError:
+        pass
+    directory = os.path.dirname(path) or "."
+    fd, scratch = tempfile.mkstemp(prefix=".kubernetes-sd-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(scratch, 0o644)
+        os.replace(scratch, path)
+    except BaseException:
+        os.unlink(scratch)
+        raise
+    return True
+
+
+def round_once(jobs: list[Job], timeout: float) -> bool:
+    """One listing of every job; True when every job was listed."""
+    ok = True
+    for job in jobs:
+        try:
+            groups = targets(job, pods(job, timeout))
+        except Exception as error:  # any failure leaves the last targets in place
+            detail = error.read().decode(errors="replace")[:300] if hasattr(error, "read") else ""
+            print(
+                f"job {job['name']}: listing the pods of {job['namespace']} failed: {error} {detail}".strip(),
+                file=sys.stderr,
+                flush=True,
+            )
+            ok = False
+            continue
+        if write(job["output"], groups):
+            names = ", ".join(group["labels"]["instance"] for group in groups)
+            print(
+                f"job {job['name']}: {len(groups)} targets: {names}",
+                file=sys.stderr,
+                flush=True,
+            )
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True, help="the jobs (JSON), as the prometheus role writes them")
+    parser.add_argument("--interval", type=float, default=15.0, help="seconds between two listings")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds an API request may take")
+    parser.add_argument("--once", action="store_true", help="one round, exit 1 when a job failed")
+    args = parser.parse_args(argv)
+    with open(args.config, encoding="utf-8") as handle:
+        jobs: list[Job] = json.load(handle)["jobs"]
+    if args.once:
+        return 0 if round_once(jobs, args.timeout) else 1
+    while True:
+        started = time.monotonic()
+        round_once(jobs, args.timeout)
+        time.sleep(max(1.0, args.interval - (time.monotonic() - started)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

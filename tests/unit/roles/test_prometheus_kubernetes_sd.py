@@ -1,0 +1,207 @@
+"""prometheus' Kubernetes discovery service (files/retailops_kubernetes_sd.py) against a stand-in API server.
+
+The stand-in answers GET /api/v1/namespaces/<namespace>/pods over TLS with a
+certificate its own CA signed for 127.0.0.1, to the one bearer token it
+knows, as the API server answers the discovery account: 200 with the pods
+for its namespace, 403 otherwise. The service runs as its unit runs it (a
+JSON configuration, token and CA in files), one round (--once):
+
+- every running pod with an address and a container port of the job's
+  port name is a target of its own, <IP>:<port> (IPv6 in brackets),
+  labelled instance=<pod> and the job's labels; pending, terminating,
+  address-less pods and pods without that port are left out; the selector
+  reaches the API server;
+- an unchanged list leaves the file alone;
+- a refused token or an API server whose certificate another CA signed
+  fails the round (exit 1) and leaves the last targets in place.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import ssl
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from conftest import ROOT
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+SCRIPT = ROOT / "roles" / "prometheus" / "files" / "retailops_kubernetes_sd.py"
+TOKEN = "discovery-token-of-the-test"
+
+
+def pod(
+    name: str, ip: str, phase: str = "Running", ports: tuple[str, ...] = ("web", "metrics"), **meta: Any
+) -> Any:
+    return {
+        "metadata": {"name": name, "namespace": "traefik", **meta},
+        "spec": {
+            "containers": [
+                {
+                    "name": "traefik",
+                    "ports": [{"name": p, "containerPort": 9000 + i} for i, p in enumerate(ports)],
+                }
+            ]
+        },
+        "status": {"phase": phase, "podIP": ip},
+    }
+
+
+PODS = [
+    pod("traefik-b", "10.244.3.12"),
+    pod("traefik-a", "10.244.3.11"),
+    pod("traefik-v6", "fd00::5"),
+    pod("traefik-pending", "", phase="Pending"),
+    pod("traefik-old", "10.244.3.9", deletionTimestamp="2026-12-06T10:00:00Z"),
+    pod("traefik-done", "10.244.3.8", phase="Succeeded"),
+    pod("other", "10.244.3.7", ports=("web",)),
+]
+
+
+def certificate(
+    subject: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None,
+) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer[0].subject if issuer else name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+    )
+    if issuer:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+    else:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    return builder.sign(issuer[1] if issuer else key, hashes.SHA256())
+
+
+def pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+class Api(BaseHTTPRequestHandler):
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self.answer(401, {"kind": "Status", "code": 401})
+        elif self.path.startswith("/api/v1/namespaces/traefik/pods"):
+            self.answer(200, {"kind": "PodList", "items": PODS})
+        else:
+            self.answer(403, {"kind": "Status", "code": 403})
+
+    def answer(self, code: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("kubernetes-sd")
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = certificate("kubernetes", ca_key, None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    (tmp / "server.crt").write_bytes(pem(certificate("kube-apiserver", key, (ca, ca_key))))
+    (tmp / "server.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    (tmp / "ca.crt").write_bytes(pem(ca))
+    (tmp / "other-ca.crt").write_bytes(
+        pem(certificate("another", ec.generate_private_key(ec.SECP256R1()), None))
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp / "server.crt", tmp / "server.key")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"tmp": tmp, "url": f"https://127.0.0.1:{server.server_address[1]}"}
+    server.shutdown()
+
+
+def run(api: dict[str, Any], name: str, token: str = TOKEN, ca: str = "ca.crt") -> tuple[int, Path, str]:
+    tmp: Path = api["tmp"]
+    (tmp / f"{name}.token").write_text(token + "\n")
+    job = {
+        "name": "traefik",
+        "api_server": api["url"],
+        "namespace": "traefik",
+        "selector": "app.kubernetes.io/name=traefik,app.kubernetes.io/instance=traefik",
+        "port": "metrics",
+        "token_file": str(tmp / f"{name}.token"),
+        "ca_file": str(tmp / ca),
+        "labels": {"region": "eu-west"},
+        "output": str(tmp / f"{name}.json"),
+    }
+    (tmp / f"{name}-sd.json").write_text(json.dumps({"jobs": [job]}))
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--config", str(tmp / f"{name}-sd.json"), "--once"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    return result.returncode, Path(job["output"]), result.stderr
+
+
+def test_each_running_pod_with_the_port_is_a_target_of_its_own(api: dict[str, Any]) -> None:
+    rc, out, err = run(api, "good")
+    assert rc == 0, err
+    assert json.loads(out.read_text()) == [
+        {"labels": {"instance": "traefik-a", "region": "eu-west"}, "targets": ["10.244.3.11:9001"]},
+        {"labels": {"instance": "traefik-b", "region": "eu-west"}, "targets": ["10.244.3.12:9001"]},
+        {"labels": {"instance": "traefik-v6", "region": "eu-west"}, "targets": ["[fd00::5]:9001"]},
+    ]
+    assert (
+        "/api/v1/namespaces/traefik/pods?labelSelector=app.kubernetes.io%2Fname%3Dtraefik%2C"
+        "app.kubernetes.io%2Finstance%3Dtraefik" in Api.seen
+    )
+    assert TOKEN not in err
+    before = out.stat().st_mtime_ns
+    rc, out, err = run(api, "good")
+    assert rc == 0
+    assert out.stat().st_mtime_ns == before  # unchanged: not rewritten
+
+
+@pytest.mark.parametrize(("token", "ca"), [("a-token-the-api-refuses", "ca.crt"), (TOKEN, "other-ca.crt")])
+def test_a_refused_token_or_an_unverified_server_keeps_the_last_targets(
+    api: dict[str, Any], token: str, ca: str
+) -> None:
+    rc, out, err = run(api, "good")
+    assert rc == 0, err
+    last = out.read_text()
+    rc, out, err = run(api, "good", token=token, ca=ca)
+    assert rc == 1
+    assert "listing the pods of traefik failed" in err
+    assert ("401" in err) if token != TOKEN else ("CERTIFICATE_VERIFY_FAILED" in err)
+    assert out.read_text() == last
+    assert TOKEN not in err
