@@ -176,7 +176,7 @@ def check(
 
 def entry_time(value: str) -> float:
     """Epoch seconds of an entry's ``_time`` (RFC 3339 in UTC, nanoseconds: 2026-12-06T17:21:43.988808Z)."""
-    seconds, _, fraction = value.rstrip("Z").partition(".")
+    seconds, _dot, fraction = value.rstrip("Z").partition(".")
     whole = datetime.datetime.fromisoformat(seconds).replace(tzinfo=datetime.UTC).timestamp()
     return whole + (float("0." + fraction) if fraction else 0.0)
 
@@ -272,10 +272,14 @@ def watch_markers(
 
 
 def pairs(items: Iterable[str], option: str, parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
-    split = [tuple(item.split("=", 1)) for item in items]
-    if any(len(s) != 2 or not all(s) for s in split):
-        parser.error(f"{option} takes NAME=VALUE")
-    return [(a, b) for a, b in split]
+    """NAME=VALUE options as pairs; anything else stops the command line."""
+    found: list[tuple[str, str]] = []
+    for item in items:
+        name, sign, value = item.partition("=")
+        if not (name and sign and value):
+            parser.error(f"{option} takes NAME=VALUE (got {item!r})")
+        found.append((name, value))
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
