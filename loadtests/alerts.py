@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 
 from loadtests.analysis import DrillRecord
-from loadtests.collection import LINK_CLASSES, library
+from loadtests.collection import LINK_CLASSES, collection_root
 from loadtests.durations import parse_duration
 from loadtests.errors import ConfigError
 from loadtests.jsonl import LineSink
@@ -378,8 +378,7 @@ def windows_from_api(prometheus: Prometheus) -> Windows:
 
 def default_rule_files() -> list[Path]:
     """The platform's rule files: ``roles/prometheus/files/rules/*.yml`` of the installed collection."""
-    root = Path(str(library("patroni").__file__)).resolve().parents[2]
-    return sorted((root / "roles" / "prometheus" / "files" / "rules").glob("*.yml"))
+    return sorted((collection_root() / "roles" / "prometheus" / "files" / "rules").glob("*.yml"))
 
 
 def rule_files(given: Sequence[str]) -> list[Path]:

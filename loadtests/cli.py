@@ -25,6 +25,7 @@ import requests
 import urllib3
 from urllib3.exceptions import InsecureRequestWarning
 
+from loadtests import dashboards as panels
 from loadtests.alerts import (
     SINK_FILE,
     TOKEN_ENV,
@@ -78,7 +79,7 @@ from loadtests.prometheus import Prometheus
 from loadtests.reconcile import JsonRpcReader, reconcile
 from loadtests.register import erp_url, load_branches
 from loadtests.report import Report, render_html, render_junit, summarise
-from loadtests.report.model import Coverage, Sli
+from loadtests.report.model import Coverage, Dashboards, Sli
 from loadtests.samples import Sample, read_samples
 from loadtests.scenario import Scenario, fill_placeholders, load_drills, load_scenario, parse_vars
 from loadtests.sli import platform_sli
@@ -185,9 +186,23 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--prometheus",
         metavar="URL",
-        help="the platform's Prometheus: alert detection windows from its rules API, and the report "
-        "plots its SLI series per tier next to the harness's",
+        help="the platform's Prometheus: alert detection windows from its rules API; the report plots "
+        "its SLI series per tier next to the harness's and says whether every dashboard panel had data",
     )
+    dashboard_arguments(run)
+    boards = sub.add_parser(
+        "dashboards",
+        help="only the dashboards check: every panel query against a Prometheus; exit 1 when one "
+        "returns no data",
+    )
+    boards.add_argument("--prometheus", required=True, metavar="URL", help="e.g. http://10.20.250.20:9090")
+    boards.add_argument(
+        "--since",
+        default="15m",
+        metavar="DURATION",
+        help="a panel has data when its query returns a series at some time of this window, up to now",
+    )
+    dashboard_arguments(boards)
     sink = sub.add_parser(
         "alert-sink",
         help="only the alert sink: Alertmanager's webhook into alerts.jsonl until SIGTERM, SIGINT or --for "
@@ -279,6 +294,49 @@ def alert_sink_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def dashboard_arguments(s: argparse.ArgumentParser) -> None:
+    """Which dashboards, for which region (run and dashboards)."""
+    s.add_argument(
+        "--dashboards",
+        metavar="DIR",
+        help="Grafana dashboards (*.json) whose panel queries are checked (default: the collection's "
+        "roles/grafana_dashboards/files/dashboards)",
+    )
+    s.add_argument(
+        "--prometheus-region",
+        default="",
+        metavar="NAME",
+        help="the region label of the region under test in Prometheus, the dashboards' region variable "
+        "(default: the first region Prometheus knows)",
+    )
+
+
+def dashboards_command(args: argparse.Namespace) -> int:
+    """Only the dashboards check: 0 every panel has data, 1 some have none, 2 bad input or no answer."""
+    try:
+        check_prometheus_options(args)
+        since = parse_duration(args.since)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: --since {args.since}: {exc}", file=sys.stderr)
+        return 2
+    end = time.time()
+    found = panels.during_run(
+        Prometheus(args.prometheus), end - since, end, dashboards_dir(args), args.prometheus_region
+    )
+    print(found.model_dump_json(indent=2))
+    if found.error:
+        print(f"error: {found.error}", file=sys.stderr)
+        return 2
+    return 1 if found.empty else 0
+
+
+def dashboards_dir(args: argparse.Namespace) -> Path | None:
+    return Path(args.dashboards) if getattr(args, "dashboards", None) else None
+
+
 def target_arguments(s: argparse.ArgumentParser) -> None:
     """The Odoo under test and how the harness's own calls reach it (run and preflight)."""
     s.add_argument("--host", required=True, help="ERP entrypoint, e.g. http://127.0.0.1:8069")
@@ -305,10 +363,9 @@ def target_arguments(s: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.command == "worker":
-        return worker_command(args)
-    if args.command == "alert-sink":
-        return alert_sink_command(args)
+    alone = {"worker": worker_command, "alert-sink": alert_sink_command, "dashboards": dashboards_command}
+    if args.command in alone:
+        return alone[args.command](args)
     try:
         scenario, branches, gates = load_inputs(args)
         workers = branch_workers(args, branches)
@@ -440,12 +497,20 @@ def check_alert_options(args: argparse.Namespace, scenario: Scenario) -> None:
             parse_duration(wait)
         except ValueError as exc:
             raise ConfigError("--alert-wait", wait, str(exc)) from None
+    check_prometheus_options(args)
+
+
+def check_prometheus_options(args: argparse.Namespace) -> None:
+    """--prometheus a URL, --dashboards a directory with dashboards in it."""
     url = getattr(args, "prometheus", None)
     if url:
         try:
             base_url(url)
         except EndpointError as exc:
             raise ConfigError("--prometheus", url, str(exc)) from None
+    where = dashboards_dir(args)
+    if where is not None and not any(where.glob("*.json")):
+        raise ConfigError("--dashboards", str(where), "no such directory, or no *.json dashboard in it")
 
 
 @dataclass
@@ -877,10 +942,14 @@ class Run:
         seen = self.observed_coverage(plan, drills, started)
         rows = [r.model_dump() for r in seen.rows] if seen.measured else None
         verdict = evaluate(self.gates, stats, ledger, outcomes, rows)
-        sli = None
+        sli: Sli | None = None
+        boards: Dashboards | None = None
         if self.args.prometheus:
-            sli = platform_sli(
-                Prometheus(self.args.prometheus), started, end, time_series(samples, started, end)
+            prometheus = Prometheus(self.args.prometheus)
+            sli = platform_sli(prometheus, started, end, time_series(samples, started, end))
+            # over the whole run, the wait for the alerts' resolution included
+            boards = panels.during_run(
+                prometheus, started, time.time(), dashboards_dir(self.args), self.args.prometheus_region
             )
         report = build_report(
             self,
@@ -896,6 +965,7 @@ class Run:
             stats,
             coverage=seen,
             sli=sli,
+            dashboards=boards,
         )
         (self.out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
         (self.out / "junit.xml").write_text(render_junit(report), encoding="utf-8")
@@ -915,6 +985,13 @@ class Run:
             log(f"coverage {c.drill}{' ' + c.expected if c.expected else ''}: {c.status_text}: {c.detail}")
         if not report.coverage.measured:
             log("observability coverage not measured (no --alert-sink)")
+        if boards is not None:
+            log(
+                f"dashboards: {boards.error}"
+                if boards.error
+                else f"dashboards: {boards.queries} panel queries, {len(boards.empty)} without data"
+                + "".join(f"\n  no data: {e}" for e in boards.empty)
+            )
         print(verdict.text(), flush=True)
         if report.summary:
             for line in [*report.summary.failed_gates, *report.summary.outages, report.summary.ledger]:
@@ -1019,6 +1096,7 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
     *,
     coverage: Coverage | None = None,
     sli: Sli | None = None,
+    dashboards: Dashboards | None = None,
 ) -> Report:
     # Error windows over the calls the tiers are judged on (``counted``: without the calls
     # of branches a drill took offline); the time series and breakdowns show every call.
@@ -1095,5 +1173,6 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
     report = Report.model_validate(data)
     report.coverage = coverage or Coverage(measured=False)
     report.sli = sli
+    report.dashboards = dashboards
     report.summary = summarise(report)
     return report

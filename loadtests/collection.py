@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 from types import ModuleType
 
 MODULE_UTILS = "ansible_collections.retailops.odoo_platform.plugins.module_utils"
@@ -55,6 +56,12 @@ def library(name: str) -> ModuleType:
             f"({', '.join(collection_paths())}): install it with ansible-galaxy collection install, or set "
             f"ANSIBLE_COLLECTIONS_PATH ({exc})"
         ) from None
+
+
+def collection_root() -> Path:
+    """The installed collection's directory (this checkout under ``make collection``): its roles' files
+    (the alert rules, the dashboards) are read from there."""
+    return Path(str(library("patroni").__file__)).resolve().parents[2]
 
 
 library("branch_register")
@@ -92,6 +99,7 @@ __all__ = [
     "Register",
     "RegisterError",
     "build_register",
+    "collection_root",
     "file_fields",
     "library",
     "load_register",

@@ -2,7 +2,7 @@
 
 The harness reads the loaded rules (each alert's ``for`` and its
 ``detection_window`` annotation) and the SLI recording rules' series over a
-run (``query_range``); ``tests/probes/dashboards.py`` resolves dashboard
+run (``query_range``); ``loadtests.dashboards`` resolves dashboard
 variables (the label API) and checks that each panel query returns data;
 ``tests/probes/monitoring.py`` reads the scrape targets, the rule groups, the
 Alertmanagers Prometheus sends to, and Alertmanager's own status.
@@ -23,6 +23,25 @@ class PrometheusError(RuntimeError):
     """Prometheus did not answer, or answered with an error (its errorType and error)."""
 
 
+def read_json(base_url: str, path: str, timeout: float, *, errors: bool = False) -> Any:
+    """The JSON body of a GET; no answer or no JSON: PrometheusError. ``errors``: an HTTP error whose
+    body is a JSON object with an ``error`` (Prometheus' API on 400/422/503) is returned, not raised."""
+    where = path.split("?", 1)[0]
+    try:
+        with urllib.request.urlopen(f"{base_url}{path}", timeout=timeout) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as exc:
+        try:
+            body = json.loads(exc.read() or b"{}")
+        except ValueError:
+            body = None
+        if errors and isinstance(body, dict) and "error" in body:
+            return body
+        raise PrometheusError(f"{where}: HTTP {exc.code} {exc.reason}") from None
+    except (OSError, ValueError) as exc:
+        raise PrometheusError(f"{where}: {base_url} did not answer: {exc}") from None
+
+
 class Prometheus:
     """The few read-only API calls the harness and the probes make."""
 
@@ -32,19 +51,9 @@ class Prometheus:
 
     def get(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
         """The ``data`` of an API answer; no answer, or a ``status`` other than success: PrometheusError."""
-        url = f"{self.base_url}{path}?{urllib.parse.urlencode(params)}"
-        try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as response:
-                body = json.load(response)
-        except urllib.error.HTTPError as exc:  # 400/422/503 carry Prometheus' own error as JSON
-            try:
-                body = json.loads(exc.read() or b"{}")
-            except ValueError:
-                body = {}
-            if not isinstance(body, dict) or "error" not in body:
-                raise PrometheusError(f"{path}: HTTP {exc.code} {exc.reason}") from None
-        except (OSError, ValueError) as exc:
-            raise PrometheusError(f"{path}: {self.base_url} did not answer: {exc}") from None
+        body = read_json(self.base_url, f"{path}?{urllib.parse.urlencode(params)}", self.timeout, errors=True)
+        if not isinstance(body, dict):
+            raise PrometheusError(f"{path}: {self.base_url} answered {body!r:.80}, not an object")
         if body.get("status") != "success":
             raise PrometheusError(f"{path}: {body.get('errorType')}: {body.get('error')}")
         return body["data"]
@@ -61,9 +70,9 @@ class Prometheus:
         )
         return list(data.get("result") or [])
 
-    def has_data(self, expr: str, now: float, lookback: float, step: float) -> bool:
-        """Whether `expr` returns a series at some step of the `lookback` seconds before `now`."""
-        return bool(self.query_range(expr, now - lookback, now, step))
+    def has_data(self, expr: str, start: float, end: float, step: float) -> bool:
+        """Whether `expr` returns a series at some step from `start` to `end`."""
+        return bool(self.query_range(expr, start, end, step))
 
     def query(self, expr: str) -> list[dict[str, Any]]:
         """An instant query's vector: ``[{metric (labels), value ([time, "value"])}]``."""
@@ -115,11 +124,7 @@ class Alertmanager:
 
     def status(self) -> dict[str, Any]:
         """``/api/v2/status``: cluster (status, peers), config (original: the YAML it runs), uptime."""
-        try:
-            with urllib.request.urlopen(f"{self.base_url}/api/v2/status", timeout=self.timeout) as response:
-                body = json.load(response)
-        except (OSError, ValueError) as exc:
-            raise PrometheusError(f"/api/v2/status: {self.base_url} did not answer: {exc}") from None
+        body = read_json(self.base_url, "/api/v2/status", self.timeout)
         if not isinstance(body, dict):
             raise PrometheusError(f"/api/v2/status: {self.base_url} answered {body!r:.80}, not an object")
         return body

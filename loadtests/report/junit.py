@@ -1,5 +1,6 @@
-"""JUnit XML: one test case per gate, per drill action, per ledger kind and per coverage row (drill and
-expected alert: the observability coverage gate, with its figures in the case's system-out)."""
+"""JUnit XML: one test case per gate, per drill action, per ledger kind, per coverage row (drill and
+expected alert: the observability coverage gate, with its figures in the case's system-out) and one
+for the dashboards' panels having data when the run checked them."""
 
 from __future__ import annotations
 
@@ -39,6 +40,13 @@ def render_junit(report: Report) -> str:
     for d in report.drills:
         failure = None if d.action_ok else f"drill action failed: {d.action_error}"
         case("drills", d.name, failure, float(d.action_s or 0.0))
+    boards = report.dashboards
+    if boards is not None:
+        failure = boards.error or (f"no data: {'; '.join(boards.empty)}" if boards.empty else None)
+        case("observability", "dashboards have data", failure)
+        ET.SubElement(
+            cases[-1], "system-out"
+        ).text = f"{boards.queries} panel queries against {boards.source}"
     for k in report.ledger.kinds:
         bad = {x: getattr(k, x) for x in ("lost", "duplicated", "unexpected", "unsettled") if getattr(k, x)}
         case("ledger", k.kind, f"{bad}" if bad else None)

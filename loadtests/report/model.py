@@ -232,6 +232,22 @@ class Sli(_Model):
     tiers: dict[str, SliTier] = {}
 
 
+class Dashboards(_Model):
+    """Whether each dashboard panel's query returned data during the run (``loadtests.dashboards``).
+    Information for the operators: no gate reads it."""
+
+    source: str  # Prometheus' URL
+    directory: str  # the dashboards' JSON files
+    region: str = ""  # the region variable given ("": the first region Prometheus knows)
+    queries: int = 0  # queries run, a repeated row's once per value
+    empty: list[str] = []  # the queries that returned no series
+    error: str = ""  # Prometheus not read, or a dashboard not understood: nothing was checked
+
+    @property
+    def passed(self) -> bool:
+        return not self.error and not self.empty
+
+
 class Summary(_Model):
     """The first screen, in words for a store-operations manager."""
 
@@ -259,6 +275,7 @@ class Report(_Model):
     branches: list[dict[str, Any]]
     coverage: Coverage = Coverage(measured=False)
     sli: Sli | None = None
+    dashboards: Dashboards | None = None
 
 
 # ---------------------------------------------------------------- the first screen
@@ -392,6 +409,22 @@ def coverage_lines(coverage: Coverage) -> list[str]:
     return lines
 
 
+def dashboards_line(dashboards: Dashboards | None) -> list[str]:
+    """The first screen's line on the operators' dashboards (none when they were not checked)."""
+    if dashboards is None:
+        return []
+    if dashboards.error:
+        return [f"The operators' dashboards were not checked: {dashboards.error}."]
+    if not dashboards.empty:
+        return [
+            f"The operators' dashboards showed data in all {dashboards.queries} panel queries during the run."
+        ]
+    return [
+        f"{len(dashboards.empty)} of {dashboards.queries} panel queries of the operators' dashboards were "
+        "blank during the run (listed below): an operator would look at empty panels there."
+    ]
+
+
 def summarise(report: Report) -> Summary:
     verdict = report.verdict
     failed = [g for g in report.gates.results if not g.passed]
@@ -440,7 +473,7 @@ def summarise(report: Report) -> Summary:
     return Summary(
         headline=headline,
         failed_gates=failed_gates,
-        coverage=coverage_lines(report.coverage),
+        coverage=coverage_lines(report.coverage) + dashboards_line(report.dashboards),
         outages=outages,
         ledger=ledger,
         under_test=under_test,

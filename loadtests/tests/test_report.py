@@ -14,8 +14,16 @@ from loadtests.gates import evaluate, load_gates
 from loadtests.ledger import KindResult, LedgerResult
 from loadtests.odoo_under_test import OdooUnderTest
 from loadtests.plan import PlanBranch, RunPlan
-from loadtests.report import render_html, render_junit
-from loadtests.report.model import Coverage, ErrorWindow, Sli, SliSeries, coverage_lines, worst_outages
+from loadtests.report import render_html, render_junit, summarise
+from loadtests.report.model import (
+    Coverage,
+    Dashboards,
+    ErrorWindow,
+    Sli,
+    SliSeries,
+    coverage_lines,
+    worst_outages,
+)
 from loadtests.report.model import CoverageRow as CoverageRowInfo
 from loadtests.samples import Sample
 from loadtests.scenario import DrillSpec, load_scenario
@@ -311,6 +319,44 @@ def test_without_an_alert_source_coverage_is_not_measured_and_has_no_gate():
     assert suite is not None
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props["observability_coverage"] == "not measured"
+
+
+def test_the_dashboards_check_on_the_first_screen_in_junit_and_html_not_in_the_verdict():
+    report = synthetic()
+    assert report.dashboards is None
+    assert report.summary is not None
+    assert not [c for c in report.summary.coverage if "dashboards" in c]
+    blank = "overview panel 7 (Tunnels down) target A"
+    for boards, line, failure in [
+        (
+            Dashboards(source="http://p:9090", directory="/d", queries=41),
+            "The operators' dashboards showed data in all 41 panel queries during the run.",
+            None,
+        ),
+        (
+            Dashboards(source="http://p:9090", directory="/d", queries=41, empty=[blank]),
+            "1 of 41 panel queries of the operators' dashboards were blank during the run (listed below): "
+            "an operator would look at empty panels there.",
+            f"no data: {blank}",
+        ),
+        (
+            Dashboards(source="http://p:9090", directory="/d", error="/api/v1/query: p did not answer"),
+            "The operators' dashboards were not checked: /api/v1/query: p did not answer.",
+            "/api/v1/query: p did not answer",
+        ),
+    ]:
+        checked = report.model_copy(update={"dashboards": boards})
+        summary = summarise(checked)
+        assert summary.coverage[-1] == line
+        assert summary.headline.startswith("GO")  # information only: the stores' verdict is the same
+        suite = ET.fromstring(render_junit(checked)).find("testsuite")
+        assert suite is not None
+        case = next(c for c in suite.iter("testcase") if c.get("classname") == "observability")
+        found = case.find("failure")
+        assert (found.get("message") if found is not None else None) == failure
+        page = render_html(checked.model_copy(update={"summary": summary}))
+        assert ('id="dashboards-ok"' in page) == boards.passed
+        assert (f"<li>{blank}</li>" in page) == bool(boards.empty)
 
 
 @pytest.mark.parametrize("tight", [False, True])

@@ -24,8 +24,8 @@ import pytest
 import yaml
 from conftest import ROOT, localhost_playbook, playbook_env, validate_tests
 
+from loadtests import dashboards as probe
 from tests import metric_names
-from tests.probes import dashboards as probe
 
 ROLE = ROOT / "roles" / "grafana_dashboards"
 FILES = sorted((ROLE / "files" / "dashboards").glob("*.json"))

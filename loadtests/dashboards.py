@@ -1,36 +1,37 @@
 """Do the dashboards' panels return data? Every panel query, run against a Prometheus.
 
-Reads the dashboards (``roles/grafana_dashboards/files/dashboards/*.json`` by default), resolves
-their variables the way Grafana would (``label_values(...)`` through Prometheus' label API; a row
-repeated over a variable runs its panels once per value), substitutes Grafana's own variables
-(``$__rate_interval``, ``$__interval``, ``$__range``) and runs each target as a range query over
-the last ``lookback`` seconds, instant targets too: a panel returns data when it has some at any
-time of that window (a table of firing alerts has rows only while something fires). Prints, and
-returns, the queries that returned no series; exits 1 when there is one.
+Reads the dashboards (the collection's ``roles/grafana_dashboards/files/dashboards/*.json`` by
+default), resolves their variables the way Grafana would (``label_values(...)`` through Prometheus'
+label API; a row repeated over a variable runs its panels once per value), substitutes Grafana's
+own variables (``$__rate_interval``, ``$__interval``, ``$__range``) and runs each target as a range
+query over a window, instant targets too: a panel returns data when it has some at any time of that
+window (a table of firing alerts has rows only while something fires).
 
-    python -m tests.probes.dashboards http://10.213.30.10:9090 [--region pilot] [--dashboards DIR]
+The harness runs it after a monitored run (``run --prometheus``) over the run's own window, so that
+a panel with no data is one an operator would have found blank during the drills; the report shows
+the result (information, not a gate of the stores' verdict). By hand, against any region:
 
-Meant for a region whose Prometheus has run a while: :func:`empty_panels` with ``lookback`` covering
-that time (after the drills, their alerts), so that a panel with no data is one an operator would find
-blank. The pilot does not run it yet (it deploys no Prometheus); it runs by hand, as above.
+    python -m loadtests dashboards --prometheus http://10.213.30.10:9090 [--region eu-west]
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
-import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loadtests.prometheus import Prometheus
+from loadtests.collection import collection_root
+from loadtests.prometheus import Prometheus, PrometheusError
+from loadtests.report.model import Dashboards
 
-ROOT = Path(__file__).resolve().parents[2]
-DASHBOARDS = ROOT / "roles" / "grafana_dashboards" / "files" / "dashboards"
+
+def default_directory() -> Path:
+    """The platform's dashboards: the installed collection's ``roles/grafana_dashboards/files/dashboards``."""
+    return collection_root() / "roles" / "grafana_dashboards" / "files" / "dashboards"
+
 
 # What Grafana puts in for its own variables; the unit tests use the same values.
 BUILTINS = {
@@ -61,11 +62,10 @@ class PanelQuery:
         return f"{self.dashboard} panel {self.panel_id} ({self.title}) target {self.ref_id}"
 
 
-def load(directory: Path = DASHBOARDS) -> dict[str, dict[str, Any]]:
-    """file name -> dashboard, every *.json of `directory`."""
-    return {
-        path.name: json.loads(path.read_text(encoding="utf-8")) for path in sorted(directory.glob("*.json"))
-    }
+def load(directory: Path | None = None) -> dict[str, dict[str, Any]]:
+    """file name -> dashboard, every *.json of `directory` (default: the collection's)."""
+    paths = sorted((directory or default_directory()).glob("*.json"))
+    return {path.name: json.loads(path.read_text(encoding="utf-8")) for path in paths}
 
 
 def panels(dashboard: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], str | None]]:
@@ -151,22 +151,30 @@ def resolve(
     return resolved
 
 
-def empty_panels(
-    base_url: str,
-    directory: Path = DASHBOARDS,
+@dataclass
+class PanelCheck:
+    """What :func:`check` found: how many queries ran (a repeated row's once per value) and which
+    returned no series, each as "<uid> panel <id> (<title>) target <ref> [<variable>=<value>]"."""
+
+    queries: int = 0
+    empty: list[str] = field(default_factory=list)
+
+
+def check(
+    prometheus: Prometheus,
+    start: float,
+    end: float,
     *,
+    directory: Path | None = None,
     chosen: Mapping[str, str] | None = None,
-    lookback: float = 900.0,
     step: float = 30.0,
-    now: float | None = None,
-) -> list[str]:
-    """The panel queries that return no series, each as "<uid> panel <id> (<title>) target <ref> [...]".
+) -> PanelCheck:
+    """Run every panel query of the dashboards in `directory` from `start` to `end` (epoch seconds).
 
     `chosen` fixes variables (``{"region": "pilot"}``); the others take every value Prometheus has
-    (a variable with no value at all makes its panels count as empty)."""
-    prometheus = Prometheus(base_url)
-    at = time.time() if now is None else now
-    empty = []
+    (a variable with no value at all makes its panels count as empty). Prometheus refusing a query
+    or not answering raises :class:`~loadtests.prometheus.PrometheusError`."""
+    found = PanelCheck()
     for dashboard in load(directory).values():
         resolved = resolve(prometheus, dashboard, chosen or {})
         multi = {str(v["name"]) for v in variables(dashboard) if v.get("multi") or v.get("includeAll")}
@@ -182,26 +190,29 @@ def empty_panels(
                     for v in resolved.get(query.repeat, [])
                 ]
                 if not runs:
-                    empty.append(f"{query.where()} [{query.repeat} has no value]")
+                    found.empty.append(f"{query.where()} [{query.repeat} has no value]")
             for label, values in runs:
-                expr = substitute(query.expr, values)
-                if not prometheus.has_data(expr, at, lookback, step):
-                    empty.append(query.where() + label)
-    return empty
+                found.queries += 1
+                if not prometheus.has_data(substitute(query.expr, values), start, end, step):
+                    found.empty.append(query.where() + label)
+    return found
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("url", help="Prometheus' base URL, e.g. http://10.213.30.10:9090")
-    parser.add_argument("--region", help="the region variable (default: the first region Prometheus knows)")
-    parser.add_argument("--dashboards", type=Path, default=DASHBOARDS)
-    parser.add_argument("--lookback", type=float, default=900.0, help="range queries cover this many seconds")
-    args = parser.parse_args(argv)
-    chosen = {"region": args.region} if args.region else {}
-    empty = empty_panels(args.url, args.dashboards, chosen=chosen, lookback=args.lookback)
-    print(json.dumps({"empty": empty, "count": len(empty)}, indent=2))
-    return 1 if empty else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def during_run(
+    prometheus: Prometheus, start: float, end: float, directory: Path | None = None, region: str = ""
+) -> Dashboards:
+    """:func:`check` over a run, for the report; what stops the check is reported in ``error``, never
+    raised (the stores' verdict does not depend on it)."""
+    where = directory or default_directory()
+    result = Dashboards(source=prometheus.base_url, directory=str(where), region=region)
+    try:
+        found = check(prometheus, start, end, directory=where, chosen={"region": region} if region else None)
+    except PrometheusError as exc:
+        result.error = str(exc)
+    except (OSError, ValueError) as exc:
+        result.error = f"the dashboards in {where} could not be read: {exc}"
+    except KeyError as exc:
+        result.error = f"a panel query names the variable {exc}, which its dashboard does not define"
+    else:
+        result.queries, result.empty = found.queries, found.empty
+    return result
