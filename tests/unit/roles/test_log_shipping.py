@@ -14,6 +14,7 @@ unit, and stop it afterwards:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -32,6 +33,7 @@ import yaml
 from conftest import ROOT, render_role_templates, systemd_exec_start, validate_tests
 
 from tests.fixtures.services import free_port
+from tests.probes import logs as logs_probe
 
 GOOD: dict[str, Any] = {"log_shipping_region": "eu-west", "log_shipping_target_host": "10.213.0.10"}
 
@@ -269,10 +271,10 @@ class Store:
         return sorted(item["value"] for item in reply["values"])
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """victoria-logs with the command line of log_store's unit, on 127.0.0.1; stopped afterwards."""
-    tmp = tmp_path_factory.mktemp("victoria-logs")
+@contextlib.contextmanager
+def running_store(tmp: Path) -> Iterator[Store]:
+    """victoria-logs with the command line of log_store's unit, on 127.0.0.1, its data in `tmp`;
+    stopped afterwards."""
     http_port, syslog_port = free_port(), free_port()
     unit = render_role_templates(
         tmp / "render",
@@ -294,6 +296,13 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         yield store
     finally:
         store.stop()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """One store for the module's tests."""
+    with running_store(tmp_path_factory.mktemp("victoria-logs")) as running:
+        yield running
 
 
 def write_journal(path: Path, entries: list[dict[str, str]]) -> None:
@@ -461,3 +470,71 @@ input(type="imfile" File="{journal}" Tag="journal-test" ruleset="test_journal")
     finally:
         stop(rsyslogd)
         print("\n".join(outputs))  # shown with a failure: what rsyslogd said
+
+
+@needs_victoria_logs
+def test_the_logs_probe_reads_the_store_as_the_scenario_does(
+    rendered: dict[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """tests/probes/logs.py's queries (LogsQL of this release) on a store of its own: the entries by
+    stream and label, a marker's delay, and a host the inventory lacks named."""
+    groups = {"postgres_cluster": ["db-1", "db-3"], "monitoring": ["mon-1"]}
+    services = [("patroni.service", "postgres_cluster")]
+
+    def line(host: str, service: str, text: str, epoch: float) -> str:
+        whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch))
+        stamp = f"{whole}.{int((epoch % 1) * 1e6):06d}+00:00"
+        conf = rendered["db-1"]["log-store.conf"].replace("host=db-1]", f"host={host}]")
+        return rsyslog_line(
+            conf,
+            {
+                "pri": "30",
+                "timereported": stamp,
+                "hostname": host,
+                "app-name": service.removesuffix(".service"),
+                "procid": "-",
+                "msgid": "-",
+                "$.service": service,
+                "msg": text,
+            },
+        )
+
+    with running_store(tmp_path) as store:
+        client = logs_probe.LogStore(store.http)
+        now = time.time()
+        send_octet_counted(
+            store.syslog_port,
+            [
+                line("db-1", "patroni.service", "no action. I am (db-1), the leader with the lock", now),
+                line("db-3", "patroni.service", "no action. I am (db-3), a secondary", now),
+                line("mon-1", "victoria-logs.service", "started server at http://10.0.0.40:9428/", now),
+            ],
+        )
+        report = logs_probe.check(client, "eu-west", groups, services, wait=DEADLINE)
+        assert report["problems"] == []
+        assert report["entries"] == {
+            "db-1": {"patroni.service": 1},
+            "db-3": {"patroni.service": 1},
+            "mon-1": {"victoria-logs.service": 1},
+        }
+
+        written = time.time()
+        send_octet_counted(
+            store.syslog_port, [line("db-3", "marker", "retailops log marker logmarkerx1db3", written)]
+        )
+        seen = logs_probe.watch_markers(
+            client, {"db-3": "logmarkerx1db3"}, "eu-west", service="marker", within=DEADLINE, wait=DEADLINE
+        )
+        assert seen["problems"] == []
+        (entry,) = seen["markers"]["db-3"]
+        assert entry["written_at"] == pytest.approx(written, abs=1e-5)
+        assert 0 <= seen["delays_s"]["db-3"] < DEADLINE
+
+        send_octet_counted(store.syslog_port, [line("e1f2a3b4c5d6", "cron.service", "a stray host", now)])
+        deadline = time.monotonic() + DEADLINE
+        while not any(
+            "host 'e1f2a3b4c5d6' is not a shipping host" in problem
+            for problem in logs_probe.snapshot(client, "eu-west", groups, services)["problems"]
+        ):
+            assert time.monotonic() < deadline, "the stray host's entry is not named"
+            time.sleep(0.5)
