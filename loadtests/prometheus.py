@@ -42,12 +42,25 @@ def read_json(base_url: str, path: str, timeout: float, *, errors: bool = False)
         raise PrometheusError(f"{where}: {base_url} did not answer: {exc}") from None
 
 
+def ready(base_url: str, timeout: float) -> bool:
+    """Whether ``/-/ready`` (Prometheus', Alertmanager's) answers 200; its body is text, not JSON."""
+    try:
+        with urllib.request.urlopen(f"{base_url}/-/ready", timeout=timeout) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
 class Prometheus:
     """The few read-only API calls the harness and the probes make."""
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+
+    def ready(self) -> bool:
+        """Whether ``/-/ready`` answers 200."""
+        return ready(self.base_url, self.timeout)
 
     def get(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
         """The ``data`` of an API answer; no answer, or a ``status`` other than success: PrometheusError."""
@@ -116,11 +129,7 @@ class Alertmanager:
 
     def ready(self) -> bool:
         """Whether ``/-/ready`` answers 200."""
-        try:
-            with urllib.request.urlopen(f"{self.base_url}/-/ready", timeout=self.timeout) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
+        return ready(self.base_url, self.timeout)
 
     def status(self) -> dict[str, Any]:
         """``/api/v2/status``: cluster (status, peers), config (original: the YAML it runs), uptime."""

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 import requests
 
-from loadtests.links_setup import start_toxiproxy
+from loadtests.links_setup import free_port, start_toxiproxy
 from loadtests.tests import browser
 from tests.fixtures.double import DoubleProcess
 from tests.fixtures.plugin import DoubleFactory
-from tests.fixtures.services import PgCluster, free_port
+from tests.fixtures.services import PgCluster
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

@@ -16,7 +16,8 @@ import pytest
 from loadtests.links import DEFAULT_PROFILES
 from loadtests.links_setup import LinkRig, Route, create_links, start_toxiproxy
 from loadtests.plan import PlanBranch, RunPlan
-from loadtests.tests.recorder import Recorder, self_signed
+from loadtests.tests.recorder import Recorder
+from tests.fixtures.pki import self_signed
 
 REPO = Path(__file__).resolve().parents[2]
 

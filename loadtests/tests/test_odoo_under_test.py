@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 
 from loadtests.cli import main
+from loadtests.links_setup import free_port
 from loadtests.odoo_under_test import VersionProbeError, probe
-from loadtests.tests.recorder import VERSION_INFO, Recorder, self_signed
-from tests.fixtures.services import free_port
+from loadtests.tests.recorder import VERSION_INFO, Recorder
+from tests.fixtures.pki import self_signed
 
 HERE = Path(__file__).resolve().parent.parent
 INPUTS = [

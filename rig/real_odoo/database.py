@@ -29,7 +29,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from tests.fixtures.services import PgCluster, free_port
+from loadtests.links_setup import free_port
+from tests.fixtures.services import PgCluster
 
 KEEP_TEMPLATES = 2  # the newest templates kept; older ones are dropped with their filestore
 _PORT_LINE = re.compile(r"^port\s*=\s*(\d+)", re.MULTILINE)

@@ -43,6 +43,7 @@ from typing import IO, Any
 
 from loadtests import capture
 from loadtests.durations import parse_duration
+from loadtests.links_setup import free_port
 from loadtests.odoo_under_test import VersionProbeError, probe
 from rig.real_odoo import database, summary
 from rig.real_odoo.server import (
@@ -60,7 +61,7 @@ from rig.real_odoo.server import (
     write_conf,
 )
 from rig.real_odoo.tree import OdooTree, TreeError, check_tree, fingerprint, missing_modules
-from tests.fixtures.services import MissingTool, free_port
+from tests.fixtures.services import MissingTool
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -38,7 +38,6 @@ import http.client
 import json
 import os
 import pwd
-import socket
 import ssl
 import subprocess
 import sys
@@ -51,14 +50,10 @@ from typing import Any
 
 from kubernetes import client, config
 
+from loadtests.links_setup import free_port
+from loadtests.prometheus import Prometheus, PrometheusError
+
 RULE = "tier:retailops_requests:rate5m"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def api_status(job: dict[str, Any], path: str) -> int:
@@ -72,18 +67,6 @@ def api_status(job: dict[str, Any], path: str) -> int:
             return status
     except urllib.error.HTTPError as error:
         return error.code
-
-
-def query(base: str, expr: str) -> list[dict[str, Any]]:
-    url = f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-    with urllib.request.urlopen(url, timeout=10) as response:
-        result: list[dict[str, Any]] = json.load(response)["data"]["result"]
-        return result
-
-
-def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.load(response)
 
 
 def through_ingress(address: str, port: int, ca: str, count: int) -> list[int]:
@@ -239,21 +222,18 @@ def watch(
 ) -> dict[str, Any]:
     """Requests through the ingress, then Prometheus' API until every expectation holds or the time is up."""
     figures: dict[str, Any] = {}
+    prometheus = Prometheus(base, timeout=5)
     deadline = time.monotonic() + args.timeout
     found: dict[str, Any] = {}
     problems = ["Prometheus did not answer"]
     statuses: list[int] = []
     while time.monotonic() < deadline:
         time.sleep(3)
-        try:
-            with urllib.request.urlopen(f"{base}/-/ready", timeout=5) as response:  # text, not JSON
-                response.read()
-        except OSError:
+        if not prometheus.ready():
             continue
         statuses += through_ingress(args.ingress_address, websecure, args.ingress_ca, 5)
         try:
-            active = get_json(f"{base}/api/v1/targets?state=active")["data"]["activeTargets"]
-            targets = [t for t in active if t["labels"].get("job") == args.job]
+            targets = [t for t in prometheus.active_targets() if t["labels"].get("job") == args.job]
             found = {
                 "targets": {
                     t["labels"]["instance"]: {
@@ -267,18 +247,18 @@ def watch(
                 "entrypoint_series": sorted(
                     {
                         s["metric"]["instance"]
-                        for s in query(base, f'traefik_entrypoint_requests_total{{job="{args.job}"}}')
+                        for s in prometheus.query(f'traefik_entrypoint_requests_total{{job="{args.job}"}}')
                     }
                 ),
                 "router_series": sorted(
                     {
                         s["metric"]["instance"] + " " + s["metric"].get("router", "")
-                        for s in query(base, f'traefik_router_requests_total{{job="{args.job}"}}')
+                        for s in prometheus.query(f'traefik_router_requests_total{{job="{args.job}"}}')
                     }
                 ),
-                RULE: [s["metric"] for s in query(base, RULE)],
+                RULE: [s["metric"] for s in prometheus.query(RULE)],
             }
-        except (OSError, ValueError, KeyError) as error:
+        except (PrometheusError, KeyError) as error:
             problems = [f"reading Prometheus: {error}"]
             continue
         problems = []

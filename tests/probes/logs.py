@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from tests.probes.cli import emit, pairs
 from tests.probes.monitoring import EXPORTERS, MONITORED, monitoring_address, until_clean
 
 # The entries of the whole store, counted by log stream and the three labels.
@@ -271,17 +272,6 @@ def watch_markers(
     return report
 
 
-def pairs(items: Iterable[str], option: str, parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
-    """NAME=VALUE options as pairs; anything else stops the command line."""
-    found: list[tuple[str, str]] = []
-    for item in items:
-        name, sign, value = item.partition("=")
-        if not (name and sign and value):
-            parser.error(f"{option} takes NAME=VALUE (got {item!r})")
-        found.append((name, value))
-    return found
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -319,11 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         report = watch_markers(
             store, markers, args.region, service=args.service, within=args.within, wait=args.wait
         )
-    text = json.dumps(report, indent=2, sort_keys=True)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    return 1 if report["problems"] else 0
+    return emit(report, args.out)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ from loadtests.alerts import FiredAlert, read_alerts
 from loadtests.prometheus import Alertmanager, Prometheus, PrometheusError
 from tests.metric_names import RULES_DIR as RULES
 from tests.metric_names import rule_files
+from tests.probes.cli import emit, pairs
 
 # Every platform group the region's monitoring covers (playbooks/monitoring.yml's hosts).
 MONITORED = (
@@ -429,20 +430,14 @@ def main(argv: list[str] | None = None) -> int:
     notified.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     if args.command == "check":
-        series = [tuple(s.split("=", 1)) for s in args.series]
-        if any(len(s) != 2 for s in series):
-            parser.error("--series takes METRIC=GROUP")
+        series = pairs(args.series, "--series", parser)
         report = check(json.loads(args.inventory), args.without, args.rules, args.wait, series)
     else:
         hosts = None
         if args.inventory:
             hosts = {h for members in json.loads(args.inventory)["groups"].values() for h in members}
         report = notifications(args.alerts, args.alert, args.since, args.wait, hosts)
-    text = json.dumps(report, indent=2, sort_keys=True)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    return 1 if report["problems"] else 0
+    return emit(report, args.out)
 
 
 if __name__ == "__main__":

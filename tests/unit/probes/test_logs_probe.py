@@ -16,18 +16,11 @@ from typing import Any
 import pytest
 
 from tests.fixtures.http_api import http_api
+from tests.fixtures.probe_inventory import INVENTORY
 from tests.probes import logs as probe
 
-GROUPS: dict[str, list[str]] = {
-    "all": ["db-1", "db-2", "app-1", "mon-1", "blob"],
-    "etcd_cluster": ["db-1", "db-2"],
-    "postgres_cluster": ["db-1", "db-2"],
-    "app_nodes": ["app-1"],
-    "monitoring": ["mon-1"],
-    "azurite": ["blob"],
-}
+GROUPS: dict[str, list[str]] = INVENTORY["groups"]
 SERVICES = [("patroni.service", "postgres_cluster"), ("pgbouncer.service", "app_nodes")]
-ADDRESSES = {"db-1": "10.0.0.11", "db-2": "10.0.0.12", "app-1": "10.0.0.20", "mon-1": "10.0.0.40"}
 
 
 def row(
@@ -61,7 +54,7 @@ def test_the_shipping_hosts_are_those_of_the_platform_groups() -> None:
 
 
 def test_the_store_is_on_the_monitoring_node_at_its_management_address() -> None:
-    assert probe.store_url({"groups": GROUPS, "addresses": ADDRESSES}) == "http://10.0.0.40:9428"
+    assert probe.store_url(INVENTORY) == "http://10.0.0.40:9428"
 
 
 def test_every_host_and_service_there_with_its_labels_is_no_problem() -> None:
@@ -251,7 +244,7 @@ def test_the_command_line_prints_the_report_and_fails_on_a_problem(
                 "--region",
                 "eu-west",
                 "--inventory",
-                json.dumps({"groups": GROUPS, "addresses": ADDRESSES}),
+                json.dumps(INVENTORY),
                 "--service",
                 "patroni.service=postgres_cluster",
                 "--wait",

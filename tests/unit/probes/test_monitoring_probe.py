@@ -20,20 +20,9 @@ import yaml
 from loadtests.alerts import AlertSink
 from loadtests.prometheus import Prometheus
 from tests.fixtures.http_api import http_api
+from tests.fixtures.probe_inventory import INVENTORY
 from tests.metric_names import rule_files
 from tests.probes import monitoring as probe
-
-INVENTORY: dict[str, dict[str, Any]] = {
-    "groups": {
-        "all": ["db-1", "db-2", "app-1", "mon-1", "blob"],
-        "etcd_cluster": ["db-1", "db-2"],
-        "postgres_cluster": ["db-1", "db-2"],
-        "app_nodes": ["app-1"],
-        "monitoring": ["mon-1"],
-        "azurite": ["blob"],
-    },
-    "addresses": {"db-1": "10.0.0.11", "db-2": "10.0.0.12", "app-1": "10.0.0.20", "mon-1": "10.0.0.40"},
-}
 
 
 def target(job: str, instance: str, url: str, health: str = "up", error: str = "") -> dict[str, Any]:

@@ -32,7 +32,7 @@ import pytest
 import yaml
 from conftest import ROOT, render_role_templates, systemd_exec_start, validate_tests
 
-from tests.fixtures.services import free_port
+from loadtests.links_setup import free_port
 from tests.probes import logs as logs_probe
 
 GOOD: dict[str, Any] = {"log_shipping_region": "eu-west", "log_shipping_target_host": "10.213.0.10"}

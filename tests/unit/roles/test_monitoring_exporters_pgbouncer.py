@@ -28,9 +28,10 @@ import psycopg
 import pytest
 from conftest import ROOT
 
+from loadtests.links_setup import free_port
 from tests.exposition import Samples, names, promtool_ok, samples, value
 from tests.fixtures.plugin import private_pg, start_or_fail, workdir
-from tests.fixtures.services import PgBouncerServer, PgCluster, free_port, new_tempdir, wait_port
+from tests.fixtures.services import PgBouncerServer, PgCluster, new_tempdir, wait_port
 from tests.metric_names import EXPORTER_METRICS
 
 __all__ = ["private_pg", "workdir"]

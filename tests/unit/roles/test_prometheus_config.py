@@ -14,7 +14,6 @@ Molecule scenario checks every target through /api/v1/targets).
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
 import shutil
@@ -25,10 +24,8 @@ from typing import Any
 import pytest
 import yaml
 from conftest import ROOT, inventory_cases
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from tests.fixtures.pki import certificate, new_key, pem
 
 pytestmark = pytest.mark.slow
 PROMTOOL = shutil.which("promtool")
@@ -89,26 +86,7 @@ def rule_file(path: Path, rules: Any) -> str:
     return str(path)
 
 
-def self_signed_ca() -> str:
-    """A throw-away CA certificate (PEM), as a cluster's ca.crt."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
-CA = self_signed_ca()
+CA = pem(certificate("kubernetes", new_key(), ca=True)).decode()  # a cluster's ca.crt
 # A token as Kubernetes issues them; it must never appear in the output or the configuration.
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6dHJhZWZpayJ9.c2lnbmF0dXJlLXRlc3Q"
 KUBERNETES_JOB = {

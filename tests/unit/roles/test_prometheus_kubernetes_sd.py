@@ -18,8 +18,6 @@ JSON configuration, token and CA in files), one round (--once):
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import ssl
 import subprocess
@@ -32,10 +30,8 @@ from typing import Any, ClassVar
 
 import pytest
 from conftest import ROOT
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from tests.fixtures.pki import certificate, key_pem, new_key, pem
 
 SCRIPT = ROOT / "roles" / "prometheus" / "files" / "retailops_kubernetes_sd.py"
 TOKEN = "discovery-token-of-the-test"
@@ -69,35 +65,6 @@ PODS = [
 ]
 
 
-def certificate(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None,
-) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer[0].subject if issuer else name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-    )
-    if issuer:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
-    else:
-        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-    return builder.sign(issuer[1] if issuer else key, hashes.SHA256())
-
-
-def pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
 class Api(BaseHTTPRequestHandler):
     seen: ClassVar[list[str]] = []
 
@@ -125,19 +92,13 @@ class Api(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("kubernetes-sd")
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = certificate("kubernetes", ca_key, None)
-    key = ec.generate_private_key(ec.SECP256R1())
-    (tmp / "server.crt").write_bytes(pem(certificate("kube-apiserver", key, (ca, ca_key))))
-    (tmp / "server.key").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    ca_key = new_key()
+    ca = certificate("kubernetes", ca_key, ca=True)
+    key = new_key()
+    (tmp / "server.crt").write_bytes(pem(certificate("kube-apiserver", key, (ca, ca_key), ips=["127.0.0.1"])))
+    (tmp / "server.key").write_bytes(key_pem(key))
     (tmp / "ca.crt").write_bytes(pem(ca))
-    (tmp / "other-ca.crt").write_bytes(
-        pem(certificate("another", ec.generate_private_key(ec.SECP256R1()), None))
-    )
+    (tmp / "other-ca.crt").write_bytes(pem(certificate("another", new_key(), ca=True)))
     server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tmp / "server.crt", tmp / "server.key")

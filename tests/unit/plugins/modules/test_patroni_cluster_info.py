@@ -8,9 +8,9 @@ import pytest
 from ansible_collections.retailops.odoo_platform.plugins.module_utils import patroni
 from ansible_collections.retailops.odoo_platform.plugins.modules import patroni_cluster_info
 
+from loadtests.links_setup import free_port
 from tests.fixtures.ansible_module import ModuleResult, run_module
 from tests.fixtures.patroni_api import PatroniApi, member
-from tests.fixtures.services import free_port
 
 # Patroni 3's answer for the tier the collection builds: synchronous mode, one leader.
 HEALTHY = [

@@ -16,9 +16,10 @@ import yaml
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.retailops.odoo_platform.plugins.modules import redis_config
 
+from loadtests.links_setup import free_port
 from tests.fixtures.ansible_module import ModuleResult, run_module
 from tests.fixtures.plugin import RedisFactory
-from tests.fixtures.services import RedisServer, free_port
+from tests.fixtures.services import RedisServer
 
 
 def run(server: RedisServer | int, check_mode: bool = False, diff: bool = False, **args: Any) -> ModuleResult:

@@ -17,8 +17,8 @@ from ansible_collections.retailops.odoo_platform.plugins.modules import (
     redis_sentinel_monitor,
 )
 
+from loadtests.links_setup import free_port
 from tests.fixtures.ansible_module import run_module
-from tests.fixtures.services import free_port
 
 MODULES = {
     redis_config: 6379,

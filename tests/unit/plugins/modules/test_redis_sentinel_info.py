@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from ansible_collections.retailops.odoo_platform.plugins.modules import redis_sentinel_info
 
+from loadtests.links_setup import free_port
 from tests.fixtures.ansible_module import ModuleResult, run_module
 from tests.fixtures.plugin import RedisFactory
-from tests.fixtures.services import RedisServer, free_port
+from tests.fixtures.services import RedisServer
 
 
 def run(sentinel: RedisServer | int, check_mode: bool = False, **args: Any) -> ModuleResult:

@@ -13,9 +13,10 @@ from ansible_collections.retailops.odoo_platform.plugins.modules import (
     redis_sentinel_monitor,
 )
 
+from loadtests.links_setup import free_port
 from tests.fixtures.ansible_module import ModuleResult, run_module
 from tests.fixtures.plugin import RedisFactory
-from tests.fixtures.services import RedisServer, free_port
+from tests.fixtures.services import RedisServer
 
 TIMINGS = {"down-after-milliseconds": 5000, "failover-timeout": 60000, "parallel-syncs": 2}
 
