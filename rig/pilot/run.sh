@@ -119,12 +119,13 @@ changed=$(changed "$logs/site.log")
 printf '[pilot] site.yml changed %s task(s) in total\n' "$changed"
 
 if [[ $platform == kubernetes ]]; then
-  step "Odoo and the ingress on the cluster (playbooks/odoo_kubernetes.yml, odoo_kubernetes_db.yml, traefik_kubernetes.yml)"
+  step "Odoo, the ingress and the monitoring account on the cluster (playbooks/odoo_kubernetes.yml, odoo_kubernetes_db.yml, traefik_kubernetes.yml, kubernetes_monitoring.yml)"
   play volumes rig/pilot/kubernetes.yml
   play odoo-kubernetes playbooks/odoo_kubernetes.yml -e "@$odoo_vars"
   play odoo-kubernetes-db playbooks/odoo_kubernetes_db.yml -e odoo_oneshot_operation=init -e "@$odoo_vars"
   play traefik-kubernetes playbooks/traefik_kubernetes.yml
-  logs_changed="odoo-kubernetes odoo-kubernetes-db traefik-kubernetes"
+  play kubernetes-monitoring playbooks/kubernetes_monitoring.yml
+  logs_changed="odoo-kubernetes odoo-kubernetes-db traefik-kubernetes kubernetes-monitoring"
   if [[ ${reimported:-0} == 1 ]]; then
     play odoo-kubernetes-rollout playbooks/odoo_kubernetes_rollout.yml -e odoo_kubernetes_rollout_restart=true -e "@$odoo_vars"
     logs_changed+=" odoo-kubernetes-rollout"
@@ -135,7 +136,7 @@ if [[ $platform == kubernetes ]]; then
   printf '[pilot] with the cluster'"'"'s playbooks: %s task(s) changed in total\n' "$changed"
 fi
 
-# A region with a monitoring node (inventories/pilot-local/: pilot-monitor):
+# A region with a monitoring node (both pilot inventories: pilot-monitor):
 # exporters on every platform host, Prometheus and Alertmanager, the central
 # log store and the journals shipped to it. The pilot's coverage gate reads
 # the alerts they raise during the drills.

@@ -104,6 +104,12 @@ INGRESS: dict[str, tuple[str, dict[str, Any]]] = {
     "metrics_peers": ("{{ traefik_kubernetes_metrics_peers }}", {}),
     "metrics_port": ("{{ traefik_kubernetes_entrypoints.metrics.port }}", {}),
 }
+CLUSTER: dict[str, tuple[str, dict[str, Any]]] = {
+    "monitoring_account": (
+        "{{ kubernetes_monitoring__objects + [kubernetes_monitoring__secret_object] }}",
+        {},
+    ),
+}
 AZURE_LB = "service.beta.kubernetes.io/azure-load-balancer-"
 STAND_IN_API_SERVER = "https://aks-erp-eu-west-0a1b2c3d.privatelink.westeurope.azmk8s.io:443"
 
@@ -140,12 +146,30 @@ def validation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     site = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text())[0]
     monitoring_plays = yaml.safe_load((ROOT / "playbooks" / "monitoring.yml").read_text())
     monitoring = next(p for p in monitoring_plays if p["name"] == "Validate the monitoring input")
-    # monitoring.yml's first play reads the ingress controller's discovery credentials from the cluster
-    # (traefik_kubernetes, scrape_credentials); there is no cluster here: the fact it sets, stood in.
-    assert monitoring_plays[0]["hosts"] == "kubernetes_ingress"
-    assert (
-        monitoring_plays[0]["tasks"][0]["ansible.builtin.include_role"]["tasks_from"] == "scrape_credentials"
-    )
+    # monitoring.yml's first plays read the ingress controller's discovery credentials and the cluster's
+    # node monitoring account from the cluster (traefik_kubernetes and kubernetes_monitoring,
+    # scrape_credentials); there is no cluster here: the facts they set, stood in.
+    assert [p["hosts"] for p in monitoring_plays[:2]] == ["kubernetes_ingress", "kubernetes_clusters"]
+    for play in monitoring_plays[:2]:
+        assert play["tasks"][0]["ansible.builtin.include_role"]["tasks_from"] == "scrape_credentials"
+    stand_in_nodes = {
+        "name": "Stand in for the cluster's node monitoring credentials",
+        "hosts": "kubernetes_clusters",
+        "gather_facts": False,
+        "tasks": [
+            {
+                "name": "The fact scrape_credentials sets",
+                "ansible.builtin.set_fact": {
+                    "kubernetes_monitoring_scrape": {
+                        "api_server": STAND_IN_API_SERVER,
+                        "selector": "",
+                        "token": "stand-in-node-token",
+                        "ca": "{{ hostvars['ingress-eu-west'].traefik_tls_certificates[0].cert }}",
+                    }
+                },
+            }
+        ],
+    }
     stand_in = {
         "name": "Stand in for the cluster's discovery credentials",
         "hosts": "kubernetes_ingress",
@@ -166,7 +190,7 @@ def validation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             }
         ],
     }
-    plays = [site, stand_in, monitoring]
+    plays = [site, stand_in, stand_in_nodes, monitoring]
     plays.append(
         {
             "name": "Validate aks_clusters",
@@ -199,6 +223,7 @@ def validation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 {"odoo_kubernetes__config_digest": {"http": "stand-in", "cron": "stand-in"}},
             ),
             ("kubernetes_ingress", "traefik_kubernetes", INGRESS, {}),
+            ("kubernetes_clusters", "kubernetes_monitoring", CLUSTER, {}),
         )
     ]
     plays.append(
@@ -438,7 +463,7 @@ def test_the_monitoring_node_scrapes_every_traefik_pod_with_a_namespaced_account
     monitor, ingress = values["erp-mon-1"], shown["ingress-eu-west"]
     # Traefik is the Kubernetes job traefik (the SLI rules and the Odoo alerts read job="traefik"), its every
     # field read from the cluster by monitoring.yml (the stand-in here), none written in the inventory
-    (job,) = monitor["prometheus_kubernetes_jobs"]
+    job, _ = monitor["prometheus_kubernetes_jobs"]
     assert job["name"] == "traefik"
     assert job["api_server"] == STAND_IN_API_SERVER
     assert job["token"] == "stand-in-token"
@@ -462,6 +487,34 @@ def test_the_monitoring_node_scrapes_every_traefik_pod_with_a_namespaced_account
     # the pods' metrics port admits the monitoring node only
     assert ingress["metrics_peers"] == [{"ipBlock": {"cidr": f"{values['erp-mon-1']['ansible_host']}/32"}}]
     assert int(ingress["metrics_port"]) == 9100
+
+
+def test_the_monitoring_node_scrapes_every_kubelet_with_an_account_that_reads_metrics_only(
+    validation: dict[str, Any],
+) -> None:
+    values, shown = rendered(validation), role_rendered(validation)
+    # each node's kubelet: job kubelet (KubernetesNodeUnreachable reads it), every field read from the
+    # cluster by monitoring.yml (the stand-in here)
+    _, job = values["erp-mon-1"]["prometheus_kubernetes_jobs"]
+    assert (job["name"], job["role"]) == ("kubelet", "node")
+    assert (job["api_server"], job["token"]) == (STAND_IN_API_SERVER, "stand-in-node-token")
+    # the account: list the nodes, read their metrics; nothing else (not nodes/proxy: the kubelet's whole API)
+    account = shown["aks-erp-eu-west"]["monitoring_account"]
+    kinds = {o["kind"]: o for o in account}
+    assert set(kinds) == {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Secret"}
+    assert kinds["ClusterRole"]["rules"] == [
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]},
+        {"apiGroups": [""], "resources": ["nodes/metrics"], "verbs": ["get"]},
+    ]
+    assert kinds["ClusterRoleBinding"]["subjects"] == [
+        {
+            "kind": "ServiceAccount",
+            "name": kinds["ServiceAccount"]["metadata"]["name"],
+            "namespace": kinds["Namespace"]["metadata"]["name"],
+        }
+    ]
+    assert kinds["ServiceAccount"]["automountServiceAccountToken"] is False
+    assert kinds["Secret"]["type"] == "kubernetes.io/service-account-token"
 
 
 def plain(obj: dict[str, Any]) -> Any:

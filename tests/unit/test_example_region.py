@@ -284,6 +284,9 @@ NOT_IN_SITE = {
     "kubernetes_node_drain": (
         "playbooks/kubernetes_node_drain.yml, on a node of a Kubernetes cluster (not VMs)"
     ),
+    "kubernetes_monitoring": (
+        "playbooks/kubernetes_monitoring.yml, on the Kubernetes clusters of kubernetes_clusters (not VMs)"
+    ),
     "monitoring_exporters": "playbooks/monitoring.yml, on the monitored groups",
     "prometheus": "playbooks/monitoring.yml, on monitoring",
     "alertmanager": "playbooks/monitoring.yml, on monitoring",

@@ -4,24 +4,29 @@ Why not kubernetes_sd_configs: Debian's prometheus (bookworm: 2.42.0+ds) is
 built without Kubernetes discovery ("Kubernetes support has been completely
 removed, due to the insane amount of dependencies in their client library",
 /usr/share/doc/prometheus/NEWS.Debian.gz; promtool refuses the key). This
-does what its role "pod" does for one namespace, with the same right: list
-the namespace's pods.
+does what its roles "pod" (for one namespace) and "node" do, with the one
+right each needs: list the namespace's pods, or list the nodes.
 
 Every --interval seconds, for each job of --config (JSON, written by the
-prometheus role: {"jobs": [{"name", "api_server", "namespace", "selector",
-"port", "token_file", "ca_file", "labels", "output"}]}):
+prometheus role: {"jobs": [{"name", "role", "api_server", "namespace",
+"selector", "port", "token_file", "ca_file", "labels", "output"}]}):
 
-    GET <api_server>/api/v1/namespaces/<namespace>/pods?labelSelector=<selector>
+    role pod:  GET <api_server>/api/v1/namespaces/<namespace>/pods?labelSelector=<selector>
+    role node: GET <api_server>/api/v1/nodes?labelSelector=<selector>
 
 with the bearer token read from token_file (on every round: a new token
 needs no restart) over TLS verified against ca_file (the certificate chain
-and the host name; never without). Each pod that runs, has an address and a
-container port named <port> is a target of its own, <pod IP>:<port number>,
-labelled instance=<pod name> plus the job's labels. The targets go to
-<output> (atomically: a temporary file renamed over it) when they changed.
-An error is written to standard error (the journal) and leaves the file as
-it was: Prometheus keeps scraping the pods it knew, and those that went
-away show as down targets.
+and the host name; never without). Role pod: each pod that runs, has an
+address and a container port named <port> is a target of its own, <pod
+IP>:<port number>, labelled instance=<pod name> plus the job's labels.
+Role node: each node is a target at its kubelet, <InternalIP>:<kubelet
+port> (status.daemonEndpoints), labelled instance=<node name>, whether it
+is Ready or not: a node that stops answering is a down target, which is
+what the alert on a lost node reads. The targets go to <output>
+(atomically: a temporary file renamed over it) when they changed. An error
+is written to standard error (the journal) and leaves the file as it was:
+Prometheus keeps scraping the targets it knew, and those that went away
+show as down targets.
 
     python3 retailops_kubernetes_sd.py --config /etc/prometheus/kubernetes/kubernetes-sd.json --interval 15
     python3 retailops_kubernetes_sd.py --config ... --once   # one round; exit 1 when a job failed
@@ -43,13 +48,17 @@ from typing import Any
 Job = dict[str, Any]
 
 
-def pods(job: Job, timeout: float) -> list[dict[str, Any]]:
-    """The namespace's pods matching the selector, read with the job's token, TLS verified against its CA."""
+def listing(job: Job, timeout: float) -> list[dict[str, Any]]:
+    """The namespace's pods (role pod) or the nodes (role node) matching the selector, read with the
+    job's token, TLS verified against its CA."""
     with open(job["token_file"], encoding="utf-8") as handle:
         token = handle.read().strip()
     context = ssl.create_default_context(cafile=job["ca_file"])
     query = urllib.parse.urlencode({"labelSelector": job["selector"]}) if job["selector"] else ""
-    url = f"{job['api_server'].rstrip('/')}/api/v1/namespaces/{urllib.parse.quote(job['namespace'])}/pods"
+    if job.get("role", "pod") == "node":
+        url = f"{job['api_server'].rstrip('/')}/api/v1/nodes"
+    else:
+        url = f"{job['api_server'].rstrip('/')}/api/v1/namespaces/{urllib.parse.quote(job['namespace'])}/pods"
     request = urllib.request.Request(
         f"{url}?{query}" if query else url,
         headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -59,8 +68,30 @@ def pods(job: Job, timeout: float) -> list[dict[str, Any]]:
     return items
 
 
+def node_targets(job: Job, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One target group per node with an internal address: its kubelet."""
+    groups = []
+    for node in items:
+        status = node.get("status", {})
+        addresses = [a["address"] for a in status.get("addresses", []) if a.get("type") == "InternalIP"]
+        port = status.get("daemonEndpoints", {}).get("kubeletEndpoint", {}).get("Port") or 10250
+        if not addresses or node["metadata"].get("deletionTimestamp"):
+            continue
+        host = f"[{addresses[0]}]" if ":" in addresses[0] else addresses[0]
+        groups.append(
+            {
+                "targets": [f"{host}:{port}"],
+                "labels": {**job["labels"], "instance": node["metadata"]["name"]},
+            }
+        )
+    return sorted(groups, key=lambda group: str(group["labels"]["instance"]))
+
+
 def targets(job: Job, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One target group per running pod with an address and a container port named job["port"]."""
+    """One target group per running pod with an address and a container port named job["port"]
+    (role pod), or per node (role node)."""
+    if job.get("role", "pod") == "node":
+        return node_targets(job, items)
     groups = []
     for pod in items:
         status = pod.get("status", {})
@@ -107,16 +138,21 @@ def write(path: str, groups: list[dict[str, Any]]) -> bool:
     return True
 
 
+def what(job: Job) -> str:
+    """What a job lists, for its messages."""
+    return "nodes" if job.get("role", "pod") == "node" else f"pods of {job['namespace']}"
+
+
 def round_once(jobs: list[Job], timeout: float) -> bool:
     """One listing of every job; True when every job was listed."""
     ok = True
     for job in jobs:
         try:
-            groups = targets(job, pods(job, timeout))
+            groups = targets(job, listing(job, timeout))
         except Exception as error:  # any failure leaves the last targets in place
             detail = error.read().decode(errors="replace")[:300] if hasattr(error, "read") else ""
             print(
-                f"job {job['name']}: listing the pods of {job['namespace']} failed: {error} {detail}".strip(),
+                f"job {job['name']}: listing the {what(job)} failed: {error} {detail}".strip(),
                 file=sys.stderr,
                 flush=True,
             )

@@ -98,6 +98,14 @@ KUBERNETES_JOB = {
     "token": TOKEN,
     "ca": CA,
 }
+# The cluster's nodes (kubernetes_monitoring's account): each kubelet a target.
+KUBELET_JOB = {
+    "name": "kubelet",
+    "role": "node",
+    "api_server": KUBERNETES_JOB["api_server"],
+    "token": TOKEN,
+    "ca": CA,
+}
 # The static jobs of a region whose Traefik runs on Kubernetes: the defaults without the ingress group's.
 STATIC_JOBS_ON_KUBERNETES = [
     {"name": "node", "groups": ["postgres_cluster", "monitoring"], "port": 9100},
@@ -212,10 +220,14 @@ def rendered(tmp: Path, good: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     "interval": "30s",
                     "namespace": "ingress",
                 },
+                KUBELET_JOB,
             ],
-            "prometheus_kubernetes_credentials_dir": "/etc/prometheus/kubernetes-test",
+            "prometheus_kubernetes_credentials_dir": str(tmp / "kubernetes-test"),
         },
     }
+    # promtool check config reads the kubelet job's token file, as the role writes it before the configuration
+    (tmp / "kubernetes-test").mkdir()
+    (tmp / "kubernetes-test" / "kubelet.token").write_text(TOKEN)
     out = {name: tmp / "out" / name.replace(" ", "_") for name in cases}
     for path in out.values():
         path.mkdir(parents=True)
@@ -235,6 +247,7 @@ def rendered(tmp: Path, good: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "default": (out[name] / "default").read_text(),
             "sd": json.loads((out[name] / "kubernetes-sd.json").read_text()),
             "unit": (out[name] / "kubernetes-sd.service").read_text(),
+            "credentials": str(tmp / "kubernetes-test"),
         }
     return result
 
@@ -316,8 +329,9 @@ def test_a_kubernetes_job_scrapes_what_its_discovery_service_lists(
     rendered: dict[str, dict[str, Any]],
 ) -> None:
     config = rendered["kubernetes"]["config"]
+    creds = rendered["kubernetes"]["credentials"]
     jobs = {s["job_name"]: s for s in config["scrape_configs"]}
-    assert list(jobs) == ["node", "prometheus", "traefik", "other"]
+    assert list(jobs) == ["node", "prometheus", "traefik", "other", "kubelet"]
     traefik = jobs["traefik"]
     assert (traefik["metrics_path"], traefik["scheme"]) == ("/metrics", "http")
     assert "scrape_interval" not in traefik
@@ -335,9 +349,10 @@ def test_a_kubernetes_job_scrapes_what_its_discovery_service_lists(
             "namespace": "traefik",
             "selector": KUBERNETES_JOB["selector"],
             "port": "metrics",
-            "token_file": "/etc/prometheus/kubernetes-test/traefik.token",
-            "ca_file": "/etc/prometheus/kubernetes-test/traefik.ca.crt",
+            "token_file": f"{creds}/traefik.token",
+            "ca_file": f"{creds}/traefik.ca.crt",
             "labels": {"region": "eu-west"},
+            "role": "pod",
             "output": "/var/lib/prometheus/kubernetes-sd/traefik.json",
         },
         {
@@ -346,18 +361,43 @@ def test_a_kubernetes_job_scrapes_what_its_discovery_service_lists(
             "namespace": "ingress",
             "selector": "",
             "port": "metrics",
-            "token_file": "/etc/prometheus/kubernetes-test/other.token",
-            "ca_file": "/etc/prometheus/kubernetes-test/other.ca.crt",
+            "token_file": f"{creds}/other.token",
+            "ca_file": f"{creds}/other.ca.crt",
             "labels": {"region": "eu-west"},
+            "role": "pod",
             "output": "/var/lib/prometheus/kubernetes-sd/other.json",
+        },
+        {
+            "name": "kubelet",
+            "role": "node",
+            "api_server": KUBERNETES_JOB["api_server"],
+            "namespace": "",
+            "selector": "",
+            "port": "",
+            "token_file": f"{creds}/kubelet.token",
+            "ca_file": f"{creds}/kubelet.ca.crt",
+            "labels": {"region": "eu-west"},
+            "output": "/var/lib/prometheus/kubernetes-sd/kubelet.json",
         },
     ]
     assert TOKEN not in json.dumps(service)
+    # a kubelet answers an authenticated scrape over TLS only; of its thousands of series a few are kept
+    kubelet = jobs["kubelet"]
+    assert (kubelet["scheme"], kubelet["metrics_path"]) == ("https", "/metrics")
+    assert kubelet["authorization"] == {"credentials_file": f"{creds}/kubelet.token"}
+    assert kubelet["tls_config"] == {"ca_file": f"{creds}/kubelet.ca.crt"}
+    assert kubelet["file_sd_configs"] == [{"files": ["/var/lib/prometheus/kubernetes-sd/kubelet.json"]}]
+    [keep] = kubelet["metric_relabel_configs"]
+    assert keep["action"] == "keep"
+    assert re.fullmatch(keep["regex"], "kubelet_running_pods")
+    assert not re.fullmatch(keep["regex"], "kubelet_runtime_operations_duration_seconds_bucket")
+    assert "authorization" not in traefik
+    assert "tls_config" not in traefik
     unit = rendered["kubernetes"]["unit"]
     assert "User=prometheus" in unit
     assert (
         "ExecStart=/usr/bin/python3 /usr/local/lib/retailops-prometheus/retailops_kubernetes_sd.py "
-        "--config /etc/prometheus/kubernetes-test/kubernetes-sd.json --interval 15" in unit
+        f"--config {creds}/kubernetes-sd.json --interval 15" in unit
     )
     assert "ReadWritePaths=/var/lib/prometheus/kubernetes-sd" in unit
 
@@ -528,6 +568,19 @@ def bad_cases(tmp: Path) -> dict[str, tuple[dict[str, Any], str]]:
         "a Kubernetes job's interval Prometheus cannot read": (
             kubernetes(interval="30"),
             "prometheus_kubernetes_jobs[traefik].interval",
+        ),
+        "a Kubernetes job of a role the discovery does not know": (
+            kubernetes(role="service"),
+            "value of role must be one of: pod, node, got: service found in prometheus_kubernetes_jobs",
+        ),
+        "a node job scraped over plain HTTP": (
+            {
+                **kubernetes(),
+                "prometheus_kubernetes_jobs": [
+                    {**KUBELET_JOB, "scheme": "http"},
+                ],
+            },
+            "prometheus_kubernetes_jobs[kubelet].scheme must be https for role node",
         ),
         "a Kubernetes job with an unknown field": (
             kubernetes(insecure_skip_verify=True),

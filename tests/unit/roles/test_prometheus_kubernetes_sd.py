@@ -1,6 +1,7 @@
 """prometheus' Kubernetes discovery service (files/retailops_kubernetes_sd.py) against a stand-in API server.
 
-The stand-in answers GET /api/v1/namespaces/<namespace>/pods over TLS with a
+The stand-in answers GET /api/v1/namespaces/<namespace>/pods and
+/api/v1/nodes over TLS with a
 certificate its own CA signed for 127.0.0.1, to the one bearer token it
 knows, as the API server answers the discovery account: 200 with the pods
 for its namespace, 403 otherwise. The service runs as its unit runs it (a
@@ -11,6 +12,9 @@ JSON configuration, token and CA in files), one round (--once):
   labelled instance=<pod> and the job's labels; pending, terminating,
   address-less pods and pods without that port are left out; the selector
   reaches the API server;
+- role node: every node with an internal address is a target at its
+  kubelet (status.daemonEndpoints, 10250 when absent), Ready or not (a
+  lost node is a down target), a node being deleted is left out;
 - an unchanged list leaves the file alone;
 - a refused token or an API server whose certificate another CA signed
   fails the round (exit 1) and leaves the last targets in place.
@@ -65,6 +69,26 @@ PODS = [
 ]
 
 
+def node(name: str, ip: str | None, ready: str = "True", port: int | None = 10250, **meta: Any) -> Any:
+    status: dict[str, Any] = {
+        "conditions": [{"type": "Ready", "status": ready}],
+        "addresses": [{"type": "Hostname", "address": name}]
+        + ([{"type": "InternalIP", "address": ip}] if ip else []),
+    }
+    if port is not None:
+        status["daemonEndpoints"] = {"kubeletEndpoint": {"Port": port}}
+    return {"metadata": {"name": name, **meta}, "status": status}
+
+
+NODES = [
+    node("aks-odoo-2", "10.240.0.5"),
+    node("aks-odoo-1", "10.240.0.4", ready="Unknown"),  # lost: still a target, which then is down
+    node("aks-general-1", "10.240.0.6", port=None),
+    node("aks-new", None),
+    node("aks-gone", "10.240.0.9", deletionTimestamp="2026-12-06T10:00:00Z"),
+]
+
+
 class Api(BaseHTTPRequestHandler):
     seen: ClassVar[list[str]] = []
 
@@ -74,6 +98,8 @@ class Api(BaseHTTPRequestHandler):
             self.answer(401, {"kind": "Status", "code": 401})
         elif self.path.startswith("/api/v1/namespaces/traefik/pods"):
             self.answer(200, {"kind": "PodList", "items": PODS})
+        elif self.path.startswith("/api/v1/nodes"):
+            self.answer(200, {"kind": "NodeList", "items": NODES})
         else:
             self.answer(403, {"kind": "Status", "code": 403})
 
@@ -109,11 +135,15 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     server.shutdown()
 
 
-def run(api: dict[str, Any], name: str, token: str = TOKEN, ca: str = "ca.crt") -> tuple[int, Path, str]:
+def run(
+    api: dict[str, Any], name: str, token: str = TOKEN, ca: str = "ca.crt", **fields: Any
+) -> tuple[int, Path, str]:
+    """One round of a job (the Traefik pods unless fields say otherwise) whose files are named name."""
     tmp: Path = api["tmp"]
     (tmp / f"{name}.token").write_text(token + "\n")
     job = {
         "name": "traefik",
+        "role": "pod",
         "api_server": api["url"],
         "namespace": "traefik",
         "selector": "app.kubernetes.io/name=traefik,app.kubernetes.io/instance=traefik",
@@ -122,6 +152,7 @@ def run(api: dict[str, Any], name: str, token: str = TOKEN, ca: str = "ca.crt") 
         "ca_file": str(tmp / ca),
         "labels": {"region": "eu-west"},
         "output": str(tmp / f"{name}.json"),
+        **fields,
     }
     (tmp / f"{name}-sd.json").write_text(json.dumps({"jobs": [job]}))
     result = subprocess.run(
@@ -166,3 +197,17 @@ def test_a_refused_token_or_an_unverified_server_keeps_the_last_targets(
     assert ("401" in err) if token != TOKEN else ("CERTIFICATE_VERIFY_FAILED" in err)
     assert out.read_text() == last
     assert TOKEN not in err
+
+
+def test_each_node_is_a_target_at_its_kubelet_ready_or_not(api: dict[str, Any]) -> None:
+    rc, out, err = run(api, "nodes", role="node", namespace="", port="", selector="kubernetes.io/os=linux")
+    assert rc == 0, err
+    assert json.loads(out.read_text()) == [
+        {"labels": {"instance": "aks-general-1", "region": "eu-west"}, "targets": ["10.240.0.6:10250"]},
+        {"labels": {"instance": "aks-odoo-1", "region": "eu-west"}, "targets": ["10.240.0.4:10250"]},
+        {"labels": {"instance": "aks-odoo-2", "region": "eu-west"}, "targets": ["10.240.0.5:10250"]},
+    ]
+    assert "/api/v1/nodes?labelSelector=kubernetes.io%2Fos%3Dlinux" in Api.seen
+    rc, out, err = run(api, "nodes", role="node", token="a-token-the-api-refuses")
+    assert rc == 1
+    assert "job traefik: listing the nodes failed" in err

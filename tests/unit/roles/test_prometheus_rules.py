@@ -48,6 +48,7 @@ CONTRACT_ALERTS = {
     "CertificateExpiringSoon",
     "DiskFillingUp",
     "DiskAlmostFull",
+    "KubernetesNodeUnreachable",
     "ScrapeTargetDown",
     "TextfileCollectorFailing",
 }
@@ -75,6 +76,7 @@ CONTRACT_JOBS = {
     "prometheus",
     "alertmanager",
     "victorialogs",
+    "kubelet",
 }
 TRAEFIK = yaml.safe_load((ROOT / "roles" / "traefik" / "defaults" / "main.yml").read_text())
 # The traefik role's SLI tiers, and "other": what no tier claimed.
