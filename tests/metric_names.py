@@ -68,6 +68,9 @@ TEXTFILE_METRICS = frozenset(
         # every host with certificates
         "retailops_certificate_not_after_timestamp_seconds",
         "retailops_certificate_collector_success",
+        # the monitoring node: the prometheus role's Kubernetes discovery (label kubernetes_job)
+        "retailops_kubernetes_sd_success",
+        "retailops_kubernetes_sd_targets",
     }
 )
 

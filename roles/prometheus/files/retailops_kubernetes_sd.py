@@ -28,6 +28,16 @@ is written to standard error (the journal) and leaves the file as it was:
 Prometheus keeps scraping the targets it knew, and those that went away
 show as down targets.
 
+With --textfile PATH, every round also writes its outcome for
+node_exporter's textfile collector (atomically, as the targets):
+
+    retailops_kubernetes_sd_success{kubernetes_job="<name>"}  1 when the last listing worked, else 0
+    retailops_kubernetes_sd_targets{kubernetes_job="<name>"}  the targets the file holds
+
+so that a discovery that fails (a revoked token, an unreachable API
+server) or stops (the file's age) is alerted on (TextfileCollectorFailing)
+instead of leaving Prometheus scraping a stale list in silence.
+
     python3 retailops_kubernetes_sd.py --config /etc/prometheus/kubernetes/kubernetes-sd.json --interval 15
     python3 retailops_kubernetes_sd.py --config ... --once   # one round; exit 1 when a job failed
 """
@@ -125,6 +135,12 @@ def write(path: str, groups: list[dict[str, Any]]) -> bool:
                 return False
     except FileNotFoundError:
         pass
+    replace(path, text)
+    return True
+
+
+def replace(path: str, text: str) -> None:
+    """Write text to path atomically: a temporary file beside it, renamed over it."""
     directory = os.path.dirname(path) or "."
     fd, scratch = tempfile.mkstemp(prefix=".kubernetes-sd-", dir=directory)
     try:
@@ -135,7 +151,36 @@ def write(path: str, groups: list[dict[str, Any]]) -> bool:
     except BaseException:
         os.unlink(scratch)
         raise
-    return True
+
+
+def health(outcomes: dict[str, tuple[bool, int]]) -> str:
+    """The round's outcome per job in Prometheus' text format: success and target count."""
+    lines = [
+        "# HELP retailops_kubernetes_sd_success 1 when the last listing of the job's pods or nodes worked.",
+        "# TYPE retailops_kubernetes_sd_success gauge",
+    ]
+    lines += [
+        f'retailops_kubernetes_sd_success{{kubernetes_job="{n}"}} {int(ok)}'
+        for n, (ok, _) in outcomes.items()
+    ]
+    lines += [
+        "# HELP retailops_kubernetes_sd_targets Targets the job's file holds.",
+        "# TYPE retailops_kubernetes_sd_targets gauge",
+    ]
+    lines += [
+        f'retailops_kubernetes_sd_targets{{kubernetes_job="{n}"}} {count}'
+        for n, (_, count) in outcomes.items()
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def known_targets(path: str) -> int:
+    """How many targets the job's file holds (0 when there is none yet)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return len(json.load(handle))
+    except (FileNotFoundError, ValueError):
+        return 0
 
 
 def what(job: Job) -> str:
@@ -143,9 +188,10 @@ def what(job: Job) -> str:
     return "nodes" if job.get("role", "pod") == "node" else f"pods of {job['namespace']}"
 
 
-def round_once(jobs: list[Job], timeout: float) -> bool:
-    """One listing of every job; True when every job was listed."""
+def round_once(jobs: list[Job], timeout: float, textfile: str | None = None) -> bool:
+    """One listing of every job; True when every job was listed. With textfile, the outcome written there."""
     ok = True
+    outcomes: dict[str, tuple[bool, int]] = {}
     for job in jobs:
         try:
             groups = targets(job, listing(job, timeout))
@@ -157,7 +203,9 @@ def round_once(jobs: list[Job], timeout: float) -> bool:
                 flush=True,
             )
             ok = False
+            outcomes[job["name"]] = (False, known_targets(job["output"]))
             continue
+        outcomes[job["name"]] = (True, len(groups))
         if write(job["output"], groups):
             names = ", ".join(group["labels"]["instance"] for group in groups)
             print(
@@ -165,6 +213,12 @@ def round_once(jobs: list[Job], timeout: float) -> bool:
                 file=sys.stderr,
                 flush=True,
             )
+    if textfile:
+        try:
+            replace(textfile, health(outcomes))
+        except OSError as error:  # the targets matter more than their health file
+            print(f"writing {textfile} failed: {error}", file=sys.stderr, flush=True)
+            ok = False
     return ok
 
 
@@ -174,14 +228,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=15.0, help="seconds between two listings")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds an API request may take")
     parser.add_argument("--once", action="store_true", help="one round, exit 1 when a job failed")
+    parser.add_argument("--textfile", help="file for each round's outcome (node_exporter textfile collector)")
     args = parser.parse_args(argv)
     with open(args.config, encoding="utf-8") as handle:
         jobs: list[Job] = json.load(handle)["jobs"]
     if args.once:
-        return 0 if round_once(jobs, args.timeout) else 1
+        return 0 if round_once(jobs, args.timeout, args.textfile) else 1
     while True:
         started = time.monotonic()
-        round_once(jobs, args.timeout)
+        round_once(jobs, args.timeout, args.textfile)
         time.sleep(max(1.0, args.interval - (time.monotonic() - started)))
 
 

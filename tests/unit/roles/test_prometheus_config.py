@@ -399,7 +399,10 @@ def test_a_kubernetes_job_scrapes_what_its_discovery_service_lists(
         "ExecStart=/usr/bin/python3 /usr/local/lib/retailops-prometheus/retailops_kubernetes_sd.py "
         f"--config {creds}/kubernetes-sd.json --interval 15" in unit
     )
-    assert "ReadWritePaths=/var/lib/prometheus/kubernetes-sd" in unit
+    # each round's outcome for node_exporter's textfile collector (TextfileCollectorFailing), a directory that
+    # may be missing without failing the unit
+    assert "--textfile /var/lib/prometheus/node-exporter/retailops_kubernetes_sd.prom" in unit
+    assert "ReadWritePaths=/var/lib/prometheus/kubernetes-sd -/var/lib/prometheus/node-exporter" in unit
 
 
 def test_the_slo_rules_read_the_job_a_kubernetes_ingress_gets() -> None:
@@ -416,7 +419,13 @@ def test_the_slo_rules_read_the_job_a_kubernetes_ingress_gets() -> None:
     example = yaml.safe_load(
         (ROOT / "inventories" / "example-aks-region" / "group_vars" / "monitoring.yml").read_text()
     )
-    assert [j["name"] for j in example["prometheus_kubernetes_jobs"]] == ["traefik"]
+    # and the kubelets' job is named as KubernetesNodeUnreachable reads it
+    assert [(j["name"], j.get("role", "pod")) for j in example["prometheus_kubernetes_jobs"]] == [
+        ("traefik", "pod"),
+        ("kubelet", "node"),
+    ]
+    platform = (rules / "platform.yml").read_text()
+    assert 'up{job="kubelet"} == 0' in platform
 
 
 # ---------------------------------------------------------------------------

@@ -17,7 +17,9 @@ JSON configuration, token and CA in files), one round (--once):
   lost node is a down target), a node being deleted is left out;
 - an unchanged list leaves the file alone;
 - a refused token or an API server whose certificate another CA signed
-  fails the round (exit 1) and leaves the last targets in place.
+  fails the round (exit 1) and leaves the last targets in place;
+- each round's outcome goes to the textfile (success 1 or 0 and the
+  targets the file holds, per job), for TextfileCollectorFailing.
 """
 
 from __future__ import annotations
@@ -156,13 +158,33 @@ def run(
     }
     (tmp / f"{name}-sd.json").write_text(json.dumps({"jobs": [job]}))
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--config", str(tmp / f"{name}-sd.json"), "--once"],
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--config",
+            str(tmp / f"{name}-sd.json"),
+            "--once",
+            "--textfile",
+            str(tmp / f"{name}.prom"),
+        ],
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
     return result.returncode, Path(job["output"]), result.stderr
+
+
+def health(out: Path) -> dict[str, int]:
+    """The job's lines of the round's textfile (beside the targets' file): {metric suffix: value}."""
+    found = {}
+    for line in out.with_suffix(".prom").read_text().splitlines():
+        if line.startswith("retailops_kubernetes_sd_"):
+            series, value = line.rsplit(" ", 1)
+            name, labels = series.removeprefix("retailops_kubernetes_sd_").split("{")
+            assert labels == 'kubernetes_job="traefik"}'
+            found[name] = int(value)
+    return found
 
 
 def test_each_running_pod_with_the_port_is_a_target_of_its_own(api: dict[str, Any]) -> None:
@@ -178,6 +200,7 @@ def test_each_running_pod_with_the_port_is_a_target_of_its_own(api: dict[str, An
         "app.kubernetes.io%2Finstance%3Dtraefik" in Api.seen
     )
     assert TOKEN not in err
+    assert health(out) == {"success": 1, "targets": 3}
     before = out.stat().st_mtime_ns
     rc, out, err = run(api, "good")
     assert rc == 0
@@ -197,6 +220,7 @@ def test_a_refused_token_or_an_unverified_server_keeps_the_last_targets(
     assert ("401" in err) if token != TOKEN else ("CERTIFICATE_VERIFY_FAILED" in err)
     assert out.read_text() == last
     assert TOKEN not in err
+    assert health(out) == {"success": 0, "targets": 3}  # failed, the last 3 targets kept
 
 
 def test_each_node_is_a_target_at_its_kubelet_ready_or_not(api: dict[str, Any]) -> None:
