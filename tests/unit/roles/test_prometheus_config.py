@@ -399,10 +399,10 @@ def test_a_kubernetes_job_scrapes_what_its_discovery_service_lists(
         "ExecStart=/usr/bin/python3 /usr/local/lib/retailops-prometheus/retailops_kubernetes_sd.py "
         f"--config {creds}/kubernetes-sd.json --interval 15" in unit
     )
-    # each round's outcome for node_exporter's textfile collector (TextfileCollectorFailing), a directory that
-    # may be missing without failing the unit
-    assert "--textfile /var/lib/prometheus/node-exporter/retailops_kubernetes_sd.prom" in unit
-    assert "ReadWritePaths=/var/lib/prometheus/kubernetes-sd -/var/lib/prometheus/node-exporter" in unit
+    # each round's outcome for node_exporter's textfile collector (TextfileCollectorFailing), written in the
+    # service's own directory (linked into node_exporter's by the role): it writes nowhere else
+    assert "--textfile /var/lib/prometheus/kubernetes-sd/retailops_kubernetes_sd.prom" in unit
+    assert "ReadWritePaths=/var/lib/prometheus/kubernetes-sd\n" in unit
 
 
 def test_the_slo_rules_read_the_job_a_kubernetes_ingress_gets() -> None:
