@@ -463,7 +463,7 @@ def test_the_monitoring_node_scrapes_every_traefik_pod_with_a_namespaced_account
     monitor, ingress = values["erp-mon-1"], shown["ingress-eu-west"]
     # Traefik is the Kubernetes job traefik (the SLI rules and the Odoo alerts read job="traefik"), its every
     # field read from the cluster by monitoring.yml (the stand-in here), none written in the inventory
-    job, _ = monitor["prometheus_kubernetes_jobs"]
+    job = monitor["prometheus_kubernetes_jobs"][0]
     assert job["name"] == "traefik"
     assert job["api_server"] == STAND_IN_API_SERVER
     assert job["token"] == "stand-in-token"
@@ -495,7 +495,7 @@ def test_the_monitoring_node_scrapes_every_kubelet_with_an_account_that_reads_me
     values, shown = rendered(validation), role_rendered(validation)
     # each node's kubelet: job kubelet (KubernetesNodeUnreachable reads it), every field read from the
     # cluster by monitoring.yml (the stand-in here)
-    _, job = values["erp-mon-1"]["prometheus_kubernetes_jobs"]
+    job = values["erp-mon-1"]["prometheus_kubernetes_jobs"][1]
     assert (job["name"], job["role"]) == ("kubelet", "node")
     assert (job["api_server"], job["token"]) == (STAND_IN_API_SERVER, "stand-in-node-token")
     # the account: list the nodes, read their metrics; nothing else (not nodes/proxy: the kubelet's whole API)

@@ -155,23 +155,18 @@ def replace(path: str, text: str) -> None:
 
 def health(outcomes: dict[str, tuple[bool, int]]) -> str:
     """The round's outcome per job in Prometheus' text format: success and target count."""
-    lines = [
+    success = [
         "# HELP retailops_kubernetes_sd_success 1 when the last listing of the job's pods or nodes worked.",
         "# TYPE retailops_kubernetes_sd_success gauge",
     ]
-    lines += [
-        f'retailops_kubernetes_sd_success{{kubernetes_job="{n}"}} {int(ok)}'
-        for n, (ok, _) in outcomes.items()
-    ]
-    lines += [
+    count = [
         "# HELP retailops_kubernetes_sd_targets Targets the job's file holds.",
         "# TYPE retailops_kubernetes_sd_targets gauge",
     ]
-    lines += [
-        f'retailops_kubernetes_sd_targets{{kubernetes_job="{n}"}} {count}'
-        for n, (_, count) in outcomes.items()
-    ]
-    return "\n".join(lines) + "\n"
+    for name, (listed, targets_held) in outcomes.items():
+        success.append(f'retailops_kubernetes_sd_success{{kubernetes_job="{name}"}} {int(listed)}')
+        count.append(f'retailops_kubernetes_sd_targets{{kubernetes_job="{name}"}} {targets_held}')
+    return "\n".join(success + count) + "\n"
 
 
 def known_targets(path: str) -> int:

@@ -401,7 +401,9 @@ def test_a_kubernetes_job_scrapes_what_its_discovery_service_lists(
     )
     # each round's outcome for node_exporter's textfile collector (TextfileCollectorFailing), written in the
     # service's own directory (linked into node_exporter's by the role): it writes nowhere else
-    assert "--textfile /var/lib/prometheus/kubernetes-sd/retailops_kubernetes_sd.prom" in unit
+    [exec_start] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    assert exec_start.endswith(" --textfile /var/lib/prometheus/kubernetes-sd/retailops_kubernetes_sd.prom")
+    assert "\nRestart=always\n" in unit
     assert "ReadWritePaths=/var/lib/prometheus/kubernetes-sd\n" in unit
 
 
