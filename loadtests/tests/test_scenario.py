@@ -43,26 +43,6 @@ def test_shipped_scenarios_parse(name):
     assert sum(s.persona_weights().values()) > 0
 
 
-def test_the_pilots_shared_drills_are_the_same_drills():
-    """The Kubernetes pilot repeats the Docker pilot's data tier and tunnel drills: the same playbook, the
-    same parameters and the same expected alerts, so each is held as long (a Redis primary back after 6 s
-    instead of 30 s is below RedisInstanceDown's 15 s window, and the coverage gate fails it)."""
-    docker = {d.name: d for d in load_scenario(SCENARIOS / "pilot_validation.yaml").drills}
-    kubernetes = {d.name: d for d in load_scenario(SCENARIOS / "pilot_kubernetes.yaml").drills}
-    shared = sorted(docker.keys() & kubernetes.keys())
-    assert shared == ["broadband_tunnel_down", "lte_tunnel_down", "pg_leader_kill", "redis_primary_kill"]
-    for name in shared:
-        ours, theirs = kubernetes[name], docker[name]
-        assert (ours.executor, ours.action, ours.params, ours.alerts, ours.fault, ours.offline_links) == (
-            theirs.executor,
-            theirs.action,
-            theirs.params,
-            theirs.alerts,
-            theirs.fault,
-            theirs.offline_links,
-        ), name
-
-
 def test_good_scenario(tmp_path):
     s = load_scenario(write(tmp_path, GOOD))
     assert s.duration == 120
