@@ -79,7 +79,8 @@ from loadtests.prometheus import Prometheus
 from loadtests.reconcile import JsonRpcReader, reconcile
 from loadtests.register import erp_url, load_branches
 from loadtests.report import Report, render_html, render_junit, summarise
-from loadtests.report.model import Coverage, Dashboards, Sli
+from loadtests.report.model import Coverage, Dashboards, Sli, restore_line
+from loadtests.restore_check import RestoreSummary, check_restore
 from loadtests.samples import Sample, read_samples
 from loadtests.scenario import Scenario, fill_placeholders, load_drills, load_scenario, parse_vars
 from loadtests.sli import platform_sli
@@ -926,6 +927,14 @@ class Run:
                 break
         return LedgerResult((), checked=False, error=f"could not read the writes back: {last}")
 
+    def restore_checks(self) -> list[RestoreSummary]:
+        """The run's point-in-time restore drills against the ledger (loadtests.restore_check)."""
+        return [
+            check_restore(d.name, d.restore.file, [self.out / "ledger.jsonl"], self.run_id)
+            for d in self.scenario.drills
+            if d.restore is not None
+        ]
+
     def finish(self, plan: RunPlan, drills: list[DrillRecord], started: float, odoo: OdooUnderTest) -> int:
         samples = read_samples([self.out / "samples.jsonl"])
         if not samples:
@@ -941,7 +950,8 @@ class Run:
         stats = tier_stats(counted, spans)
         seen = self.observed_coverage(plan, drills, started)
         rows = [r.model_dump() for r in seen.rows] if seen.measured else None
-        verdict = evaluate(self.gates, stats, ledger, outcomes, rows)
+        restores = self.restore_checks()
+        verdict = evaluate(self.gates, stats, ledger, outcomes, rows, restores=restores)
         sli: Sli | None = None
         boards: Dashboards | None = None
         if self.args.prometheus:
@@ -966,6 +976,7 @@ class Run:
             coverage=seen,
             sli=sli,
             dashboards=boards,
+            restores=restores,
         )
         (self.out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
         (self.out / "junit.xml").write_text(render_junit(report), encoding="utf-8")
@@ -981,6 +992,8 @@ class Run:
             log(
                 f"drill {d.name}: error window {d.error_window_s} s{worst}, recovery {d.time_to_recovery_s} s"
             )
+        for r in report.restore:
+            log(restore_line(r))
         for c in report.coverage.rows:
             log(f"coverage {c.drill}{' ' + c.expected if c.expected else ''}: {c.status_text}: {c.detail}")
         if not report.coverage.measured:
@@ -1097,6 +1110,7 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
     coverage: Coverage | None = None,
     sli: Sli | None = None,
     dashboards: Dashboards | None = None,
+    restores: list[RestoreSummary] | None = None,
 ) -> Report:
     # Error windows over the calls the tiers are judged on (``counted``: without the calls
     # of branches a drill took offline); the time series and breakdowns show every call.
@@ -1174,5 +1188,6 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
     report.coverage = coverage or Coverage(measured=False)
     report.sli = sli
     report.dashboards = dashboards
+    report.restore = restores or []
     report.summary = summarise(report)
     return report

@@ -36,6 +36,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from loadtests.durations import parse_duration
 from loadtests.errors import ConfigError, bundled, check_names, load_yaml_mapping, validate_model
 from loadtests.ledger import LedgerResult
+from loadtests.restore_check import RestoreSummary
 
 TIERS = ("pos_sync", "inventory", "finance", "reporting", "integration")
 
@@ -85,6 +86,18 @@ class DrillGate(BaseModel):
         return v
 
 
+class RestoreGate(BaseModel):
+    """Gates on every restore drill (scenario ``restore:``): the restored database must be exactly
+    the one of its point in time, the filestore with it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_missing_before: int = Field(default=0, ge=0, le=0)  # acknowledged before the target, absent
+    max_present_after: int = Field(default=0, ge=0, le=0)  # first sent after the target, present
+    max_unreadable_attachments: int = Field(default=0, ge=0, le=0)  # rows whose file is missing or other
+    max_restore_s: OptionalDuration = None  # the drill's restore, database and filestore
+
+
 class Gates(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -93,6 +106,7 @@ class Gates(BaseModel):
     drills: DrillGate = Field(default_factory=DrillGate)
     # Gates for named drills, replacing ``drills`` for them; a drill named here must have run.
     drill: dict[str, DrillGate] = Field(default_factory=dict)
+    restore: RestoreGate = Field(default_factory=RestoreGate)
     # Latency percentiles judge the calls that did not overlap a drill (its
     # action's start to its recovery): a drill is judged by its error window
     # and recovery, and a call held through a failover that then succeeds
@@ -243,6 +257,91 @@ def drill_results(
     return results
 
 
+RESTORE = "restore"
+
+
+def restore_results(gate: RestoreGate, restores: Sequence[RestoreSummary]) -> list[GateResult]:
+    """Per restore drill: the restored database read, nothing acknowledged before the target
+    missing, nothing sent after it present, the run's keys once and only the ledger's, every
+    attachment opening from the restored filestore (at least those acknowledged before the
+    target), and the restore's duration when gated."""
+    results: list[GateResult] = []
+    for r in restores:
+        scope = f"{RESTORE} {r.drill}"
+        if not r.checked:
+            results.append(GateResult(scope, "checked", 1, 0, False, f"{scope}: not checked: {r.error}"))
+            continue
+        at = f"the restore point {r.target_time}"
+        for metric, actual, limit, words in (
+            (
+                "missing before",
+                r.total("missing"),
+                gate.max_missing_before,
+                f"writes acknowledged before {at} missing from the restored database",
+            ),
+            (
+                "present after",
+                r.total("present_after"),
+                gate.max_present_after,
+                f"writes first sent after {at} present in the restored database",
+            ),
+            ("unexpected", r.unexpected, 0, "keys of the run in the restored database that no branch sent"),
+            ("duplicated", r.duplicated, 0, "keys held twice by the restored database"),
+        ):
+            examples = [
+                e
+                for k in r.kinds
+                for e in k.examples.get(metric.replace(" before", "").replace(" ", "_"), [])
+            ]
+            detail = f" (e.g. {', '.join(examples[:3])})" if actual > limit and examples else ""
+            results.append(
+                GateResult(
+                    scope,
+                    metric,
+                    limit,
+                    actual,
+                    actual <= limit,
+                    f"{scope}: {actual} {words}, limit {limit}{detail}",
+                )
+            )
+        unreadable = r.attachments_unreadable
+        checked = r.attachments.checked or 0
+        if not r.filestore_restored or unreadable is None:
+            results.append(
+                GateResult(
+                    scope, "attachments", 1, 0, False, f"{scope}: the filestore was not restored and checked"
+                )
+            )
+        else:
+            passed = unreadable <= gate.max_unreadable_attachments and checked >= r.attachments_acked_before
+            results.append(
+                GateResult(
+                    scope,
+                    "attachments",
+                    gate.max_unreadable_attachments,
+                    unreadable,
+                    passed,
+                    f"{scope}: {unreadable} of {checked} attachments of the restored database did not "
+                    f"open from the restored filestore ({r.attachments_acked_before} acknowledged before "
+                    "the restore point)"
+                    + (f", e.g. {', '.join(r.attachments.examples[:3])}" if r.attachments.examples else ""),
+                )
+            )
+        if gate.max_restore_s is not None:
+            took = r.total_restore_s if r.total_restore_s is not None else float("inf")
+            results.append(
+                GateResult(
+                    scope,
+                    "duration",
+                    gate.max_restore_s,
+                    took,
+                    took <= gate.max_restore_s,
+                    f"{scope}: the restore took {took:.0f} s, limit {gate.max_restore_s:.0f} s",
+                )
+            )
+    return results
+
+
 COVERAGE = "observability coverage"
 
 
@@ -266,9 +365,12 @@ def evaluate(
     ledger: LedgerResult | None,
     drills: Sequence[Mapping[str, Any]] = (),
     coverage: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    restores: Sequence[RestoreSummary] = (),
 ) -> Verdict:
     """GO or NO-GO. ``coverage`` (the coverage rows of a run given an alert source) adds the
-    observability coverage gate; None: coverage was not measured and the gate is absent."""
+    observability coverage gate; None: coverage was not measured and the gate is absent.
+    ``restores``: the run's restore drills checked against the ledger (restore gates)."""
     results: list[GateResult] = []
     for name, gate in gates.tiers.items():
         stats = tiers.get(name)
@@ -329,6 +431,7 @@ def evaluate(
                 )
             )
     results += drill_results(gates.drills, drills, gates.drill)
+    results += restore_results(gates.restore, restores)
     if coverage is not None:
         results += coverage_results(coverage)
     return Verdict(tuple(results))

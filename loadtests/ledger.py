@@ -267,3 +267,47 @@ class LedgerResult:
             totals={a: self.total(a) for a in TOTALS},
             kinds=[k.summary() for k in self.kinds],
         )
+
+
+class PointInTimeKind(BaseModel):
+    """One kind of write against a database restored to a point in time (``restore[].kinds``).
+
+    ``before``: acknowledged at or before the target, so committed before it: the restore must
+    hold them (``missing`` must be 0). ``after``: first sent after the target, so committed after
+    it: the restore must not hold them (``present_after`` must be 0). Writes sent before the
+    target and acknowledged after it may or may not be there (``straddling``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    before: int
+    missing: int
+    after: int
+    present_after: int
+    straddling: int
+    examples: dict[str, list[str]]
+
+
+def point_in_time(
+    kind: str, entries: Mapping[str, LedgerEntry], present: Iterable[str], target: float
+) -> PointInTimeKind:
+    """Classify one kind's ledger keys by the restore target (epoch seconds) and check the restore.
+
+    The acknowledgement comes after the commit and the first attempt before it, both on the
+    clock the database shares with the branches (one machine in the pilot; NTP in a region).
+    """
+    found = set(present)
+    before = {k for k, e in entries.items() if e.status is KeyStatus.ACKED and (e.acked_at or 0.0) <= target}
+    after = {k for k, e in entries.items() if e.first_attempt_at is not None and e.first_attempt_at > target}
+    missing = sorted(before - found)
+    present_after = sorted(after & found)
+    return PointInTimeKind(
+        kind=kind,
+        before=len(before),
+        missing=len(missing),
+        after=len(after),
+        present_after=len(present_after),
+        straddling=len(entries) - len(before) - len(after),
+        examples={"missing": missing[:10], "present_after": present_after[:10]},
+    )

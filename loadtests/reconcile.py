@@ -4,6 +4,10 @@ Reads go through Odoo's own JSON-RPC (``search_read``), so the check works
 unchanged against a real Odoo 18 and the double, without database access.
 Per ledger kind: the records carrying each client key (``present``) and
 everything the run's key prefix finds (``scanned``, for unexpected writes).
+
+A database with no Odoo in front of it (a restore drill's copy on a scratch
+node) is read with SQL instead (``SqlReader``): the same queries on the tables
+Odoo keeps the models in.
 """
 
 from __future__ import annotations
@@ -12,11 +16,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from loadtests import capture, keys
 from loadtests.ledger import LedgerResult, read_ledger, reconcile_kind
 from loadtests.odoo_client import OdooClient
+
+if TYPE_CHECKING:
+    from psycopg import sql
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,12 @@ def kind_queries(run_id: str) -> dict[str, KindQuery]:
         ),
         "res.partner": KindQuery("res.partner", "name", (), keys.run_prefix(run_id, "partner")),
     }
+
+
+class Reader(Protocol):
+    def values(self, model: str, domain: list[Any], field: str) -> list[str]: ...
+
+    def unsettled(self, model: str, field: str, keys: list[str]) -> list[str]: ...
 
 
 class JsonRpcReader:
@@ -100,12 +113,74 @@ class JsonRpcReader:
         return out
 
 
+class SqlReader:
+    """The same reads in SQL, on the tables Odoo stores its models in (``pos.order`` in ``pos_order``).
+
+    Takes the domains ``reconcile`` builds: ``in``, ``=like`` and ``=`` (``False``: the
+    column is empty). The connection's other settings (user, password, TLS) come from libpq's
+    environment (PGUSER, PGPASSWORD, PGSSLMODE, ...).
+    """
+
+    def __init__(self, host: str, port: int, dbname: str, *, connect_timeout: int = 10) -> None:
+        import psycopg  # noqa: PLC0415 - only the restore check reads a database directly
+
+        self.conn = psycopg.connect(
+            host=host, port=port, dbname=dbname, connect_timeout=connect_timeout, autocommit=True
+        )
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @staticmethod
+    def where(domain: list[Any]) -> tuple[sql.Composed, list[Any]]:
+        from psycopg import sql  # noqa: PLC0415
+
+        parts: list[sql.Composable] = []
+        params: list[Any] = []
+        for term in domain:
+            column, op, value = term
+            ident = sql.Identifier(column)
+            if op == "in":
+                parts.append(sql.SQL("{} = ANY(%s)").format(ident))
+                params.append(list(value))
+            elif op == "=like":
+                parts.append(sql.SQL("{} LIKE %s").format(ident))
+                params.append(value)
+            elif op == "=" and value is False:
+                parts.append(sql.SQL("{} IS NULL").format(ident))
+            elif op == "=":
+                parts.append(sql.SQL("{} = %s").format(ident))
+                params.append(value)
+            else:
+                raise ValueError(f"SqlReader: domain operator {op!r} is not supported")
+        return sql.SQL(" AND ").join(parts or [sql.SQL("TRUE")]), params
+
+    def values(self, model: str, domain: list[Any], field: str) -> list[str]:
+        from psycopg import sql  # noqa: PLC0415
+
+        condition, params = self.where(domain)
+        query = sql.SQL("SELECT {} FROM {} WHERE {} AND {} IS NOT NULL").format(
+            sql.Identifier(field), sql.Identifier(model.replace(".", "_")), condition, sql.Identifier(field)
+        )
+        return [str(row[0]) for row in self.conn.execute(query, params)]
+
+    def unsettled(self, model: str, field: str, keys: list[str]) -> list[str]:
+        """Keys whose order is not in a paid state, or whose payments do not cover its total."""
+        from psycopg import sql  # noqa: PLC0415
+
+        query = sql.SQL(
+            "SELECT {f} FROM {t} WHERE {f} = ANY(%s)"
+            " AND (state <> ALL(%s) OR abs(coalesce(amount_total, 0) - coalesce(amount_paid, 0)) > %s)"
+        ).format(f=sql.Identifier(field), t=sql.Identifier(model.replace(".", "_")))
+        return [str(row[0]) for row in self.conn.execute(query, [keys, list(SETTLED_STATES), CENT])]
+
+
 def _chunks(items: list[str], n: int) -> Iterable[list[str]]:
     for i in range(0, len(items), n):
         yield items[i : i + n]
 
 
-def reconcile(ledger_paths: Iterable[str | Path], reader: JsonRpcReader, run_id: str) -> LedgerResult:
+def reconcile(ledger_paths: Iterable[str | Path], reader: Reader, run_id: str) -> LedgerResult:
     entries = read_ledger(ledger_paths)
     queries = kind_queries(run_id)
     results = []

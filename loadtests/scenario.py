@@ -111,6 +111,14 @@ class FaultTimes(_Strict):
     end: str = Field(min_length=1)
 
 
+class RestoreResults(_Strict):
+    """A drill that restores the database to a point in time (playbooks/backup_restore_drill.yml):
+    ``file`` is the JSON it writes (the newest match when it is a glob). After the run the harness
+    reads the run's writes from the restored database (loadtests.restore_check)."""
+
+    file: str = Field(min_length=1)
+
+
 class DrillSpec(_Strict):
     """One fault action on the timeline, ``at`` seconds after the run starts."""
 
@@ -131,6 +139,7 @@ class DrillSpec(_Strict):
     # which fails the coverage gate of a run that measures coverage.
     alerts: tuple[AlertExpectation, ...] | None = None
     fault: FaultTimes | None = None  # the fault's own times, when the action's span is not the fault
+    restore: RestoreResults | None = None  # a point-in-time restore: checked against the ledger
 
     @field_validator("at", "observe", mode="before")
     @classmethod
@@ -326,7 +335,8 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
 def fill_placeholders(
     drills: tuple[DrillSpec, ...], variables: dict[str, str], file: str | Path
 ) -> tuple[DrillSpec, ...]:
-    """Replace ``${KEY}`` in drill targets, params, fault files and expected alerts by ``--var KEY=VALUE``.
+    """Replace ``${KEY}`` in drill targets, params, fault and restore files and expected alerts by
+    ``--var KEY=VALUE``.
 
     Values are inserted as they are (a value holding ``${...}`` is not
     expanded again). A placeholder left without a value is an error naming
@@ -351,6 +361,8 @@ def _fillable(d: DrillSpec) -> dict[str, Any]:
     out: dict[str, Any] = {"target": d.target, "params": d.params}
     if d.fault is not None:
         out["fault"] = d.fault.model_dump(mode="json")
+    if d.restore is not None:
+        out["restore"] = d.restore.model_dump(mode="json")
     if d.alerts:
         out["alerts"] = [a.model_dump(mode="json", exclude_none=True) for a in d.alerts]
     return out

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from loadtests.ledger import LedgerSummary
+from loadtests.restore_check import RestoreSummary
 
 
 class _Model(BaseModel):
@@ -257,6 +258,7 @@ class Summary(_Model):
     ledger: str
     under_test: list[str]
     coverage: list[str] = []  # the drills no alert covered, and what that means for the stores
+    restore: list[str] = []  # each restore drill: restored to when, how long, what the ledger found
 
 
 class Report(_Model):
@@ -276,6 +278,7 @@ class Report(_Model):
     coverage: Coverage = Coverage(measured=False)
     sli: Sli | None = None
     dashboards: Dashboards | None = None
+    restore: list[RestoreSummary] = []
 
 
 # ---------------------------------------------------------------- the first screen
@@ -425,6 +428,26 @@ def dashboards_line(dashboards: Dashboards | None) -> list[str]:
     ]
 
 
+def restore_line(r: RestoreSummary) -> str:
+    """A restore drill in words: to when, how long, what the restored database and filestore hold."""
+    if not r.checked:
+        return f"Restore drill {r.drill}: not checked against the writes: {r.error}."
+    before, missing = r.total("before"), r.total("missing")
+    after, present = r.total("after"), r.total("present_after")
+    took = f"{r.total_restore_s:.0f} s" if r.total_restore_s is not None else "an unknown time"
+    a = r.attachments
+    files = (
+        f"; {a.checked} attachments checked, {r.attachments_unreadable} did not open"
+        if a.checked is not None
+        else "; the filestore was not checked"
+    )
+    return (
+        f"Restore drill {r.drill}: database and filestore restored to {r.target_time} in {took}: "
+        f"{before - missing} of {before} writes acknowledged before that point are there, "
+        f"{present} of {after} writes sent after it are there (must be none){files}."
+    )
+
+
 def summarise(report: Report) -> Summary:
     verdict = report.verdict
     failed = [g for g in report.gates.results if not g.passed]
@@ -477,4 +500,5 @@ def summarise(report: Report) -> Summary:
         outages=outages,
         ledger=ledger,
         under_test=under_test,
+        restore=[restore_line(r) for r in report.restore],
     )

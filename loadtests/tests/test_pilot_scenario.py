@@ -84,7 +84,7 @@ def rule_windows() -> dict[str, float]:
 
 def test_drills_one_at_a_time_each_recovering_before_the_next_and_longer_than_its_alerts_window():
     s = load_scenario(SCENARIO)
-    drills = sorted(s.drills, key=lambda d: d.at)
+    drills = sorted((d for d in s.drills if d.restore is None), key=lambda d: d.at)
     assert [(d.name, d.executor, d.action) for d in drills] == [
         ("pg_leader_kill", "ansible", "kill"),
         ("redis_primary_kill", "ansible", "kill"),
@@ -113,6 +113,20 @@ def test_drills_one_at_a_time_each_recovering_before_the_next_and_longer_than_it
         assert cut.observe > extra["branch_vpn_drill_down_for"]  # the link's return and the resolution
 
 
+def test_the_restore_drill_restores_under_load_after_a_failover_and_ends_before_the_run():
+    s = load_scenario(SCENARIO)
+    (restore,) = [d for d in s.drills if d.restore is not None]
+    pg = next(d for d in s.drills if d.name == "pg_leader_kill")
+    assert restore.restore is not None
+    assert restore.restore.file == "${OUT}/restore_drill.json"
+    extra = restore.params["extra_vars"]
+    assert extra["backup_restore_drill_results"] == restore.restore.file  # the file the harness reads
+    # the restore point falls after the failover drill's window: the restore crosses a new timeline
+    assert restore.at - extra["backup_restore_drill_target_seconds_ago"] >= pg.at + pg.observe
+    assert restore.at + restore.params["timeout"] <= s.duration  # done (or failed) while the load runs
+    assert restore.alerts == ()  # planned work: nobody is paged
+
+
 def test_ansible_drills_run_the_collections_playbooks_on_their_own_hosts():
     filled = {d.name: d for d in fill_placeholders(load_scenario(SCENARIO).drills, VARS, SCENARIO)}
     ex = AnsibleExecutor(binary="ansible-playbook")
@@ -121,6 +135,7 @@ def test_ansible_drills_run_the_collections_playbooks_on_their_own_hosts():
         ("redis_primary_kill", "redis_failover_drill.yml"),
         ("lte_tunnel_down", "branch_tunnel_drill.yml"),
         ("broadband_tunnel_down", "branch_tunnel_drill.yml"),
+        ("pitr_restore", "backup_restore_drill.yml"),
     ):
         argv = ex.command(filled[name])
         assert argv[:4] == [
@@ -150,6 +165,8 @@ def test_ansible_drills_run_the_collections_playbooks_on_their_own_hosts():
             assert extra["postgresql_failover_drill_kill"] == "process"
             assert extra["postgresql_failover_drill_results"] == f"{VARS['OUT']}/pg_failover.json"
             assert "postgresql_failover_drill_probe" not in extra  # from the inventory's group_vars
+        elif name == "pitr_restore":
+            assert extra["backup_restore_drill_results"] == f"{VARS['OUT']}/restore_drill.json"
         else:
             assert extra["redis_drill_method"] == "kill"
             assert extra["redis_drill_results_dir"] == f"{VARS['OUT']}/redis_failover_drill"
