@@ -86,6 +86,16 @@ class DrillGate(BaseModel):
         return v
 
 
+class RecoveryTarget(BaseModel):
+    """A tier's recovery objectives (the region's ``region_recovery_targets``): how much of its
+    acknowledged writes a disaster may cost (rpo) and how long until it works again (rto)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rpo: OptionalDuration = None
+    rto: OptionalDuration = None
+
+
 class RestoreGate(BaseModel):
     """Gates on every restore drill (scenario ``restore:``): the restored database must be exactly
     the one of its point in time, the filestore with it."""
@@ -107,6 +117,8 @@ class Gates(BaseModel):
     # Gates for named drills, replacing ``drills`` for them; a drill named here must have run.
     drill: dict[str, DrillGate] = Field(default_factory=dict)
     restore: RestoreGate = Field(default_factory=RestoreGate)
+    # Per tier, the region's recovery objectives: a restore drill must restore within each rto.
+    recovery: dict[str, RecoveryTarget] = Field(default_factory=dict)
     # Latency percentiles judge the calls that did not overlap a drill (its
     # action's start to its recovery): a drill is judged by its error window
     # and recovery, and a call held through a failover that then succeeds
@@ -119,6 +131,12 @@ class Gates(BaseModel):
         check_names(v, TIERS, "tier")
         if not v:
             raise ValueError("at least one tier needs gates")
+        return v
+
+    @field_validator("recovery")
+    @classmethod
+    def _recovery(cls, v: dict[str, RecoveryTarget]) -> dict[str, RecoveryTarget]:
+        check_names(v, TIERS, "tier")
         return v
 
 
@@ -260,11 +278,17 @@ def drill_results(
 RESTORE = "restore"
 
 
-def restore_results(gate: RestoreGate, restores: Sequence[RestoreSummary]) -> list[GateResult]:
+def restore_results(
+    gate: RestoreGate,
+    restores: Sequence[RestoreSummary],
+    recovery: Mapping[str, RecoveryTarget] | None = None,
+) -> list[GateResult]:
     """Per restore drill: the restored database read, nothing acknowledged before the target
     missing, nothing sent after it present, the run's keys once and only the ledger's, every
     attachment opening from the restored filestore (at least those acknowledged before the
-    target), and the restore's duration when gated."""
+    target), the restore's duration when gated, and within each tier's recovery time objective
+    (a restore brings every tier back at once)."""
+    recovery = recovery or {}
     results: list[GateResult] = []
     for r in restores:
         scope = f"{RESTORE} {r.drill}"
@@ -327,8 +351,8 @@ def restore_results(gate: RestoreGate, restores: Sequence[RestoreSummary]) -> li
                     + (f", e.g. {', '.join(r.attachments.examples[:3])}" if r.attachments.examples else ""),
                 )
             )
+        took = r.total_restore_s if r.total_restore_s is not None else float("inf")
         if gate.max_restore_s is not None:
-            took = r.total_restore_s if r.total_restore_s is not None else float("inf")
             results.append(
                 GateResult(
                     scope,
@@ -337,6 +361,20 @@ def restore_results(gate: RestoreGate, restores: Sequence[RestoreSummary]) -> li
                     took,
                     took <= gate.max_restore_s,
                     f"{scope}: the restore took {took:.0f} s, limit {gate.max_restore_s:.0f} s",
+                )
+            )
+        for tier, target in sorted(recovery.items()):
+            if target.rto is None:
+                continue
+            results.append(
+                GateResult(
+                    scope,
+                    f"rto {tier}",
+                    target.rto,
+                    took,
+                    took <= target.rto,
+                    f"{scope}: the restore took {took:.0f} s, {tier}'s recovery time objective is "
+                    f"{target.rto:.0f} s",
                 )
             )
     return results
@@ -431,7 +469,7 @@ def evaluate(
                 )
             )
     results += drill_results(gates.drills, drills, gates.drill)
-    results += restore_results(gates.restore, restores)
+    results += restore_results(gates.restore, restores, gates.recovery)
     if coverage is not None:
         results += coverage_results(coverage)
     return Verdict(tuple(results))

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from loadtests.gates import RestoreGate, restore_results
+from loadtests.errors import ConfigError
+from loadtests.gates import RestoreGate, load_gates, restore_results
 from loadtests.ledger import LedgerWriter, Outcome, point_in_time, read_ledger
 from loadtests.odoo_client import OdooClient
 from loadtests.reconcile import JsonRpcReader, SqlReader, reconcile
@@ -221,3 +222,21 @@ def test_check_restore_reports_what_it_could_not_read(tmp_path: Path) -> None:
     down = check_restore("pitr", str(tmp_path / "r.json"), [], "r1", connect=refuse)
     assert not down.checked
     assert "connection refused" in down.error
+
+
+def test_each_tiers_recovery_time_objective_bounds_the_restore(tmp_path: Path) -> None:
+    gates_file = tmp_path / "gates.yaml"
+    gates_file.write_text(
+        "extends: pilot\nrecovery:\n  pos_sync: {rpo: 60s, rto: 30s}\n  reporting: {rpo: 1h, rto: 4h}\n",
+        encoding="utf-8",
+    )
+    gates = load_gates(gates_file)
+    assert gates.recovery["pos_sync"].rto == 30
+    assert gates.tiers == load_gates("pilot").tiers  # the rest comes from the shipped pilot gates
+    results = {g.metric: g for g in restore_results(gates.restore, [summary(kinds=kinds())], gates.recovery)}
+    assert not results["rto pos_sync"].passed  # 42 s > 30 s
+    assert "pos_sync's recovery time objective is 30 s" in results["rto pos_sync"].reason
+    assert results["rto reporting"].passed
+    gates_file.write_text("extends: pilot\nrecovery:\n  tills: {rto: 1m}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="tills"):
+        load_gates(gates_file)
