@@ -2,10 +2,13 @@
 
     azure_blob.py create-container --endpoint https://10.213.3.30:10000 --account A --container C
     azure_blob.py list --endpoint ... --account A --container C [--prefix P]
+    azure_blob.py get --endpoint ... --account A --container C --blob NAME --output FILE
 
 The key comes from the AZURE_STORAGE_KEY environment variable, the CA from
 --cafile. Endpoints are path style (https://host:port/<account>). `list`
-prints the blob names as a JSON array. An independent probe: it shares no
+prints the blob names as a JSON array, `get` writes a blob's raw bytes to
+--output (as stored: what someone with the storage key but not the backup's
+own key reads). An independent probe: it shares no
 code with pgBackRest.
 """
 
@@ -92,17 +95,32 @@ def list_blobs(args: argparse.Namespace) -> int:
     return 0
 
 
+def get_blob(args: argparse.Namespace) -> int:
+    path = "/" + args.container + "/" + urllib.parse.quote(args.blob)
+    status, body = signed_request(args, "GET", path, {})
+    if status != 200:
+        print(f"get blob: HTTP {status}: {body.decode(errors='replace')}", file=sys.stderr)
+        return 1
+    with open(args.output, "wb") as out:
+        out.write(body)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["create-container", "list"])
+    parser.add_argument("command", choices=["create-container", "list", "get"])
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--account", required=True)
     parser.add_argument("--container", required=True)
     parser.add_argument("--prefix", default="")
+    parser.add_argument("--blob", default="", help="get: the blob's name")
+    parser.add_argument("--output", default="/dev/stdout", help="get: the file to write it to")
     parser.add_argument("--cafile", default=None)
     args = parser.parse_args()
+    if args.command == "get":
+        return get_blob(args)
     return create_container(args) if args.command == "create-container" else list_blobs(args)
 
 

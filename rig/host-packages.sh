@@ -8,13 +8,14 @@
 # prometheus-alertmanager, the load harness's alert sink is checked against
 # both, live, on loopback), rsyslog
 # (rsyslogd checks log_shipping's rules and ships entries with them to a
-# VictoriaLogs) and pgbouncer (monitoring_exporters' PgBouncer exporter is
-# checked against a live one). The system services these packages may start
+# VictoriaLogs), pgbouncer (monitoring_exporters' PgBouncer exporter is
+# checked against a live one) and rclone (filestore_backup's runs, against
+# an encrypted remote on a local directory). The system services these packages may start
 # are not used by the tests.
 # shellcheck source=rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-packages=(shellcheck postgresql-15 redis-server chromium prometheus prometheus-alertmanager rsyslog pgbouncer)
+packages=(shellcheck postgresql-15 redis-server chromium prometheus prometheus-alertmanager rsyslog pgbouncer rclone)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

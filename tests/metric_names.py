@@ -4,7 +4,8 @@ Three sources (issue 17, the observability contract):
 
 * the recording rules of ``roles/prometheus/files/rules/`` (:data:`RECORDING_RULES`, read from those
   files), the tiers' objectives among them (the dashboards compare each SLI with them);
-* the textfile collector metrics written by ``monitoring_exporters`` (:data:`TEXTFILE_METRICS`);
+* the textfile collector metrics written by ``monitoring_exporters`` and the backup runs of
+  ``filestore_backup`` (:data:`TEXTFILE_METRICS`);
 * the exporters' own metrics (:data:`EXPORTER_METRICS`), checked against the versions Debian
   bookworm packages, not against newer upstream documentation: node_exporter 1.5.0 (run on loopback),
   postgres_exporter 0.11.1 (its built-in metric maps, ``cmd/postgres_exporter/postgres_exporter.go``
@@ -68,6 +69,15 @@ TEXTFILE_METRICS = frozenset(
         # every host with certificates
         "retailops_certificate_not_after_timestamp_seconds",
         "retailops_certificate_collector_success",
+        # the Odoo filestore's backup host (roles/filestore_backup, each run)
+        "retailops_filestore_backup_last_run_success",
+        "retailops_filestore_backup_last_run_timestamp_seconds",
+        "retailops_filestore_backup_last_success_timestamp_seconds",
+        "retailops_filestore_backup_last_run_duration_seconds",
+        "retailops_filestore_backup_files",
+        "retailops_filestore_backup_bytes",
+        "retailops_filestore_backup_removed_sets",
+        "retailops_filestore_backup_interval_seconds",
         # the monitoring node: the prometheus role's Kubernetes discovery (label kubernetes_job)
         "retailops_kubernetes_sd_success",
         "retailops_kubernetes_sd_targets",

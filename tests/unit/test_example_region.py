@@ -83,6 +83,7 @@ EXPECTED_GROUPS = {
     "docker_hosts": APP,
     "odoo_nodes": APP,
     "ingress": APP,
+    "filestore_backup": {"erp-app-1"},
     "segmented_platform": APP | DB | REDIS | MON,
     "monitoring": MON,
     "hubs": HUBS,
