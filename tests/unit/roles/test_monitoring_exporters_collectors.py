@@ -204,6 +204,7 @@ UNITS_CLEAR = UNITS_SHOWN.replace("Result=exit-code", "Result=success").replace(
 
 def pgbackrest(
     tmp_path: Path,
+    *,
     info: str = (DATA / "pgbackrest-info.json").read_text(),
     info_rc: int = 0,
     row: str = PRIMARY_ROW,
@@ -356,7 +357,9 @@ def test_a_failed_backup_unit_is_a_metric(tmp_path: Path) -> None:
     ],
     ids=["no-systemd", "a-unit-missing", "not-systemctl-output"],
 )
-def test_unreadable_backup_units_are_a_metric(tmp_path: Path, units: str, systemctl_rc: int, why: str) -> None:
+def test_unreadable_backup_units_are_a_metric(
+    tmp_path: Path, units: str, systemctl_rc: int, why: str
+) -> None:
     found = failed_softly(*pgbackrest(tmp_path, units=units, systemctl_rc=systemctl_rc), why)
     assert value(found, "retailops_pgbackrest_backup_unit_collector_success", stanza="postgres-ha") == 0
     assert "retailops_pgbackrest_backup_unit_failed" not in names(found)
