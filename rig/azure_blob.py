@@ -2,14 +2,13 @@
 
     azure_blob.py create-container --endpoint https://10.213.3.30:10000 --account A --container C
     azure_blob.py list --endpoint ... --account A --container C [--prefix P]
-    azure_blob.py get --endpoint ... --account A --container C --blob NAME --output FILE
+    azure_blob.py get --endpoint ... --account A --container C --name BLOB --output FILE
 
 The key comes from the AZURE_STORAGE_KEY environment variable, the CA from
 --cafile. Endpoints are path style (https://host:port/<account>). `list`
-prints the blob names as a JSON array, `get` writes a blob's raw bytes to
---output (as stored: what someone with the storage key but not the backup's
-own key reads). An independent probe: it shares no
-code with pgBackRest.
+prints the blob names as a JSON array; `get` writes a blob's bytes as
+stored (no decoding of any kind) to FILE and prints its name and size as
+JSON. An independent probe: it shares no code with pgBackRest.
 """
 
 from __future__ import annotations
@@ -96,32 +95,36 @@ def list_blobs(args: argparse.Namespace) -> int:
 
 
 def get_blob(args: argparse.Namespace) -> int:
-    path = "/" + args.container + "/" + urllib.parse.quote(args.blob)
-    status, body = signed_request(args, "GET", path, {})
+    if not args.name or not args.output:
+        print("get: --name and --output are required", file=sys.stderr)
+        return 2
+    status, body = signed_request(args, "GET", f"/{args.container}/{urllib.parse.quote(args.name)}", {})
     if status != 200:
-        print(f"get blob: HTTP {status}: {body.decode(errors='replace')}", file=sys.stderr)
+        print(f"get {args.name}: HTTP {status}: {body[:500].decode(errors='replace')}", file=sys.stderr)
         return 1
     with open(args.output, "wb") as out:
         out.write(body)
+    print(json.dumps({"name": args.name, "bytes": len(body), "output": args.output}))
     return 0
+
+
+COMMANDS = {"create-container": create_container, "list": list_blobs, "get": get_blob}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["create-container", "list", "get"])
+    parser.add_argument("command", choices=sorted(COMMANDS))
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--account", required=True)
     parser.add_argument("--container", required=True)
     parser.add_argument("--prefix", default="")
-    parser.add_argument("--blob", default="", help="get: the blob's name")
-    parser.add_argument("--output", default="/dev/stdout", help="get: the file to write it to")
     parser.add_argument("--cafile", default=None)
+    parser.add_argument("--name", default="", help="get: the blob's name")
+    parser.add_argument("--output", default="", help="get: the file to write")
     args = parser.parse_args()
-    if args.command == "get":
-        return get_blob(args)
-    return create_container(args) if args.command == "create-container" else list_blobs(args)
+    return COMMANDS[args.command](args)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,8 @@ TEXTFILE_METRICS = frozenset(
         "retailops_pgbackrest_backup_last_completion_timestamp_seconds",
         "retailops_pgbackrest_backup_last_size_bytes",
         "retailops_pgbackrest_info_success",
+        "retailops_pgbackrest_backup_unit_failed",
+        "retailops_pgbackrest_backup_unit_collector_success",
         "retailops_postgresql_archive_last_archived_timestamp_seconds",
         "retailops_postgresql_archive_failed_total",
         "retailops_postgresql_archive_last_failed_timestamp_seconds",

@@ -280,7 +280,7 @@ def test_the_secrets_are_encrypted_and_each_one_used() -> None:
     assert all(name.startswith("vault_") and len(str(v)) >= 16 for name, v in secrets.items())
     text = "\n".join(p.read_text() for p in INVENTORY.rglob("*.yml") if p != VAULT_FILE)
     assert set(re.findall(r"\bvault_\w+", text)) == set(secrets)
-    assert not re.search(r"(password|passwd|_key): (?!\"\{\{ vault_)", text)
+    assert not re.search(r"(password|passwd|_pass|_key): (?!\"\{\{ vault_)", text)
 
 
 @pytest.mark.slow

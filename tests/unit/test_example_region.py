@@ -91,7 +91,7 @@ EXPECTED_GROUPS = {
     "platform": APP | DB | REDIS | HUBS | MON,
 }
 # Variables whose values are secrets: in plain files they may only reference the vault.
-SECRET_NAME = re.compile(r"(password|passwd|secret|(^|_)key)$")
+SECRET_NAME = re.compile(r"(password|passwd|(^|_)pass|secret|(^|_)key)$")
 VAULT_REF = re.compile(r"^\{\{ vault_\w+ \}\}$")
 # The playbooks inventories/example-region/README.md tells operators to run.
 README_PLAYBOOKS = sorted(set(re.findall(r"playbooks/(\w+\.yml)", (INVENTORY / "README.md").read_text())))

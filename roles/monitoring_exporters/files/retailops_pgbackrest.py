@@ -9,6 +9,16 @@ repository is shared), per stanza and backup type (full, diff, incr):
 - retailops_pgbackrest_info_success{stanza}: 1 when info ran and the stanza
   is usable (status ok, or no backup yet), else 0
 
+From ``systemctl show`` of the backup units pgbackrest-backup@<type>.service
+(roles/pgbackrest; they run on every member, back up on the primary only):
+
+- retailops_pgbackrest_backup_unit_failed{stanza,type}: 1 when the unit's
+  last run on this host failed (ActiveState failed), else 0. It stays so
+  until the unit runs again here (a success, or a run skipped because this
+  member is not the primary: ExecCondition) or ``systemctl reset-failed``
+- retailops_pgbackrest_backup_unit_collector_success{stanza}: 1 when
+  systemctl answered for every unit, else 0
+
 From pg_stat_archiver, over the local socket (as the postgres user, peer):
 
 - retailops_postgresql_archive_is_primary: 1 on the primary, 0 on a replica
@@ -33,6 +43,8 @@ from retailops_textfile import CommandError, Family, arguments, publish, run, wa
 # error) is a failure.
 USABLE_STATUS = {0, 2}
 BACKUP_TYPES = ("full", "diff", "incr")
+BACKUP_UNIT = "pgbackrest-backup@{}.service"
+UNIT_PROPERTIES = "Id,LoadState,ActiveState,Result"
 ARCHIVER_QUERY = (
     "SELECT pg_is_in_recovery(), failed_count,"
     " coalesce(extract(epoch FROM last_archived_time), 0),"
@@ -83,6 +95,27 @@ def backup_families(stanza: str, info_text: str) -> list[Family]:
     return [completion, size]
 
 
+def unit_families(stanza: str, show_text: str) -> list[Family]:
+    """From ``systemctl show --property=Id,LoadState,ActiveState,Result`` of the backup units: a block of
+    KEY=value lines per unit, blocks separated by an empty line."""
+    failed = Family(
+        "retailops_pgbackrest_backup_unit_failed",
+        "1 when the last run of the backup unit pgbackrest-backup@<type>.service on this host failed"
+        " (systemd ActiveState failed, until the unit runs again or reset-failed), else 0.",
+    )
+    units: dict[str, dict[str, str]] = {}
+    for block in show_text.strip().split("\n\n"):
+        fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        if "Id" in fields:
+            units[fields["Id"]] = fields
+    for kind in BACKUP_TYPES:
+        unit = units.get(BACKUP_UNIT.format(kind))
+        if unit is None or "ActiveState" not in unit:
+            raise InfoError(f"systemctl show: no state for {BACKUP_UNIT.format(kind)}")
+        failed.add(1 if unit["ActiveState"] == "failed" else 0, stanza=stanza, type=kind)
+    return [failed]
+
+
 def archiver_families(row_text: str) -> list[Family]:
     """From one psql -At row: in recovery (t/f), failed_count, last archived and last failed epochs."""
     fields = row_text.strip().split("|")
@@ -122,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stanza", required=True)
     parser.add_argument("--pgbackrest", default="pgbackrest", help="the pgbackrest command")
     parser.add_argument("--psql", default="psql", help="the psql command")
+    parser.add_argument("--systemctl", default="systemctl", help="the systemctl command")
     parser.add_argument("--pg-socket-dir", default="/var/run/postgresql")
     parser.add_argument("--pg-port", default="5432")
     parser.add_argument("--run-as", default="postgres", help="run pgbackrest and psql as this user when root")
@@ -142,6 +176,27 @@ def main(argv: list[str] | None = None) -> int:
         warn(f"retailops_pgbackrest: info: {type(error).__name__}: {error}")
         info_success.add(0, stanza=args.stanza)
     families.append(info_success)
+
+    units_success = Family(
+        "retailops_pgbackrest_backup_unit_collector_success",
+        "1 when systemctl reported the state of every backup unit, else 0.",
+    )
+    try:
+        shown = run(
+            [
+                args.systemctl,
+                "show",
+                f"--property={UNIT_PROPERTIES}",
+                *(BACKUP_UNIT.format(kind) for kind in BACKUP_TYPES),
+            ],
+            args.timeout,
+        )
+        families.extend(unit_families(args.stanza, shown))
+        units_success.add(1, stanza=args.stanza)
+    except (CommandError, InfoError) as error:
+        warn(f"retailops_pgbackrest: backup units: {type(error).__name__}: {error}")
+        units_success.add(0, stanza=args.stanza)
+    families.append(units_success)
 
     archive_success = Family(
         "retailops_postgresql_archive_collector_success", "1 when pg_stat_archiver was read, else 0."

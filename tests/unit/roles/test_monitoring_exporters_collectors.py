@@ -13,6 +13,10 @@ are stand-ins that check their arguments and print recordings:
 - ``pgbackrest-info*.json``: ``pgbackrest --output=json info`` in the shape of
   pgBackRest 2.45 (Debian bookworm): two full backups, diffs and a manual
   incremental; a new stanza with no backup; a missing stanza.
+- ``systemctl-show-backup-units.txt``: ``systemctl show
+  --property=Id,LoadState,ActiveState,Result`` of the three backup units in
+  systemd 252's format (Debian bookworm): the full one failed, the others
+  inactive.
 
 Every output must pass ``promtool check metrics`` (Prometheus's own parser
 and linter; prometheus_client is not in the venv).
@@ -185,14 +189,28 @@ def test_collector_that_cannot_write_says_so(tmp_path: Path) -> None:
 PGBACKREST_ARGV = ["--output=json", "--stanza=postgres-ha", "info"]
 PSQL_ARGV_START = ["-X", "-A", "-t", "-h", "/var/run/postgresql", "-p", "5432", "-d", "postgres", "-c"]
 PRIMARY_ROW = "f|3|1796497923.918244|1796412711.20391\n"
+SYSTEMCTL_ARGV = [
+    "show",
+    "--property=Id,LoadState,ActiveState,Result",
+    "pgbackrest-backup@full.service",
+    "pgbackrest-backup@diff.service",
+    "pgbackrest-backup@incr.service",
+]
+UNITS_SHOWN = (DATA / "systemctl-show-backup-units.txt").read_text()
+UNITS_CLEAR = UNITS_SHOWN.replace("Result=exit-code", "Result=success").replace(
+    "ActiveState=failed", "ActiveState=inactive"
+)
 
 
 def pgbackrest(
     tmp_path: Path,
+    *,
     info: str = (DATA / "pgbackrest-info.json").read_text(),
     info_rc: int = 0,
     row: str = PRIMARY_ROW,
     psql_rc: int = 0,
+    units: str = UNITS_CLEAR,
+    systemctl_rc: int = 0,
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     failed = info_rc != 0
     from_json = fake_command(
@@ -219,6 +237,14 @@ def pgbackrest(
         stderr=row if down else "",
         rc=psql_rc,
     )
+    systemctl = fake_command(
+        tmp_path,
+        "systemctl",
+        SYSTEMCTL_ARGV,
+        stdout="" if systemctl_rc else units,
+        stderr="Failed to connect to bus: Host is down\n" if systemctl_rc else "",
+        rc=systemctl_rc,
+    )
     out = tmp_path / "retailops_pgbackrest.prom"
     done = run_collector(
         "pgbackrest",
@@ -229,6 +255,8 @@ def pgbackrest(
         str(from_json),
         "--psql",
         str(psql),
+        "--systemctl",
+        str(systemctl),
         "--run-as=",
     )
     return done, out
@@ -253,7 +281,10 @@ def test_pgbackrest_newest_backup_of_each_type_and_archiving_on_the_primary(tmp_
     last_failed = value(found, "retailops_postgresql_archive_last_failed_timestamp_seconds")
     assert last_failed == pytest.approx(1796412711.20391)
     assert value(found, "retailops_postgresql_archive_collector_success") == 1
-    assert len(found) == 12
+    for kind in ("full", "diff", "incr"):
+        assert value(found, "retailops_pgbackrest_backup_unit_failed", stanza="postgres-ha", type=kind) == 0
+    assert value(found, "retailops_pgbackrest_backup_unit_collector_success", stanza="postgres-ha") == 1
+    assert len(found) == 16
 
 
 def test_pgbackrest_on_a_replica_reports_no_archiving(tmp_path: Path) -> None:
@@ -270,7 +301,7 @@ def test_pgbackrest_new_stanza_without_backups(tmp_path: Path) -> None:
     new = (DATA / "pgbackrest-info-no-backups.json").read_text()
     found = succeeded(*pgbackrest(tmp_path, info=new, row="f|0|0|0\n"))
     assert value(found, "retailops_pgbackrest_info_success", stanza="postgres-ha") == 1
-    assert not {n for n in names(found) if n.startswith("retailops_pgbackrest_backup_")}
+    assert not {n for n in names(found) if n.startswith("retailops_pgbackrest_backup_last_")}
     assert value(found, "retailops_postgresql_archive_last_archived_timestamp_seconds") == 0
 
 
@@ -292,9 +323,10 @@ def test_pgbackrest_new_stanza_without_backups(tmp_path: Path) -> None:
 def test_pgbackrest_info_failure_is_a_metric(tmp_path: Path, info: str, info_rc: int, why: str) -> None:
     found = failed_softly(*pgbackrest(tmp_path, info=info, info_rc=info_rc), why)
     assert value(found, "retailops_pgbackrest_info_success", stanza="postgres-ha") == 0
-    assert not {n for n in names(found) if n.startswith("retailops_pgbackrest_backup_")}
-    # pg_stat_archiver is read all the same.
+    assert not {n for n in names(found) if n.startswith("retailops_pgbackrest_backup_last_")}
+    # pg_stat_archiver and the backup units are read all the same.
     assert value(found, "retailops_postgresql_archive_collector_success") == 1
+    assert value(found, "retailops_pgbackrest_backup_unit_collector_success", stanza="postgres-ha") == 1
 
 
 def test_postgresql_down_is_a_metric(tmp_path: Path) -> None:
@@ -303,6 +335,36 @@ def test_postgresql_down_is_a_metric(tmp_path: Path) -> None:
     assert value(found, "retailops_postgresql_archive_collector_success") == 0
     assert "retailops_postgresql_archive_is_primary" not in names(found)
     assert value(found, "retailops_pgbackrest_info_success", stanza="postgres-ha") == 1
+
+
+def test_a_failed_backup_unit_is_a_metric(tmp_path: Path) -> None:
+    found = succeeded(*pgbackrest(tmp_path, units=UNITS_SHOWN))
+    failed = "retailops_pgbackrest_backup_unit_failed"
+    assert value(found, failed, stanza="postgres-ha", type="full") == 1
+    assert value(found, failed, stanza="postgres-ha", type="diff") == 0
+    assert value(found, failed, stanza="postgres-ha", type="incr") == 0
+    assert value(found, "retailops_pgbackrest_backup_unit_collector_success", stanza="postgres-ha") == 1
+    # The backups themselves are still read.
+    assert value(found, "retailops_pgbackrest_info_success", stanza="postgres-ha") == 1
+
+
+@pytest.mark.parametrize(
+    ("units", "systemctl_rc", "why"),
+    [
+        ("", 1, "exited 1: Failed to connect to bus"),
+        (UNITS_SHOWN.split("\n\n")[0] + "\n", 0, "no state for pgbackrest-backup@diff.service"),
+        ("garbage\n", 0, "no state for pgbackrest-backup@full.service"),
+    ],
+    ids=["no-systemd", "a-unit-missing", "not-systemctl-output"],
+)
+def test_unreadable_backup_units_are_a_metric(
+    tmp_path: Path, units: str, systemctl_rc: int, why: str
+) -> None:
+    found = failed_softly(*pgbackrest(tmp_path, units=units, systemctl_rc=systemctl_rc), why)
+    assert value(found, "retailops_pgbackrest_backup_unit_collector_success", stanza="postgres-ha") == 0
+    assert "retailops_pgbackrest_backup_unit_failed" not in names(found)
+    assert value(found, "retailops_pgbackrest_info_success", stanza="postgres-ha") == 1
+    assert value(found, "retailops_postgresql_archive_collector_success") == 1
 
 
 # Certificates
