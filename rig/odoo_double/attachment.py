@@ -95,7 +95,7 @@ def compute_mimetype(vals: Mapping[str, Any], content: bytes) -> str:
     if not mimetype and vals.get("name"):
         mimetype = mimetypes.guess_type(str(vals["name"]))[0]
     if not mimetype and vals.get("url"):
-        mimetype = mimetypes.guess_type(str(vals["url"]).split("?")[0])[0]
+        mimetype = mimetypes.guess_type(str(vals["url"]).split("?", maxsplit=1)[0])[0]
     if (not mimetype or mimetype == "application/octet-stream") and content:
         mimetype = guess_mimetype(content)
     return str(mimetype).lower() if mimetype else "application/octet-stream"

@@ -84,7 +84,8 @@ def attach(client: Client, name: str, content: bytes | None, order: int, **extra
     if content is not None:
         vals["datas"] = b64(content)
     result = client.kw("ir.attachment", "create", [vals])
-    assert type(result) is int, result
+    assert isinstance(result, int), result
+    assert not isinstance(result, bool), result
     return result
 
 
