@@ -3,11 +3,16 @@
 Reads go through Odoo's own JSON-RPC (``search_read``), so the check works
 unchanged against a real Odoo 18 and the double, without database access.
 Per ledger kind: the records carrying each client key (``present``) and
-everything the run's key prefix finds (``scanned``, for unexpected writes).
+everything the run's key prefix finds (``scanned``, for unexpected writes);
+for POS orders whether they are paid in full, for attachments whether their
+file opens (``datas`` read back matches the ``checksum`` Odoo stored).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +31,7 @@ class KindQuery:
     extra: tuple[tuple[str, str, Any], ...] = ()  # e.g. only posted moves count as written
     scan_prefix: str = ""  # run-scoped prefix for =like scans ("" = no scan)
     settled: bool = False  # check the records are paid in full (POS orders)
+    opens: bool = False  # check the records' files open (attachments: content matches checksum)
 
 
 SETTLED_STATES = ("paid", "done", "invoiced")
@@ -46,6 +52,14 @@ def kind_queries(run_id: str) -> dict[str, KindQuery]:
             "account.move", "ref", (("state", "=", "posted"),), keys.run_prefix(run_id, "inv")
         ),
         "res.partner": KindQuery("res.partner", "name", (), keys.run_prefix(run_id, "partner")),
+        # the cashier's receipts: the key is the attachment's name, the file must open
+        "ir.attachment": KindQuery(
+            "ir.attachment",
+            "name",
+            (("res_model", "=", "pos.order"),),
+            keys.run_prefix(run_id, keys.RECEIPT),
+            opens=True,
+        ),
     }
 
 
@@ -99,6 +113,31 @@ class JsonRpcReader:
             )
         return out
 
+    def unreadable(self, model: str, field: str, keys: list[str]) -> list[str]:
+        """Keys whose attachment does not open: its content read back (``datas``) is not the one
+        Odoo stored (SHA-1 ``checksum``, ``file_size``). Real Odoo 18 reads a file missing from the
+        filestore as empty content, without an error."""
+        out: list[str] = []
+        for chunk in _chunks(keys, 100):
+            rows = self.client.call_kw(
+                model,
+                "search_read",
+                [],
+                {"domain": [[field, "in", chunk]], "fields": [field, "datas", "checksum", "file_size"]},
+            )
+            out.extend(str(r[field]) for r in rows if not opens(r))
+        return out
+
+
+def opens(row: dict[str, Any]) -> bool:
+    """An attachment read back whole: its content has the stored SHA-1 and size."""
+    try:
+        content = base64.b64decode(row.get("datas") or "", validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    checksum = hashlib.sha1(content).hexdigest()  # Odoo's content address, not a security hash
+    return bool(row.get("checksum")) and checksum == row["checksum"] and len(content) == row.get("file_size")
+
 
 def _chunks(items: list[str], n: int) -> Iterable[list[str]]:
     for i in range(0, len(items), n):
@@ -124,7 +163,9 @@ def reconcile(ledger_paths: Iterable[str | Path], reader: JsonRpcReader, run_id:
                 reader.values(q.model, [[q.field, "=like", q.scan_prefix + "%"], *extra], q.field)
             )
         unsettled = reader.unsettled(q.model, q.field, sorted(present)) if q.settled else []
+        unreadable = reader.unreadable(q.model, q.field, sorted(present)) if q.opens else []
+        counts = {k: present.get(k, 0) for k in key_list}
         results.append(
-            reconcile_kind(kind, entries[kind], {k: present.get(k, 0) for k in key_list}, scanned, unsettled)
+            reconcile_kind(kind, entries[kind], counts, scanned, unsettled=unsettled, unreadable=unreadable)
         )
     return LedgerResult(tuple(results))
