@@ -654,6 +654,7 @@ class Run:
             samples_path=str(self.out / "samples.jsonl"),
             think_time_scale=self.scenario.think_time_scale,
             month_end=self.scenario.month_end,
+            pos_receipt_share=self.scenario.pos_receipt_share,
             max_requests_per_user=self.scenario.max_requests_per_user,
             network_timeout=self.args.network_timeout,
             extra={"started_path": str(self.out / "started.txt")},
@@ -985,7 +986,7 @@ class Run:
         log(
             f"ledger: lost {t.get('lost', '-')}, duplicated {t.get('duplicated', '-')}, unexpected "
             f"{t.get('unexpected', '-')}, recovered {t.get('recovered', '-')}, "
-            f"unsettled {t.get('unsettled', '-')}"
+            f"unsettled {t.get('unsettled', '-')}, unreadable {t.get('unreadable', '-')}"
         )
         for d in report.drills:
             worst = f" ({d.error_window_tier})" if d.error_window_tier else ""

@@ -64,6 +64,7 @@ class LedgerGate(BaseModel):
     max_unexpected: int = Field(default=0, ge=0)
     max_failed_present: int | None = Field(default=None, ge=0)
     max_unsettled: int = Field(default=0, ge=0)  # acknowledged POS orders not paid in full
+    max_unreadable: int = Field(default=0, ge=0)  # acknowledged attachments whose file does not open
 
 
 class DrillGate(BaseModel):
@@ -455,6 +456,7 @@ def evaluate(
             ("unexpected", "unexpected writes", lg.max_unexpected),
             ("failed_present", "writes that failed but are present", lg.max_failed_present),
             ("unsettled", "acknowledged POS orders not paid in full", lg.max_unsettled),
+            ("unreadable", "acknowledged attachments whose file does not open", lg.max_unreadable),
         ]
         for attr, label, limit in limits:
             if limit is None:

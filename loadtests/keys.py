@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+RECEIPT = "receipt"  # the kind in the keys of the cashier's receipts (ir.attachment names)
+
 
 def order_uuid(run_id: str) -> str:
     """A uuid4-shaped key whose first group is the run id (``<run>-xxxx-4xxx-yxxx-xxxxxxxxxxxx``)."""
@@ -13,7 +15,7 @@ def order_uuid(run_id: str) -> str:
 
 
 def ref(run_id: str, kind: str) -> str:
-    """``LT-<run>-<kind>-<random>`` for invoices, replenishments and partners."""
+    """``LT-<run>-<kind>-<random>`` for invoices, replenishments, partners and receipts."""
     return f"LT-{run_id}-{kind}-{secrets.token_hex(6)}"
 
 

@@ -16,6 +16,10 @@ database holds (Jepsen's set checker, ha-and-validation-facts.md §4):
   full (must be 0): real Odoo 18 acknowledges an order sent as paid whose
   payments do not cover its total, and keeps it "paid" with the smaller
   amount_paid; a till that sent such an order lost money without an error
+* unreadable = acknowledged attachments (ir.attachment) present whose file
+  does not open (must be 0): real Odoo 18 reads a file missing from its
+  filestore as empty content, without an error, so a restore that brought
+  the rows back without their files shows only here
 """
 
 from __future__ import annotations
@@ -141,10 +145,17 @@ TOTALS = (
     "recovered",
     "failed_present",
     "unsettled",
+    "unreadable",
 )
 
 
-EXAMPLES = ("lost", "unexpected", "duplicated", "unsettled")  # keys listed in the report, ten of each
+EXAMPLES = (
+    "lost",
+    "unexpected",
+    "duplicated",
+    "unsettled",
+    "unreadable",
+)  # keys listed in the report, ten of each
 
 
 class KindSummary(BaseModel):
@@ -164,6 +175,7 @@ class KindSummary(BaseModel):
     recovered: int
     failed_present: int
     unsettled: int = 0
+    unreadable: int = 0
     valid: bool
     examples: dict[str, list[str]]
 
@@ -196,10 +208,11 @@ class KindResult:
     recovered: tuple[str, ...]
     failed_present: tuple[str, ...]
     unsettled: tuple[str, ...] = ()
+    unreadable: tuple[str, ...] = ()
 
     @property
     def valid(self) -> bool:
-        return not (self.lost or self.unexpected or self.duplicated or self.unsettled)
+        return not (self.lost or self.unexpected or self.duplicated or self.unsettled or self.unreadable)
 
     def summary(self) -> KindSummary:
         examples = {name: list(getattr(self, name)[:10]) for name in EXAMPLES}
@@ -212,7 +225,9 @@ def reconcile_kind(
     entries: Mapping[str, LedgerEntry],
     present: Mapping[str, int],
     scanned: Mapping[str, int] | None = None,
+    *,
     unsettled: Iterable[str] = (),
+    unreadable: Iterable[str] = (),
 ) -> KindResult:
     """Compare one kind of write with the database.
 
@@ -220,7 +235,8 @@ def reconcile_kind(
     records carry it; ``scanned`` is everything the run's key prefix finds in
     the database (for ``unexpected``). Keys with a zero count are absent.
     ``unsettled`` lists present keys whose record is not settled (POS orders
-    not paid in full); only acknowledged ones count.
+    not paid in full), ``unreadable`` those whose file does not open
+    (attachments); only acknowledged ones count.
     """
     status = {k: e.status for k, e in entries.items()}
     found = {k for k, n in present.items() if n > 0}
@@ -243,6 +259,7 @@ def reconcile_kind(
         recovered=tuple(sorted(indet & found)),
         failed_present=tuple(sorted(failed & found)),
         unsettled=tuple(sorted(acked & found & set(unsettled))),
+        unreadable=tuple(sorted(acked & found & set(unreadable))),
     )
 
 

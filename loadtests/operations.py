@@ -12,12 +12,15 @@ The calls are those a real store makes against Odoo 18's own models:
 * invoicing: an ``out_invoice`` with a customer and product lines, then
   ``action_post`` (Odoo refuses one without either);
 * POS: ``pos.order.sync_from_ui`` with the till's open session and a cash or
-  card payment (``loadtests.pos_order``);
+  card payment (``loadtests.pos_order``); for a share of the acknowledged
+  orders, the receipt attached to the order (``ir.attachment`` ``create``
+  with ``datas``: a file in Odoo's filestore);
 * reports: ``search_read`` and ``report.pos.order`` ``read_group``.
 """
 
 from __future__ import annotations
 
+import base64
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +30,7 @@ from loadtests import keys
 from loadtests.discovery import Catalogue, Product, Till, Warehouse
 from loadtests.ledger import Outcome
 from loadtests.odoo_client import Classified
-from loadtests.pos_order import OrderLine, pos_order
+from loadtests.pos_order import OrderLine, pos_order, receipt
 from loadtests.rpc import Caller
 
 
@@ -39,6 +42,7 @@ class Workplace:
     branch: str
     catalogue: Catalogue
     month_end: bool = False
+    receipt_share: float = 0.0  # the acknowledged orders whose receipt the till attaches (0..1)
     sequence: int = 0  # the till's order number
     offline: list[tuple[dict[str, Any], int]] = field(default_factory=list)  # orders to re-send, tries
 
@@ -85,6 +89,7 @@ def search_read(
 # ---------------------------------------------------------------- POS cashier
 
 MAX_OFFLINE_TRIES = 8
+RECEIPT_SIZE = (1024, 4096)  # bytes of a receipt
 
 
 def scan_barcode(caller: Caller, w: Workplace) -> Done:
@@ -146,12 +151,58 @@ def sync_order(caller: Caller, w: Workplace, order: dict[str, Any], tries: int =
     return c
 
 
+def synced_order_id(c: Classified, order_uuid: str) -> int | None:
+    """The id Odoo gave the order in its sync_from_ui reply (None: not in it)."""
+    records = c.result.get("pos.order") if isinstance(c.result, dict) else None
+    for record in records or []:
+        if (
+            isinstance(record, dict)
+            and record.get("uuid") == order_uuid
+            and isinstance(record.get("id"), int)
+        ):
+            return int(record["id"])
+    return None
+
+
+def attach_receipt(caller: Caller, w: Workplace, order: dict[str, Any], synced: Classified) -> Done:
+    """The receipt of an acknowledged order attached to it: ``ir.attachment`` named by its key.
+
+    Odoo writes the content to its filestore (``<data_dir>/filestore/<db>/``,
+    named by its SHA-1). Never re-sent: creating an attachment is not
+    idempotent, so one whose answer was lost stays indeterminate in the
+    ledger rather than risking a duplicate.
+    """
+    order_id = synced_order_id(synced, str(order["uuid"]))
+    if order_id is None:
+        return Done()
+    key = keys.ref(w.run_id, keys.RECEIPT)
+    content = receipt(order, key, random.randint(*RECEIPT_SIZE))
+    vals = {
+        "name": key,
+        "datas": base64.b64encode(content).decode(),
+        "res_model": "pos.order",
+        "res_id": order_id,
+    }
+    c = caller.call_kw(
+        "ir.attachment", "create", [vals], tier="pos_sync", write=True, kind="ir.attachment", key=key
+    )
+    return Done(key, c)
+
+
+def sync_with_receipt(caller: Caller, w: Workplace, order: dict[str, Any], tries: int = 0) -> Classified:
+    """Sync an order; once acknowledged, attach its receipt for the workplace's share of orders."""
+    c = sync_order(caller, w, order, tries)
+    if c.outcome is Outcome.OK and random.random() < w.receipt_share:
+        attach_receipt(caller, w, order, c)
+    return c
+
+
 def resend_offline(caller: Caller, w: Workplace) -> Done:
     """Re-send the orders the till kept (the same uuids); one pass."""
     queue, w.offline = w.offline, []
     last = None
     for order, tries in queue:
-        last = sync_order(caller, w, order, tries)
+        last = sync_with_receipt(caller, w, order, tries)
     return Done("", last)
 
 
@@ -161,7 +212,18 @@ def sell(caller: Caller, w: Workplace) -> Done:
     order = build_order(w, caller.uid)
     if order is None:
         return Done()
-    return Done(str(order["uuid"]), sync_order(caller, w, order))
+    return Done(str(order["uuid"]), sync_with_receipt(caller, w, order))
+
+
+def sell_with_receipt(caller: Caller, w: Workplace) -> Done:
+    """A new paid order and, once acknowledged, its receipt (whatever the share): the preflight's."""
+    order = build_order(w, caller.uid)
+    if order is None:
+        return Done()
+    c = sync_order(caller, w, order)
+    if c.outcome is not Outcome.OK:
+        return Done("", c)
+    return attach_receipt(caller, w, order, c)
 
 
 # ---------------------------------------------------------------- store manager
@@ -390,11 +452,13 @@ class Persona:
 
 PERSONAS: dict[str, Persona] = {
     "pos_cashier": Persona(
-        "A till: scans barcodes, syncs paid orders; keeps unsent orders and re-sends the same uuid.",
+        "A till: scans barcodes, syncs paid orders (a share with their receipt attached); keeps unsent "
+        "orders and re-sends the same uuid.",
         (2.0, 6.0),
         (
             Operation("barcode lookup", scan_barcode, weight=10),
             Operation("POS order sync", sell, "pos.order", weight=6),
+            Operation("POS receipt attached", sell_with_receipt, "ir.attachment"),
             Operation("offline orders re-sent", resend_offline, weight=1, preflight=False),
         ),
     ),

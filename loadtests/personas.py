@@ -97,7 +97,13 @@ class BranchUser(FastHttpUser):
             ledger=_Shared.ledger,
             before_call=self.budget,
         )
-        self.workplace = Workplace(plan.run_id, self.branch.code, _Shared.catalogue, month_end=plan.month_end)
+        self.workplace = Workplace(
+            plan.run_id,
+            self.branch.code,
+            _Shared.catalogue,
+            month_end=plan.month_end,
+            receipt_share=plan.pos_receipt_share,
+        )
 
     def wait_time(self) -> float:
         scale = self.plan.think_time_scale

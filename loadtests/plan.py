@@ -43,6 +43,7 @@ class RunPlan:
     samples_path: str
     think_time_scale: float = 1.0
     month_end: bool = False
+    pos_receipt_share: float = 0.0  # the scenario's: acknowledged orders with a receipt attached
     max_requests_per_user: int = 100000
     network_timeout: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)

@@ -3,7 +3,8 @@
 One builder for the load harness's cashier and the contract tests
 (odoo-protocol.md §8): the order, line and payment uuids are the client
 keys, ``tax_ids`` uses the ``[6, 0, ids]`` command, and the paid amount is the
-sum of the rounded line subtotals.
+sum of the rounded line subtotals. ``receipt`` prints an order's receipt, the
+file a cashier attaches to it.
 """
 
 from __future__ import annotations
@@ -96,3 +97,23 @@ def pos_order(
         "lines": body,
         "payment_ids": [[0, 0, payment]],
     }
+
+
+RECEIPT_FILL = b"-" * 63 + b"\n"
+
+
+def receipt(order: dict[str, Any], key: str, size: int) -> bytes:
+    """The order's receipt as text, ``size`` bytes (more when its lines need more), headed by ``key``.
+
+    The key makes every receipt's content unique: Odoo stores files by their
+    SHA-1, so two receipts never share a file."""
+    lines = [key, f"{order['name']}  {order['uuid']}", f"Date {order['date_order']} UTC"]
+    for _zero, _id, line in order["lines"]:
+        qty, name, price = line["qty"], line["full_product_name"], line["price_unit"]
+        lines.append(f"{qty:g} x {name} @ {price:.2f} = {line['price_subtotal']:.2f}")
+    lines += [f"Total {order['amount_total']:.2f}", f"Paid {order['amount_paid']:.2f}", ""]
+    text = "\n".join(lines).encode()
+    if len(text) >= size:
+        return text
+    fill = RECEIPT_FILL * ((size - len(text)) // len(RECEIPT_FILL) + 1)
+    return text + fill[: size - len(text)]

@@ -3,15 +3,21 @@
 Reads go through Odoo's own JSON-RPC (``search_read``), so the check works
 unchanged against a real Odoo 18 and the double, without database access.
 Per ledger kind: the records carrying each client key (``present``) and
-everything the run's key prefix finds (``scanned``, for unexpected writes).
+everything the run's key prefix finds (``scanned``, for unexpected writes);
+for POS orders whether they are paid in full, for attachments whether their
+file opens (``datas`` read back matches the ``checksum`` Odoo stored).
 
 A database with no Odoo in front of it (a restore drill's copy on a scratch
 node) is read with SQL instead (``SqlReader``): the same queries on the tables
-Odoo keeps the models in.
+Odoo keeps the models in; its attachments' files are the restore drill's to
+check (the filestore is on the scratch node).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +39,7 @@ class KindQuery:
     extra: tuple[tuple[str, str, Any], ...] = ()  # e.g. only posted moves count as written
     scan_prefix: str = ""  # run-scoped prefix for =like scans ("" = no scan)
     settled: bool = False  # check the records are paid in full (POS orders)
+    opens: bool = False  # check the records' files open (attachments: content matches checksum)
 
 
 SETTLED_STATES = ("paid", "done", "invoiced")
@@ -53,6 +60,14 @@ def kind_queries(run_id: str) -> dict[str, KindQuery]:
             "account.move", "ref", (("state", "=", "posted"),), keys.run_prefix(run_id, "inv")
         ),
         "res.partner": KindQuery("res.partner", "name", (), keys.run_prefix(run_id, "partner")),
+        # the cashier's receipts: the key is the attachment's name, the file must open
+        "ir.attachment": KindQuery(
+            "ir.attachment",
+            "name",
+            (("res_model", "=", "pos.order"),),
+            keys.run_prefix(run_id, keys.RECEIPT),
+            opens=True,
+        ),
     }
 
 
@@ -60,6 +75,8 @@ class Reader(Protocol):
     def values(self, model: str, domain: list[Any], field: str) -> list[str]: ...
 
     def unsettled(self, model: str, field: str, keys: list[str]) -> list[str]: ...
+
+    def unreadable(self, model: str, field: str, keys: list[str]) -> list[str]: ...
 
 
 class JsonRpcReader:
@@ -111,6 +128,31 @@ class JsonRpcReader:
                 or abs(float(r.get("amount_total") or 0) - float(r.get("amount_paid") or 0)) > CENT
             )
         return out
+
+    def unreadable(self, model: str, field: str, keys: list[str]) -> list[str]:
+        """Keys whose attachment does not open: its content read back (``datas``) is not the one
+        Odoo stored (SHA-1 ``checksum``, ``file_size``). Real Odoo 18 reads a file missing from the
+        filestore as empty content, without an error."""
+        out: list[str] = []
+        for chunk in _chunks(keys, 100):
+            rows = self.client.call_kw(
+                model,
+                "search_read",
+                [],
+                {"domain": [[field, "in", chunk]], "fields": [field, "datas", "checksum", "file_size"]},
+            )
+            out.extend(str(r[field]) for r in rows if not opens(r))
+        return out
+
+
+def opens(row: dict[str, Any]) -> bool:
+    """An attachment read back whole: its content has the stored SHA-1 and size."""
+    try:
+        content = base64.b64decode(row.get("datas") or "", validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    checksum = hashlib.sha1(content).hexdigest()  # Odoo's content address, not a security hash
+    return bool(row.get("checksum")) and checksum == row["checksum"] and len(content) == row.get("file_size")
 
 
 class SqlReader:
@@ -174,6 +216,12 @@ class SqlReader:
         ).format(f=sql.Identifier(field), t=sql.Identifier(model.replace(".", "_")))
         return [str(row[0]) for row in self.conn.execute(query, [keys, list(SETTLED_STATES), CENT])]
 
+    def unreadable(self, model: str, field: str, keys: list[str]) -> list[str]:
+        """None from here: the files are on the host whose filestore belongs to this database (a
+        restore drill's scratch node), and the drill checks every attachment row there
+        (odoo_filestore_verify: the file present, its SHA-1 the row's checksum)."""
+        return []
+
 
 def _chunks(items: list[str], n: int) -> Iterable[list[str]]:
     for i in range(0, len(items), n):
@@ -199,7 +247,9 @@ def reconcile(ledger_paths: Iterable[str | Path], reader: Reader, run_id: str) -
                 reader.values(q.model, [[q.field, "=like", q.scan_prefix + "%"], *extra], q.field)
             )
         unsettled = reader.unsettled(q.model, q.field, sorted(present)) if q.settled else []
+        unreadable = reader.unreadable(q.model, q.field, sorted(present)) if q.opens else []
+        counts = {k: present.get(k, 0) for k in key_list}
         results.append(
-            reconcile_kind(kind, entries[kind], {k: present.get(k, 0) for k in key_list}, scanned, unsettled)
+            reconcile_kind(kind, entries[kind], counts, scanned, unsettled=unsettled, unreadable=unreadable)
         )
     return LedgerResult(tuple(results))

@@ -238,6 +238,8 @@ class Scenario(_Strict):
     think_time_scale: float = Field(default=1.0, gt=0)
     personas: dict[str, float]
     month_end: bool = False  # finance persona posts more (month-end close)
+    # the share of the cashiers' acknowledged orders they attach a receipt to (ir.attachment, 1-4 KB)
+    pos_receipt_share: float = Field(default=0.25, ge=0.0, le=1.0)
     links: LinkMix = Field(default_factory=LinkMix)
     drills: tuple[DrillSpec, ...] = ()
     max_requests_per_user: int = Field(default=100000, ge=1)  # bound on every user's loop

@@ -48,7 +48,11 @@ def render_junit(report: Report) -> str:
             cases[-1], "system-out"
         ).text = f"{boards.queries} panel queries against {boards.source}"
     for k in report.ledger.kinds:
-        bad = {x: getattr(k, x) for x in ("lost", "duplicated", "unexpected", "unsettled") if getattr(k, x)}
+        bad = {
+            x: getattr(k, x)
+            for x in ("lost", "duplicated", "unexpected", "unsettled", "unreadable")
+            if getattr(k, x)
+        }
         case("ledger", k.kind, f"{bad}" if bad else None)
     suite = ET.Element(
         "testsuite",

@@ -472,6 +472,7 @@ def summarise(report: Report) -> Summary:
             f"{t.get('acked', 0)} writes acknowledged to the branches: {t.get('lost', 0)} lost, "
             f"{t.get('duplicated', 0)} duplicated, {t.get('unexpected', 0)} unexpected"
             + (f", {t['unsettled']} POS orders not paid in full" if t.get("unsettled") else "")
+            + (f", {t['unreadable']} attachments whose file does not open" if t.get("unreadable") else "")
             + (" (every acknowledged write is in the database)." if led.valid else ".")
         )
     under_test = []

@@ -56,6 +56,7 @@ users: 10
 spawn_rate: 5
 duration: {duration}
 think_time_scale: 0.3
+pos_receipt_share: 0.5
 personas:
   {{pos_cashier: 6, store_manager: 1, warehouse_scanner: 1, finance: 1, reporting: 1, integration_api: 1}}
 links: {{shares: {{fiber: 1.0}}}}
@@ -189,6 +190,12 @@ def test_two_minute_run_with_a_postgres_restart(tmp_path, double_factory, privat
     assert totals["lost"] == 0
     assert totals["duplicated"] == 0
     assert totals["acked"] > 20
+    # the cashiers' receipts: acknowledged, present, and their files open (in the double's filestore)
+    receipts = {k["kind"]: k for k in report["ledger"]["kinds"]}["ir.attachment"]
+    assert receipts["acked"] > 0
+    assert receipts["lost"] == receipts["unreadable"] == 0
+    files = [p for p in (double.data_dir / "filestore" / double.db).glob("??/*") if p.is_file()]
+    assert len(files) >= receipts["acked"]
     assert "GO" in done.stdout
     # the real report, as a person opens it: renders, charts and the drill marker, no console errors
     seen = browser.check_page(

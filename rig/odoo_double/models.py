@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import account, pos, stock
+from . import account, attachment, pos, stock
 from .db import Labels
 from .errors import AccessError, MethodMissing
 from .grouping import read_group
@@ -202,7 +202,14 @@ def report_model() -> Model:
 
 
 def build_registry() -> dict[str, Model]:
-    models = [*base_models(), *stock.models(), *account.models(), *pos.models(), report_model()]
+    models = [
+        *base_models(),
+        *stock.models(),
+        *account.models(),
+        *pos.models(),
+        report_model(),
+        *attachment.models(),
+    ]
     return {m.name: m for m in models}
 
 

@@ -5,16 +5,20 @@ with PostgreSQL's default names (``pos_order_line_product_id_fkey``), so a
 missing value or an unknown id fails the way it fails in Odoo. A database
 created by an older double (another ``SCHEMA_VERSION``) is emptied and
 rebuilt: the double's databases are test databases.
+
+Versions: 2, the retail subset; 3, ``ir_attachment`` (the columns real Odoo
+18 has for a file attachment, tests/contract/test_contract_attachments.py).
 """
 
 from __future__ import annotations
 
 import psycopg
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 VIEWS = ("report_pos_order", "pos_session_payment_method_rel", "pos_order_payment_method_rel")
 TABLES = (
+    "ir_attachment",
     "account_move_line",
     "account_move",
     "account_journal",
@@ -200,6 +204,20 @@ CREATE TABLE IF NOT EXISTS account_move_line (
     price_unit numeric NOT NULL DEFAULT 0, debit numeric NOT NULL DEFAULT 0,
     credit numeric NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS account_move_line_move_index ON account_move_line (move_id);
+CREATE TABLE IF NOT EXISTS ir_attachment (
+    id serial PRIMARY KEY, name varchar NOT NULL, description text,
+    res_model varchar, res_field varchar, res_id int,
+    company_id int REFERENCES res_company ON DELETE SET NULL,
+    type varchar NOT NULL DEFAULT 'binary', url varchar(1024), public boolean, access_token varchar,
+    db_datas bytea, store_fname varchar, file_size int, checksum varchar(40), mimetype varchar,
+    index_content text, original_id int REFERENCES ir_attachment ON DELETE SET NULL,
+    create_uid int REFERENCES res_users ON DELETE SET NULL,
+    create_date timestamp DEFAULT (now() at time zone 'utc'),
+    write_uid int REFERENCES res_users ON DELETE SET NULL,
+    write_date timestamp DEFAULT (now() at time zone 'utc'));
+CREATE INDEX IF NOT EXISTS ir_attachment_res_idx ON ir_attachment (res_model, res_id);
+CREATE INDEX IF NOT EXISTS ir_attachment__store_fname_index ON ir_attachment (store_fname);
+CREATE INDEX IF NOT EXISTS ir_attachment__url_index ON ir_attachment (url) WHERE url IS NOT NULL;
 CREATE OR REPLACE VIEW pos_session_payment_method_rel AS
     SELECT s.id AS pos_session_id, r.pos_payment_method_id
     FROM pos_session s JOIN pos_config_pos_payment_method_rel r ON r.pos_config_id = s.config_id;

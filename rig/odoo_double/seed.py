@@ -25,6 +25,7 @@ uid 1 is __system__ (inactive, no password), as in Odoo.
 from __future__ import annotations
 
 import secrets
+import shutil
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from .attachment import filestore_of
 from .auth import hash_password
 from .config import Config
 from .schema import TABLES, drop_ir_sequences, ensure_schema
@@ -121,6 +123,8 @@ def seed(cfg: Config, spec: SeedSpec) -> dict[str, Any]:
             row = cr.fetchone()
             if not row or not row[0]:
                 _seed(cr, cfg, spec)
+        if spec.reset:  # the attachments' files go with their rows, as when Odoo drops a database
+            shutil.rmtree(filestore_of(cfg.data_dir, dbname), ignore_errors=True)
         return summary(conn, dbname)
 
 

@@ -386,6 +386,8 @@ class Lane:
                 "ODOO_PASSWORD": PASSWORD,
                 # superuser access to the database under Odoo, for the contract tests that act on it
                 "ODOO_PG_DSN": pg.dsn(DB),
+                # its data_dir (the filestore), for the contract tests that look at the files
+                "ODOO_DATA_DIR": str(data_dir),
                 capture.ENV: str(raw),
             }
             contract = self.contract(env)

@@ -5,7 +5,9 @@ assertions against a real Odoo 18; tests marked ``double_only`` are then skipped
 because they drive the double's own configuration (faults, outages, restarts).
 ODOO_PG_DSN (optional; the real-Odoo lane sets it) is a superuser libpq
 connection string to that Odoo's database: tests that act on the database
-server under Odoo (``Target.pg_dsn``) skip without it.
+server under Odoo (``Target.pg_dsn``) skip without it. ODOO_DATA_DIR (optional;
+the lane sets it) is that Odoo's ``data_dir``, readable and writable by the
+tests: the tests that look at the filestore (``Target.filestore``) skip without it.
 """
 
 from __future__ import annotations
@@ -48,10 +50,16 @@ class Target:
     password: str
     double: DoubleProcess | None
     pg_dsn: str = ""  # superuser access to Odoo's database, "" when not given
+    data_dir: str = ""  # Odoo's data_dir (odoo.conf), "" when not given
 
     @property
     def is_double(self) -> bool:
         return self.double is not None
+
+    @property
+    def filestore(self) -> Path | None:
+        """``<data_dir>/filestore/<db>``: where Odoo keeps this database's attachments (None: unknown)."""
+        return Path(self.data_dir) / "filestore" / self.db if self.data_dir else None
 
     def client(self) -> Client:
         return Client(self.url, self.db)
@@ -106,10 +114,13 @@ def odoo(request: pytest.FixtureRequest) -> Target:
             os.environ["ODOO_PASSWORD"],
             None,
             os.environ.get("ODOO_PG_DSN", ""),
+            os.environ.get("ODOO_DATA_DIR", ""),
         )
     double_factory: DoubleFactory = request.getfixturevalue("double_factory")
     double = double_factory("contract", options={"proxy_mode": True})
-    return Target(double.url, double.db, "admin", "admin", double, double.pg.dsn(double.db))
+    return Target(
+        double.url, double.db, "admin", "admin", double, double.pg.dsn(double.db), str(double.data_dir)
+    )
 
 
 @pytest.fixture

@@ -164,8 +164,12 @@ def _mutations(exchanges: list[dict[str, Any]]) -> list[tuple[str, list[dict[str
 def test_committed_captures_match_themselves_and_not_a_mutation():
     """On every committed capture: itself is no drift, each mutation is drift naming the test and call."""
     for label, exchanges in drift.committed().items():
+        seen: dict[tuple[str, str, str], int] = {}
         for ex in exchanges:
-            ex["phase"] = "call"  # every call compared, fixtures' too
+            ex["phase"] = "call"  # every call compared, fixtures' too: numbered again across the phases
+            call = (ex["path"], ex["model"], ex["rpc_method"])
+            ex["ordinal"] = seen.get(call, 0)
+            seen[call] = ex["ordinal"] + 1
         assert drift.compare(label, exchanges, exchanges).drift == {}, label
         for what, mutated in _mutations(exchanges):
             report = drift.compare(label, exchanges, mutated)
