@@ -25,6 +25,7 @@ VARS = {
     "INVENTORY": "/opt/pilot/inventory",
     "OUT": "/opt/pilot/results/validation",
     "ODOO_NODE_LOSS": "pilot-odoo-2",
+    "ODOO_VARS": "/opt/pilot/odoo.yml",
 }
 
 
@@ -145,7 +146,7 @@ def test_ansible_drills_run_the_collections_playbooks_on_their_own_hosts():
             VARS["INVENTORY"],
         ]
         assert "--limit" not in argv, name  # the playbooks pick the leader / primary / branches themselves
-        extra = json.loads(argv[argv.index("-e") + 1])
+        extra = json.loads(argv[-1])  # the drill's variables come last, after any -e @file
         text = (REPO / "playbooks" / playbook).read_text()
         plays = yaml.safe_load(text)
         assert plays[0]["hosts"] in {"postgres_cluster", "redis_servers:redis_sentinels", "localhost"}

@@ -41,9 +41,15 @@ options:
 EXAMPLES = r"""
 - name: Read the restored database's attachments
   ansible.builtin.command:
-    argv: [psql, -XAt, -d, retail, -c,
-           "SELECT coalesce(json_agg(json_build_object('store_fname', store_fname, 'checksum', checksum)), '[]')
-            FROM ir_attachment WHERE store_fname IS NOT NULL"]
+    argv:
+      - psql
+      - -XAt
+      - -d
+      - retail
+      - -c
+      - >-
+        SELECT coalesce(json_agg(json_build_object('store_fname', store_fname, 'checksum', checksum)), '[]')
+        FROM ir_attachment WHERE store_fname IS NOT NULL
   register: rows
   changed_when: false
 
