@@ -2,8 +2,8 @@
 
 The good input is the app_tier scenario's shape (Azurite, path style, a CA);
 the restore entry point's own checks (validate_restore) run on a directory
-of this machine that is not empty. The scenario refuses a salt and a
-non-empty restore path on its real backup host, with nothing changed.
+of this machine that is not empty. The app_tier scenario refuses a restore
+into a directory that is not empty on its real backup host, with nothing changed.
 """
 
 from __future__ import annotations
