@@ -1,9 +1,9 @@
 """Bad input to filestore_backup: refused before anything changes, naming the variable.
 
 The good input is the app_tier scenario's shape (Azurite, path style, a CA);
-the restore entry point's own checks (validate_restore) run on a directory
-of this machine that is not empty. The app_tier scenario refuses a restore
-into a directory that is not empty on its real backup host, with nothing changed.
+the restore entry point's own checks are test_filestore_backup_restore_validate.py's.
+The app_tier scenario refuses a restore into a directory that is not empty
+on its real backup host, with nothing changed.
 """
 
 from __future__ import annotations
