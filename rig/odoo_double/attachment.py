@@ -263,22 +263,6 @@ def search_count_attachment(
     return search_count(env, model, hidden_binary_fields(domain), limit)
 
 
-def search_read_attachment(  # noqa: PLR0917 - Odoo's signature
-    env: Env,
-    model: Model,
-    domain: Sequence[Any] | None = None,
-    fields: Sequence[str] | None = None,
-    offset: int = 0,
-    limit: int | None = None,
-    order: str | None = None,
-    **kwargs: Any,
-) -> list[dict[str, Any]]:
-    for name in fields or []:
-        model.field(name)
-    ids = search_attachment(env, model, domain, offset, limit, order)
-    return read_attachment(env, model, ids, fields, kwargs.get("load", "_classic_read"))
-
-
 def models() -> list[Model]:
     return [
         Model(
@@ -316,7 +300,6 @@ def models() -> list[Model]:
                 "read": read_attachment,
                 "search": search_attachment,
                 "search_count": search_count_attachment,
-                "search_read": search_read_attachment,
             },
         )
     ]

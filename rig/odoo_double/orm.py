@@ -354,8 +354,16 @@ def search_read(  # noqa: PLR0917
 ) -> list[dict[str, Any]]:
     for name in fields or []:
         model.field(name)
-    ids = search(env, model, domain, offset, limit, order)
-    return read(env, model, ids, fields, kwargs.get("load", "_classic_read"))
+    # a model's own search and read (ir.attachment's hide binary fields and read the filestore)
+    find: Callable[..., list[int]] = model.methods.get("search", search)
+    load: Callable[..., list[dict[str, Any]]] = model.methods.get("read", read)
+    return load(
+        env,
+        model,
+        find(env, model, domain, offset, limit, order),
+        fields,
+        kwargs.get("load", "_classic_read"),
+    )
 
 
 def web_search_read(  # noqa: PLR0917
