@@ -121,10 +121,11 @@ def drill_spans(
 ) -> list[tuple[float, float]]:
     """Epoch spans the drills disturb (``drills`` as in report.json): from the
     action's start to its recovery or the action's end, whichever is later; to
-    ``end`` for a drill that did not recover."""
+    ``end`` for a drill that did not recover. A drill that injects no fault disturbs nothing:
+    the calls during it are the service's own."""
     spans = []
     for d in drills:
-        if d.get("started_s") is None:
+        if d.get("started_s") is None or not d.get("injects_fault", True):
             continue
         start = run_start + float(d["started_s"])
         if not d.get("recovered", True):
@@ -200,6 +201,10 @@ class DrillRecord:
     error: str = ""
     observe: float = 60.0
     offline_links: tuple[str, ...] = ()  # link classes the drill takes offline (DrillSpec)
+    # False for a drill that injects no fault into the serving path (a restore on a scratch node,
+    # DrillSpec.injects_fault): it does not end another drill's window, its span is not taken
+    # out of the latency figures, and failures in it belong to the faults around it.
+    injects_fault: bool = True
 
 
 @dataclass
@@ -252,6 +257,7 @@ class DrillOutcome:
             "offline_links": list(r.offline_links),
             "offline_calls": self.offline_calls,
             "offline_failed": self.offline_failed,
+            "injects_fault": r.injects_fault,
         }
 
 

@@ -1045,12 +1045,13 @@ def drill_outcomes(
     end: float,
     offline: dict[str, list[Sample]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Each drill's error window and recovery, over its window: to the next drill or its observe
-    time. ``offline``: per drill, the calls it took offline by design (left out of ``samples``)."""
+    """Each drill's error window and recovery, over its window: to the next fault drill's start or
+    its observe time. A drill that injects no fault (a restore on a scratch node) ends no window.
+    ``offline``: per drill, the calls it took offline by design (left out of ``samples``)."""
     out = []
     ordered = sorted(drills, key=lambda d: d.at)
     for i, rec in enumerate(ordered):
-        nxt = ordered[i + 1].started if i + 1 < len(ordered) and ordered[i + 1].started else end
+        nxt = next((d.started for d in ordered[i + 1 :] if d.injects_fault and d.started), end)
         until = min(nxt, rec.started + rec.observe, end) if rec.started else end
         pool = samples if rec.executor == "toxiproxy" else [s for s in samples if s.link != FLAPPING]
         out.append(analyse_drill(rec, pool, until, (offline or {}).get(rec.name, ())).as_dict(started))

@@ -347,7 +347,14 @@ class DrillRunner:
         self.log = log
         self.records = [
             DrillRecord(
-                s.name, s.executor, s.action, s.target, s.at, observe=s.observe, offline_links=s.offline_links
+                s.name,
+                s.executor,
+                s.action,
+                s.target,
+                s.at,
+                observe=s.observe,
+                offline_links=s.offline_links,
+                injects_fault=s.injects_fault,
             )
             for s in self.specs
         ]

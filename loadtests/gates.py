@@ -242,6 +242,10 @@ def _one_drill(gate: DrillGate, d: Mapping[str, Any]) -> list[GateResult]:
         results.append(
             GateResult(scope, "action ok", 1, int(ok), ok, f"{scope}: action {'ran' if ok else why}")
         )
+    if not d.get("injects_fault", True):
+        # Nothing to recover from: failures during it are the faults' around it, judged by their
+        # drills and by the run's tier gates.
+        return results
     if gate.recovered:
         ok = bool(d["recovered"])
         reason = f"{scope}: calls {'recovered' if ok else 'did not recover'} within its window"

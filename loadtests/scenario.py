@@ -141,6 +141,11 @@ class DrillSpec(_Strict):
     fault: FaultTimes | None = None  # the fault's own times, when the action's span is not the fault
     restore: RestoreResults | None = None  # a point-in-time restore: checked against the ledger
 
+    @property
+    def injects_fault(self) -> bool:
+        """A restore reads the backups on a scratch node: it does nothing to the serving path."""
+        return self.restore is None
+
     @field_validator("at", "observe", mode="before")
     @classmethod
     def _duration(cls, v: object) -> float:

@@ -119,6 +119,7 @@ class DrillInfo(_Model):
     offline_links: list[str] = []
     offline_calls: int = 0
     offline_failed: int = 0
+    injects_fault: bool = True  # False: a restore on a scratch node; no recovery to judge
 
 
 class ErrorWindow(_Model):
@@ -356,7 +357,7 @@ def worst_outages(report: Report) -> list[Outage]:
         w = max(windows, key=lambda x: x.seconds)
         drill = ""
         for d in report.drills:
-            if d.started_s is None or d.observed_until_s is None:
+            if d.started_s is None or d.observed_until_s is None or not d.injects_fault:
                 continue
             if d.started_s - 2 <= w.start_s <= d.observed_until_s:
                 drill = d.name

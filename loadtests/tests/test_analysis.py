@@ -11,6 +11,8 @@ from loadtests.analysis import (
     tier_stats,
     time_series,
 )
+from loadtests.cli import drill_outcomes
+from loadtests.gates import DrillGate, drill_results
 from loadtests.samples import Sample, SampleWriter, read_samples
 
 
@@ -202,3 +204,36 @@ def test_sample_file_round_trip(tmp_path):
     back = read_samples([path])
     assert [x.t for x in back] == [1.0, 2.0]
     assert back[0].outcome == "unknown"
+
+
+def test_a_restore_drill_ends_no_fault_drills_window():
+    """The pilot's timeline: the Redis primary dies at 180 s (calls fail until 215 s), a restore on
+    a scratch node starts at 200 s. The Redis drill's window runs to its observe time, not to the
+    restore's start; the restore is judged by its own gates, and its span stays in the latency."""
+    redis = DrillRecord("redis_primary_kill", "ansible", "kill", "", 180, 180.0, 190.0, True, observe=100)
+    restore = DrillRecord(
+        "pitr_restore", "ansible", "restore", "", 200, 200.0, 230.0, True, observe=30, injects_fault=False
+    )
+    node = DrillRecord("odoo_node_loss", "docker", "kill", "odoo-1", 280, 280.0, 281.0, True, observe=80)
+    samples = [s(t, "failed" if 182 <= t < 215 else "ok") for t in range(170, 300)]
+    by_name = {d["name"]: d for d in drill_outcomes([node, restore, redis], samples, 0.0, 300.0)}
+    assert by_name["redis_primary_kill"]["observed_until_s"] == 280.0
+    assert by_name["redis_primary_kill"]["recovered"]
+    assert by_name["redis_primary_kill"]["error_window_s"] == 33.0
+    assert by_name["pitr_restore"]["injects_fault"] is False
+    assert by_name["pitr_restore"]["observed_until_s"] == 230.0
+    gate = DrillGate(action_ok=True, recovered=True, max_failed={"pos_sync": 40})
+    results = drill_results(gate, list(by_name.values()))
+    assert all(r.passed for r in results), [r.reason for r in results]
+    assert [r.metric for r in results if r.scope == "drill pitr_restore"] == ["action ok"]
+    assert drill_spans(list(by_name.values()), 0.0, 300.0) == [(180.0, 215.0), (280.0, 281.0)]
+
+
+def test_before_the_fix_the_restore_would_have_cut_the_window():
+    """The same timeline with the restore taken for a fault: the Redis drill's window ends at 200 s,
+    with calls still failing, and its gate fails; the distinction is what the fix rests on."""
+    redis = DrillRecord("redis_primary_kill", "ansible", "kill", "", 180, 180.0, 190.0, True, observe=100)
+    restore = DrillRecord("pitr_restore", "ansible", "restore", "", 200, 200.0, 230.0, True, observe=30)
+    samples = [s(t, "failed" if 182 <= t < 215 else "ok") for t in range(170, 300)]
+    out = drill_outcomes([restore, redis], samples, 0.0, 300.0)
+    assert not next(d for d in out if d["name"] == "redis_primary_kill")["recovered"]

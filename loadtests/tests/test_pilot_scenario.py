@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from loadtests.cli import Run, main, parser
-from loadtests.drills import AnsibleExecutor
+from loadtests.drills import AnsibleExecutor, DrillRunner
 from loadtests.durations import parse_duration
 from loadtests.gates import load_gates
 from loadtests.links import assign_link_classes
@@ -126,6 +126,11 @@ def test_the_restore_drill_restores_under_load_after_a_failover_and_ends_before_
     assert restore.at - extra["backup_restore_drill_target_seconds_ago"] >= pg.at + pg.observe
     assert restore.at + restore.params["timeout"] <= s.duration  # done (or failed) while the load runs
     assert restore.alerts == ()  # planned work: nobody is paged
+    # it injects no fault: the Redis drill that runs beside it keeps its window
+    assert not restore.injects_fault
+    assert all(d.injects_fault for d in s.drills if d.name != restore.name)
+    runner = DrillRunner(s.drills, {})
+    assert {r.name: r.injects_fault for r in runner.records}[restore.name] is False
 
 
 def test_ansible_drills_run_the_collections_playbooks_on_their_own_hosts():
