@@ -15,7 +15,7 @@
 # shellcheck source=rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-packages=(shellcheck postgresql-15 redis-server chromium prometheus prometheus-alertmanager rsyslog pgbouncer rclone)
+packages=(shellcheck postgresql-15 redis-server chromium prometheus prometheus-alertmanager rsyslog pgbouncer rclone bind9)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -54,14 +54,21 @@ sys.path.insert(0, str(ROOT / "tools"))
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # the tests package, also when pytest is not run from the checkout
 
-# the shared fixtures (tests/fixtures/plugin.py) this suite uses: Redis and Sentinel for the module tests
+# the shared fixtures (tests/fixtures/plugin.py) this suite uses: Redis and Sentinel for the module tests,
+# a DNS server for erp_dns
 from tests.fixtures.patroni_api import patroni_api  # noqa: E402
-from tests.fixtures.plugin import redis_factory  # noqa: E402
+from tests.fixtures.plugin import dns_server, redis_factory  # noqa: E402
 
 # and the hooks that run the suites on pytest-xdist workers (tests/fixtures/workers.py)
 from tests.fixtures.workers import pytest_collection_modifyitems, pytest_xdist_make_scheduler  # noqa: E402
 
-__all__ = ["patroni_api", "pytest_collection_modifyitems", "pytest_xdist_make_scheduler", "redis_factory"]
+__all__ = [
+    "dns_server",
+    "patroni_api",
+    "pytest_collection_modifyitems",
+    "pytest_xdist_make_scheduler",
+    "redis_factory",
+]
 
 BASE_REGION: dict[str, Any] = {
     "region": "test-west",
