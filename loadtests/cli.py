@@ -68,7 +68,7 @@ from loadtests.durations import format_duration, parse_duration
 from loadtests.endpoints import EndpointError, base_url
 from loadtests.errors import ConfigError, ConfigErrors
 from loadtests.gates import Gates, evaluate, load_gates
-from loadtests.ledger import LedgerResult
+from loadtests.ledger import LedgerResult, read_ledger
 from loadtests.links import FLAPPING, assign_link_classes, profiles_with
 from loadtests.links_setup import LinkRig, Route, branch_servers, create_links, free_port, start_toxiproxy
 from loadtests.odoo_client import OdooClient
@@ -77,6 +77,7 @@ from loadtests.plan import ENV, PlanBranch, RunPlan, new_run_id
 from loadtests.preflight import Preflight, PreflightResult
 from loadtests.prometheus import Prometheus
 from loadtests.reconcile import JsonRpcReader, reconcile
+from loadtests.region_loss import RegionLossSummary, measure_region_loss
 from loadtests.register import erp_url, load_branches
 from loadtests.report import Report, render_html, render_junit, summarise
 from loadtests.report.model import Coverage, Dashboards, Sli, restore_line
@@ -936,6 +937,30 @@ class Run:
             if d.restore is not None
         ]
 
+    def region_losses(
+        self, drills: list[DrillRecord], ledger: LedgerResult, samples: list[Sample], started: float
+    ) -> list[RegionLossSummary]:
+        """The run's region-loss drills measured against the ledger (loadtests.region_loss)."""
+        specs = [d for d in self.scenario.drills if d.region_loss is not None]
+        if not specs:
+            return []
+        entries = read_ledger([self.out / "ledger.jsonl"])
+        tiers = [*self.gates.recovery, *self.gates.tiers, *sorted({s.tier for s in samples})]
+        records = {r.name: r for r in drills}
+        return [
+            measure_region_loss(
+                records[d.name],
+                d.region_loss.region,
+                entries=entries,
+                ledger=ledger,
+                samples=samples,
+                tiers=tiers,
+                run_start=started,
+            )
+            for d in specs
+            if d.region_loss is not None
+        ]
+
     def finish(self, plan: RunPlan, drills: list[DrillRecord], started: float, odoo: OdooUnderTest) -> int:
         samples = read_samples([self.out / "samples.jsonl"])
         if not samples:
@@ -952,7 +977,8 @@ class Run:
         seen = self.observed_coverage(plan, drills, started)
         rows = [r.model_dump() for r in seen.rows] if seen.measured else None
         restores = self.restore_checks()
-        verdict = evaluate(self.gates, stats, ledger, outcomes, rows, restores=restores)
+        losses = self.region_losses(drills, ledger, counted, started)
+        verdict = evaluate(self.gates, stats, ledger, outcomes, rows, restores=restores, region_losses=losses)
         sli: Sli | None = None
         boards: Dashboards | None = None
         if self.args.prometheus:
@@ -978,6 +1004,7 @@ class Run:
             sli=sli,
             dashboards=boards,
             restores=restores,
+            region_losses=losses,
         )
         (self.out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
         (self.out / "junit.xml").write_text(render_junit(report), encoding="utf-8")
@@ -995,6 +1022,8 @@ class Run:
             )
         for r in report.restore:
             log(restore_line(r))
+        for line in report.summary.region_loss if report.summary else []:
+            log(line)
         for c in report.coverage.rows:
             log(f"coverage {c.drill}{' ' + c.expected if c.expected else ''}: {c.status_text}: {c.detail}")
         if not report.coverage.measured:
@@ -1113,6 +1142,7 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
     sli: Sli | None = None,
     dashboards: Dashboards | None = None,
     restores: list[RestoreSummary] | None = None,
+    region_losses: list[RegionLossSummary] | None = None,
 ) -> Report:
     # Error windows over the calls the tiers are judged on (``counted``: without the calls
     # of branches a drill took offline); the time series and breakdowns show every call.
@@ -1191,5 +1221,6 @@ def build_report(  # noqa: PLR0917 - one call site, every piece of the run goes 
     report.sli = sli
     report.dashboards = dashboards
     report.restore = restores or []
+    report.region_loss = region_losses or []
     report.summary = summarise(report)
     return report

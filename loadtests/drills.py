@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,6 +50,11 @@ def _down_for(spec: DrillSpec) -> float:
     return float(spec.params.get("down_for", 0))
 
 
+# A docker drill's target: a container's name, or every running container with a label.
+LABEL_TARGET = "label:"
+DOCKER_ACTIONS = frozenset({"restart", "kill", "stop", "start", "pause"})
+
+
 class DockerExecutor:
     def __init__(self, client: Any | None = None) -> None:
         self._client = client
@@ -61,8 +67,29 @@ class DockerExecutor:
             self._client = docker.from_env(timeout=30)
         return self._client
 
+    def containers(self, target: str) -> list[Any]:
+        """The drill's containers: one by name, or with ``label:<key>=<value>`` every running container
+        carrying that label (a whole region of the rig)."""
+        if not target.startswith(LABEL_TARGET):
+            return [self.client.containers.get(target)]
+        label = target.removeprefix(LABEL_TARGET)
+        if not label:
+            raise DrillError(f"docker: {target!r}: give {LABEL_TARGET}<key>=<value>")
+        found = list(self.client.containers.list(filters={"label": label}))
+        if not found:
+            raise DrillError(f"docker: no running container has the label {label}")
+        return found
+
     def run(self, spec: DrillSpec) -> None:
-        c = self.client.containers.get(spec.target)
+        if spec.action not in DOCKER_ACTIONS:
+            raise DrillError(f"docker: unknown action {spec.action!r}")
+        found = self.containers(spec.target)
+        # Every container at once: a region is lost in one moment, not one host after another.
+        with ThreadPoolExecutor(max_workers=min(16, len(found))) as pool:
+            list(pool.map(lambda c: self._act(spec, c), found))
+
+    @staticmethod
+    def _act(spec: DrillSpec, c: Any) -> None:
         timeout = int(spec.params.get("timeout", 10))
         if spec.action == "restart":
             c.restart(timeout=timeout)
@@ -74,8 +101,6 @@ class DockerExecutor:
             c.start()
         elif spec.action == "pause":
             c.pause()
-        else:
-            raise DrillError(f"docker: unknown action {spec.action!r}")
         if spec.action in {"kill", "stop", "pause"} and _down_for(spec) > 0:
             time.sleep(_down_for(spec))
             c.reload()

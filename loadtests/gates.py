@@ -36,6 +36,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from loadtests.durations import parse_duration
 from loadtests.errors import ConfigError, bundled, check_names, load_yaml_mapping, validate_model
 from loadtests.ledger import LedgerResult
+from loadtests.region_loss import RegionLossSummary
 from loadtests.restore_check import RestoreSummary
 
 TIERS = ("pos_sync", "inventory", "finance", "reporting", "integration")
@@ -385,6 +386,78 @@ def restore_results(
     return results
 
 
+REGION_LOSS = "region loss"
+
+
+def region_loss_results(
+    losses: Sequence[RegionLossSummary], recovery: Mapping[str, RecoveryTarget]
+) -> list[GateResult]:
+    """Per region-loss drill: measured at all; per tier with recovery objectives, back within its
+    rto and missing no more than its rpo (the age at the loss of the newest acknowledged write the
+    DR region does not hold); and, every tier, nothing acknowledged after the loss missing (the
+    DR region acknowledged it: a loss no objective allows)."""
+    results: list[GateResult] = []
+    for loss in losses:
+        scope = f"{REGION_LOSS} {loss.drill}"
+        if not loss.measured:
+            results.append(GateResult(scope, "measured", 1, 0, False, f"{scope}: not measured: {loss.error}"))
+            continue
+        if not recovery:
+            results.append(
+                GateResult(
+                    scope,
+                    "targets",
+                    1,
+                    0,
+                    False,
+                    f"{scope}: no recovery objectives to judge it by (region_recovery_targets in the "
+                    "region's inventory, the gates' recovery section)",
+                )
+            )
+        for t in loss.tiers:
+            target = recovery.get(t.tier)
+            if target is not None and target.rto is not None:
+                took = t.rto_s if t.rto_s is not None else float("inf")
+                back = f"back after {took:.1f} s" if t.rto_s is not None else "not back by the end of the run"
+                results.append(
+                    GateResult(
+                        scope,
+                        f"rto {t.tier}",
+                        target.rto,
+                        took,
+                        took <= target.rto,
+                        f"{scope}: {t.tier} {back}, recovery time objective {target.rto:.0f} s",
+                    )
+                )
+            if target is not None and target.rpo is not None:
+                age = t.rpo_s if t.rpo_s is not None else float("inf")
+                results.append(
+                    GateResult(
+                        scope,
+                        f"rpo {t.tier}",
+                        target.rpo,
+                        age,
+                        age <= target.rpo,
+                        f"{scope}: {t.tier} lost {t.lost_before} of {t.acked_before} writes acknowledged "
+                        f"before the loss, the newest {age:.1f} s before it; recovery point objective "
+                        f"{target.rpo:.0f} s",
+                    )
+                )
+            if t.lost_after:
+                results.append(
+                    GateResult(
+                        scope,
+                        f"lost after {t.tier}",
+                        0,
+                        t.lost_after,
+                        False,
+                        f"{scope}: {t.lost_after} {t.tier} writes acknowledged after the loss are missing "
+                        f"(e.g. {', '.join(t.examples[-3:])})",
+                    )
+                )
+    return results
+
+
 COVERAGE = "observability coverage"
 
 
@@ -410,10 +483,14 @@ def evaluate(
     coverage: Sequence[Mapping[str, Any]] | None = None,
     *,
     restores: Sequence[RestoreSummary] = (),
+    region_losses: Sequence[RegionLossSummary] = (),
 ) -> Verdict:
     """GO or NO-GO. ``coverage`` (the coverage rows of a run given an alert source) adds the
     observability coverage gate; None: coverage was not measured and the gate is absent.
-    ``restores``: the run's restore drills checked against the ledger (restore gates)."""
+    ``restores``: the run's restore drills checked against the ledger (restore gates).
+    ``region_losses``: the run's region-loss drills measured; the writes acknowledged before a
+    region was lost and missing afterwards are judged by the recovery point objective there, not
+    by the ledger's ``max_lost``."""
     results: list[GateResult] = []
     for name, gate in gates.tiers.items():
         stats = tiers.get(name)
@@ -462,13 +539,19 @@ def evaluate(
             ("unsettled", "acknowledged POS orders not paid in full", lg.max_unsettled),
             ("unreadable", "acknowledged attachments whose file does not open", lg.max_unreadable),
         ]
+        excused = sum(loss.lost_before() for loss in region_losses if loss.measured)
         for attr, label, limit in limits:
             if limit is None:
                 continue
-            actual = ledger.total(attr)
+            actual = ledger.total(attr) - (excused if attr == "lost" else 0)
             passed = actual <= limit
             examples = [k for kind in ledger.kinds for k in getattr(kind, attr)][:3]
             detail = f" (e.g. {', '.join(examples)})" if examples and not passed else ""
+            if attr == "lost" and excused:
+                detail += (
+                    f" ({excused} more acknowledged before a region was lost: "
+                    "the region-loss gates judge them)"
+                )
             results.append(
                 GateResult(
                     "ledger", attr, limit, actual, passed, f"ledger: {actual} {label}, limit {limit}{detail}"
@@ -476,6 +559,7 @@ def evaluate(
             )
     results += drill_results(gates.drills, drills, gates.drill)
     results += restore_results(gates.restore, restores, gates.recovery)
+    results += region_loss_results(region_losses, gates.recovery)
     if coverage is not None:
         results += coverage_results(coverage)
     return Verdict(tuple(results))

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from loadtests import operations
 from loadtests.collection import LINK_CLASSES
@@ -119,6 +119,17 @@ class RestoreResults(_Strict):
     file: str = Field(min_length=1)
 
 
+class RegionLoss(_Strict):
+    """A drill that takes a whole region away (every container of it killed, the playbook or the
+    script that does it). After the run the harness measures per tier, from the drill's start: the
+    recovery time (to the first acknowledged write of the tier, or the first answered call of a
+    tier that writes nothing) and the recovery point as the ledger sees it (acknowledged writes
+    missing from the database that took over, and how old the newest of them was at the loss),
+    against the region's recovery objectives (loadtests.region_loss)."""
+
+    region: str = Field(min_length=1)  # the region lost, for the report
+
+
 class DrillSpec(_Strict):
     """One fault action on the timeline, ``at`` seconds after the run starts."""
 
@@ -140,11 +151,28 @@ class DrillSpec(_Strict):
     alerts: tuple[AlertExpectation, ...] | None = None
     fault: FaultTimes | None = None  # the fault's own times, when the action's span is not the fault
     restore: RestoreResults | None = None  # a point-in-time restore: checked against the ledger
+    region_loss: RegionLoss | None = None  # a whole region lost: recovery time and point measured
+    # false: the drill does nothing to the serving path (a restore on a scratch node, the failover
+    # after a region loss): it ends no other drill's window and no recovery of its own is judged.
+    # Default: true, false for a restore.
+    injects_fault: bool = True
 
-    @property
-    def injects_fault(self) -> bool:
-        """A restore reads the backups on a scratch node: it does nothing to the serving path."""
-        return self.restore is None
+    @model_validator(mode="before")
+    @classmethod
+    def _injects_fault(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("restore") is not None and "injects_fault" not in data:
+            return {**data, "injects_fault": False}
+        return data
+
+    @model_validator(mode="after")
+    def _fault_kinds(self) -> DrillSpec:
+        if self.region_loss is not None and self.restore is not None:
+            raise ValueError("region_loss: a drill is a restore or a region loss, not both")
+        if self.restore is not None and self.injects_fault:
+            raise ValueError("injects_fault: a restore drill injects no fault (leave injects_fault out)")
+        if self.region_loss is not None and not self.injects_fault:
+            raise ValueError("injects_fault: a region loss is a fault (leave injects_fault out)")
+        return self
 
     @field_validator("at", "observe", mode="before")
     @classmethod

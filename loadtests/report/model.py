@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from loadtests.ledger import LedgerSummary
+from loadtests.region_loss import RegionLossSummary
 from loadtests.restore_check import RestoreSummary
 
 
@@ -260,6 +261,7 @@ class Summary(_Model):
     under_test: list[str]
     coverage: list[str] = []  # the drills no alert covered, and what that means for the stores
     restore: list[str] = []  # each restore drill: restored to when, how long, what the ledger found
+    region_loss: list[str] = []  # each region lost: per tier, back after how long, what it lost
 
 
 class Report(_Model):
@@ -280,6 +282,7 @@ class Report(_Model):
     sli: Sli | None = None
     dashboards: Dashboards | None = None
     restore: list[RestoreSummary] = []
+    region_loss: list[RegionLossSummary] = []
 
 
 # ---------------------------------------------------------------- the first screen
@@ -449,6 +452,33 @@ def restore_line(r: RestoreSummary) -> str:
     )
 
 
+def _seconds(v: float) -> str:
+    return f"{v:.1f} s" if v < 120 else f"{v / 60:.1f} min"
+
+
+def region_loss_lines(loss: RegionLossSummary) -> list[str]:
+    """A region lost, in words: when, then per tier back after how long and what it lost."""
+    if not loss.measured:
+        return [f"Region {loss.region} lost ({loss.drill}): not measured: {loss.error}."]
+    at = f"{loss.lost_at_s:.0f} s" if loss.lost_at_s is not None else "?"
+    lines = [f"Region {loss.region} lost at {at} into the run ({loss.drill}); the DR region took over:"]
+    for t in loss.tiers:
+        back = (
+            f"back after {_seconds(t.rto_s)} (first {t.measured_by})"
+            if t.rto_s is not None
+            else "not back by the end of the run"
+        )
+        lost = (
+            f"{t.lost_before} of {t.acked_before} writes acknowledged before the loss missing, the newest "
+            f"{_seconds(t.rpo_s or 0.0)} old at the loss"
+            if t.lost_before
+            else f"none of {t.acked_before} writes acknowledged before the loss missing"
+        )
+        after = f"; {t.lost_after} acknowledged after it missing" if t.lost_after else ""
+        lines.append(f"{tier_name(t.tier)}: {back}; {lost}{after}.")
+    return lines
+
+
 def summarise(report: Report) -> Summary:
     verdict = report.verdict
     failed = [g for g in report.gates.results if not g.passed]
@@ -503,4 +533,5 @@ def summarise(report: Report) -> Summary:
         ledger=ledger,
         under_test=under_test,
         restore=[restore_line(r) for r in report.restore],
+        region_loss=[line for loss in report.region_loss for line in region_loss_lines(loss)],
     )
