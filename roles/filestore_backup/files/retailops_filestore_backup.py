@@ -269,9 +269,13 @@ def hand_over(target: str, uid: int, gid: int) -> None:
         dirs.sort()
 
 
-def restore(config: Config, target: str, force: bool, uid_gid: tuple[int, int] | None) -> int:
+def restore(
+    config: Config, target: str, force: bool, uid_gid: tuple[int, int] | None, live: bool = False
+) -> int:
+    """Restore current, then every removed set, into ``target``. ``live``: the target may be the live
+    filestore (a DR region's, restored before its Odoo starts); never /."""
     real = os.path.realpath(target)
-    if real == "/" or real == os.path.realpath(config.source):
+    if real == "/" or (real == os.path.realpath(config.source) and not live):
         warn(f"filestore restore: refusing {target}: it is / or the live filestore {config.source}")
         return 2
     if os.path.isdir(real) and os.listdir(real) and not force:
@@ -304,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", help="restore: the directory to restore into")
     parser.add_argument("--force", action="store_true", help="restore: into a non-empty directory")
     parser.add_argument("--owner", type=owner, help="restore: UID:GID to give the files to")
+    parser.add_argument(
+        "--live", action="store_true", help="restore: the target may be the live filestore (Odoo stopped)"
+    )
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
@@ -314,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         return backup(config)
     if not args.target:
         parser.error("restore needs --target")
-    return restore(config, args.target, args.force, args.owner)
+    return restore(config, args.target, args.force, args.owner, args.live)
 
 
 if __name__ == "__main__":

@@ -273,6 +273,19 @@ def test_restore_refuses_the_root_and_the_live_filestore(rig: Rig, where: str) -
     assert "refusing" in done.stderr
 
 
+def test_a_dr_region_restores_into_its_empty_live_filestore(rig: Rig) -> None:
+    name = rig.add(MARKER)
+    assert rig.run("backup").returncode == 0
+    live = rig.tmp / "dr-filestore"  # the DR node's live filestore: empty, its Odoo not started
+    live.mkdir()
+    rig.write_config(source=str(live))
+    assert rig.run("restore", "--target", str(live)).returncode == 2  # the live filestore: only with --live
+    done = rig.run("restore", "--target", str(live), "--live")
+    assert done.returncode == 0, done.stderr
+    assert (live / "retail" / name).read_bytes() == MARKER
+    assert rig.run("restore", "--target", "/", "--live", "--force").returncode == 2
+
+
 def test_a_configuration_without_a_key_is_refused_by_name(rig: Rig) -> None:
     config = json.loads(rig.config.read_text())
     del config["remote"]

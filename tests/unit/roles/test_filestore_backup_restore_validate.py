@@ -28,6 +28,20 @@ RESTORE_BAD: dict[str, tuple[dict[str, Any], str]] = {
         {"filestore_backup_restore_path": str(ROOT), "filestore_backup_restore_force": "maybe"},
         "filestore_backup_restore_force",
     ),
+    "inside the live filestore, even restoring live": (
+        {
+            "filestore_backup_restore_path": "/srv/odoo-filestore/restored",
+            "filestore_backup_restore_live": True,
+        },
+        "filestore_backup_restore_path",
+    ),
+    "live given as a word": (
+        {
+            "filestore_backup_restore_path": "/srv/odoo-filestore",
+            "filestore_backup_restore_live": "yes please",
+        },
+        "filestore_backup_restore_live",
+    ),
     "the role's input is checked too": ({"filestore_backup_crypt_salt": ""}, "filestore_backup_crypt_salt"),
 }
 
