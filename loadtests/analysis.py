@@ -121,8 +121,10 @@ def drill_spans(
 ) -> list[tuple[float, float]]:
     """Epoch spans the drills disturb (``drills`` as in report.json): from the
     action's start to its recovery or the action's end, whichever is later; to
-    ``end`` for a drill that did not recover. A drill that injects no fault disturbs nothing:
-    the calls during it are the service's own."""
+    ``end`` for a drill that did not recover. A drill that takes branches offline
+    recovers from the action's end (analyse_drill): its span runs to the action's
+    end plus its recovery. A drill that injects no fault disturbs nothing: the
+    calls during it are the service's own."""
     spans = []
     for d in drills:
         if d.get("started_s") is None or not d.get("injects_fault", True):
@@ -131,7 +133,8 @@ def drill_spans(
         if not d.get("recovered", True):
             spans.append((start, end))
             continue
-        lasted = max(float(d.get("action_s") or 0.0), float(d.get("time_to_recovery_s") or 0.0))
+        action, recovery = float(d.get("action_s") or 0.0), float(d.get("time_to_recovery_s") or 0.0)
+        lasted = action + recovery if d.get("offline_links") else max(action, recovery)
         spans.append((start, start + lasted))
     return spans
 

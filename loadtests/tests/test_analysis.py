@@ -79,6 +79,16 @@ def test_drill_spans_run_from_action_to_recovery():
     assert drill_spans(drills, 1000.0, 1480.0) == [(1060.0, 1096.0), (1180.0, 1207.0), (1300.0, 1480.0)]
 
 
+def test_a_link_cut_spans_its_cut_and_the_recovery_after_it():
+    """make pilot (648128f): the LTE cut ran 360-516.4 s and its branch's calls failed until 530.3 s
+    (recovery 13.8 s, counted from the link's return); a call sent at 525 s took 6.1 s and set the
+    finance tier's p99 because the span ended at the cut's end."""
+    cut = {"started_s": 360.0, "action_s": 156.4, "time_to_recovery_s": 13.9, "offline_links": ["lte"]}
+    [(start, end)] = drill_spans([cut], 0.0, 780.0)
+    assert (start, round(end, 1)) == (360.0, 530.3)
+    assert drill_spans([{**cut, "offline_links": []}], 0.0, 780.0) == [(360.0, 516.4)]
+
+
 def test_breakdown_and_series():
     samples = [s(0, link="lte", ms=300), s(1, link="fiber", ms=10), s(2, "unknown", link="lte")]
     b = breakdown(samples, lambda x: x.link)
