@@ -3,12 +3,16 @@
     azure_blob.py create-container --endpoint https://10.213.3.30:10000 --account A --container C
     azure_blob.py list --endpoint ... --account A --container C [--prefix P]
     azure_blob.py get --endpoint ... --account A --container C --name BLOB --output FILE
+    azure_blob.py lock --endpoint ... --account A --container C --name BLOB --days N
 
 The key comes from the AZURE_STORAGE_KEY environment variable, the CA from
 --cafile. Endpoints are path style (https://host:port/<account>). `list`
 prints the blob names as a JSON array; `get` writes a blob's bytes as
 stored (no decoding of any kind) to FILE and prints its name and size as
-JSON. An independent probe: it shares no code with pgBackRest.
+JSON. `lock` asks for a time-based immutability policy (WORM, Unlocked mode)
+on a blob for N days and prints the service's answer as JSON: what Azure
+Blob's immutable storage does, and what an emulator may not (exit 1). An
+independent probe: it shares no code with pgBackRest.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import json
 import os
 import ssl
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,10 +36,15 @@ API_VERSION = "2021-08-06"
 
 
 def signed_request(
-    args: argparse.Namespace, method: str, path: str, query: dict[str, str]
+    args: argparse.Namespace,
+    method: str,
+    path: str,
+    query: dict[str, str],
+    extra: dict[str, str] | None = None,
 ) -> tuple[int, bytes]:
-    """Send one request with a SharedKey Authorization header; return status and body."""
-    headers = {"x-ms-date": formatdate(usegmt=True), "x-ms-version": API_VERSION}
+    """Send one request with a SharedKey Authorization header (``extra``: more x-ms-* headers,
+    signed with the others); return status and body."""
+    headers = {"x-ms-date": formatdate(usegmt=True), "x-ms-version": API_VERSION, **(extra or {})}
     canonical_headers = "".join(f"{k}:{v}\n" for k, v in sorted(headers.items()))
     resource = f"/{args.account}/{args.account}{path}"
     resource += "".join(f"\n{k}:{v}" for k, v in sorted(query.items()))
@@ -108,7 +118,24 @@ def get_blob(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"create-container": create_container, "list": list_blobs, "get": get_blob}
+def lock_blob(args: argparse.Namespace) -> int:
+    if not args.name or args.days < 1:
+        print("lock: --name and --days (at least 1) are required", file=sys.stderr)
+        return 2
+    until = formatdate(time.time() + args.days * 86400, usegmt=True)
+    status, body = signed_request(
+        args,
+        "PUT",
+        f"/{args.container}/{urllib.parse.quote(args.name)}",
+        {"comp": "immutabilityPolicies"},
+        {"x-ms-immutability-policy-until-date": until, "x-ms-immutability-policy-mode": "Unlocked"},
+    )
+    answer = body[:500].decode(errors="replace")
+    print(json.dumps({"name": args.name, "until": until, "status": status, "answer": answer}))
+    return 0 if status == 200 else 1
+
+
+COMMANDS = {"create-container": create_container, "list": list_blobs, "get": get_blob, "lock": lock_blob}
 
 
 def main() -> int:
@@ -123,6 +150,7 @@ def main() -> int:
     parser.add_argument("--cafile", default=None)
     parser.add_argument("--name", default="", help="get: the blob's name")
     parser.add_argument("--output", default="", help="get: the file to write")
+    parser.add_argument("--days", type=int, default=0, help="lock: how long the blob stays immutable")
     args = parser.parse_args()
     return COMMANDS[args.command](args)
 
