@@ -16,22 +16,30 @@ description:
   - Each branch gets a tunnel address from its hub's pool, derived from a hash of its code and handed
     out in register order, so appending a branch or retiring one (C(retired=true)) never moves another
     branch. C(tunnel_address) in the register pins an address.
+  - A region naming a C(dr_region) gives each of its branches a tunnel to that region's C(dr_hub) (default
+    its first hub), with an address on that hub's pool handed out after the pool's own branches, so
+    naming a DR region moves no primary address.
   - The register is validated as a whole before anything is added. On any problem (duplicate codes,
     overlapping subnets, pool exhaustion, unknown hub or tier, bad CIDRs, bad values, unknown or missing
     fields) the plugin fails with every problem listed, each naming the file, the branch or hub and the
     field, and the inventory gets nothing from this source.
   - "Groups (with O(group_prefix) in front): V(branches) (live branches), V(hubs), V(region_<region>)
     (branches and hubs of a region), V(kind_<kind>), V(tier_<tier>), V(link_<link>), V(hub_<hub>)
-    (branches that peer with the hub, as primary or second hub) and V(retired_branches).
+    (branches that peer with the hub, as primary or second hub), V(retired_branches), and for disaster
+    recovery V(dr_region_<region>) (branches whose region names it as C(dr_region)), V(dr_hub_<hub>)
+    (branches with a DR tunnel to the hub) and V(dr_hubs) (hubs that serve another region's branches).
     Characters other than letters, digits and C(_) become C(_)."
   - "Branch variables: C(branch_code), C(branch_name), C(branch_country), C(branch_kind), C(branch_tier),
     C(branch_link), C(branch_lan_subnets), C(branch_endpoint), C(branch_roaming), C(branch_hub),
     C(branch_second_hub), C(branch_integrations), C(branch_tunnel_address), C(branch_tunnels),
     C(branch_region), C(branch_retired), C(branch_notes), C(branch_erp_entrypoints),
-    C(branch_platform_networks), plus the branch's own C(vars)."
+    C(branch_platform_networks), C(branch_dr_region), C(branch_dr_hub), C(branch_dr_tunnel_address),
+    C(branch_dr_tunnel), C(branch_dr_erp_entrypoints), C(branch_dr_platform_networks) (null or empty
+    without a DR region), plus the branch's own C(vars)."
   - "Hub variables: C(hub_name), C(hub_region), C(hub_endpoint), C(hub_listen_port), C(hub_tunnel_pool),
     C(hub_tunnel_address), C(hub_peers) (the hub's WireGuard peers from the register, never from the
-    play's hosts), C(hub_platform_networks), C(hub_erp_entrypoints)."
+    play's hosts; the branches it serves for their DR region come last, with C(dr=true)),
+    C(hub_platform_networks), C(hub_erp_entrypoints), C(hub_dr_regions)."
 author:
   - RetailOps platform engineering (@retailops)
 requirements:

@@ -1,17 +1,23 @@
 # Copyright (c) 2026 RetailOps platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The checks across records and files: unique names, overlapping networks, tunnel addresses.
+"""The checks across records and files: unique names, overlapping networks, DR regions, tunnel addresses.
 
 They read only fields that passed the model's and the region's checks, so
 a bad value is reported once, where it is, and not again by every check
 that meets it.
+
+A region's ``dr_region`` (disaster recovery) gives each of its branches a
+tunnel to the DR region's ``dr_hub`` (default: its first hub) and an address
+on that hub's pool.  Those addresses are handed out after the pool's own
+branches (its region's, in register order), so naming a DR region moves no
+branch's primary or second-hub address; see ``assign_branch_addresses``.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.allocation import (
     allocate,
@@ -24,17 +30,118 @@ from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_reg
 
 if TYPE_CHECKING:
     from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.model import (
+        Branch,
         Hub,
         Region,
     )
 
 
 def check_all(regions: Sequence[Region], problems: List[Problem]) -> None:
-    """Every cross-record check, then each branch's tunnel addresses."""
+    """Every cross-record check, then each branch's tunnel addresses (DR tunnels included)."""
     check_unique(regions, problems)
     check_overlaps(regions, problems)
+    check_dr(regions, problems)
     for region in regions:
-        assign_branch_addresses(region, problems)
+        assign_branch_addresses(region, problems, dr_branches(regions, region))
+
+
+def check_dr(regions: Sequence[Region], problems: List[Problem]) -> None:
+    """Each ``dr_region``: another loaded region, not chained, with a hub and ERP entrypoints,
+    its platform networks apart from the region's own; and ``dr_hub`` one of its hubs
+    (set to its first hub when not given).
+
+    The other overlaps (a branch LAN or tunnel pool of the region against the DR
+    region's platform networks or pools) are ``check_overlaps``'s, for every
+    region pair.  A refused ``dr_region`` is marked invalid: the region's
+    branches then get no DR tunnel.
+
+    Chains: two regions may name each other (a pair that backs each other up),
+    but a DR region naming a third region is refused: failover is not
+    transitive (the branches get a tunnel to their DR region's hub only, never
+    to its DR region's), so a chain would promise a protection that no tunnel
+    carries.
+    """
+    by_name = {r.name: r for r in regions if r.name}
+    for region in regions:
+        if region.dr_region is None or not region.valid("dr_region"):
+            continue
+        message = _dr_refusal(region, by_name.get(region.dr_region))
+        if message:
+            problems.append(Problem(region.source, "region %s" % region.name, "dr_region", message))
+            region.invalidate("dr_region")
+            continue
+        dr = by_name[region.dr_region]
+        hubs = [h.name for h in dr.hubs]
+        if region.dr_hub is None:
+            if region.valid("dr_hub"):
+                region.dr_hub = hubs[0]
+        elif region.valid("dr_hub") and region.dr_hub not in hubs:
+            problems.append(
+                Problem(
+                    region.source,
+                    "region %s" % region.name,
+                    "dr_hub",
+                    "unknown hub %r; DR region %s defines: %s" % (region.dr_hub, dr.name, ", ".join(hubs)),
+                )
+            )
+            region.invalidate("dr_hub")
+
+
+def _dr_refusal(region: Region, dr: Optional[Region]) -> str:
+    """Why ``region``'s ``dr_region`` cannot serve it ("" when it can)."""
+    if region.dr_region == region.name:
+        return "is this region itself: name another region of the register"
+    if dr is None:
+        return "unknown region %r: no loaded register file defines it" % region.dr_region
+    return _dr_chain(region, dr) or _dr_service(dr) or _dr_overlap(region, dr)
+
+
+def _dr_chain(region: Region, dr: Region) -> str:
+    if dr.dr_region is None or dr.dr_region in (region.name, dr.name):
+        return ""
+    return (
+        "region %s names a DR region of its own, %s: DR regions do not chain (the branches of %s "
+        "would get no tunnel to %s when %s is lost); a DR region may name only this region back "
+        "(a pair that backs each other up)" % (dr.name, dr.dr_region, region.name, dr.dr_region, dr.name)
+    )
+
+
+def _dr_service(dr: Region) -> str:
+    """What the branches need of the DR region: a hub to dial and ERP entrypoints to reach."""
+    if not dr.hubs:
+        return "region %s has no hub the branches could dial" % dr.name
+    if not dr.valid("erp_entrypoints", "platform_networks"):
+        return "region %s has a bad erp_entrypoints or platform_networks (see its problems)" % dr.name
+    if not dr.erp_entrypoints:
+        return "region %s lists no erp_entrypoints: the branches would reach nothing there" % dr.name
+    return ""
+
+
+def _dr_overlap(region: Region, dr: Region) -> str:
+    """Platform networks of both regions apart: a branch routes each into its own tunnel."""
+    if not region.valid("platform_networks"):
+        return ""
+    for own_index, own in enumerate(region.platform_networks):
+        for theirs in dr.platform_networks:
+            if own.version == theirs.version and own.overlaps(theirs):
+                return (
+                    "platform network %s of region %s overlaps this region's platform_networks[%d] %s: "
+                    "a branch could not tell which tunnel leads there" % (theirs, dr.name, own_index, own)
+                )
+    return ""
+
+
+def dr_branches(regions: Sequence[Region], dr: Region) -> List[Tuple[Branch, str]]:
+    """(branch, DR hub) of every branch whose region names ``dr`` as its DR region, in register order.
+
+    Retired branches are included: their DR address stays reserved, as their own.
+    """
+    found: List[Tuple[Branch, str]] = []
+    for region in regions:
+        if region.dr_region != dr.name or not dr.name or not region.valid("dr_region", "dr_hub"):
+            continue
+        found.extend((branch, str(region.dr_hub)) for branch in region.branches)
+    return found
 
 
 def check_unique(regions: Sequence[Region], problems: List[Problem]) -> None:
@@ -190,8 +297,17 @@ def _assign_hub_addresses(region: Region, problems: List[Problem]) -> Dict[IPNet
     return by_pool
 
 
-def assign_branch_addresses(region: Region, problems: List[Problem]) -> None:
-    """The hubs' own addresses, then each branch's on each of its hubs' pools (allocation.py)."""
+def assign_branch_addresses(
+    region: Region, problems: List[Problem], dr_members: Sequence[Tuple[Branch, str]] = ()
+) -> None:
+    """The hubs' own addresses, then each branch's on each of its hubs' pools (allocation.py).
+
+    ``dr_members`` (branch, hub) are branches of other regions that have this
+    region as their DR region: each pool serves them after its own branches,
+    so they never move one of those (and appending to their region moves none
+    of them either).  A region that onboards a branch of its own can move a DR
+    address that was displaced from its first choice, never a primary one.
+    """
     by_pool = _assign_hub_addresses(region, problems)
     for pool, hubs in by_pool.items():
         names = {h.name for h in hubs}
@@ -202,6 +318,8 @@ def assign_branch_addresses(region: Region, problems: List[Problem]) -> None:
                 continue
             pinned = branch.valid("hub", "tunnel_address") and branch.hub in names
             members.append((branch, mine, branch.tunnel_address if pinned else None))
+        own = len(members)
+        members.extend((branch, [hub], None) for branch, hub in dr_members if hub in names)
         reserved = [h.tunnel_address for h in hubs if h.tunnel_address is not None]
         alloc = allocate(pool, [(m[0].code, m[2]) for m in members], reserved)
         for branch, mine, _pin in members:
@@ -226,9 +344,18 @@ def assign_branch_addresses(region: Region, problems: List[Problem]) -> None:
                     subject,
                     "tunnel_pool",
                     (
-                        "pool %s is exhausted: %d usable addresses (%d for hubs) for %d branches; "
+                        "pool %s is exhausted: %d usable addresses (%d for hubs) for %d branches%s; "
                         "no address for %s"
-                        % (pool, count, len(reserved), len(members), ", ".join(alloc.unplaced))
+                        % (
+                            pool,
+                            count,
+                            len(reserved),
+                            len(members),
+                            (" (%d of other regions, for DR)" % (len(members) - own))
+                            if len(members) > own
+                            else "",
+                            ", ".join(alloc.unplaced),
+                        )
                     ),
                 )
             )

@@ -523,6 +523,18 @@ if PYDANTIC_IMPORT_ERROR is None:
             default=[],
             description="endpoints every branch of the region may reach besides the ERP (see Integration)",
         )
+        dr_region: Optional[Name] = Field(
+            None,
+            description="the region that takes this region over in a disaster: another region of the "
+            "register with a hub and `erp_entrypoints`, whose platform networks overlap none of this "
+            "region's; every branch gets a tunnel to its `dr_hub`. Pairs may name each other; a DR region "
+            "naming a third region is refused (no chains)",
+        )
+        dr_hub: Optional[Name] = Field(
+            None,
+            description="the hub of the `dr_region` the branches dial for DR; default its first hub. "
+            "Only with `dr_region`",
+        )
         hubs: List[Hub] = Field(description="at least one hub")
         branches: List[Branch] = Field(
             description="list of branches, **in onboarding order** (see addresses)"

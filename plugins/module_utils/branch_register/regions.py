@@ -5,7 +5,7 @@
 The field types are the model's (model.py); this module adds what a type
 cannot know: a branch's hub and tier must be the region's, a second hub needs
 a tier that allows it, a branch has an endpoint unless it roams, ``branch_*``
-variables are reserved, a hub needs a pool.  A field that fails a check is
+variables are reserved, a hub needs a pool, ``dr_hub`` needs ``dr_region``.  A field that fails a check is
 marked invalid so that later checks leave it alone.
 """
 
@@ -76,12 +76,20 @@ def parse_region(problems: List[Problem], source: str, data: Any) -> Optional[Re
             problems.append(Problem(source, "hub %s" % hub.name, "name", "hub defined twice in this region"))
             continue
         region.hubs.append(hub)
+    _check_dr_fields(region, say)
     region.branches = []
     for index, item in enumerate(_entries(data, "branches", say, allow_empty=True)):
         branch = _parse_branch(problems, region, index, item)
         if branch is not None:
             region.branches.append(branch)
     return region if region.valid("region") else None
+
+
+def _check_dr_fields(region: Region, say: Say) -> None:
+    """``dr_hub`` needs ``dr_region``; the DR region itself is checked with every file (checks.check_dr)."""
+    if region.dr_hub is not None and region.dr_region is None and region.valid("dr_region"):
+        say("dr_hub", "names a hub of a DR region, but dr_region is not set: set dr_region or drop dr_hub")
+        region.invalidate("dr_hub")
 
 
 def _entry(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.checks import check_all
 from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.model import (
@@ -94,6 +94,21 @@ class Register:
                     return branch
         raise KeyError(code)
 
+    def dr_hub(self, branch: Branch) -> Optional[Hub]:
+        """The hub of the branch's DR region it has a tunnel to, or None (no ``dr_region``)."""
+        region = self.region(branch.region)
+        if region.dr_region is None or region.dr_hub is None or not region.valid("dr_region", "dr_hub"):
+            return None
+        return self.hub(region.dr_hub)
+
+    def dr_regions_of(self, hub: Hub) -> List[str]:
+        """The regions whose branches ``hub`` serves as their DR hub."""
+        return sorted(
+            r.name
+            for r in self.regions
+            if r.dr_region is not None and r.dr_hub == hub.name and r.valid("dr_region", "dr_hub")
+        )
+
     def check(self) -> Register:
         """Return self, or raise RegisterError listing every problem."""
         if self.problems:
@@ -103,24 +118,27 @@ class Register:
     # ---- views -------------------------------------------------------------
 
     def tunnels(self, branch: Branch) -> List[Dict[str, Any]]:
-        """The WireGuard tunnels of ``branch``: primary hub first."""
-        result = []
-        for hub_name in branch.hubs:
-            hub = self.hub(hub_name)
-            address = branch.tunnel_addresses.get(hub_name)
-            result.append(
-                {
-                    "hub": hub.name,
-                    "primary": hub_name == branch.hub,
-                    "address": str(address) if address else None,
-                    "prefix": hub.tunnel_pool.prefixlen if hub.tunnel_pool else None,
-                    "pool": str(hub.tunnel_pool) if hub.tunnel_pool else None,
-                    "hub_address": str(hub.tunnel_address) if hub.tunnel_address else None,
-                    "hub_endpoint": str(hub.endpoint) if hub.endpoint else None,
-                    "hub_listen_port": hub.listen_port,
-                }
-            )
-        return result
+        """The tunnels of ``branch`` to hubs of its region, primary hub first (``dr_tunnel``: the DR one)."""
+        return [self._tunnel(branch, self.hub(hub_name)) for hub_name in branch.hubs]
+
+    def dr_tunnel(self, branch: Branch) -> Optional[Dict[str, Any]]:
+        """The tunnel of ``branch`` to its DR hub (same keys as a ``tunnels`` entry), or None."""
+        hub = self.dr_hub(branch)
+        return self._tunnel(branch, hub) if hub is not None else None
+
+    @staticmethod
+    def _tunnel(branch: Branch, hub: Hub) -> Dict[str, Any]:
+        address = branch.tunnel_addresses.get(hub.name)
+        return {
+            "hub": hub.name,
+            "primary": hub.name == branch.hub,
+            "address": str(address) if address else None,
+            "prefix": hub.tunnel_pool.prefixlen if hub.tunnel_pool else None,
+            "pool": str(hub.tunnel_pool) if hub.tunnel_pool else None,
+            "hub_address": str(hub.tunnel_address) if hub.tunnel_address else None,
+            "hub_endpoint": str(hub.endpoint) if hub.endpoint else None,
+            "hub_listen_port": hub.listen_port,
+        }
 
     def integrations(self, branch: Branch) -> List[Dict[str, Any]]:
         """Region-wide integrations followed by the branch's own."""
@@ -130,6 +148,9 @@ class Register:
     def branch_vars(self, branch: Branch) -> Dict[str, Any]:
         region = self.region(branch.region)
         primary = branch.tunnel_addresses.get(branch.hub or "")
+        dr_hub = self.dr_hub(branch)
+        dr = self.region(dr_hub.region) if dr_hub is not None else None
+        dr_address = branch.tunnel_addresses.get(dr_hub.name) if dr_hub is not None else None
         hostvars: Dict[str, Any] = dict(branch.vars)
         hostvars.update(
             {
@@ -152,22 +173,36 @@ class Register:
                 "branch_notes": branch.notes,
                 "branch_erp_entrypoints": [str(e) for e in region.erp_entrypoints],
                 "branch_platform_networks": [str(n) for n in region.platform_networks],
+                "branch_dr_region": dr.name if dr is not None else None,
+                "branch_dr_hub": dr_hub.name if dr_hub is not None else None,
+                "branch_dr_tunnel_address": str(dr_address) if dr_address else None,
+                "branch_dr_tunnel": self.dr_tunnel(branch),
+                "branch_dr_erp_entrypoints": [str(e) for e in dr.erp_entrypoints] if dr else [],
+                "branch_dr_platform_networks": [str(n) for n in dr.platform_networks] if dr else [],
             }
         )
         return hostvars
 
     def hub_peers(self, hub_name: str) -> List[Dict[str, Any]]:
-        """WireGuard peers of a hub, straight from the register (never from play hosts)."""
+        """WireGuard peers of a hub, straight from the register (never from play hosts).
+
+        The hub's own region's branches first, then those it serves as their
+        DR hub (``dr: true``): these reach the hub's region's ERP entrypoints
+        only, so they carry no integrations.
+        """
+        served = set(self.dr_regions_of(self.hub(hub_name)))
+        own = [b for b in self.branches if hub_name in b.hubs]
+        dr = [b for b in self.branches if b.region in served and hub_name in b.tunnel_addresses]
         peers = []
-        for branch in self.branches:
-            if hub_name not in branch.hubs:
-                continue
+        for is_dr, branch in [(False, b) for b in own] + [(True, b) for b in dr]:
             address = branch.tunnel_addresses[hub_name]
             allowed = [str(ipaddress.ip_network(address))] + [str(n) for n in branch.lan_subnets]
             peers.append(
                 {
                     "code": branch.code,
                     "primary": branch.hub == hub_name,
+                    "dr": is_dr,
+                    "region": branch.region,
                     "tunnel_address": str(address),
                     "allowed_ips": allowed,
                     "endpoint": str(branch.endpoint) if branch.endpoint else None,
@@ -175,7 +210,7 @@ class Register:
                     "link": branch.link,
                     "tier": branch.tier,
                     "kind": branch.kind,
-                    "integrations": self.integrations(branch),
+                    "integrations": [] if is_dr else self.integrations(branch),
                 }
             )
         return peers
@@ -192,6 +227,7 @@ class Register:
             "hub_peers": self.hub_peers(hub.name),
             "hub_platform_networks": [str(n) for n in region.platform_networks],
             "hub_erp_entrypoints": [str(e) for e in region.erp_entrypoints],
+            "hub_dr_regions": self.dr_regions_of(hub),
         }
 
     def branch_groups(self, branch: Branch, prefix: str = "") -> List[str]:
@@ -204,6 +240,10 @@ class Register:
             group_name(prefix, "link", str(branch.link)),
         ]
         groups.extend(group_name(prefix, "hub", h) for h in branch.hubs)
+        dr_hub = self.dr_hub(branch)
+        if dr_hub is not None:
+            groups.append(group_name(prefix, "dr_region", dr_hub.region))
+            groups.append(group_name(prefix, "dr_hub", dr_hub.name))
         return groups
 
     def inventory(self, prefix: str = "", add_hubs: bool = True) -> Dict[str, Any]:
@@ -227,6 +267,8 @@ class Register:
                 hosts[hub.name] = self.hub_vars(hub)
                 member(group_name(prefix, "hubs"), hub.name)
                 member(group_name(prefix, "region", hub.region), hub.name)
+                if self.dr_regions_of(hub):
+                    member(group_name(prefix, "dr_hubs"), hub.name)
         return {"hosts": hosts, "groups": groups}
 
     def allow_lists(self, prefix: str = "") -> Dict[str, List[str]]:
@@ -252,6 +294,11 @@ class Register:
             result[group] = collapsed
         return result
 
+    def _dr_address(self, branch: Branch) -> Optional[str]:
+        hub = self.dr_hub(branch)
+        address = branch.tunnel_addresses.get(hub.name) if hub is not None else None
+        return str(address) if address else None
+
     def branch_list(self) -> List[Dict[str, Any]]:
         """Live branches as plain dicts, for the load harness."""
         self.check()
@@ -267,6 +314,8 @@ class Register:
                 "hub": b.hub,
                 "second_hub": b.second_hub,
                 "tunnel_address": str(b.tunnel_addresses[b.hub or ""]),
+                "dr_hub": getattr(self.dr_hub(b), "name", None),
+                "dr_tunnel_address": self._dr_address(b),
                 "lan_subnets": [str(n) for n in b.lan_subnets],
                 "vars": dict(b.vars),
             }
