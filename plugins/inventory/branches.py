@@ -67,6 +67,17 @@ options:
     description: Add the hubs as hosts (with their C(hub_*) variables) to the V(hubs) and region groups.
     type: bool
     default: true
+  regions:
+    description:
+      - Only these regions' branches and hubs become hosts; empty, every region's. For an inventory per
+        region that reads every region's file (a region's C(dr_region) must be in the register it reads).
+      - The DR hubs of these regions' branches are added too, in V(dr_hubs) only (not V(hubs)), with their
+        C(hub_*) variables, so that a branch's run reaches them (its DR tunnel's pre-shared key) and no play
+        over V(hubs) converges them.
+      - A name that is not a region of the register fails the inventory, naming it.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.constructed
 notes:
@@ -82,6 +93,12 @@ plugin: retailops.odoo_platform.branches
 register:
   - ../branch_register/       # every region file in that directory
 
+---
+# One region of several, and the DR hub of its branches
+plugin: retailops.odoo_platform.branches
+register:
+  - ../branch_register/       # both regions' files: eu-west names eu-central as its dr_region
+regions: [eu-west]
 ---
 # With a prefix and extra groups built from the branch variables
 plugin: retailops.odoo_platform.branches
@@ -128,7 +145,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):  # type: ignore[misc]
         ]
         try:
             register = load_register(paths, load=lambda name: loader.load_from_file(name, cache="none"))
-            view = register.inventory(self.get_option("group_prefix"), self.get_option("add_hubs"))
+            view = register.inventory(
+                self.get_option("group_prefix"), self.get_option("add_hubs"), self.get_option("regions")
+            )
         except (MissingLibrary, RegisterError) as exc:
             raise AnsibleParserError(str(exc)) from exc
         self._populate(view)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.checks import check_all
 from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.model import (
@@ -246,9 +246,31 @@ class Register:
             groups.append(group_name(prefix, "dr_hub", dr_hub.name))
         return groups
 
-    def inventory(self, prefix: str = "", add_hubs: bool = True) -> Dict[str, Any]:
-        """``{"hosts": {name: hostvars}, "groups": {group: [host, ...]}}``."""
+    def inventory(
+        self, prefix: str = "", add_hubs: bool = True, regions: Optional[Sequence[str]] = None
+    ) -> Dict[str, Any]:
+        """``{"hosts": {name: hostvars}, "groups": {group: [host, ...]}}``.
+
+        ``regions``: only these regions' branches and hubs are hosts (an inventory per region that
+        reads every region's file: a region's ``dr_region`` must be in the register), and of the
+        others only the DR hubs of their branches, in ``dr_hubs`` alone (a branch's DR tunnel
+        fetches its pre-shared key there; no play of this inventory converges it). None: all."""
         self.check()
+        names = [r.name for r in self.regions]
+        unknown = sorted(set(regions or ()) - set(names))
+        if unknown:
+            raise RegisterError(
+                [
+                    Problem(
+                        "the inventory's configuration",
+                        "the plugin",
+                        "regions",
+                        "%s: not a region of the register (its regions: %s)"
+                        % (", ".join(unknown), ", ".join(sorted(names))),
+                    )
+                ]
+            )
+        chosen = set(regions) if regions else set(names)
         hosts: Dict[str, Dict[str, Any]] = {}
         groups: Dict[str, List[str]] = {}
 
@@ -256,18 +278,24 @@ class Register:
             groups.setdefault(group, []).append(host)
 
         for branch in self.branches:
-            hosts[branch.code] = self.branch_vars(branch)
-            for group in self.branch_groups(branch, prefix):
-                member(group, branch.code)
+            if branch.region in chosen:
+                hosts[branch.code] = self.branch_vars(branch)
+                for group in self.branch_groups(branch, prefix):
+                    member(group, branch.code)
         for branch in self.retired:
-            hosts[branch.code] = self.branch_vars(branch)
-            member(group_name(prefix, "retired_branches"), branch.code)
+            if branch.region in chosen:
+                hosts[branch.code] = self.branch_vars(branch)
+                member(group_name(prefix, "retired_branches"), branch.code)
         if add_hubs:
             for hub in self.hubs:
-                hosts[hub.name] = self.hub_vars(hub)
-                member(group_name(prefix, "hubs"), hub.name)
-                member(group_name(prefix, "region", hub.region), hub.name)
-                if self.dr_regions_of(hub):
+                serves = set(self.dr_regions_of(hub)) & chosen
+                if hub.region in chosen:
+                    hosts[hub.name] = self.hub_vars(hub)
+                    member(group_name(prefix, "hubs"), hub.name)
+                    member(group_name(prefix, "region", hub.region), hub.name)
+                elif serves:
+                    hosts[hub.name] = self.hub_vars(hub)
+                if hub.region in chosen and self.dr_regions_of(hub) or serves:
                     member(group_name(prefix, "dr_hubs"), hub.name)
         return {"hosts": hosts, "groups": groups}
 

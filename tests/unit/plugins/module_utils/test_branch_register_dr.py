@@ -12,6 +12,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleLookupError
 from ansible_collections.retailops.odoo_platform.plugins.lookup.branch_allow_lists import LookupModule
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.model import RegisterError
 from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.register import (
     Register,
     build_register,
@@ -354,3 +355,30 @@ def test_appending_branches_to_either_region_moves_no_primary_address() -> None:
     # appending to the protected region moves no DR address either
     west_only = addresses(build(bigger_west, east))
     assert all(west_only[k] == v for k, v in before.items())
+
+
+# --- an inventory per region ------------------------------------------------------
+
+
+def test_an_inventory_of_one_region_holds_its_hosts_and_its_branches_dr_hub(region: Doc, east: Doc) -> None:
+    region["dr_region"] = "test-east"
+    reg = build(region, east)
+    west = reg.inventory(regions=["test-west"])
+    assert set(west["hosts"]) == {"S-001", "S-002", "S-003", "hub-a", "hub-b", "hub-e1"}
+    assert west["groups"]["hubs"] == ["hub-a", "hub-b"]  # no play over hubs converges the DR hub
+    assert west["groups"]["dr_hubs"] == ["hub-e1"]
+    assert "region_test_east" not in west["groups"]
+    assert west["hosts"]["hub-e1"]["hub_region"] == "test-east"
+    assert west["hosts"]["S-001"]["branch_dr_hub"] == "hub-e1"
+    east_view = reg.inventory(regions=["test-east"])
+    assert set(east_view["hosts"]) == {"E-001", "hub-e1", "hub-e2"}
+    assert east_view["groups"]["hubs"] == ["hub-e1", "hub-e2"]
+    assert east_view["groups"]["dr_hubs"] == ["hub-e1"]
+    # its peers are the register's, whoever's inventory it is in
+    assert [p["code"] for p in east_view["hosts"]["hub-e1"]["hub_peers"]] == ["E-001", "S-001", "S-002", "S-003"]
+    assert reg.inventory(regions=[]) == reg.inventory()
+
+
+def test_an_unknown_region_for_the_inventory_is_named(region: Doc, east: Doc) -> None:
+    with pytest.raises(RegisterError, match="field regions: test-nowhere: not a region of the register"):
+        build(region, east).inventory(regions=["test-west", "test-nowhere"])
