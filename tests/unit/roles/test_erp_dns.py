@@ -118,6 +118,13 @@ def test_point_replaces_both_families(tmp_path: Path, dns_server: DnsServer) -> 
     assert addresses(dns_server) == ["10.0.0.2"]
 
 
+def test_entrypoints_with_their_ports_give_their_addresses(tmp_path: Path, dns_server: DnsServer) -> None:
+    """As the register and the hubs write them (hub_erp_entrypoints): both families, ports dropped."""
+    entrypoints = ["10.213.40.11:443", "[2001:db8::11]:8443", "[2001:db8::12]", "10.213.40.12"]
+    stats(run(tmp_path, dns_server, "point", erp_dns_addresses=entrypoints))
+    assert addresses(dns_server) == ["10.213.40.11", "10.213.40.12", "2001:db8::11", "2001:db8::12"]
+
+
 def test_a_wrong_key_is_refused_without_showing_it(tmp_path: Path, dns_server: DnsServer) -> None:
     wrong = "d3Jvbmcta2V5LWZvci10aGUtdGVzdC1vbmx5LTEyMzQ="
     result = run(tmp_path, dns_server, "point", erp_dns_addresses=DR, erp_dns_key_secret=wrong)
@@ -144,6 +151,6 @@ def test_a_server_that_does_not_answer_is_an_error_not_an_empty_name(
 
 def test_bad_input_to_point_changes_nothing(tmp_path: Path, dns_server: DnsServer) -> None:
     """Each refusal's message: test_erp_dns_validate.py. Here: refused before the server is touched."""
-    result = run(tmp_path, dns_server, "point", as_json=False, erp_dns_addresses=["10.213.40.11:443"])
+    result = run(tmp_path, dns_server, "point", as_json=False, erp_dns_addresses=["erp-dr.pilot.test:443"])
     assert_refused(result, "erp_dns_addresses")
     assert addresses(dns_server) == []
