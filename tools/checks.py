@@ -264,6 +264,14 @@ def headline(excerpt: list[str]) -> str:
     return text[:400]
 
 
+def tail_headline(text: str) -> str:
+    """A failed check that is not Ansible's: the first error line of its last lines (pytest's
+    "FAILED test - reason", mypy's "file:line: error: ..."), else its last line."""
+    tail = [line.strip() for line in ANSI.sub("", text).splitlines()[-40:] if line.strip()]
+    found = next((line for line in tail if line.startswith(("FAILED ", "ERROR ")) or ": error" in line), "")
+    return (found or (tail[-1] if tail else ""))[:400]
+
+
 def base_env() -> dict[str, str]:
     """The environment `make` gives the checks, also when this runs on its own:
     the venv's tools first on PATH, this checkout as the collection, the rig cache."""
@@ -323,7 +331,7 @@ def run(check: Check, tally: Tally) -> None:
                 )
             print("".join(text.splitlines(keepends=True)[-25:]), flush=True)
             tally.excerpts.append((check.name, excerpt[-40:] or text.splitlines()[-15:]))
-            tally.headlines[check.name] = headline(excerpt)
+            tally.headlines[check.name] = headline(excerpt) or tail_headline(text)
 
 
 def real_odoo_line(env: dict[str, str]) -> str:

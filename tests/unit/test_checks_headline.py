@@ -53,3 +53,12 @@ def test_the_first_cause_in_one_line() -> None:
         "(/work/wt/mergedb/molecule/postgresql_ha/verify_dr_repo2_down.yml:163:7)"
     )
     assert tool.headline(["something else entirely"]) == ""
+
+
+def test_a_check_that_is_not_ansible_gives_its_first_error_line() -> None:
+    tool = checks_tool()
+    mypy = "x.py:397: error: Module has no attribute\nFound 1 error in 1 file (checked 261 source files)\n"
+    assert tool.tail_headline(mypy) == "x.py:397: error: Module has no attribute"
+    pytest = "....F\n=== short test summary ===\nFAILED t.py::test_a - AssertionError: 2 != 1\n1 failed\n"
+    assert tool.tail_headline(pytest) == "FAILED t.py::test_a - AssertionError: 2 != 1"
+    assert tool.tail_headline("compiling\nexit status 2\n") == "exit status 2"
