@@ -44,7 +44,7 @@ _value:
 """
 
 import copy
-from typing import Any, Callable, Dict, List, Mapping
+from typing import Any, Callable, Dict, List, Mapping, Tuple
 
 from ansible.errors import AnsibleFilterError
 
@@ -148,7 +148,7 @@ def clean(obj: Mapping[str, Any]) -> Dict[str, Any]:
     return out
 
 
-def _order(obj: Mapping[str, Any]) -> tuple:
+def _order(obj: Mapping[str, Any]) -> Tuple[int, str, str, str]:
     kind = obj["kind"]
     rank = APPLY_ORDER.index(kind) if kind in APPLY_ORDER else len(APPLY_ORDER)
     return (rank, kind, obj["metadata"].get("namespace", ""), obj["metadata"].get("name", ""))

@@ -2,9 +2,10 @@
 
 The script, monitoring_exporters' textfile helpers and backup_store's
 rclone helpers are installed side by side, as the role installs them, and
-started with the host's python3 as the unit starts them. rclone's configuration has the role's shape (a crypt remote
-over a storage remote) with a local directory as the storage, so what lands
-there is what Azure Blob would hold. The role against Azurite is covered by
+started with the host's python3 as the unit starts them. rclone's
+configuration has the role's shape (a crypt remote over a storage remote)
+with a local directory as the storage, so what lands there is what Azure
+Blob would hold. The role against Azurite is covered by
 the app_tier scenario.
 """
 
