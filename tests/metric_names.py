@@ -5,7 +5,7 @@ Three sources (issue 17, the observability contract):
 * the recording rules of ``roles/prometheus/files/rules/`` (:data:`RECORDING_RULES`, read from those
   files), the tiers' objectives among them (the dashboards compare each SLI with them);
 * the textfile collector metrics written by ``monitoring_exporters`` and the backup runs of
-  ``filestore_backup`` (:data:`TEXTFILE_METRICS`);
+  ``filestore_backup`` and ``config_backup`` (:data:`TEXTFILE_METRICS`);
 * the exporters' own metrics (:data:`EXPORTER_METRICS`), checked against the versions Debian
   bookworm packages, not against newer upstream documentation: node_exporter 1.5.0 (run on loopback),
   postgres_exporter 0.11.1 (its built-in metric maps, ``cmd/postgres_exporter/postgres_exporter.go``
@@ -80,6 +80,18 @@ TEXTFILE_METRICS = frozenset(
         "retailops_filestore_backup_bytes",
         "retailops_filestore_backup_removed_sets",
         "retailops_filestore_backup_interval_seconds",
+        # every host of config_backup (roles/config_backup, each run; per store where labelled)
+        "retailops_config_backup_last_run_success",
+        "retailops_config_backup_last_run_timestamp_seconds",
+        "retailops_config_backup_last_run_duration_seconds",
+        "retailops_config_backup_last_success_timestamp_seconds",
+        "retailops_config_backup_snapshots",
+        "retailops_config_backup_files",
+        "retailops_config_backup_bytes",
+        "retailops_config_backup_interval_seconds",
+        "retailops_config_backup_patroni_leader",
+        "retailops_config_backup_collected_timestamp_seconds",
+        "retailops_config_backup_collected_max_age_seconds",
         # the monitoring node: the prometheus role's Kubernetes discovery (label kubernetes_job)
         "retailops_kubernetes_sd_success",
         "retailops_kubernetes_sd_targets",

@@ -44,18 +44,16 @@ import json
 import os
 import re
 import stat
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
+from retailops_rclone import Rclone, RcloneError
 from retailops_textfile import Family, publish, warn, write_atomically
 
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 STAMP = re.compile(r"^[0-9]{8}T[0-9]{6}Z$")
-# rclone's exit status when the directory listed does not exist (no removed/ yet).
-RCLONE_DIR_NOT_FOUND = 3
 REQUIRED = (
     "source",
     "rclone",
@@ -123,23 +121,12 @@ def load_state(path: str) -> State:
         return State()
 
 
-def rclone(config: Config, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run rclone with the role's configuration (and CA); its messages pass through to the journal."""
-    argv = [config.rclone, "--config", config.rclone_config]
-    if config.ca_file:
-        argv += ["--ca-cert", config.ca_file]
-    argv += list(args)
-    try:
-        return subprocess.run(argv, stdout=subprocess.PIPE, text=True, check=False)
-    except OSError as error:
-        raise BackupError(f"cannot run {config.rclone}: {error}") from error
-
-
 def checked(config: Config, *args: str) -> str:
-    done = rclone(config, *args)
-    if done.returncode != 0:
-        raise BackupError(f"rclone {args[0]} exited {done.returncode}")
-    return done.stdout
+    """Run rclone with the role's configuration (and CA); a failure raises BackupError."""
+    try:
+        return Rclone(config.rclone, config.rclone_config, config.ca_file).text(*args)
+    except RcloneError as error:
+        raise BackupError(str(error)) from error
 
 
 def count(path: str) -> tuple[int, int]:
@@ -158,13 +145,14 @@ def count(path: str) -> tuple[int, int]:
 
 
 def removed_sets(config: Config) -> list[str]:
-    """The removed/<stamp> sets in the remote, oldest first."""
-    done = rclone(config, "lsf", "--dirs-only", f"{config.remote}:removed")
-    if done.returncode == RCLONE_DIR_NOT_FOUND:
-        return []
-    if done.returncode != 0:
-        raise BackupError(f"rclone lsf removed exited {done.returncode}")
-    return sorted(line.rstrip("/") for line in done.stdout.splitlines() if STAMP.match(line.rstrip("/")))
+    """The removed/<stamp> sets in the remote, oldest first (none before the first deletion)."""
+    try:
+        names = Rclone(config.rclone, config.rclone_config, config.ca_file).list_dir(
+            f"{config.remote}:removed", dirs_only=True
+        )
+    except RcloneError as error:
+        raise BackupError(str(error)) from error
+    return sorted(name for name in names if STAMP.match(name))
 
 
 def expired(stamps: list[str], now: datetime, retention_days: int) -> list[str]:

@@ -1,10 +1,11 @@
 """filestore_backup's runs and restores: Debian's rclone, an encrypted remote on a local directory.
 
-The script and monitoring_exporters' textfile helpers are installed side by
-side, as the role installs them, and started with the host's python3 as the
-unit starts them. rclone's configuration has the role's shape (a crypt remote
-over a storage remote) with a local directory as the storage, so what lands
-there is what Azure Blob would hold. The role against Azurite is covered by
+The script, monitoring_exporters' textfile helpers and backup_store's
+rclone helpers are installed side by side, as the role installs them, and
+started with the host's python3 as the unit starts them. rclone's
+configuration has the role's shape (a crypt remote over a storage remote)
+with a local directory as the storage, so what lands there is what Azure
+Blob would hold. The role against Azurite is covered by
 the app_tier scenario.
 """
 
@@ -25,6 +26,7 @@ from tests.exposition import promtool_ok, samples, value
 
 FILES = ROOT / "roles" / "filestore_backup" / "files"
 TEXTFILE = ROOT / "roles" / "monitoring_exporters" / "files" / "retailops_textfile.py"
+RCLONE_HELPERS = ROOT / "roles" / "backup_store" / "files" / "retailops_rclone.py"
 RCLONE = shutil.which("rclone")
 PYTHON3 = shutil.which("python3") or sys.executable
 PASSWORD, SALT = "unit-test-password-only", "unit-test-salt-only"
@@ -47,6 +49,7 @@ class Rig:
         self.lib.mkdir()
         shutil.copy(FILES / "retailops_filestore_backup.py", self.lib)
         shutil.copy(TEXTFILE, self.lib)
+        shutil.copy(RCLONE_HELPERS, self.lib)
         self.source = tmp / "filestore"
         (self.source / "retail").mkdir(parents=True)
         self.storage = tmp / "storage"
