@@ -6,7 +6,11 @@ Used by the ``patroni_cluster_info`` module (roles and playbooks) and by the
 load harness's Patroni drill executor. Patroni reports a member's role as
 ``leader`` in ``/cluster`` (``master`` or ``primary`` in older releases and in
 ``/patroni``), a replica as ``replica``, ``sync_standby`` or
-``quorum_standby``, and a member that runs as ``running`` or ``streaming``.
+``quorum_standby``, and a member that runs as ``running`` or ``streaming``
+(``in archive recovery`` for a replica replaying from the archive, Patroni
+3.0.4 and later). A standby cluster (``standby_cluster`` in its dynamic
+configuration: it replicates from another cluster) is led by a
+``standby_leader``, which counts as its leader here.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from typing import Any
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
 
-LEADER_ROLES = ("leader", "master", "primary")
+STANDBY_LEADER_ROLE = "standby_leader"
+LEADER_ROLES = ("leader", "master", "primary", STANDBY_LEADER_ROLE)
 REPLICA_ROLES = ("replica", "sync_standby", "quorum_standby")
-RUNNING_STATES = ("running", "streaming")
+RUNNING_STATES = ("running", "streaming", "in archive recovery")
 
 
 class PatroniError(Exception):
@@ -49,7 +54,8 @@ def summarize(cluster: Mapping[str, Any]) -> dict[str, Any]:
     """What the playbooks ask of a cluster view, from its ``members`` list.
 
     * ``leader``: the leader's name when exactly one member leads, else ``""``
-      (``leaders`` lists them all);
+      (``leaders`` lists them all); ``standby_leader``: that leader is a
+      standby cluster's standby leader (it replicates from another cluster);
     * ``running``: members whose PostgreSQL runs (``running``/``streaming``);
     * ``replicas``: members with a replica role; ``healthy_replicas``: of those,
       running on the leader's timeline;
@@ -79,6 +85,7 @@ def summarize(cluster: Mapping[str, Any]) -> dict[str, Any]:
         "leader": str(leader["name"]) if leader is not None else "",
         "leaders": _names(leaders),
         "leader_timeline": timeline,
+        "standby_leader": leader is not None and leader.get("role") == STANDBY_LEADER_ROLE,
         "running": _names([m for m in members if m.get("state") in RUNNING_STATES]),
         "replicas": _names(replicas),
         "healthy_replicas": _names(healthy),

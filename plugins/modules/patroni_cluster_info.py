@@ -17,6 +17,9 @@ description:
     timeline, the failover candidates.
   - Patroni names the leader's role C(leader) (C(master) or C(primary) in older
     releases), a replica C(replica), C(sync_standby) or C(quorum_standby).
+  - The leader of a standby cluster (one that replicates from another cluster,
+    C(standby_cluster) in its dynamic configuration) is its C(standby_leader);
+    it is returned as I(leader), with I(standby_leader=true).
 extends_documentation_fragment:
   - retailops.odoo_platform.info_module
 options:
@@ -70,6 +73,10 @@ leaders:
   returned: always
   type: list
   elements: str
+standby_leader:
+  description: Whether the leader is a standby cluster's standby leader (it replicates from another cluster).
+  returned: always
+  type: bool
 leader_timeline:
   description: The leader's timeline, when there is one leader.
   returned: always

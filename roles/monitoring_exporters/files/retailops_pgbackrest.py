@@ -1,18 +1,22 @@
 """pgBackRest backups and WAL archiving of a PostgreSQL member, for node_exporter's textfile collector.
 
 From ``pgbackrest --output=json --stanza=<stanza> info`` (on every member; the
-repository is shared), per stanza and backup type (full, diff, incr):
+repositories are shared), per stanza, repository (repo: 1, and 2 for the
+disaster-recovery repository of roles/pgbackrest) and backup type (full,
+diff, incr):
 
-- retailops_pgbackrest_backup_last_completion_timestamp_seconds{stanza,type}
-- retailops_pgbackrest_backup_last_size_bytes{stanza,type}: what the newest
-  backup of that type added to the repository (info.repository.delta)
+- retailops_pgbackrest_backup_last_completion_timestamp_seconds{stanza,repo,type}
+- retailops_pgbackrest_backup_last_size_bytes{stanza,repo,type}: what the newest
+  backup of that type added to its repository (info.repository.delta)
 - retailops_pgbackrest_info_success{stanza}: 1 when info ran and the stanza
   is usable (status ok, or no backup yet), else 0
 
 From ``systemctl show`` of the backup units pgbackrest-backup@<type>.service
-(roles/pgbackrest; they run on every member, back up on the primary only):
+(repo1) and pgbackrest-backup-repo2@<type>.service (repo2, where the role
+installed it) (roles/pgbackrest; they run on every member, back up on the
+primary only):
 
-- retailops_pgbackrest_backup_unit_failed{stanza,type}: 1 when the unit's
+- retailops_pgbackrest_backup_unit_failed{stanza,repo,type}: 1 when the unit's
   last run on this host failed (ActiveState failed), else 0. It stays so
   until the unit runs again here (a success, or a run skipped because this
   member is not the primary: ExecCondition) or ``systemctl reset-failed``
@@ -43,7 +47,9 @@ from retailops_textfile import CommandError, Family, arguments, publish, run, wa
 # error) is a failure.
 USABLE_STATUS = {0, 2}
 BACKUP_TYPES = ("full", "diff", "incr")
-BACKUP_UNIT = "pgbackrest-backup@{}.service"
+# Each repository's backup unit; repo2's exists only with a DR repository.
+BACKUP_UNITS = {"1": "pgbackrest-backup@{}.service", "2": "pgbackrest-backup-repo2@{}.service"}
+OPTIONAL_REPOS = {"2"}
 UNIT_PROPERTIES = "Id,LoadState,ActiveState,Result"
 ARCHIVER_QUERY = (
     "SELECT pg_is_in_recovery(), failed_count,"
@@ -79,19 +85,19 @@ def backup_families(stanza: str, info_text: str) -> list[Family]:
     status = entry.get("status", {})
     if status.get("code") not in USABLE_STATUS:
         raise InfoError(f"stanza {stanza}: status {status.get('code')} ({status.get('message', '')})")
-    newest: dict[str, dict[str, Any]] = {}
+    newest: dict[tuple[str, str], dict[str, Any]] = {}
     for backup in entry.get("backup", []):
         kind = backup["type"]
         if kind not in BACKUP_TYPES:
             raise InfoError(f"backup {backup.get('label')}: unknown type {kind}")
+        repo = str(backup.get("database", {}).get("repo-key", 1))
         stop = int(backup["timestamp"]["stop"])
-        if kind not in newest or stop >= int(newest[kind]["timestamp"]["stop"]):
-            newest[kind] = backup
-    for kind in BACKUP_TYPES:
-        if kind in newest:
-            backup = newest[kind]
-            completion.add(int(backup["timestamp"]["stop"]), stanza=stanza, type=kind)
-            size.add(int(backup["info"]["repository"]["delta"]), stanza=stanza, type=kind)
+        if (repo, kind) not in newest or stop >= int(newest[(repo, kind)]["timestamp"]["stop"]):
+            newest[(repo, kind)] = backup
+    for repo, kind in sorted(newest, key=lambda k: (k[0], BACKUP_TYPES.index(k[1]))):
+        backup = newest[(repo, kind)]
+        completion.add(int(backup["timestamp"]["stop"]), stanza=stanza, repo=repo, type=kind)
+        size.add(int(backup["info"]["repository"]["delta"]), stanza=stanza, repo=repo, type=kind)
     return [completion, size]
 
 
@@ -100,19 +106,23 @@ def unit_families(stanza: str, show_text: str) -> list[Family]:
     KEY=value lines per unit, blocks separated by an empty line."""
     failed = Family(
         "retailops_pgbackrest_backup_unit_failed",
-        "1 when the last run of the backup unit pgbackrest-backup@<type>.service on this host failed"
-        " (systemd ActiveState failed, until the unit runs again or reset-failed), else 0.",
+        "1 when the last run of the backup unit of the repository (pgbackrest-backup@<type>.service, repo2:"
+        " pgbackrest-backup-repo2@<type>.service) on this host failed (systemd ActiveState failed, until the"
+        " unit runs again or reset-failed), else 0.",
     )
     units: dict[str, dict[str, str]] = {}
     for block in show_text.strip().split("\n\n"):
         fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
         if "Id" in fields:
             units[fields["Id"]] = fields
-    for kind in BACKUP_TYPES:
-        unit = units.get(BACKUP_UNIT.format(kind))
-        if unit is None or "ActiveState" not in unit:
-            raise InfoError(f"systemctl show: no state for {BACKUP_UNIT.format(kind)}")
-        failed.add(1 if unit["ActiveState"] == "failed" else 0, stanza=stanza, type=kind)
+    for repo, template in BACKUP_UNITS.items():
+        for kind in BACKUP_TYPES:
+            unit = units.get(template.format(kind))
+            if unit is None or "ActiveState" not in unit:
+                raise InfoError(f"systemctl show: no state for {template.format(kind)}")
+            if repo in OPTIONAL_REPOS and unit.get("LoadState") == "not-found":
+                continue
+            failed.add(1 if unit["ActiveState"] == "failed" else 0, stanza=stanza, repo=repo, type=kind)
     return [failed]
 
 
@@ -187,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.systemctl,
                 "show",
                 f"--property={UNIT_PROPERTIES}",
-                *(BACKUP_UNIT.format(kind) for kind in BACKUP_TYPES),
+                *(template.format(kind) for template in BACKUP_UNITS.values() for kind in BACKUP_TYPES),
             ],
             args.timeout,
         )

@@ -195,8 +195,17 @@ SYSTEMCTL_ARGV = [
     "pgbackrest-backup@full.service",
     "pgbackrest-backup@diff.service",
     "pgbackrest-backup@incr.service",
+    "pgbackrest-backup-repo2@full.service",
+    "pgbackrest-backup-repo2@diff.service",
+    "pgbackrest-backup-repo2@incr.service",
 ]
-UNITS_SHOWN = (DATA / "systemctl-show-backup-units.txt").read_text()
+# repo1's units; repo2's are not installed (no DR repository): systemd shows
+# them not-found, inactive.
+REPO2_ABSENT = "".join(
+    f"\nResult=success\nId=pgbackrest-backup-repo2@{kind}.service\nLoadState=not-found\nActiveState=inactive\n"
+    for kind in ("full", "diff", "incr")
+)
+UNITS_SHOWN = (DATA / "systemctl-show-backup-units.txt").read_text() + REPO2_ABSENT
 UNITS_CLEAR = UNITS_SHOWN.replace("Result=exit-code", "Result=success").replace(
     "ActiveState=failed", "ActiveState=inactive"
 )
@@ -267,12 +276,12 @@ def test_pgbackrest_newest_backup_of_each_type_and_archiving_on_the_primary(tmp_
     last = "retailops_pgbackrest_backup_last_completion_timestamp_seconds"
     size = "retailops_pgbackrest_backup_last_size_bytes"
     # The newest of each type: 20261129-010131F, 20261129-010131F_20261205-010117D, ..._20261201-141507I.
-    assert value(found, last, stanza="postgres-ha", type="full") == 1795914169
-    assert value(found, size, stanza="postgres-ha", type="full") == 170393600
-    assert value(found, last, stanza="postgres-ha", type="diff") == 1796432503
-    assert value(found, size, stanza="postgres-ha", type="diff") == 6553600
-    assert value(found, last, stanza="postgres-ha", type="incr") == 1796134519
-    assert value(found, size, stanza="postgres-ha", type="incr") == 524288
+    assert value(found, last, stanza="postgres-ha", repo="1", type="full") == 1795914169
+    assert value(found, size, stanza="postgres-ha", repo="1", type="full") == 170393600
+    assert value(found, last, stanza="postgres-ha", repo="1", type="diff") == 1796432503
+    assert value(found, size, stanza="postgres-ha", repo="1", type="diff") == 6553600
+    assert value(found, last, stanza="postgres-ha", repo="1", type="incr") == 1796134519
+    assert value(found, size, stanza="postgres-ha", repo="1", type="incr") == 524288
     assert value(found, "retailops_pgbackrest_info_success", stanza="postgres-ha") == 1
     assert value(found, "retailops_postgresql_archive_is_primary") == 1
     archived = value(found, "retailops_postgresql_archive_last_archived_timestamp_seconds")
@@ -282,7 +291,8 @@ def test_pgbackrest_newest_backup_of_each_type_and_archiving_on_the_primary(tmp_
     assert last_failed == pytest.approx(1796412711.20391)
     assert value(found, "retailops_postgresql_archive_collector_success") == 1
     for kind in ("full", "diff", "incr"):
-        assert value(found, "retailops_pgbackrest_backup_unit_failed", stanza="postgres-ha", type=kind) == 0
+        unit = "retailops_pgbackrest_backup_unit_failed"
+        assert value(found, unit, stanza="postgres-ha", repo="1", type=kind) == 0
     assert value(found, "retailops_pgbackrest_backup_unit_collector_success", stanza="postgres-ha") == 1
     assert len(found) == 16
 
@@ -340,12 +350,49 @@ def test_postgresql_down_is_a_metric(tmp_path: Path) -> None:
 def test_a_failed_backup_unit_is_a_metric(tmp_path: Path) -> None:
     found = succeeded(*pgbackrest(tmp_path, units=UNITS_SHOWN))
     failed = "retailops_pgbackrest_backup_unit_failed"
-    assert value(found, failed, stanza="postgres-ha", type="full") == 1
-    assert value(found, failed, stanza="postgres-ha", type="diff") == 0
-    assert value(found, failed, stanza="postgres-ha", type="incr") == 0
+    assert value(found, failed, stanza="postgres-ha", repo="1", type="full") == 1
+    assert value(found, failed, stanza="postgres-ha", repo="1", type="diff") == 0
+    assert value(found, failed, stanza="postgres-ha", repo="1", type="incr") == 0
+    # No DR repository: no repo2 series.
+    assert not [key for key in found if key[0] == failed and ("repo", "2") in key[1]]
     assert value(found, "retailops_pgbackrest_backup_unit_collector_success", stanza="postgres-ha") == 1
     # The backups themselves are still read.
     assert value(found, "retailops_pgbackrest_info_success", stanza="postgres-ha") == 1
+
+
+def test_a_failed_dr_repository_backup_unit_is_a_metric_of_its_own(tmp_path: Path) -> None:
+    """With a DR repository, repo2's unit has its series; its failure leaves repo1's at 0."""
+    repo2 = "".join(
+        f"\nResult={'exit-code' if kind == 'full' else 'success'}"
+        f"\nId=pgbackrest-backup-repo2@{kind}.service\n"
+        f"LoadState=loaded\nActiveState={'failed' if kind == 'full' else 'inactive'}\n"
+        for kind in ("full", "diff", "incr")
+    )
+    found = succeeded(*pgbackrest(tmp_path, units=UNITS_CLEAR.replace(REPO2_ABSENT, repo2)))
+    failed = "retailops_pgbackrest_backup_unit_failed"
+    assert value(found, failed, stanza="postgres-ha", repo="1", type="full") == 0
+    assert value(found, failed, stanza="postgres-ha", repo="2", type="full") == 1
+    assert value(found, failed, stanza="postgres-ha", repo="2", type="diff") == 0
+    assert value(found, failed, stanza="postgres-ha", repo="2", type="incr") == 0
+
+
+def test_pgbackrest_newest_backup_of_each_repository(tmp_path: Path) -> None:
+    """Backups of repo2 (database.repo-key 2) are series of their own."""
+    stanzas = json.loads((DATA / "pgbackrest-info.json").read_text())
+    newest_full = max(
+        (b for b in stanzas[0]["backup"] if b["type"] == "full"), key=lambda b: b["timestamp"]["stop"]
+    )
+    copy = json.loads(json.dumps(newest_full))
+    copy["database"]["repo-key"] = 2
+    copy["timestamp"]["stop"] += 600
+    stanzas[0]["backup"].append(copy)
+    stanzas[0]["repo"].append({"cipher": "aes-256-cbc", "key": 2, "status": {"code": 0, "message": "ok"}})
+    found = succeeded(*pgbackrest(tmp_path, info=json.dumps(stanzas)))
+    last = "retailops_pgbackrest_backup_last_completion_timestamp_seconds"
+    assert value(found, last, stanza="postgres-ha", repo="1", type="full") == 1795914169
+    assert value(found, last, stanza="postgres-ha", repo="2", type="full") == 1795914169 + 600
+    repo2_diff = {("repo", "2"), ("type", "diff")}
+    assert not [key for key in found if key[0] == last and repo2_diff <= key[1]]
 
 
 @pytest.mark.parametrize(

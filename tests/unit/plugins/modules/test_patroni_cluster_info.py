@@ -92,6 +92,25 @@ def test_during_a_failover_there_is_no_leader_and_no_candidate() -> None:
     assert summary["healthy_replicas"] == summary["failover_candidates"] == []
 
 
+def test_a_standby_clusters_standby_leader_is_its_leader() -> None:
+    """A standby cluster (DR region): its standby_leader leads, its replicas cascade from it."""
+    summary = patroni.summarize(
+        {
+            "members": [
+                member("dr-node-1", "standby_leader", "streaming", timeline=2),
+                member("dr-node-2", "replica", "streaming", timeline=2),
+                member("dr-node-3", "replica", "in archive recovery", timeline=2),
+            ]
+        }
+    )
+
+    assert (summary["leader"], summary["standby_leader"]) == ("dr-node-1", True)
+    assert summary["leader_timeline"] == 2
+    assert summary["running"] == ["dr-node-1", "dr-node-2", "dr-node-3"]
+    assert summary["healthy_replicas"] == ["dr-node-2", "dr-node-3"]
+    assert patroni.summarize({"members": HEALTHY})["standby_leader"] is False
+
+
 def test_two_leaders_are_no_leader() -> None:
     summary = patroni.summarize(
         {"members": [member("pg-node-1", "leader", "running"), member("pg-node-2", "master", "running")]}
