@@ -295,7 +295,7 @@ class Register:
                     member(group_name(prefix, "region", hub.region), hub.name)
                 elif serves:
                     hosts[hub.name] = self.hub_vars(hub)
-                if hub.region in chosen and self.dr_regions_of(hub) or serves:
+                if (hub.region in chosen and self.dr_regions_of(hub)) or serves:
                     member(group_name(prefix, "dr_hubs"), hub.name)
         return {"hosts": hosts, "groups": groups}
 

@@ -12,7 +12,9 @@ import pytest
 import yaml
 from ansible.errors import AnsibleLookupError
 from ansible_collections.retailops.odoo_platform.plugins.lookup.branch_allow_lists import LookupModule
-from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.model import RegisterError
+from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.model import (
+    RegisterError,
+)
 from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.register import (
     Register,
     build_register,
@@ -375,7 +377,8 @@ def test_an_inventory_of_one_region_holds_its_hosts_and_its_branches_dr_hub(regi
     assert east_view["groups"]["hubs"] == ["hub-e1", "hub-e2"]
     assert east_view["groups"]["dr_hubs"] == ["hub-e1"]
     # its peers are the register's, whoever's inventory it is in
-    assert [p["code"] for p in east_view["hosts"]["hub-e1"]["hub_peers"]] == ["E-001", "S-001", "S-002", "S-003"]
+    peers = [p["code"] for p in east_view["hosts"]["hub-e1"]["hub_peers"]]
+    assert peers == ["E-001", "S-001", "S-002", "S-003"]
     assert reg.inventory(regions=[]) == reg.inventory()
 
 
