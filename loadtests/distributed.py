@@ -8,6 +8,13 @@ no file of the run: it asks the master for the run plan when it starts
 (``PLAN_REQUEST`` -> ``PLAN``), keeps the branches it serves, and sends every
 ledger line and sample back (``LINES``); the master appends them to the run's
 ledger and samples files, so the analysis is the same as for a local run.
+At the end the master drains the workers before it quits: it asks each
+(``FINISH``), a worker stops its users (each ends its call within Locust's
+stop timeout), sends what it still holds and answers ``FINISHED``; lines
+travel in order, so the master has every line once it has every answer.
+Without this, a worker's last lines arrived after the master had stopped
+listening (Locust's master quits 0.5 s after telling the workers), and a
+write the ERP saved had no line in the ledger.
 The harness password never travels this way: each worker has it in its own
 environment (ODOO_PASSWORD).
 
@@ -38,6 +45,8 @@ from loadtests.jsonl import append_lines
 PLAN_REQUEST = "retailops_plan_request"
 PLAN = "retailops_plan"
 LINES = "retailops_lines"
+FINISH = "retailops_finish"
+FINISHED = "retailops_finished"
 WORKER_BRANCHES = (
     "RETAILOPS_WORKER_BRANCHES"  # the worker's environment: the codes it serves, comma separated
 )
@@ -120,18 +129,39 @@ def own_branches() -> set[str]:
     return {c.strip() for c in os.environ.get(WORKER_BRANCHES, "").split(",") if c.strip()}
 
 
-def master_handlers(
-    plan: dict[str, Any], paths: dict[str, str], send: Callable[..., None]
-) -> dict[str, Callable[..., None]]:
-    """The master's message handlers: a worker's plan request (``plan``: the run plan's JSON form), a
-    worker's ledger lines and samples."""
+class Master:
+    """The master's side: the plan to each worker that asks, the workers' lines to the run's files
+    (``paths``: stream -> file), and the drain at the end (:meth:`finish`)."""
 
-    def on_plan_request(environment: Any, msg: Any, **_: Any) -> None:
-        send(PLAN, plan, client_id=msg.node_id)
+    def __init__(self, plan: dict[str, Any], paths: dict[str, str], send: Callable[..., None]) -> None:
+        self.plan = plan
+        self.paths = paths
+        self.send = send
+        self.planned: set[str] = set()  # the workers that asked for the plan
+        self.finished: set[str] = set()
 
-    def on_lines(environment: Any, msg: Any, **_: Any) -> None:
+    def handlers(self) -> dict[str, Callable[..., None]]:
+        return {PLAN_REQUEST: self.on_plan_request, LINES: self.on_lines, FINISHED: self.on_finished}
+
+    def on_plan_request(self, environment: Any, msg: Any, **_: Any) -> None:
+        self.planned.add(msg.node_id)
+        self.send(PLAN, self.plan, client_id=msg.node_id)
+
+    def on_lines(self, environment: Any, msg: Any, **_: Any) -> None:
         stream, lines = msg.data.get("stream"), msg.data.get("lines") or []
-        if stream in paths:
-            append_lines(paths[stream], [str(line) for line in lines])
+        if stream in self.paths:
+            append_lines(self.paths[stream], [str(line) for line in lines])
 
-    return {PLAN_REQUEST: on_plan_request, LINES: on_lines}
+    def on_finished(self, environment: Any, msg: Any, **_: Any) -> None:
+        self.finished.add(msg.node_id)
+
+    def finish(self, timeout: float, sleep: Callable[[float], None], clock: Callable[[], float]) -> list[str]:
+        """Ask every worker that has the plan to finish, and wait (``sleep``: the caller's, gevent's
+        under Locust, so the answers are received meanwhile) until each has answered or `timeout`
+        seconds have passed: the workers that did not answer (their last lines may be missing)."""
+        for node in sorted(self.planned - self.finished):
+            self.send(FINISH, None, client_id=node)
+        deadline = clock() + timeout
+        while self.planned - self.finished and clock() < deadline:
+            sleep(0.1)
+        return sorted(self.planned - self.finished)

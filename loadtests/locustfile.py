@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import gevent
 from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
@@ -51,15 +52,24 @@ def _load_plan_file() -> None:
 
 
 def _serve_workers(runner: MasterRunner) -> None:
-    """The master answers the workers' plan requests and appends their lines to the run's files."""
+    """The master answers the workers' plan requests, appends their lines to the run's files, and
+    drains them when the test stops (before Locust tells them to quit)."""
     plan: RunPlan | None = _state["plan"]
     if plan is None:
         raise RuntimeError(f"the master needs the run plan: {ENV} is not set")
     paths = {distributed.LEDGER: plan.ledger_path, distributed.SAMPLES: plan.samples_path}
-    for name, handler in distributed.master_handlers(
-        dataclasses.asdict(plan), paths, runner.send_message
-    ).items():
+    master = distributed.Master(dataclasses.asdict(plan), paths, runner.send_message)
+    for name, handler in master.handlers().items():
         runner.register_message(name, handler)
+
+    def drain(environment: Environment, **_: Any) -> None:
+        # The users' calls end within the stop timeout; the answers need a few seconds more.
+        log.info("draining the workers: %s", ", ".join(sorted(master.planned)) or "none")
+        missing = master.finish(float(environment.stop_timeout or 0) + 15, gevent.sleep, time.monotonic)
+        if missing:
+            log.error("workers %s did not finish: their last ledger lines may be missing", ", ".join(missing))
+
+    runner.environment.events.test_stop.add_listener(drain)  # type: ignore[no-untyped-call]
 
 
 def _start_as_worker(runner: WorkerRunner) -> None:
@@ -82,7 +92,14 @@ def _start_as_worker(runner: WorkerRunner) -> None:
         configure(plan, LedgerWriter(source=_source(), send=sender(distributed.LEDGER)))
         log.info("run plan %s: serving %s", plan.run_id, ", ".join(b.code for b in plan.branches))
 
+    def on_finish(environment: Environment, msg: Any, **_: Any) -> None:
+        runner.stop()  # each user ends its call; test_stop flushes the samples
+        _flush(environment)
+        runner.send_message(distributed.FINISHED, None)
+        log.info("finished: users stopped, every ledger line and sample sent to the master")
+
     runner.register_message(distributed.PLAN, on_plan)
+    runner.register_message(distributed.FINISH, on_finish)
     runner.send_message(distributed.PLAN_REQUEST, {"branches": sorted(mine)})
 
 

@@ -8,7 +8,16 @@ from types import SimpleNamespace
 import pytest
 
 from loadtests.cli import Run, branch_workers
-from loadtests.distributed import LINES, PLAN, PLAN_REQUEST, WorkersFileError, load_workers, master_handlers
+from loadtests.distributed import (
+    FINISH,
+    FINISHED,
+    LINES,
+    PLAN,
+    PLAN_REQUEST,
+    Master,
+    WorkersFileError,
+    load_workers,
+)
 from loadtests.ledger import LedgerWriter, Outcome, read_ledger
 from loadtests.links import DEFAULT_PROFILES
 from loadtests.links_setup import LinkRig, create_links
@@ -139,7 +148,7 @@ def test_the_master_waits_for_the_branch_workers_and_starts_none_itself(tmp_path
 def test_the_master_answers_plan_requests_and_appends_the_workers_lines(tmp_path):
     sent = []
     paths = {"ledger": str(tmp_path / "ledger.jsonl"), "samples": str(tmp_path / "samples.jsonl")}
-    handlers = master_handlers({"run_id": "abcd1234"}, paths, lambda *a, **k: sent.append((a, k)))
+    handlers = Master({"run_id": "abcd1234"}, paths, lambda *a, **k: sent.append((a, k))).handlers()
     handlers[PLAN_REQUEST](None, SimpleNamespace(node_id="node-a_1", data={"branches": ["B1"]}))
     assert sent == [((PLAN, {"run_id": "abcd1234"}), {"client_id": "node-a_1"})]
 
@@ -155,6 +164,39 @@ def test_the_master_answers_plan_requests_and_appends_the_workers_lines(tmp_path
     assert entry.tags["branch"] == "B1"
     assert [json.loads(x)[3] for x in Path(paths["samples"]).read_text().splitlines()] == ["B1"]
     assert not (tmp_path / "other").exists()
+
+
+def test_the_master_drains_every_worker_that_has_the_plan_before_it_quits(tmp_path):
+    """A worker's last lines reach the master before its FINISHED (one socket, in order): the master
+    waits for every answer, and names a worker that never answers once the time is up."""
+    sent = []
+    paths = {"ledger": str(tmp_path / "ledger.jsonl")}
+    master = Master({"run_id": "abcd1234"}, paths, lambda *a, **k: sent.append((a, k)))
+    handlers = master.handlers()
+    for node in ("node-a_1", "node-b_1", "node-c_1"):
+        handlers[PLAN_REQUEST](None, SimpleNamespace(node_id=node, data={"branches": []}))
+    sent.clear()
+    clock = [0.0]
+    answers = {  # at which wait each worker's last line and its answer arrive; node-c never answers
+        0.3: "node-a_1",
+        2.0: "node-b_1",
+    }
+
+    def sleep(seconds: float) -> None:
+        clock[0] = round(clock[0] + seconds, 1)
+        node = answers.pop(clock[0], None)
+        if node:
+            handlers[LINES](None, SimpleNamespace(node_id=node, data={"stream": "ledger", "lines": [node]}))
+            handlers[FINISHED](None, SimpleNamespace(node_id=node, data=None))
+
+    assert master.finish(5.0, sleep, lambda: clock[0]) == ["node-c_1"]
+    assert clock[0] == 5.0
+    assert sent == [((FINISH, None), {"client_id": n}) for n in ("node-a_1", "node-b_1", "node-c_1")]
+    assert Path(paths["ledger"]).read_text().split() == ["node-a_1", "node-b_1"]
+    handlers[FINISHED](None, SimpleNamespace(node_id="node-c_1", data=None))
+    sent.clear()
+    assert master.finish(5.0, sleep, lambda: clock[0]) == []  # nothing left to ask, no wait
+    assert (sent, clock[0]) == ([], 5.0)
 
 
 def msg(stream: str, lines: list[str]) -> SimpleNamespace:

@@ -26,7 +26,10 @@ notifications: the alerts file of the load harness's alert sink (``python -m loa
 which writes only what came with its bearer token) has the alert firing, with a ``startsAt`` at or
 after ``--since`` (the fault), then resolved; with ``--inventory``, no notified alert names an
 ``instance`` that is not an inventory host. The figures: from the fault to the alert's ``startsAt``
-and to its arrival at the sink, and the same for its resolution.
+and to its arrival at the sink, and the same for its resolution. When it did not fire (with
+``--inventory``), ``prometheus_saw``: when the rule's expression held and the alert was pending or
+firing, in seconds after the fault (a hold shorter than the rule's ``for`` plus one evaluation never
+fires).
 
 The HTTP calls are the harness's own client (``loadtests/prometheus.py``), the alerts file is read
 with the harness's reader (``loadtests.alerts.read_alerts``).
@@ -398,6 +401,55 @@ def notifications(
     return report
 
 
+def spans(values: Sequence[Sequence[Any]], since: float, step: float) -> list[str]:
+    """A range query's sample times as spans relative to `since`: ``"+9-+14 s"``, consecutive samples
+    (`step` apart) joined."""
+    times = [float(t) - since for t, _value in values]
+    joined: list[list[float]] = []
+    for at in times:
+        if joined and at - joined[-1][1] <= step * 1.5:
+            joined[-1][1] = at
+        else:
+            joined.append([at, at])
+    return [f"+{start:g}..+{end:g} s" for start, end in joined]
+
+
+def prometheus_view(
+    inventory: Mapping[str, Any], alert: str, since: float, until: float, *, rules_dir: Path = RULES
+) -> dict[str, Any]:
+    """What Prometheus saw from `since` (the fault) to `until`, when `alert` did not arrive: when its
+    rule's expression held (per series) and when the alert was pending or firing, each as spans of
+    seconds after the fault. A rule's ``for`` needs the expression to hold over two evaluations: a
+    span shorter than that explains an alert that never fired."""
+    rule = next(
+        (
+            r
+            for doc in rule_files(rules_dir).values()
+            for group in doc.get("groups", [])
+            for r in group.get("rules", [])
+            if r.get("alert") == alert
+        ),
+        None,
+    )
+    if rule is None:
+        return {"problems": [f"{alert}: no alerting rule of that name in {rules_dir}"]}
+    prometheus = Prometheus(f"http://{monitoring_address(inventory)}:{PROMETHEUS_PORT}")
+    view: dict[str, Any] = {"for": rule.get("for", "0s")}
+    step = 1.0
+    try:
+        view["expression_held"] = {
+            json.dumps(s["metric"], sort_keys=True): spans(s["values"], since, step)
+            for s in prometheus.query_range(str(rule["expr"]), since - 10, until, step)
+        }
+        view["alert_state"] = {
+            s["metric"].get("alertstate", "?"): spans(s["values"], since, step)
+            for s in prometheus.query_range(f'ALERTS{{alertname="{alert}"}}', since - 10, until, step)
+        }
+    except (OSError, PrometheusError, ValueError, KeyError) as error:
+        view["problems"] = [f"Prometheus at {prometheus.base_url}: cannot read it: {error}"]
+    return view
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -437,6 +489,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.inventory:
             hosts = {h for members in json.loads(args.inventory)["groups"].values() for h in members}
         report = notifications(args.alerts, args.alert, args.since, args.wait, hosts)
+        if args.inventory and "fired_at" not in report:
+            # Not judged: why it did not arrive, as Prometheus saw it.
+            inventory = json.loads(args.inventory)
+            report["prometheus_saw"] = prometheus_view(inventory, args.alert, args.since, time.time())
     return emit(report, args.out)
 
 

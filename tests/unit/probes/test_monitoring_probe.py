@@ -360,3 +360,44 @@ def test_an_alert_about_a_target_outside_the_inventory_is_named(
         "notified alerts about instances the inventory does not have: ScrapeTargetDown localhost:9100"
     ]
     assert probe.notifications(tmp_path / "alerts.jsonl", "PostgresNoLeader", T0, wait=0)["problems"] == []
+
+
+def test_an_alert_that_did_not_fire_is_explained_by_what_prometheus_saw(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The rule's expression held 9-13 s after the fault, shorter than its ``for`` plus an evaluation:
+    pending once, never firing; the report says so in seconds after the fault."""
+    asked: list[str] = []
+
+    def answer(path: str, query: dict[str, list[str]]) -> Any:
+        if path != "/api/v1/query_range":
+            return None
+        expr = query["query"][0]
+        asked.append(expr)
+        assert float(query["start"][0]) == T0 - 10
+        assert query["step"] == ["1"]
+        if expr.startswith("ALERTS"):
+            result = [{"metric": {"alertstate": "pending"}, "values": [[T0 + 10, "1"]]}]
+        else:
+            held = [[T0 + t, "0"] for t in (9, 10, 11, 12, 13)]
+            result = [{"metric": {"region": "pg", "scope": "pg"}, "values": held}]
+        return {"status": "success", "data": {"resultType": "matrix", "result": result}}
+
+    with http_api(answer) as url:
+        monkeypatch.setattr(probe, "PROMETHEUS_PORT", int(url.rsplit(":", 1)[1]))
+        inventory = {**INVENTORY, "addresses": {**INVENTORY["addresses"], "mon-1": "127.0.0.1"}}
+        view = probe.prometheus_view(inventory, "PostgresNoLeader", T0, T0 + 60)
+    assert view == {
+        "for": "5s",
+        "expression_held": {'{"region": "pg", "scope": "pg"}': ["+9..+13 s"]},
+        "alert_state": {"pending": ["+10..+10 s"]},
+    }
+    assert "patroni_primary" in asked[0]
+    assert probe.prometheus_view(inventory, "NoSuchAlert", T0, T0 + 60)["problems"] == [
+        f"NoSuchAlert: no alerting rule of that name in {probe.RULES}"
+    ]
+
+
+def test_spans_join_consecutive_samples_only() -> None:
+    values = [[T0 + t, "1"] for t in (1, 2, 3, 7, 8, 20)]
+    assert probe.spans(values, T0, 1.0) == ["+1..+3 s", "+7..+8 s", "+20..+20 s"]

@@ -65,6 +65,7 @@ def run(
             },
         },
         {"name": "Show", "ansible.builtin.debug": {"var": "erp_dns_current_addresses"}},
+        {"name": "Wanted", "ansible.builtin.debug": {"var": "erp_dns_wanted_addresses"}},
     ]
     play = localhost_playbook(tmp_path / f"{entry}.yml", "erp_dns", tasks)
     env = playbook_env(**JSON_OUTPUT) if as_json else playbook_env()
@@ -80,12 +81,16 @@ def stats(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return dict(document["stats"]["localhost"])
 
 
-def shown(result: subprocess.CompletedProcess[str]) -> list[str]:
+SHOWN = {"Show": "erp_dns_current_addresses", "Wanted": "erp_dns_wanted_addresses"}
+
+
+def shown(result: subprocess.CompletedProcess[str], task_name: str = "Show") -> list[str]:
+    """What a debug task printed: Show, the name's addresses; Wanted, erp_dns_addresses in that form."""
     document = json.loads(result.stdout)
     for task in document["plays"][0]["tasks"]:
-        if task["task"]["name"] == "Show":
-            return list(task["hosts"]["localhost"]["erp_dns_current_addresses"])
-    raise AssertionError("no Show task")
+        if task["task"]["name"] == task_name:
+            return list(task["hosts"]["localhost"][SHOWN[task_name]])
+    raise AssertionError(f"no {task_name} task")
 
 
 def test_first_version_then_left_alone_then_moved(tmp_path: Path, dns_server: DnsServer) -> None:
@@ -118,6 +123,16 @@ def test_point_replaces_both_families(tmp_path: Path, dns_server: DnsServer) -> 
     assert addresses(dns_server) == ["10.0.0.2"]
 
 
+def test_entrypoints_with_their_ports_give_their_addresses(tmp_path: Path, dns_server: DnsServer) -> None:
+    """As the register and the hubs write them (hub_erp_entrypoints): both families, ports dropped."""
+    entrypoints = ["10.213.40.11:443", "[2001:db8::11]:8443", "[2001:db8::12]", "10.213.40.12"]
+    stats(run(tmp_path, dns_server, "point", erp_dns_addresses=entrypoints))
+    assert addresses(dns_server) == ["10.213.40.11", "10.213.40.12", "2001:db8::11", "2001:db8::12"]
+    info = run(tmp_path, dns_server, "info", erp_dns_addresses=entrypoints[:2])
+    assert shown(info) == ["10.213.40.11", "10.213.40.12", "2001:db8::11", "2001:db8::12"]
+    assert shown(info, "Wanted") == ["10.213.40.11", "2001:db8::11"]
+
+
 def test_a_wrong_key_is_refused_without_showing_it(tmp_path: Path, dns_server: DnsServer) -> None:
     wrong = "d3Jvbmcta2V5LWZvci10aGUtdGVzdC1vbmx5LTEyMzQ="
     result = run(tmp_path, dns_server, "point", erp_dns_addresses=DR, erp_dns_key_secret=wrong)
@@ -144,6 +159,6 @@ def test_a_server_that_does_not_answer_is_an_error_not_an_empty_name(
 
 def test_bad_input_to_point_changes_nothing(tmp_path: Path, dns_server: DnsServer) -> None:
     """Each refusal's message: test_erp_dns_validate.py. Here: refused before the server is touched."""
-    result = run(tmp_path, dns_server, "point", as_json=False, erp_dns_addresses=["10.213.40.11:443"])
+    result = run(tmp_path, dns_server, "point", as_json=False, erp_dns_addresses=["erp-dr.pilot.test:443"])
     assert_refused(result, "erp_dns_addresses")
     assert addresses(dns_server) == []

@@ -29,8 +29,9 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
     "no key name": ({"erp_dns_key_name": ""}, "erp_dns_key_name"),
     "no key secret": ({"erp_dns_key_secret": ""}, "erp_dns_key_secret"),
     "a key secret that is not base64": ({"erp_dns_key_secret": "not base64 at all!"}, "erp_dns_key_secret"),
-    "an entrypoint with its port": ({"erp_dns_addresses": ["10.213.40.11:443"]}, "erp_dns_addresses"),
     "a name for an address": ({"erp_dns_addresses": ["erp-dr.pilot.test"]}, "erp_dns_addresses"),
+    "a name with a port": ({"erp_dns_addresses": ["10.213.40.11:443", "erp-dr:443"]}, "erp_dns_addresses"),
+    "an address with a path": ({"erp_dns_addresses": ["10.213.40.11/24"]}, "erp_dns_addresses"),
     "an unknown transport": ({"erp_dns_protocol": "quic"}, "erp_dns_protocol"),
     "an unknown algorithm": ({"erp_dns_key_algorithm": "hmac-sha3"}, "erp_dns_key_algorithm"),
 }

@@ -303,6 +303,10 @@ def test_the_pilot_scrapes_every_five_seconds_at_the_address_variable_it_names(
     config = rendered["pilot"]["config"]
     assert config["global"]["scrape_interval"] == config["global"]["evaluation_interval"] == "5s"
     assert targets(config, "patroni")["db-1"][0] == "10.20.2.11:8008"
+    # A killed leader stops counting as primary 3-8 s after the kill, not 5-10 s (PostgresNoLeader).
+    timeouts = {s["job_name"]: s.get("scrape_timeout") for s in config["scrape_configs"]}
+    assert timeouts["patroni"] == "3s"
+    assert timeouts["postgres"] is None
     flags = rendered["pilot"]["default"]
     assert "--web.listen-address=127.0.0.1:9090" in flags
     assert "--storage.tsdb.retention.time=15d --storage.tsdb.retention.size=10GB" in flags
