@@ -53,6 +53,8 @@ class Tally:
     failures: list[str] = field(default_factory=list)
     # (check, lines) repeated at the very end: CI may show only the output's end.
     excerpts: list[tuple[str, list[str]]] = field(default_factory=list)
+    # check -> its first failure in one line (headline), printed last of all.
+    headlines: dict[str, str] = field(default_factory=dict)
 
 
 def venv_bin(tool: str) -> str:
@@ -247,6 +249,29 @@ def failure_excerpt(text: str, per_failure: int = 250, limit: int = 800) -> list
     return excerpt[-limit:]
 
 
+def headline(excerpt: list[str]) -> str:
+    """One line for a failed check's first failure: Ansible's "Task failed" message and the task's
+    place (its Origin), or the first fatal line; empty when the excerpt has neither."""
+    stripped = [line.strip(" \u2502").strip() for line in excerpt]
+    message = next((line for line in stripped if "[ERROR]: Task failed" in line), "")
+    if not message:
+        message = next((line for line in stripped if FAILURE_MARK.search(line)), "")
+    origin = next(
+        (stripped[i + 1] for i, line in enumerate(stripped[:-1]) if line == "Origin:"),
+        next((line.split("Origin:", 1)[1].strip() for line in stripped if "Origin:" in line), ""),
+    )
+    text = " ".join(part for part in (message, f"({origin})" if origin else "") if part)
+    return text[:400]
+
+
+def tail_headline(text: str) -> str:
+    """A failed check that is not Ansible's: the first error line of its last lines (pytest's
+    "FAILED test - reason", mypy's "file:line: error: ..."), else its last line."""
+    tail = [line.strip() for line in ANSI.sub("", text).splitlines()[-40:] if line.strip()]
+    found = next((line for line in tail if line.startswith(("FAILED ", "ERROR ")) or ": error" in line), "")
+    return (found or (tail[-1] if tail else ""))[:400]
+
+
 def base_env() -> dict[str, str]:
     """The environment `make` gives the checks, also when this runs on its own:
     the venv's tools first on PATH, this checkout as the collection, the rig cache."""
@@ -306,6 +331,7 @@ def run(check: Check, tally: Tally) -> None:
                 )
             print("".join(text.splitlines(keepends=True)[-25:]), flush=True)
             tally.excerpts.append((check.name, excerpt[-40:] or text.splitlines()[-15:]))
+            tally.headlines[check.name] = headline(excerpt) or tail_headline(text)
 
 
 def real_odoo_line(env: dict[str, str]) -> str:
@@ -315,6 +341,18 @@ def real_odoo_line(env: dict[str, str]) -> str:
     if not given:
         return f"{name}skipped  ODOO_SRC/ODOO_IMAGE not set (make real-odoo ODOO_SRC=/path/to/odoo)"
     return f"{name}not run  {given[0]} is set: the lane runs with make real-odoo, not here"
+
+
+def report_failures(tally: Tally) -> None:
+    """At the end of the output: each failure's excerpt, then one line per failed check with its first
+    cause (the very last lines, which CI shows even when it shows little)."""
+    for name, lines in tally.excerpts:
+        where = f"full log: {LOGS.relative_to(ROOT)}/{name}.log"
+        print(f"--- {name}, where it failed ({where}):", *lines, sep="\n")
+    if tally.failures:
+        print("failed checks: " + ", ".join(tally.failures))
+        for name in tally.failures:
+            print(f"  {name}: {tally.headlines.get(name) or 'see its log'}")
 
 
 def main() -> int:
@@ -358,11 +396,7 @@ def main() -> int:
     summary = f"{tally.passed} passed, {tally.failed} failed"
     if tally.skipped:
         summary += f", {tally.skipped} skipped"
-    for name, lines in tally.excerpts:
-        where = f"full log: {LOGS.relative_to(ROOT)}/{name}.log"
-        print(f"--- {name}, where it failed ({where}):", *lines, sep="\n")
-    if tally.failures:
-        print("failed checks: " + ", ".join(tally.failures))
+    report_failures(tally)
     print(f"{len(checks)} checks in {elapsed:.0f}s; logs in {LOGS.relative_to(ROOT)}/")
     print(summary)
     return 1 if tally.failed else 0

@@ -21,7 +21,7 @@ from loadtests.alerts import AlertSink
 from loadtests.prometheus import Prometheus
 from tests.fixtures.http_api import http_api
 from tests.fixtures.probe_inventory import INVENTORY
-from tests.metric_names import rule_files
+from tests.metric_names import RULES_DIR, rule_files
 from tests.probes import monitoring as probe
 
 
@@ -394,7 +394,7 @@ def test_an_alert_that_did_not_fire_is_explained_by_what_prometheus_saw(
     }
     assert "patroni_primary" in asked[0]
     assert probe.prometheus_view(inventory, "NoSuchAlert", T0, T0 + 60)["problems"] == [
-        f"NoSuchAlert: no alerting rule of that name in {probe.RULES}"
+        f"NoSuchAlert: no alerting rule of that name in {RULES_DIR}"
     ]
 
 
