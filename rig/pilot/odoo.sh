@@ -115,8 +115,9 @@ odoo_container_gid: 999
 docker_host_image_archives: [{src: "$images/odoo-double.tar", images: ["$double_image"]}]
 # The double's own switch: test users hashed with few rounds (fast logins).
 odoo_options_extra: {double_password_rounds: 1000}
-# Seeds what Odoo's demo data would give: products, stock, one POS per branch.
+# Seeds what Odoo's demo data would give: products, stock, one POS per branch
+# (a DR region has no branches of its own: its database is the primary's).
 odoo_init_command: [python3, -m, odoo_double, seed, -c, /etc/odoo/odoo.conf, --image-env, --products, "200",
-                    --warehouses, "2", --branches, "{{ groups['branches'] | join(',') }}"]
+                    --warehouses, "2", --branches, "{{ groups['branches'] | default([]) | join(',') }}"]
 YAML
 say "Odoo under test: the Odoo 18 protocol double $double_image ($reason)"
