@@ -393,9 +393,9 @@ def region_loss_results(
     losses: Sequence[RegionLossSummary], recovery: Mapping[str, RecoveryTarget]
 ) -> list[GateResult]:
     """Per region-loss drill: measured at all; per tier with recovery objectives, back within its
-    rto and missing no more than its rpo (the age at the loss of the newest acknowledged write the
-    DR region does not hold); and, every tier, nothing acknowledged after the loss missing (the
-    DR region acknowledged it: a loss no objective allows)."""
+    rto and missing no more than its rpo (the age at the loss of the oldest acknowledged write the
+    DR region does not hold: the point it came back to); and, every tier, nothing acknowledged after
+    the loss missing (the DR region acknowledged it: a loss no objective allows)."""
     results: list[GateResult] = []
     for loss in losses:
         scope = f"{REGION_LOSS} {loss.drill}"
@@ -439,7 +439,7 @@ def region_loss_results(
                         age,
                         age <= target.rpo,
                         f"{scope}: {t.tier} lost {t.lost_before} of {t.acked_before} writes acknowledged "
-                        f"before the loss, the newest {age:.1f} s before it; recovery point objective "
+                        f"before the loss, the oldest {age:.1f} s before it; recovery point objective "
                         f"{target.rpo:.0f} s",
                     )
                 )

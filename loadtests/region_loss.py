@@ -9,8 +9,10 @@ the run, with the ledger reconciled against the database that took over:
 * recovery point (RPO) per tier: the acknowledged writes of the tier missing from the database
   (``lost``), those acknowledged before the region was gone (by the drill's end: what the DR
   region could not have had) apart from those acknowledged after it (served by the DR region
-  and lost there: always a failure), and the age at the loss of the newest missing one; 0 s
-  when nothing is missing.
+  and lost there: always a failure), and the recovery point: the loss minus the acknowledgement
+  of the oldest missing one (the DR region came back to a state from before it: every write
+  acknowledged since is at risk, whatever else arrived); 0 s when nothing is missing. The newest
+  missing one says nothing of it: it is always just before the loss.
 
 The gates compare them with the region's recovery objectives (``region_recovery_targets``).
 """
@@ -40,7 +42,7 @@ class TierRecovery(BaseModel):
     measured_by: str  # "acknowledged write" | "answered call" | "" (no call of the tier after the loss)
     acked_before: int  # writes of the tier acknowledged before the region was gone
     lost_before: int  # of those, missing from the database that took over
-    rpo_s: float | None  # the loss minus the newest missing one's acknowledgement; 0 when none; None: unknown
+    rpo_s: float | None  # the loss minus the oldest missing one's acknowledgement; 0 when none; None: unknown
     lost_after: int  # acknowledged after the loss (by the DR region) and missing: never allowed
     examples: list[str] = []
 
@@ -104,7 +106,7 @@ def measure_region_loss(
             answered = next((s.t for s in samples if s.tier == tier and s.ok and s.t > lost_at), None)
             rto = None if answered is None else answered - lost_at
             how = "answered call" if answered is not None else ""
-        rpo = max(0.0, lost_at - (lost_before[-1].acked_at or lost_at)) if lost_before else 0.0
+        rpo = max(0.0, lost_at - (lost_before[0].acked_at or lost_at)) if lost_before else 0.0
         out.append(
             TierRecovery(
                 tier=tier,
@@ -114,7 +116,7 @@ def measure_region_loss(
                 lost_before=len(lost_before),
                 rpo_s=round(rpo, 2),
                 lost_after=len(lost_after),
-                examples=[e.key for e in [*lost_before[-5:], *lost_after[:5]]],
+                examples=[e.key for e in [*lost_before[:5], *lost_after[:5]]],
             )
         )
     return RegionLossSummary(

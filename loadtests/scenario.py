@@ -124,7 +124,8 @@ class RegionLoss(_Strict):
     script that does it). After the run the harness measures per tier, from the drill's start: the
     recovery time (to the first acknowledged write of the tier, or the first answered call of a
     tier that writes nothing) and the recovery point as the ledger sees it (acknowledged writes
-    missing from the database that took over, and how old the newest of them was at the loss),
+    missing from the database that took over, and how old the oldest of them was at the loss: the
+    point the DR region came back to),
     against the region's recovery objectives (loadtests.region_loss)."""
 
     region: str = Field(min_length=1)  # the region lost, for the report

@@ -469,8 +469,8 @@ def region_loss_lines(loss: RegionLossSummary) -> list[str]:
             else "not back by the end of the run"
         )
         lost = (
-            f"{t.lost_before} of {t.acked_before} writes acknowledged before the loss missing, the newest "
-            f"{_seconds(t.rpo_s or 0.0)} old at the loss"
+            f"{t.lost_before} of {t.acked_before} writes acknowledged before the loss missing, the oldest "
+            f"{_seconds(t.rpo_s or 0.0)} old at the loss (recovery point)"
             if t.lost_before
             else f"none of {t.acked_before} writes acknowledged before the loss missing"
         )

@@ -92,7 +92,8 @@ def test_recovery_time_and_point_per_tier() -> None:
     pos = tiers["pos_sync"]
     assert (pos.rto_s, pos.measured_by) == (95.0, "acknowledged write")
     assert (pos.acked_before, pos.lost_before, pos.lost_after) == (3, 2, 0)
-    assert pos.rpo_s == 0.6  # the newest missing write was acknowledged 0.6 s before the loss
+    # the oldest missing write was acknowledged 1.5 s before the loss: the DR region's recovery point
+    assert pos.rpo_s == 1.5
     assert pos.examples == ["pos-2", "pos-3"]
     inv = tiers["inventory"]
     assert (inv.rto_s, inv.lost_before, inv.rpo_s) == (120.0, 0, 0.0)
@@ -141,7 +142,7 @@ def test_gates_hold_the_measures_to_the_region_targets() -> None:
     results = {r.metric: r for r in region_loss_results([measured({"pos-2", "pos-3"})], TARGETS)}
     assert results["rto pos_sync"].passed
     assert results["rpo pos_sync"].passed
-    assert "lost 2 of 3 writes acknowledged before the loss, the newest 0.6 s before it" in (
+    assert "lost 2 of 3 writes acknowledged before the loss, the oldest 1.5 s before it" in (
         results["rpo pos_sync"].reason
     )
     assert not results["rto finance"].passed  # never back
@@ -182,7 +183,7 @@ def test_the_first_screen_says_what_the_stores_lost() -> None:
     assert lines[0].startswith("Region pilot-local lost at 200 s into the run")
     pos = next(line for line in lines if "2 of 3" in line)
     assert "back after 95.0 s (first acknowledged write)" in pos
-    assert "the newest 0.6 s old at the loss" in pos
+    assert "the oldest 1.5 s old at the loss (recovery point)" in pos
     assert any("not back by the end of the run" in line for line in lines)
 
 
@@ -265,3 +266,13 @@ def test_the_report_shows_the_region_loss_first_and_in_detail() -> None:
     assert 'id="region-loss-summary"' in html
     assert 'id="region-loss"' in html
     assert "not back" in html  # finance
+
+
+def test_a_dr_region_that_holds_none_of_the_writes_misses_its_recovery_point() -> None:
+    """make pilot-dr, a standby that had not caught up: every write acknowledged before the loss missing.
+    The newest missing one is always just before the loss; the recovery point is the oldest one's."""
+    pos = measured({"pos-1", "pos-2", "pos-3"}).tiers[0]
+    assert (pos.lost_before, pos.rpo_s) == (3, 99.8)
+    minute = {**TARGETS, "pos_sync": RecoveryTarget(rpo=60, rto=120)}
+    results = {r.metric: r for r in region_loss_results([measured({"pos-1", "pos-2", "pos-3"})], minute)}
+    assert not results["rpo pos_sync"].passed
