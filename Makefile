@@ -30,11 +30,14 @@ host:
 	bash rig/host-packages.sh
 
 .PHONY: help venv host rig collection lint unit molecule test test-fast scenario build clean pilot pilot-down \
+	pilot-dr pilot-dr-down \
 	real-odoo real-odoo-captures
 
 help:
 	@echo "make pilot       set up everything, build the local pilot region, validate it: GO or NO-GO"
 	@echo "make pilot-down  remove the local pilot region (containers, networks, its state)"
+	@echo "make pilot-dr    two regions, the primary lost under branch load, the DR region taking over"
+	@echo "make pilot-dr-down  remove the disaster-recovery pilot's two regions"
 	@echo "make test        set up (venv, Docker engine, images, apt cache) and run every check"
 	@echo "make test-fast   lint and unit tests only"
 	@echo "make scenario S=docker_host   one Molecule scenario (full test sequence)"
@@ -106,6 +109,17 @@ pilot: venv host collection rig
 pilot-down: venv collection
 	$(BIN)/ansible-playbook -i $(PILOT_INVENTORY) rig/pilot/down.yml
 	$(if $(filter kubernetes,$(PILOT_PLATFORM)),bash rig/kubernetes/cluster.sh down)
+
+# The disaster-recovery pilot (README, "make pilot-dr"): two regions
+# (inventories/pilot-north/, inventories/pilot-south/), the primary lost under
+# branch load, the DR region taking over. Its own state, beside make pilot's.
+PILOT_DR_STATE ?= $(CURDIR)/.cache/pilot-dr
+
+pilot-dr: venv host collection rig
+	PILOT_STATE=$(PILOT_DR_STATE) bash rig/pilot/dr.sh
+
+pilot-dr-down: venv collection
+	PILOT_STATE=$(PILOT_DR_STATE) bash rig/pilot/dr.sh down
 
 # The real-Odoo lane (rig/real_odoo/, README "Real Odoo lane"): not part of
 # make test. ODOO_SRC (a source tree) or ODOO_IMAGE (an image on the Docker

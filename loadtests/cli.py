@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -155,6 +156,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--web-port", type=int, default=8089)
     run.add_argument("--network-timeout", type=float, default=30.0, help="per-call timeout, seconds")
     run.add_argument("--reconcile-host", help="where to read the writes back (default --host)")
+    run.add_argument(
+        "--erp-name",
+        default="",
+        help="the ERP's DNS name the branches use: the users' Host header and TLS server name, whatever "
+        "address they connect to (default --host's host; with a DR region: the name a failover moves)",
+    )
     run.add_argument(
         "--odoo-label",
         default="",
@@ -445,6 +452,11 @@ def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates
                 base_url(value)
             except EndpointError as exc:
                 raise ConfigError("--" + option.replace("_", "-"), value, str(exc)) from None
+    erp_name = getattr(args, "erp_name", "") or ""
+    if erp_name and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", erp_name):
+        raise ConfigError(
+            "--erp-name", erp_name, "a DNS name such as erp.retail.example (no scheme, port or path)"
+        )
     scenario = load_scenario(args.scenario)
     updates: dict[str, Any] = {}
     if args.drills:
@@ -658,6 +670,7 @@ class Run:
             pos_receipt_share=self.scenario.pos_receipt_share,
             max_requests_per_user=self.scenario.max_requests_per_user,
             network_timeout=self.args.network_timeout,
+            erp_name=self.args.erp_name,
             extra={"started_path": str(self.out / "started.txt")},
             catalogue=self.catalogue.model_dump(),
         )

@@ -19,6 +19,7 @@ import os
 import random
 from collections.abc import Callable
 from typing import Any, ClassVar, cast
+from urllib.parse import urlsplit
 
 import gevent.event
 import gevent.ssl
@@ -85,7 +86,9 @@ class BranchUser(FastHttpUser):
         self.branch = pick_branch(self.persona, plan.branches, n)
         self.host = self.branch.url or plan.host
         self.network_timeout = plan.network_timeout
-        self.default_headers, self.client_pool = erp_identity(plan.host, self.host, self)
+        self.default_headers, self.client_pool = erp_identity(
+            named(plan.host, plan.erp_name), self.host, self
+        )
         super().__init__(environment)
         self.calls = 0
         self.odoo = Caller(
@@ -145,6 +148,14 @@ def user_class(name: str, persona: Persona) -> type[BranchUser]:
         "".join(part.title() for part in name.split("_")), (BranchUser,), {"__module__": __name__, **attrs}
     )
     return cast(type[BranchUser], cls)
+
+
+def named(host: str, name: str) -> str:
+    """``host`` (a URL) with its host replaced by the ERP DNS name ``name``, its port kept; else ``host``."""
+    if not name:
+        return host
+    parts = urlsplit(host)
+    return parts._replace(netloc=f"{name}:{parts.port}" if parts.port else name).geturl()
 
 
 def erp_identity(

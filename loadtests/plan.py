@@ -46,6 +46,7 @@ class RunPlan:
     pos_receipt_share: float = 0.0  # the scenario's: acknowledged orders with a receipt attached
     max_requests_per_user: int = 100000
     network_timeout: float = 30.0
+    erp_name: str = ""  # the ERP's DNS name the users send (Host, TLS server name); "" = --host's host
     extra: dict[str, str] = field(default_factory=dict)
     catalogue: dict[str, Any] = field(default_factory=dict)  # loadtests.discovery.Catalogue, discovered
 

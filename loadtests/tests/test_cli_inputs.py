@@ -82,6 +82,7 @@ def test_check_refuses_an_expected_alert_no_rule_defines(tmp_path, capsys):
         ),
         ("--alert-wait", "a while", "error: --alert-wait: a while: cannot read duration"),
         ("--prometheus", "prometheus:9090", "error: --prometheus: prometheus:9090: "),
+        ("--erp-name", "https://erp.pilot.test", "error: --erp-name: https://erp.pilot.test: a DNS name"),
     ],
 )
 def test_bad_alert_options_exit_2_before_any_traffic(tmp_path, capsys, option, value, reason):

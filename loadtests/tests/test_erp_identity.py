@@ -29,7 +29,9 @@ def toxiproxy(tmp_path):
     rig.close()
 
 
-def one_call(tmp_path: Path, host: str, url: str, upstream: str, proxy: str = "") -> dict[str, Any]:
+def one_call(
+    tmp_path: Path, host: str, url: str, upstream: str, proxy: str = "", *, erp_name: str = ""
+) -> dict[str, Any]:
     branch = PlanBranch("B1", "Store", "pilot", "store", "standard", "lte", url, upstream, proxy)
     plan = RunPlan(
         "abcd1234",
@@ -42,6 +44,7 @@ def one_call(tmp_path: Path, host: str, url: str, upstream: str, proxy: str = ""
         str(tmp_path / "ledger.jsonl"),
         str(tmp_path / "samples.jsonl"),
         network_timeout=10,
+        erp_name=erp_name,
     )
     plan.dump(tmp_path / "plan.json")
     done = subprocess.run(
@@ -92,3 +95,13 @@ def test_plain_http_to_a_relay_by_ip_sends_the_erp_host_header(tmp_path):
         result = one_call(tmp_path, "http://erp.pilot.test:8069", rec.url, rec.url)
     assert result["outcome"] == "ok", result
     assert [(s.host, s.server_name) for s in rec.seen] == [("erp.pilot.test:8069", None)]
+
+
+def test_an_erp_name_replaces_the_host_of_host_in_the_header_and_sni(tmp_path):
+    """A region with a DR region: --host is the primary's address, the calls carry the name a failover
+    moves (both regions' Traefik route it; the DR region's would refuse the primary's address)."""
+    tls = self_signed(tmp_path, "erp.pilot.test")
+    with Recorder(tls=tls) as rec:
+        result = one_call(tmp_path, "https://10.213.50.11:8443", rec.url, rec.url, erp_name="erp.pilot.test")
+    assert result["outcome"] == "ok", result
+    assert [(s.host, s.server_name) for s in rec.seen] == [("erp.pilot.test:8443", "erp.pilot.test")]

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# make pilot-dr: the disaster-recovery pilot. Two regions in containers,
+# inventories/pilot-north/ (the primary) and inventories/pilot-south/ (its DR
+# region: a standby cluster, Odoo warm, its hub), the DNS service that holds
+# the ERP's name and two branch nodes; then branch load, the whole primary
+# region killed, playbooks/dr_failover.yml, and the harness's verdict with the
+# recovery time and point per tier (README, "make pilot-dr").
+#
+#   bash rig/pilot/dr.sh        build the pair from nothing and run the drill
+#   bash rig/pilot/dr.sh down   remove both regions and the pair's state
+#
+# A run ends with the primary region lost and the DR region active: the next
+# run removes that pair first and builds a new one.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${PILOT_STATE:=$PWD/.cache/pilot-dr}"
+export PILOT_STATE
+north=inventories/pilot-north/
+south=inventories/pilot-south/
+register=inventories/branch_register/pilot-dr/
+logs=results/pilot-dr-logs
+mkdir -p "$logs"
+started=$SECONDS
+
+step() { printf '\n[pilot-dr] === %s (%ds)\n' "$*" "$((SECONDS - started))"; }
+play() { # log-name inventory playbook args...
+  local name="$1" inventory="$2"
+  shift 2
+  if ! ansible-playbook -i "$inventory" "$@" >"$logs/$name.log" 2>&1; then
+    tail -n 40 "$logs/$name.log"
+    printf '[pilot-dr] %s failed; full log: %s\n' "$name" "$logs/$name.log" >&2
+    exit 1
+  fi
+  sed -n '/^PLAY RECAP/,$p' "$logs/$name.log"
+}
+changed() { sed -n '/^PLAY RECAP/,$p' "$1" | grep -o 'changed=[0-9]*' | awk -F= '{s += $2} END {print s + 0}'; }
+
+down() {
+  # The DR region first: its containers have legs on the primary's network.
+  play down-south "$south" rig/pilot/down.yml
+  play down-north "$north" rig/pilot/down.yml
+}
+
+if [[ ${1:-} == down ]]; then
+  down
+  exit 0
+fi
+
+if docker ps -a --filter label=org.retailops.rig.scenario=pilot-dr --format '{{.Names}}' | grep -q .; then
+  step "an earlier pair of regions is here (its primary region lost by its run): removing it"
+  down
+fi
+
+step "Odoo under test"
+mkdir -p "$PILOT_STATE"
+bash rig/pilot/odoo.sh
+odoo_vars="$PILOT_STATE/odoo.yml"
+label=$(sed -n 's/^pilot_odoo_label: "\(.*\)"$/\1/p' "$odoo_vars")
+
+step "containers, secrets, PKI, blob stores, the DNS service (rig/pilot/up.yml, both regions)"
+play up-north "$north" rig/pilot/up.yml
+play up-south "$south" rig/pilot/up.yml
+
+# Each hub publishes its key when it is converged, and a branch's tunnels need
+# both hubs' keys: the DR region's hub first (its branch peers come with its
+# converge below), then the primary region, then the DR region.
+step "the DR region's hub (playbooks/branch_vpn.yml on pilot-south's hub)"
+play hub-south "$south" playbooks/branch_vpn.yml --limit hubs
+
+step "converge the primary region (playbooks/site.yml on pilot-north)"
+play site-north "$north" playbooks/site.yml -e "@$odoo_vars"
+converged=$(changed "$logs/site-north.log")
+
+step "initialise the database (playbooks/odoo_db.yml on pilot-north)"
+play odoo-init "$north" playbooks/odoo_db.yml -e odoo_oneshot_operation=init -e "@$odoo_vars"
+
+step "converge the DR region (playbooks/site.yml on pilot-south: a standby cluster, Odoo warm)"
+play site-south "$south" playbooks/site.yml -e "@$odoo_vars"
+converged=$((converged + $(changed "$logs/site-south.log")))
+printf '[pilot-dr] the converges changed %s task(s)\n' "$converged"
+
+export ODOO_PASSWORD="${ODOO_PASSWORD:-admin}" # the pilot's own admin login, never a real region's
+
+step "validate: branch load, the primary region lost, the DR region taking over (playbooks/validate_pilot.yml)"
+out="results/pilot-dr/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+tail -n +1 -F --pid=$$ "$out/harness.log" 2>/dev/null &
+tailer=$!
+rc=0
+ansible-playbook -i "$north" playbooks/validate_pilot.yml -e "@$odoo_vars" \
+  -e "validate_pilot_odoo_vars=$odoo_vars" -e "validate_pilot_register=$PWD/$register" \
+  -e "validate_pilot_out=$PWD/$out" \
+  -e "{\"validate_pilot_vars\": {\"DR_INVENTORY\": \"$PWD/$south\"}}" >"$logs/validate.log" 2>&1 || rc=$?
+sleep 1
+kill "$tailer" 2>/dev/null || true
+grep -E '^ +"msg": "|^fatal' "$logs/validate.log" | tail -n 12 || true
+
+printf '\n[pilot-dr] Odoo under test: %s\n' "$label"
+printf '[pilot-dr] total time %ds\n' "$((SECONDS - started))"
+if [[ $rc -eq 0 ]]; then
+  printf '[pilot-dr] GO - report: %s/report.html\n' "$out"
+else
+  printf '[pilot-dr] NO-GO (validate_pilot.yml exit %d) - report: %s/report.html, log: %s/validate.log\n' "$rc" "$out" "$logs"
+fi
+exit "$rc"
