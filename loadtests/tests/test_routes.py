@@ -107,6 +107,7 @@ def run_args(toxiproxy: str = "auto", **more: object) -> argparse.Namespace:
         db="retail",
         login="admin",
         network_timeout=5,
+        erp_name="",
         **more,
     )
 
