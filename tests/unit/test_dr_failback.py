@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import ROOT, assert_refused, playbook_env, run_playbook
+
 from tests.fixtures.http_api import http_api
 
 PLAYBOOK = ROOT / "playbooks" / "dr_failback.yml"
@@ -34,7 +34,11 @@ CHANGING = (
     "Turn the DR region's cluster into a standby cluster",
 )
 
-LOCAL_HOST = {"ansible_connection": "local", "ansible_become": False, "ansible_python_interpreter": sys.executable}
+LOCAL_HOST = {
+    "ansible_connection": "local",
+    "ansible_become": False,
+    "ansible_python_interpreter": sys.executable,
+}
 
 
 def inventory(tmp: Path, api_port: int, **db: Any) -> Path:
@@ -51,8 +55,12 @@ def inventory(tmp: Path, api_port: int, **db: Any) -> Path:
     document = {
         "all": {
             "children": {
-                "hubs": {"hosts": {"north-hub": {"hub_region": "north", "hub_erp_entrypoints": ["192.0.2.11:443"]}}},
-                "dr_hubs": {"hosts": {"south-hub": {"hub_region": "south", "hub_erp_entrypoints": ["192.0.2.41:443"]}}},
+                "hubs": {
+                    "hosts": {"north-hub": {"hub_region": "north", "hub_erp_entrypoints": ["192.0.2.11:443"]}}
+                },
+                "dr_hubs": {
+                    "hosts": {"south-hub": {"hub_region": "south", "hub_erp_entrypoints": ["192.0.2.41:443"]}}
+                },
                 "odoo_nodes": {"hosts": {"north-app-1": dict(LOCAL_HOST)}},
                 "postgres_cluster": {"hosts": {"north-db-1": db_vars}},
             }
@@ -105,7 +113,10 @@ def standby_api() -> Iterator[tuple[int, list[str]]]:
         ({**GOOD, "dr_failback_max_lag": "a lot"}, "dr_failback_max_lag"),
         ({**GOOD, "dr_failback_catchup_timeout": 5}, "dr_failback_catchup_timeout"),
         ({**GOOD, "dr_failback_phase": "switch"}, "dr_failback_dr_inventory"),
-        ({**GOOD, "dr_failback_phase": "switch", "dr_failback_dr_inventory": "/nonexistent/south"}, "dr_failback_dr_inventory"),
+        (
+            {**GOOD, "dr_failback_phase": "switch", "dr_failback_dr_inventory": "/nonexistent/south"},
+            "dr_failback_dr_inventory",
+        ),
     ],
     ids=[
         "no phase",
@@ -128,9 +139,15 @@ def test_bad_input_is_refused_naming_the_variable(tmp_path: Path, extra: dict[st
     ("db", "expect"),
     [
         ({"dr_failback_standby_cluster": {"hosts": "10.213.50.121"}}, "dr_failback_standby_cluster"),
-        ({"dr_failback_standby_cluster": {"hosts": ["10.213.50.121"], "slot": "x"}}, "dr_failback_standby_cluster"),
+        (
+            {"dr_failback_standby_cluster": {"hosts": ["10.213.50.121"], "slot": "x"}},
+            "dr_failback_standby_cluster",
+        ),
         ({"dr_failback_dr_standby_cluster": {}}, "dr_failback_dr_standby_cluster"),
-        ({"dr_failback_dr_standby_cluster": {"hosts": ["10.213.50.21"], "port": "five"}}, "dr_failback_dr_standby_cluster"),
+        (
+            {"dr_failback_dr_standby_cluster": {"hosts": ["10.213.50.21"], "port": "five"}},
+            "dr_failback_dr_standby_cluster",
+        ),
     ],
     ids=["hosts as a string", "an unknown key", "no hosts for the DR cluster", "a port that is not a number"],
 )
@@ -152,10 +169,11 @@ def test_a_region_that_does_not_answer_is_refused(tmp_path: Path) -> None:
     }
     path.write_text(yaml.safe_dump(document))
     run = run_playbook(PLAYBOOK, GOOD, "-i", str(path), env=playbook_env(), timeout=240)
-    # The unreachable host's own "fatal: ... UNREACHABLE! ... ...ignoring" comes first: the refusal is the next.
+    # The unreachable host's own "fatal: ... UNREACHABLE! ...ignoring" comes first; the refusal is next.
     assert run.returncode != 0, run.stdout[-3000:]
     refusal = run.stdout[run.stdout.index("TASK [Refuse a region that is not back]") :]
-    assert "FAILED!" in refusal and "north-app-1 of north did not answer" in refusal, refusal[-3000:]
+    assert "FAILED!" in refusal, refusal[-3000:]
+    assert "north-app-1 of north did not answer" in refusal, refusal[-3000:]
     assert "TASK [Read each member of the DR region's cluster]" not in run.stdout
 
 
@@ -171,5 +189,7 @@ def test_a_dr_region_that_is_a_standby_cluster_is_refused(
     port, gets = standby_api
     extra = {**GOOD, "dr_failback_phase": phase, "dr_failback_dr_inventory": str(tmp_path)}
     run = failback(tmp_path, extra, api_port=port)
-    assert_refused(run, "south is not the active region: its cluster's leader is standby_leader (a standby cluster)")
+    assert_refused(
+        run, "south is not the active region: its cluster's leader is standby_leader (a standby cluster)"
+    )
     assert set(gets) == {"/patroni", "/config"}, gets
