@@ -75,7 +75,7 @@ def inventory(tmp: Path, api_port: int, **db: Any) -> Path:
 def failback(
     tmp: Path, extra: dict[str, Any], api_port: int = 1, **db: Any
 ) -> subprocess.CompletedProcess[str]:
-    run = run_playbook(
+    run: subprocess.CompletedProcess[str] = run_playbook(
         PLAYBOOK, extra, "-i", str(inventory(tmp, api_port, **db)), env=playbook_env(), timeout=240
     )
     for task in CHANGING:
@@ -168,7 +168,9 @@ def test_a_region_that_does_not_answer_is_refused(tmp_path: Path) -> None:
         "ansible_ssh_common_args": "-o ConnectTimeout=3",
     }
     path.write_text(yaml.safe_dump(document))
-    run = run_playbook(PLAYBOOK, GOOD, "-i", str(path), env=playbook_env(), timeout=240)
+    run: subprocess.CompletedProcess[str] = run_playbook(
+        PLAYBOOK, GOOD, "-i", str(path), env=playbook_env(), timeout=240
+    )
     # The unreachable host's own "fatal: ... UNREACHABLE! ...ignoring" comes first; the refusal is next.
     assert run.returncode != 0, run.stdout[-3000:]
     refusal = run.stdout[run.stdout.index("TASK [Refuse a region that is not back]") :]
