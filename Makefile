@@ -19,10 +19,10 @@ COLLECTIONS := $(CURDIR)/.cache/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR ?= 0
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# Every scenario, the longest first (kubernetes builds the cluster's cache on
-# a fresh machine): two run side by side, so the long ones start early and the
-# two slots end together.
-SCENARIOS_LONGEST_FIRST := kubernetes postgresql_ha branch_vpn app_tier redis_ha docker_host
+# Every scenario, the longest first (postgresql_ha with its DR checks;
+# kubernetes, which builds the cluster's cache on a fresh machine): two run
+# side by side, so the long ones start early and the two slots end together.
+SCENARIOS_LONGEST_FIRST := postgresql_ha kubernetes branch_vpn app_tier redis_ha docker_host
 SCENARIOS_ALL := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 SCENARIOS ?= $(filter $(SCENARIOS_ALL),$(SCENARIOS_LONGEST_FIRST)) $(filter-out $(SCENARIOS_LONGEST_FIRST),$(SCENARIOS_ALL))
 

@@ -431,6 +431,9 @@ def region_loss_results(
                 )
             if target is not None and target.rpo is not None:
                 age = t.rpo_s if t.rpo_s is not None else float("inf")
+                files = (
+                    f" and the file of {t.files_missing_before} attachments" if t.files_missing_before else ""
+                )
                 results.append(
                     GateResult(
                         scope,
@@ -439,8 +442,8 @@ def region_loss_results(
                         age,
                         age <= target.rpo,
                         f"{scope}: {t.tier} lost {t.lost_before} of {t.acked_before} writes acknowledged "
-                        f"before the loss, the oldest {age:.1f} s before it; recovery point objective "
-                        f"{target.rpo:.0f} s",
+                        f"before the loss{files}, the oldest {age:.1f} s before it; recovery point "
+                        f"objective {target.rpo:.0f} s",
                     )
                 )
             if t.lost_after:
@@ -539,17 +542,22 @@ def evaluate(
             ("unsettled", "acknowledged POS orders not paid in full", lg.max_unsettled),
             ("unreadable", "acknowledged attachments whose file does not open", lg.max_unreadable),
         ]
-        excused = sum(loss.lost_before() for loss in region_losses if loss.measured)
+        # Missing before a region was lost: the region-loss gates judge them by the recovery point.
+        measured = [loss for loss in region_losses if loss.measured]
+        excused = {
+            "lost": sum(loss.lost_before() for loss in measured),
+            "unreadable": sum(loss.files_missing_before() for loss in measured),
+        }
         for attr, label, limit in limits:
             if limit is None:
                 continue
-            actual = ledger.total(attr) - (excused if attr == "lost" else 0)
+            actual = ledger.total(attr) - excused.get(attr, 0)
             passed = actual <= limit
             examples = [k for kind in ledger.kinds for k in getattr(kind, attr)][:3]
             detail = f" (e.g. {', '.join(examples)})" if examples and not passed else ""
-            if attr == "lost" and excused:
+            if excused.get(attr):
                 detail += (
-                    f" ({excused} more acknowledged before a region was lost: "
+                    f" ({excused[attr]} more acknowledged before a region was lost: "
                     "the region-loss gates judge them)"
                 )
             results.append(

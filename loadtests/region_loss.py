@@ -12,7 +12,10 @@ the run, with the ledger reconciled against the database that took over:
   and lost there: always a failure), and the recovery point: the loss minus the acknowledgement
   of the oldest missing one (the DR region came back to a state from before it: every write
   acknowledged since is at risk, whatever else arrived); 0 s when nothing is missing. The newest
-  missing one says nothing of it: it is always just before the loss.
+  missing one says nothing of it: it is always just before the loss. An attachment whose record
+  came over without its file (the filestore's copies are taken every few minutes, the database
+  streams) is missing data too: counted apart (``files_missing_before``), and in the recovery
+  point like a missing write.
 
 The gates compare them with the region's recovery objectives (``region_recovery_targets``).
 """
@@ -42,8 +45,9 @@ class TierRecovery(BaseModel):
     measured_by: str  # "acknowledged write" | "answered call" | "" (no call of the tier after the loss)
     acked_before: int  # writes of the tier acknowledged before the region was gone
     lost_before: int  # of those, missing from the database that took over
+    files_missing_before: int = 0  # of those, attachments there whose file does not open
     rpo_s: float | None  # the loss minus the oldest missing one's acknowledgement; 0 when none; None: unknown
-    lost_after: int  # acknowledged after the loss (by the DR region) and missing: never allowed
+    lost_after: int  # acknowledged after the loss (by the DR region), missing or fileless: never allowed
     examples: list[str] = []
 
 
@@ -62,6 +66,9 @@ class RegionLossSummary(BaseModel):
 
     def lost_before(self) -> int:
         return sum(t.lost_before for t in self.tiers)
+
+    def files_missing_before(self) -> int:
+        return sum(t.files_missing_before for t in self.tiers)
 
 
 def _tier_of(entry: LedgerEntry) -> str:
@@ -89,15 +96,17 @@ def measure_region_loss(
         return RegionLossSummary(drill=record.name, region=region, measured=False, error=why)
     lost_at, gone_at = record.started, record.finished or record.started
     lost_keys = {(k.kind, key) for k in ledger.kinds for key in k.lost}
+    fileless = {(k.kind, key) for k in ledger.kinds for key in k.unreadable}
     out: list[TierRecovery] = []
     for tier in dict.fromkeys(tiers):
         mine = [e for kind in entries.values() for e in kind.values() if _tier_of(e) == tier]
         acked = [e for e in mine if e.status is KeyStatus.ACKED and e.acked_at is not None]
         before = [e for e in acked if (e.acked_at or 0.0) <= gone_at]
-        lost_before = sorted(
-            (e for e in before if (e.kind, e.key) in lost_keys), key=lambda e: e.acked_at or 0.0
-        )
-        lost_after = [e for e in acked if (e.acked_at or 0.0) > gone_at and (e.kind, e.key) in lost_keys]
+        lost_before = [e for e in before if (e.kind, e.key) in lost_keys]
+        files_before = [e for e in before if (e.kind, e.key) in fileless]
+        missing = sorted([*lost_before, *files_before], key=lambda e: e.acked_at or 0.0)
+        gone = lost_keys | fileless
+        lost_after = [e for e in acked if (e.acked_at or 0.0) > gone_at and (e.kind, e.key) in gone]
         first_ack = min((e.acked_at or 0.0 for e in acked if (e.acked_at or 0.0) > lost_at), default=None)
         if mine:
             rto = None if first_ack is None else first_ack - lost_at
@@ -106,7 +115,7 @@ def measure_region_loss(
             answered = next((s.t for s in samples if s.tier == tier and s.ok and s.t > lost_at), None)
             rto = None if answered is None else answered - lost_at
             how = "answered call" if answered is not None else ""
-        rpo = max(0.0, lost_at - (lost_before[0].acked_at or lost_at)) if lost_before else 0.0
+        rpo = max(0.0, lost_at - (missing[0].acked_at or lost_at)) if missing else 0.0
         out.append(
             TierRecovery(
                 tier=tier,
@@ -114,9 +123,10 @@ def measure_region_loss(
                 measured_by=how,
                 acked_before=len(before),
                 lost_before=len(lost_before),
+                files_missing_before=len(files_before),
                 rpo_s=round(rpo, 2),
                 lost_after=len(lost_after),
-                examples=[e.key for e in [*lost_before[:5], *lost_after[:5]]],
+                examples=[e.key for e in [*missing[:5], *lost_after[:5]]],
             )
         )
     return RegionLossSummary(

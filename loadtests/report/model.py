@@ -468,10 +468,15 @@ def region_loss_lines(loss: RegionLossSummary) -> list[str]:
             if t.rto_s is not None
             else "not back by the end of the run"
         )
+        files = (
+            f" and the file of {t.files_missing_before} attachments (not yet in the filestore's copies)"
+            if t.files_missing_before
+            else ""
+        )
         lost = (
-            f"{t.lost_before} of {t.acked_before} writes acknowledged before the loss missing, the oldest "
-            f"{_seconds(t.rpo_s or 0.0)} old at the loss (recovery point)"
-            if t.lost_before
+            f"{t.lost_before} of {t.acked_before} writes acknowledged before the loss missing{files}, the "
+            f"oldest {_seconds(t.rpo_s or 0.0)} old at the loss (recovery point)"
+            if t.lost_before or t.files_missing_before
             else f"none of {t.acked_before} writes acknowledged before the loss missing"
         )
         after = f"; {t.lost_after} acknowledged after it missing" if t.lost_after else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -176,6 +177,46 @@ def test_writes_lost_before_the_loss_are_judged_by_the_rpo_not_max_lost() -> Non
     plain = next(r for r in evaluate(gates, {}, ledger).results if r.metric == "lost")
     assert not plain.passed
     assert plain.actual == 2
+
+
+def test_an_attachment_that_came_over_without_its_file_is_in_the_recovery_point() -> None:
+    """make pilot-dr, 2026-12-07: a receipt acknowledged 3.4 s before the loss reached the DR
+    region's database (streamed) but not its filestore copies (taken every 60 s): the ledger's
+    "attachments whose file does not open" gate said NO-GO although the tier's rpo allowed it."""
+    receipt = entry("receipt-1", "pos_sync", T0 + 196.5, T0 + 196.6, kind="ir.attachment")
+    entries = [*ENTRIES, receipt]
+    ledger = ledger_of(entries, set())
+    ledger = LedgerResult(
+        tuple(
+            dataclasses.replace(k, unreadable=("receipt-1",)) if k.kind == "ir.attachment" else k
+            for k in ledger.kinds
+        )
+    )
+    loss = measure_region_loss(
+        RECORD,
+        "pilot-local",
+        entries=by_kind(entries),
+        ledger=ledger,
+        samples=SAMPLES,
+        tiers=["pos_sync"],
+        run_start=T0,
+    )
+    [pos] = loss.tiers
+    assert (pos.lost_before, pos.files_missing_before, pos.rpo_s) == (0, 1, 3.4)
+    assert pos.examples == ["receipt-1"]
+    gates = load_gates("pilot")
+    unreadable = next(
+        r for r in evaluate(gates, {}, ledger, region_losses=[loss]).results if r.metric == "unreadable"
+    )
+    assert (unreadable.passed, unreadable.actual) == (True, 0)
+    assert "1 more acknowledged before a region was lost" in unreadable.reason
+    plain = next(r for r in evaluate(gates, {}, ledger).results if r.metric == "unreadable")
+    assert (plain.passed, plain.actual) == (False, 1)
+    rpo = {r.metric: r for r in region_loss_results([loss], TARGETS)}["rpo pos_sync"]
+    assert rpo.passed  # 3.4 s, within the tier's 5 s
+    assert "and the file of 1 attachments, the oldest 3.4 s before it" in rpo.reason
+    line = next(x for x in region_loss_lines(loss) if "attachments" in x)
+    assert "0 of 4 writes acknowledged before the loss missing and the file of 1 attachments" in line
 
 
 def test_the_first_screen_says_what_the_stores_lost() -> None:
