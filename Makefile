@@ -30,7 +30,7 @@ host:
 	bash rig/host-packages.sh
 
 .PHONY: help venv host rig collection lint unit molecule test test-fast scenario build clean pilot pilot-down \
-	pilot-dr pilot-dr-down \
+	pilot-dr pilot-dr-down pilot-dr-failback \
 	real-odoo real-odoo-captures
 
 help:
@@ -38,6 +38,7 @@ help:
 	@echo "make pilot-down  remove the local pilot region (containers, networks, its state)"
 	@echo "make pilot-dr    two regions, the primary lost under branch load, the DR region taking over"
 	@echo "make pilot-dr-down  remove the disaster-recovery pilot's two regions"
+	@echo "make pilot-dr-failback PHASE=prepare|switch   fail back to the pilot's primary region once it is back"
 	@echo "make test        set up (venv, Docker engine, images, apt cache) and run every check"
 	@echo "make test-fast   lint and unit tests only"
 	@echo "make scenario S=docker_host   one Molecule scenario (full test sequence)"
@@ -120,6 +121,11 @@ pilot-dr: venv host collection rig
 
 pilot-dr-down: venv collection
 	PILOT_STATE=$(PILOT_DR_STATE) bash rig/pilot/dr.sh down
+
+# After make pilot-dr (pilot-south active) and pilot-north's containers started
+# again: playbooks/dr_failback.yml, one phase (PHASE=prepare, then PHASE=switch).
+pilot-dr-failback: venv collection
+	PILOT_STATE=$(PILOT_DR_STATE) bash rig/pilot/dr.sh failback $(PHASE)
 
 # The real-Odoo lane (rig/real_odoo/, README "Real Odoo lane"): not part of
 # make test. ODOO_SRC (a source tree) or ODOO_IMAGE (an image on the Docker

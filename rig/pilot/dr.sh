@@ -8,6 +8,10 @@
 #
 #   bash rig/pilot/dr.sh        build the pair from nothing and run the drill
 #   bash rig/pilot/dr.sh down   remove both regions and the pair's state
+#   bash rig/pilot/dr.sh failback prepare|switch
+#                               fail back to pilot-north once its containers are
+#                               back (playbooks/dr_failback.yml, one phase; results
+#                               in results/pilot-dr/failback-<phase>.json)
 #
 # A run ends with the primary region lost and the DR region active: the next
 # run removes that pair first and builds a new one.
@@ -43,6 +47,18 @@ down() {
 
 if [[ ${1:-} == down ]]; then
   down
+  exit 0
+fi
+
+if [[ ${1:-} == failback ]]; then
+  phase=${2:-}
+  [[ $phase == prepare || $phase == switch ]] || { echo "usage: $0 failback prepare|switch" >&2; exit 2; }
+  mkdir -p results/pilot-dr
+  step "fail back to pilot-north: $phase (playbooks/dr_failback.yml)"
+  play "failback-$phase" "$north" playbooks/dr_failback.yml -e dr_failback_from=pilot-south \
+    -e dr_failback_phase="$phase" -e dr_failback_dr_inventory="$PWD/$south" \
+    -e dr_failback_results="$PWD/results/pilot-dr/failback-$phase.json"
+  printf '[pilot-dr] failback %s done in %ds: results/pilot-dr/failback-%s.json\n' "$phase" "$((SECONDS - started))" "$phase"
   exit 0
 fi
 
