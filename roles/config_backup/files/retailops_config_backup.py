@@ -422,9 +422,14 @@ def families(config: Config, state: State) -> list[Family]:
 
 def backup(config: Config, now: datetime | None = None) -> int:
     """One run: snapshot, upload to every store, prune, metrics. 0 when it worked in every store."""
-    started = now or datetime.now(UTC)
-    clock = time.monotonic()
     state = load_state(config.state)
+    started = now or datetime.now(UTC)
+    # A snapshot is named by its second: a run in the same second as the last one (a backup
+    # started by hand right after the timer's) waits for the next, never overwriting it.
+    if now is None and int(state.last_run or 0) == int(started.timestamp()):
+        time.sleep(1.0 - started.timestamp() % 1.0)
+        started = datetime.now(UTC)
+    clock = time.monotonic()
     state.last_run = started.timestamp()
     ok = False
     try:
