@@ -70,15 +70,25 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from retailops_rclone import Rclone, RcloneError
-from retailops_textfile import Family, publish, warn, write_atomically
+from retailops_backup_store import (
+    STAMP_FORMAT,
+    STAMP_PATTERN,
+    BackupError,
+    Rclone,
+    expired,
+    gauge,
+    load_state,
+    read_config,
+    record_run,
+    run_start,
+)
+from retailops_textfile import Family, warn
 
-STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
-SNAPSHOT = re.compile(r"^([0-9]{8}T[0-9]{6}Z)\.tar\.gz$")
+SNAPSHOT = re.compile(f"^({STAMP_PATTERN})\\.tar\\.gz$")
 MANIFEST = "MANIFEST.json"
 COLLECTED_STAMP = "collected.json"
 REQUIRED = (
@@ -97,10 +107,6 @@ REQUIRED = (
     "state",
     "metrics",
 )
-
-
-class BackupError(Exception):
-    """A step that failed: said on standard error, the run fails."""
 
 
 @dataclass
@@ -148,30 +154,10 @@ class State:
 
 
 def load_config(path: str) -> Config:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            raw = json.load(handle)
-    except (OSError, ValueError) as error:
-        raise BackupError(f"cannot read the configuration {path}: {error}") from error
-    missing = [key for key in REQUIRED if key not in raw]
-    if missing:
-        raise BackupError(f"{path}: missing {', '.join(missing)}")
-    config = Config(**{key: raw[key] for key in REQUIRED})
+    config = Config(**read_config(path, REQUIRED))
     if not config.stores:
         raise BackupError(f"{path}: no store")
     return config
-
-
-def load_state(path: str) -> State:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            raw = json.load(handle)
-        return State(**{key: raw[key] for key in asdict(State()) if key in raw})
-    except FileNotFoundError:
-        return State()
-    except (OSError, ValueError, TypeError) as error:
-        warn(f"config backup: ignoring the unreadable state {path}: {error}")
-        return State()
 
 
 # --- the snapshot ---------------------------------------------------------------------------------
@@ -323,13 +309,6 @@ def snapshots(rclone: Rclone, remote: str, host: str) -> list[str]:
     return sorted(m.group(1) for m in map(SNAPSHOT.match, names) if m)
 
 
-def expired(stamps: list[str], now: datetime, retention_days: int, keep_min: int) -> list[str]:
-    """The stamps older than the retention, the newest ``keep_min`` always kept."""
-    limit = now - timedelta(days=retention_days)
-    candidates = sorted(stamps)[: max(0, len(stamps) - keep_min)]
-    return [s for s in candidates if datetime.strptime(s, STAMP_FORMAT).replace(tzinfo=UTC) < limit]
-
-
 def upload(config: Config, store: dict[str, str], stamp: str, content: bytes, now: datetime) -> int:
     """Put the snapshot into one store, check its size there, prune; the snapshots kept there."""
     rclone = config.rclone_runner()
@@ -348,16 +327,14 @@ def upload(config: Config, store: dict[str, str], stamp: str, content: bytes, no
         for old in expired(kept, now, config.retention_days, config.keep_min):
             rclone.checked("deletefile", f"{remote}:{config.host}/{old}.tar.gz")
             kept.remove(old)
-    except RcloneError as error:
+    except BackupError as error:
         raise BackupError(f"store {store['name']}: {error}") from error
     return len(kept)
 
 
 def families(config: Config, state: State) -> list[Family]:
     def single(name: str, help_text: str, value: float) -> Family:
-        family = Family(f"retailops_config_backup_{name}", help_text)
-        family.add(value)
-        return family
+        return gauge(f"retailops_config_backup_{name}", help_text, value)
 
     out = [
         single(
@@ -422,13 +399,8 @@ def families(config: Config, state: State) -> list[Family]:
 
 def backup(config: Config, now: datetime | None = None) -> int:
     """One run: snapshot, upload to every store, prune, metrics. 0 when it worked in every store."""
-    state = load_state(config.state)
-    started = now or datetime.now(UTC)
-    # A snapshot is named by its second: a run in the same second as the last one (a backup
-    # started by hand right after the timer's) waits for the next, never overwriting it.
-    if now is None and int(state.last_run or 0) == int(started.timestamp()):
-        time.sleep(1.0 - started.timestamp() % 1.0)
-        started = datetime.now(UTC)
+    state = load_state(config.state, State, "config backup")
+    started = run_start(state.last_run, now)
     clock = time.monotonic()
     state.last_run = started.timestamp()
     ok = False
@@ -458,13 +430,14 @@ def backup(config: Config, now: datetime | None = None) -> int:
         warn(f"config backup failed: {error}")
     state.last_run_success = ok
     state.last_run_duration = round(time.monotonic() - clock, 3)
-    try:
-        write_atomically(config.state, json.dumps(asdict(state)) + "\n")
-    except OSError as error:
-        warn(f"config backup: cannot write {config.state}: {error}")
-        ok = False
-    published = publish("retailops_config_backup", config.metrics, families(config, state))
-    return 0 if ok and published == 0 else 1
+    recorded = record_run(
+        "config backup",
+        state,
+        state_path=config.state,
+        metrics_path=config.metrics,
+        families=families(config, state),
+    )
+    return 0 if ok and recorded else 1
 
 
 # --- restore --------------------------------------------------------------------------------------
@@ -584,7 +557,7 @@ def restore(
         content = rclone.checked("cat", f"{store['remote']}:{source_host}/{chosen}.tar.gz")
         os.makedirs(real, mode=0o700, exist_ok=True)
         manifest = extract(content, real)
-    except (BackupError, RcloneError, OSError, tarfile.TarError, ValueError) as error:
+    except (BackupError, OSError, tarfile.TarError, ValueError) as error:
         warn(f"config restore failed: {error}")
         return 1
     files = manifest.get("files", {})
@@ -609,7 +582,7 @@ def list_snapshots(config: Config, store_name: str | None, host: str | None) -> 
     try:
         store = config.store(store_name)
         stamps = snapshots(config.rclone_runner(), store["remote"], host or config.host)
-    except (BackupError, RcloneError) as error:
+    except BackupError as error:
         warn(f"config list failed: {error}")
         return 1
     print(json.dumps({"store": store["name"], "host": host or config.host, "snapshots": stamps}))
@@ -639,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         return list_snapshots(config, args.store, args.host)
     if not args.target:
         parser.error("restore needs --target")
-    if args.snapshot != "latest" and not re.fullmatch(r"[0-9]{8}T[0-9]{6}Z", args.snapshot):
+    if args.snapshot != "latest" and not re.fullmatch(STAMP_PATTERN, args.snapshot):
         parser.error(f"--snapshot takes a stamp such as 20261207T031425Z, or latest: got {args.snapshot!r}")
     return restore(
         config, args.target, snapshot=args.snapshot, store_name=args.store, host=args.host, force=args.force

@@ -46,14 +46,24 @@ import re
 import stat
 import sys
 import time
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
-from retailops_rclone import Rclone, RcloneError
-from retailops_textfile import Family, publish, warn, write_atomically
+from retailops_backup_store import (
+    STAMP_FORMAT,
+    STAMP_PATTERN,
+    BackupError,
+    Rclone,
+    expired,
+    gauge,
+    load_state,
+    read_config,
+    record_run,
+    run_start,
+)
+from retailops_textfile import Family, warn
 
-STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
-STAMP = re.compile(r"^[0-9]{8}T[0-9]{6}Z$")
+STAMP = re.compile(f"^{STAMP_PATTERN}$")
 REQUIRED = (
     "source",
     "rclone",
@@ -67,10 +77,6 @@ REQUIRED = (
 )
 
 
-class BackupError(Exception):
-    """A step that failed: said on standard error, the run fails."""
-
-
 @dataclass
 class Config:
     source: str
@@ -82,6 +88,9 @@ class Config:
     removed_retention_days: int
     state: str
     metrics: str
+
+    def rclone_runner(self) -> Rclone:
+        return Rclone(self.rclone, self.rclone_config, self.ca_file)
 
 
 @dataclass
@@ -98,35 +107,12 @@ class State:
 
 
 def load_config(path: str) -> Config:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            raw = json.load(handle)
-    except (OSError, ValueError) as error:
-        raise BackupError(f"cannot read the configuration {path}: {error}") from error
-    missing = [key for key in REQUIRED if key not in raw]
-    if missing:
-        raise BackupError(f"{path}: missing {', '.join(missing)}")
-    return Config(**{key: raw[key] for key in REQUIRED})
-
-
-def load_state(path: str) -> State:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            raw = json.load(handle)
-        return State(**{key: raw[key] for key in asdict(State()) if key in raw})
-    except FileNotFoundError:
-        return State()
-    except (OSError, ValueError, TypeError) as error:
-        warn(f"filestore backup: ignoring the unreadable state {path}: {error}")
-        return State()
+    return Config(**read_config(path, REQUIRED))
 
 
 def checked(config: Config, *args: str) -> str:
     """Run rclone with the role's configuration (and CA); a failure raises BackupError."""
-    try:
-        return Rclone(config.rclone, config.rclone_config, config.ca_file).text(*args)
-    except RcloneError as error:
-        raise BackupError(str(error)) from error
+    return config.rclone_runner().text(*args)
 
 
 def count(path: str) -> tuple[int, int]:
@@ -146,19 +132,8 @@ def count(path: str) -> tuple[int, int]:
 
 def removed_sets(config: Config) -> list[str]:
     """The removed/<stamp> sets in the remote, oldest first (none before the first deletion)."""
-    try:
-        names = Rclone(config.rclone, config.rclone_config, config.ca_file).list_dir(
-            f"{config.remote}:removed", dirs_only=True
-        )
-    except RcloneError as error:
-        raise BackupError(str(error)) from error
+    names = config.rclone_runner().list_dir(f"{config.remote}:removed", dirs_only=True)
     return sorted(name for name in names if STAMP.match(name))
-
-
-def expired(stamps: list[str], now: datetime, retention_days: int) -> list[str]:
-    """The stamps older than the retention."""
-    limit = now - timedelta(days=retention_days)
-    return [s for s in stamps if datetime.strptime(s, STAMP_FORMAT).replace(tzinfo=UTC) < limit]
 
 
 def families(config: Config, state: State) -> list[Family]:
@@ -188,19 +163,14 @@ def families(config: Config, state: State) -> list[Family]:
             config.interval_seconds,
         ),
     ]
-    out = []
-    for name, help_text, value in pairs:
-        family = Family(f"retailops_filestore_backup_{name}", help_text)
-        family.add(value)
-        out.append(family)
-    return out
+    return [gauge(f"retailops_filestore_backup_{name}", help_text, value) for name, help_text, value in pairs]
 
 
 def backup(config: Config, now: datetime | None = None) -> int:
     """One run: sync, prune, metrics. 0 when it worked."""
-    started = now or datetime.now(UTC)
+    state = load_state(config.state, State, "filestore backup")
+    started = run_start(state.last_run, now)
     clock = time.monotonic()
-    state = load_state(config.state)
     state.last_run = started.timestamp()
     ok = False
     try:
@@ -229,13 +199,14 @@ def backup(config: Config, now: datetime | None = None) -> int:
         warn(f"filestore backup failed: {error}")
     state.last_run_success = ok
     state.last_run_duration = round(time.monotonic() - clock, 3)
-    try:
-        write_atomically(config.state, json.dumps(asdict(state)) + "\n")
-    except OSError as error:
-        warn(f"filestore backup: cannot write {config.state}: {error}")
-        ok = False
-    published = publish("retailops_filestore_backup", config.metrics, families(config, state))
-    return 0 if ok and published == 0 else 1
+    recorded = record_run(
+        "filestore backup",
+        state,
+        state_path=config.state,
+        metrics_path=config.metrics,
+        families=families(config, state),
+    )
+    return 0 if ok and recorded else 1
 
 
 def owner(text: str) -> tuple[int, int]:

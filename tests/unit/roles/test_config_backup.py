@@ -5,8 +5,8 @@ helpers are installed side by side, as the role installs them, and started
 with the host's python3 as the unit starts them. rclone's configuration has
 backup_store's shape (a crypt remote over a storage remote per store) with
 local directories as the storages ("region" and "dr"), so what lands there
-is what Azure Blob would hold. Patroni's REST API is a local HTTP server
-answering as a leader or as a replica. The role against Azurite is covered
+is what Azure Blob would hold. Patroni's REST API is the tests' fake
+(tests/fixtures/patroni_api.py) answering as a leader or as a replica. The role against Azurite is covered
 by the app_tier scenario.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import importlib.util
 import io
 import json
@@ -23,8 +22,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -34,21 +31,18 @@ import pytest
 from conftest import ROOT
 
 from tests.exposition import promtool_ok, samples, value
+from tests.fixtures import backup_scripts as scripts
+from tests.fixtures.patroni_api import PatroniApi
 from tests.probes.ciphertext import rclone_problems
 
 FILES = ROOT / "roles" / "config_backup" / "files"
-TEXTFILE = ROOT / "roles" / "monitoring_exporters" / "files" / "retailops_textfile.py"
-RCLONE_HELPERS = ROOT / "roles" / "backup_store" / "files" / "retailops_rclone.py"
-RCLONE = shutil.which("rclone")
-PYTHON3 = shutil.which("python3") or sys.executable
-PASSWORD, SALT = "unit-test-password-only", "unit-test-salt-only"
 KEY_TEXT = b"WG-PRIVATE-KEY-unit-test-only+0123456789abcdef="
 PATRONI_CONFIG = {"ttl": 20, "loop_wait": 5, "synchronous_mode": True, "postgresql": {"parameters": {}}}
 
 
 def script_module() -> ModuleType:
     """The script, imported as the unit runs it (its helpers beside it)."""
-    sys.path[:0] = [str(FILES), str(TEXTFILE.parent), str(RCLONE_HELPERS.parent)]
+    sys.path[:0] = [str(FILES), str(scripts.TEXTFILE.parent), str(scripts.HELPERS.parent)]
     try:
         spec = importlib.util.spec_from_file_location(
             "retailops_config_backup", FILES / "retailops_config_backup.py"
@@ -66,51 +60,13 @@ def script_module() -> ModuleType:
 SCRIPT = script_module()
 
 
-class Patroni(http.server.BaseHTTPRequestHandler):
-    """GET /leader (200 for a leader, 503 for a replica) and GET /config."""
-
-    leader = True
-
-    def do_GET(self) -> None:
-        if self.path == "/leader":
-            self.send_response(200 if self.leader else 503)
-            body = b"{}"
-        elif self.path == "/config":
-            self.send_response(200)
-            body = json.dumps(PATRONI_CONFIG).encode()
-        else:
-            self.send_response(404)
-            body = b""
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def patroni() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Patroni)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    Patroni.leader = True
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
 class Rig:
     """A host's state (a key directory, a rendered file, a link), two local 'storages' under rclone crypt
     remotes, and the script's configuration."""
 
     def __init__(self, tmp: Path) -> None:
-        if RCLONE is None:
-            pytest.fail("rclone is needed (Debian package rclone; rig/host-packages.sh installs it)")
         self.tmp = tmp
-        self.lib = tmp / "lib"
-        self.lib.mkdir()
-        for source in (FILES / "retailops_config_backup.py", TEXTFILE, RCLONE_HELPERS):
-            shutil.copy(source, self.lib)
+        self.script = scripts.install(FILES / "retailops_config_backup.py", tmp / "lib")
         self.keys = tmp / "etc" / "wireguard" / "branch_vpn"
         (self.keys / "psk").mkdir(parents=True)
         (self.keys / "private.key").write_bytes(KEY_TEXT + b"\n")
@@ -126,15 +82,9 @@ class Rig:
         for storage in self.storages.values():
             storage.mkdir()
         self.rclone_conf = tmp / "rclone.conf"
-        sections = []
-        for name, storage in self.storages.items():
-            sections.append(
-                f"[{name}-blob]\ntype = local\n\n"
-                f"[{name}-crypt]\ntype = crypt\nremote = {name}-blob:{storage}\n"
-                "filename_encryption = standard\n"
-                f"directory_name_encryption = true\npassword = {self.obscure(PASSWORD)}\n"
-                f"password2 = {self.obscure(SALT)}\n"
-            )
+        sections = [
+            scripts.crypt_remotes(f"{name}-blob", f"{name}-crypt", d) for name, d in self.storages.items()
+        ]
         self.rclone_conf.write_text("\n".join(sections))
         self.rclone_conf.chmod(0o600)
         self.settings: dict[str, Any] = {
@@ -143,7 +93,7 @@ class Rig:
             "collected_dir": str(self.collected),
             "collected_max_age_seconds": 86400,
             "patroni_api": "",
-            "rclone": RCLONE,
+            "rclone": scripts.rclone(),
             "rclone_config": str(self.rclone_conf),
             "ca_file": "",
             "stores": [{"name": "region", "remote": "region-crypt"}, {"name": "dr", "remote": "dr-crypt"}],
@@ -160,22 +110,8 @@ class Rig:
         self.config = self.tmp / "backup.json"
         self.config.write_text(json.dumps(self.settings))
 
-    @staticmethod
-    def obscure(secret: str) -> str:
-        assert RCLONE is not None
-        done = subprocess.run(
-            [RCLONE, "obscure", "-"], input=secret, capture_output=True, text=True, check=True
-        )
-        return done.stdout.strip()
-
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [PYTHON3, str(self.lib / "retailops_config_backup.py"), *args, "--config", str(self.config)],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
+        return scripts.run(self.script, self.config, *args)
 
     def metrics(self) -> str:
         return Path(self.settings["metrics"]).read_text()
@@ -291,16 +227,17 @@ def test_old_snapshots_are_pruned_but_the_newest_kept(rig: Rig) -> None:
 
 
 def test_patroni_s_dynamic_configuration_comes_from_the_leader_only(
-    rig: Rig, patroni: str, tmp_path: Path
+    rig: Rig, patroni_api: PatroniApi, tmp_path: Path
 ) -> None:
-    rig.write_config(patroni_api=patroni)
+    patroni_api.config = PATRONI_CONFIG
+    rig.write_config(patroni_api=patroni_api.url)
     assert rig.run("backup").returncode == 0
     assert value(samples(rig.metrics()), "retailops_config_backup_patroni_leader") == 1
     target = tmp_path / "leader"
     result = json.loads(rig.run("restore", "--target", str(target)).stdout)
     assert result["patroni"] is True
     assert json.loads((target / "patroni" / "dynamic-config.json").read_text()) == PATRONI_CONFIG
-    Patroni.leader = False
+    patroni_api.leader = False
     assert rig.run("backup").returncode == 0
     assert value(samples(rig.metrics()), "retailops_config_backup_patroni_leader") == 0
     result = json.loads(rig.run("restore", "--target", str(tmp_path / "replica")).stdout)

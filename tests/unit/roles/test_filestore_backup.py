@@ -1,7 +1,7 @@
 """filestore_backup's runs and restores: Debian's rclone, an encrypted remote on a local directory.
 
 The script, monitoring_exporters' textfile helpers and backup_store's
-rclone helpers are installed side by side, as the role installs them, and
+backup helpers are installed side by side, as the role installs them, and
 started with the host's python3 as the unit starts them. rclone's
 configuration has the role's shape (a crypt remote over a storage remote)
 with a local directory as the storage, so what lands there is what Azure
@@ -14,22 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
 
 from tests.exposition import promtool_ok, samples, value
+from tests.fixtures import backup_scripts as scripts
 
 FILES = ROOT / "roles" / "filestore_backup" / "files"
-TEXTFILE = ROOT / "roles" / "monitoring_exporters" / "files" / "retailops_textfile.py"
-RCLONE_HELPERS = ROOT / "roles" / "backup_store" / "files" / "retailops_rclone.py"
-RCLONE = shutil.which("rclone")
-PYTHON3 = shutil.which("python3") or sys.executable
-PASSWORD, SALT = "unit-test-password-only", "unit-test-salt-only"
 MARKER = b"INVOICE 2026-0042 for ACME Retail, total 1234.56"
 
 
@@ -42,14 +36,8 @@ class Rig:
     """A filestore, a local 'storage' under an rclone crypt remote, and the script's configuration."""
 
     def __init__(self, tmp: Path) -> None:
-        if RCLONE is None:
-            pytest.fail("rclone is needed (Debian package rclone; rig/host-packages.sh installs it)")
         self.tmp = tmp
-        self.lib = tmp / "lib"
-        self.lib.mkdir()
-        shutil.copy(FILES / "retailops_filestore_backup.py", self.lib)
-        shutil.copy(TEXTFILE, self.lib)
-        shutil.copy(RCLONE_HELPERS, self.lib)
+        self.script = scripts.install(FILES / "retailops_filestore_backup.py", tmp / "lib")
         self.source = tmp / "filestore"
         (self.source / "retail").mkdir(parents=True)
         self.storage = tmp / "storage"
@@ -57,12 +45,7 @@ class Rig:
         self.state_dir = tmp / "state"
         self.state_dir.mkdir()
         self.rclone_conf = tmp / "rclone.conf"
-        self.rclone_conf.write_text(
-            "[store]\ntype = local\n\n"
-            f"[crypt]\ntype = crypt\nremote = store:{self.storage}\nfilename_encryption = standard\n"
-            f"directory_name_encryption = true\npassword = {self.obscure(PASSWORD)}\n"
-            f"password2 = {self.obscure(SALT)}\n"
-        )
+        self.rclone_conf.write_text(scripts.crypt_remotes("store", "crypt", self.storage))
         self.rclone_conf.chmod(0o600)
         self.config = tmp / "backup.json"
         self.write_config()
@@ -70,7 +53,7 @@ class Rig:
     def write_config(self, **overrides: object) -> None:
         config: dict[str, object] = {
             "source": str(self.source),
-            "rclone": RCLONE,
+            "rclone": scripts.rclone(),
             "rclone_config": str(self.rclone_conf),
             "ca_file": "",
             "remote": "crypt",
@@ -82,17 +65,12 @@ class Rig:
         config.update(overrides)
         self.config.write_text(json.dumps(config))
 
-    @staticmethod
-    def obscure(secret: str) -> str:
-        assert RCLONE is not None
-        return subprocess.run(
-            [RCLONE, "obscure", "-"], input=secret, capture_output=True, text=True, check=True
-        ).stdout.strip()
-
     def rclone(self, *args: str) -> str:
-        assert RCLONE is not None
         done = subprocess.run(
-            [RCLONE, "--config", str(self.rclone_conf), *args], capture_output=True, text=True, check=False
+            [scripts.rclone(), "--config", str(self.rclone_conf), *args],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
         return done.stdout
@@ -105,13 +83,7 @@ class Rig:
         return name
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [PYTHON3, str(self.lib / "retailops_filestore_backup.py"), *args, "--config", str(self.config)],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
+        return scripts.run(self.script, self.config, *args)
 
     def metrics(self) -> str:
         return (self.state_dir / "retailops_filestore_backup.prom").read_text()
@@ -165,16 +137,15 @@ def test_the_storage_holds_no_plaintext_name_or_content(rig: Rig) -> None:
         assert plain not in listing
     assert MARKER not in stored[0].read_bytes()
     # with another password the names do not decrypt: nothing is listed
-    assert RCLONE is not None
     other = rig.tmp / "other.conf"
     other.write_text(
         "\n".join(
-            f"password = {rig.obscure('another password')}" if line.startswith("password = ") else line
+            f"password = {scripts.obscure('another password')}" if line.startswith("password = ") else line
             for line in rig.rclone_conf.read_text().splitlines()
         )
     )
     listed = subprocess.run(
-        [RCLONE, "--config", str(other), "lsf", "-R", "--files-only", "crypt:"],
+        [scripts.rclone(), "--config", str(other), "lsf", "-R", "--files-only", "crypt:"],
         capture_output=True,
         text=True,
         check=False,
