@@ -26,18 +26,9 @@ logs=results/pilot-dr-logs
 mkdir -p "$logs"
 started=$SECONDS
 
-step() { printf '\n[pilot-dr] === %s (%ds)\n' "$*" "$((SECONDS - started))"; }
-play() { # log-name inventory playbook args...
-  local name="$1" inventory="$2"
-  shift 2
-  if ! ansible-playbook -i "$inventory" "$@" >"$logs/$name.log" 2>&1; then
-    tail -n 40 "$logs/$name.log"
-    printf '[pilot-dr] %s failed; full log: %s\n' "$name" "$logs/$name.log" >&2
-    exit 1
-  fi
-  sed -n '/^PLAY RECAP/,$p' "$logs/$name.log"
-}
-changed() { sed -n '/^PLAY RECAP/,$p' "$1" | grep -o 'changed=[0-9]*' | awk -F= '{s += $2} END {print s + 0}'; }
+PILOT_TAG=pilot-dr
+# shellcheck source=rig/pilot/lib.sh
+source rig/pilot/lib.sh
 
 down() {
   # The DR region first: its containers have legs on the primary's network.
@@ -100,15 +91,12 @@ export ODOO_PASSWORD="${ODOO_PASSWORD:-admin}" # the pilot's own admin login, ne
 step "validate: branch load, the primary region lost, the DR region taking over (playbooks/validate_pilot.yml)"
 out="results/pilot-dr/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
-tail -n +1 -F --pid=$$ "$out/harness.log" 2>/dev/null &
-tailer=$!
 rc=0
-ansible-playbook -i "$north" playbooks/validate_pilot.yml -e "@$odoo_vars" \
+follow "$out/harness.log" "$logs/validate.log" \
+  ansible-playbook -i "$north" playbooks/validate_pilot.yml -e "@$odoo_vars" \
   -e "validate_pilot_odoo_vars=$odoo_vars" -e "validate_pilot_register=$PWD/$register" \
   -e "validate_pilot_out=$PWD/$out" \
-  -e "{\"validate_pilot_vars\": {\"DR_INVENTORY\": \"$PWD/$south\"}}" >"$logs/validate.log" 2>&1 || rc=$?
-sleep 1
-kill "$tailer" 2>/dev/null || true
+  -e "{\"validate_pilot_vars\": {\"DR_INVENTORY\": \"$PWD/$south\"}}" || rc=$?
 grep -E '^ +"msg": "|^fatal' "$logs/validate.log" | tail -n 12 || true
 
 printf '\n[pilot-dr] Odoo under test: %s\n' "$label"

@@ -29,28 +29,9 @@ if [[ -s "$PILOT_STATE/platform" && "$(cat "$PILOT_STATE/platform")" != "$platfo
 fi
 printf '%s\n' "$platform" >"$PILOT_STATE/platform"
 
-step() { printf '\n[pilot] === %s (%ds)\n' "$*" "$((SECONDS - started))"; }
-# follow FILE LOG CMD...: run CMD (output into LOG) and print FILE's lines as they come. Ansible
-# prints a task's output only when the task ends; the harness writes its progress lines to FILE.
-follow() {
-  local file="$1" log="$2" tailer rc=0
-  shift 2
-  tail -n +1 -F --pid=$$ "$file" 2>/dev/null &
-  tailer=$!
-  "$@" >"$log" 2>&1 || rc=$?
-  sleep 1 # its last lines
-  kill "$tailer" 2>/dev/null || true
-  return "$rc"
-}
-play() { # log-name playbook args...
-  local name="$1"; shift
-  if ! ansible-playbook -i "$inventory" "$@" >"$logs/$name.log" 2>&1; then
-    tail -n 40 "$logs/$name.log"
-    printf '[pilot] %s failed; full log: %s\n' "$name" "$logs/$name.log" >&2
-    exit 1
-  fi
-  sed -n '/^PLAY RECAP/,$p' "$logs/$name.log"
-}
+PILOT_TAG=pilot
+# shellcheck source=rig/pilot/lib.sh
+source rig/pilot/lib.sh
 
 step "Odoo under test"
 bash rig/pilot/odoo.sh
@@ -66,8 +47,6 @@ print(" ".join(value) if isinstance(value, list) else value)' "$2"
 }
 : "${RIG_CACHE:=$HOME/.cache/retailops-rig}"
 kube() { "$RIG_CACHE/kubernetes/bin/kubectl" --kubeconfig "$RIG_CACHE/kubernetes/state/admin.kubeconfig" "$@"; }
-# changed LOG: the tasks a playbook changed, over every host of its recap.
-changed() { sed -n '/^PLAY RECAP/,$p' "$1" | grep -o 'changed=[0-9]*' | awk -F= '{s += $2} END {print s + 0}'; }
 k8s=rig/kubernetes/cluster.sh
 if [[ $platform == kubernetes ]]; then
   # Three nodes: rig-node-1 and -2 the Odoo pool, rig-node-3 the general pool (the ingress).
@@ -99,7 +78,7 @@ if [[ $platform == kubernetes ]]; then
 fi
 
 step "containers, secrets, PKI, Azurite (rig/pilot/up.yml)"
-play up rig/pilot/up.yml
+play up "$inventory" rig/pilot/up.yml
 
 if [[ $platform == kubernetes ]]; then
   step "the cluster and the pilot's networks (cluster.sh connect, gateway, lb)"
@@ -114,20 +93,20 @@ if [[ $platform == kubernetes ]]; then
 fi
 
 step "converge the region (playbooks/site.yml)"
-play site playbooks/site.yml -e "@$odoo_vars"
+play site "$inventory" playbooks/site.yml -e "@$odoo_vars"
 changed=$(changed "$logs/site.log")
 printf '[pilot] site.yml changed %s task(s) in total\n' "$changed"
 
 if [[ $platform == kubernetes ]]; then
   step "Odoo, the ingress and the monitoring account on the cluster (playbooks/odoo_kubernetes.yml, odoo_kubernetes_db.yml, traefik_kubernetes.yml, kubernetes_monitoring.yml)"
-  play volumes rig/pilot/kubernetes.yml
-  play odoo-kubernetes playbooks/odoo_kubernetes.yml -e "@$odoo_vars"
-  play odoo-kubernetes-db playbooks/odoo_kubernetes_db.yml -e odoo_oneshot_operation=init -e "@$odoo_vars"
-  play traefik-kubernetes playbooks/traefik_kubernetes.yml
-  play kubernetes-monitoring playbooks/kubernetes_monitoring.yml
+  play volumes "$inventory" rig/pilot/kubernetes.yml
+  play odoo-kubernetes "$inventory" playbooks/odoo_kubernetes.yml -e "@$odoo_vars"
+  play odoo-kubernetes-db "$inventory" playbooks/odoo_kubernetes_db.yml -e odoo_oneshot_operation=init -e "@$odoo_vars"
+  play traefik-kubernetes "$inventory" playbooks/traefik_kubernetes.yml
+  play kubernetes-monitoring "$inventory" playbooks/kubernetes_monitoring.yml
   logs_changed="odoo-kubernetes odoo-kubernetes-db traefik-kubernetes kubernetes-monitoring"
   if [[ ${reimported:-0} == 1 ]]; then
-    play odoo-kubernetes-rollout playbooks/odoo_kubernetes_rollout.yml -e odoo_kubernetes_rollout_restart=true -e "@$odoo_vars"
+    play odoo-kubernetes-rollout "$inventory" playbooks/odoo_kubernetes_rollout.yml -e odoo_kubernetes_rollout_restart=true -e "@$odoo_vars"
     logs_changed+=" odoo-kubernetes-rollout"
   fi
   for log in $logs_changed; do
@@ -142,8 +121,8 @@ fi
 # the alerts they raise during the drills.
 if ansible-inventory -i "$inventory" --graph monitoring 2>/dev/null | grep -q -- '--'; then
   step "monitoring and central logs (playbooks/monitoring.yml, playbooks/logs.yml)"
-  play monitoring playbooks/monitoring.yml
-  play logs playbooks/logs.yml
+  play monitoring "$inventory" playbooks/monitoring.yml
+  play logs "$inventory" playbooks/logs.yml
   monitored=$(( $(changed "$logs/monitoring.log") + $(changed "$logs/logs.log") ))
   changed=$((changed + monitored))
   printf '[pilot] monitoring.yml and logs.yml changed %s task(s)\n' "$monitored"
@@ -157,7 +136,7 @@ if [[ $platform == docker ]]; then
        'select count(*) > 0 from pos_config' 2>/dev/null | grep -qx t; then
     echo "[pilot] the database is initialised already"
   else
-    play odoo-init playbooks/odoo_db.yml -e odoo_oneshot_operation=init -e "@$odoo_vars"
+    play odoo-init "$inventory" playbooks/odoo_db.yml -e odoo_oneshot_operation=init -e "@$odoo_vars"
   fi
 fi
 
