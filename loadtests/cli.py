@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -51,7 +50,7 @@ from loadtests.analysis import (
     tier_stats,
     time_series,
 )
-from loadtests.collection import Branch
+from loadtests.collection import HOSTNAME_RE, Branch
 from loadtests.discovery import Catalogue, Discovery
 from loadtests.distributed import WORKER_BRANCHES, BranchWorkers, WorkersFileError, load_workers
 from loadtests.drills import (
@@ -453,7 +452,8 @@ def load_inputs(args: argparse.Namespace) -> tuple[Scenario, list[Branch], Gates
             except EndpointError as exc:
                 raise ConfigError("--" + option.replace("_", "-"), value, str(exc)) from None
     erp_name = getattr(args, "erp_name", "") or ""
-    if erp_name and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", erp_name):
+    # a host name as the register's hosts are (a name, not an address: Host and TLS server name)
+    if erp_name and (not HOSTNAME_RE.match(erp_name) or erp_name.replace(".", "").isdigit()):
         raise ConfigError(
             "--erp-name", erp_name, "a DNS name such as erp.retail.example (no scheme, port or path)"
         )

@@ -72,6 +72,7 @@ from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_reg
     read_yaml,
 )
 from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_register.model import (  # noqa: E402
+    HOSTNAME_RE,
     KINDS,
     LINK_CLASS,
     LINK_CLASSES,
@@ -88,6 +89,7 @@ from ansible_collections.retailops.odoo_platform.plugins.module_utils.branch_reg
 )
 
 __all__ = [
+    "HOSTNAME_RE",
     "KINDS",
     "LINKS",
     "LINK_CLASS",
