@@ -258,15 +258,15 @@ exit 3
 
 
 def test_follow_prints_the_harness_lines_while_the_validation_playbook_runs(tmp_path: Path) -> None:
-    """run.sh's follow(): the harness's lines on the console as they come, the playbook's in its log."""
-    follow = re.search(r"^follow\(\) \{\n.*?^\}\n", (ODOO_SH.parent / "run.sh").read_text(), re.S | re.M)
-    assert follow, "run.sh defines follow()"
+    """lib.sh's follow() (make pilot's and make pilot-dr's): the harness's lines on the console as they
+    come, the playbook's in its log."""
     playbook = tmp_path / "ansible-playbook"
     playbook.write_text(FAKE_PLAYBOOK)
     playbook.chmod(0o755)
     harness, go_on = tmp_path / "out" / "harness.log", tmp_path / "go-on"
     script = (
-        f'set -euo pipefail\n{follow.group(0)}rc=0\nfollow "$HARNESS" "$LOG" {playbook} || rc=$?\nexit $rc\n'
+        f'set -euo pipefail\nsource {ODOO_SH.parent / "lib.sh"}\nrc=0\n'
+        f'follow "$HARNESS" "$LOG" {playbook} || rc=$?\nexit $rc\n'
     )
     env = {**os.environ, "HARNESS": str(harness), "GO_ON": str(go_on), "LOG": str(tmp_path / "validate.log")}
     let_go = threading.Timer(10, go_on.touch)  # a follow() that printed nothing before the end still ends
