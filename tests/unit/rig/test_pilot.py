@@ -7,7 +7,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -265,7 +264,7 @@ def test_follow_prints_the_harness_lines_while_the_validation_playbook_runs(tmp_
     playbook.chmod(0o755)
     harness, go_on = tmp_path / "out" / "harness.log", tmp_path / "go-on"
     script = (
-        f'set -euo pipefail\nsource {ODOO_SH.parent / "lib.sh"}\nrc=0\n'
+        f"set -euo pipefail\nsource {ODOO_SH.parent / 'lib.sh'}\nrc=0\n"
         f'follow "$HARNESS" "$LOG" {playbook} || rc=$?\nexit $rc\n'
     )
     env = {**os.environ, "HARNESS": str(harness), "GO_ON": str(go_on), "LOG": str(tmp_path / "validate.log")}
