@@ -1,0 +1,350 @@
+"""Benchmark the client-visible write gap of a Redis failover: the Odoo double's session store before
+and after its failover handling, side by side, under the same faults in one run.
+
+    python tools/bench_redis_failover.py [--repeat 5] [--faults kill hang planned]
+        [--down-after-ms MS] [--redis-setting DIRECTIVE ...] [--out results/bench_redis_failover.json]
+
+A loopback rig of the shared test fixtures (tests/fixtures/services.py, SentinelGroup): a primary,
+two replicas and three Sentinels on 127.0.0.1 with the pilot's settings (down-after-milliseconds
+2000, failover-timeout 10000, quorum 2, min-replicas-to-write 1, repl-diskless-sync-delay 0); the
+settings before this benchmark were ``--down-after-ms 3000 --redis-setting "repl-diskless-sync-delay 5"``
+(Redis's default, the last line of redis.conf wins). The redis-py of the run is the one imported
+(PYTHONPATH=<Debian 12's python3-redis> measures the double's image's 4.3.4). Per cycle
+every side writes a new session key through its own client every 75 ms (a thread each, all at the
+same time); then one fault hits the primary Sentinel names:
+
+  kill     SIGKILL; restarted once the cycle is over (it rejoins as a replica)
+  hang     SIGSTOP (a hung primary: its port accepts connections, nothing answers); SIGCONT 2 s
+           after Sentinel switched the primary
+  planned  SENTINEL FAILOVER (the old primary keeps its clients' connections)
+
+The writers go on until 12 s after Sentinel's +switch-master (40 s at most). The gap of a side is the
+longest time between two consecutive acknowledged writes around the fault; a write acknowledged but
+missing from the primary once the Sentinels agree again is lost. Sentinel's own events (+sdown,
++odown, +switch-master) are taken from the Sentinels' Pub/Sub, to split the gap into detection
+(down-after), election and promotion, and the client's part. The sides:
+
+  before   the store as it was: one Sentinel address, 5 s socket timeouts, redis-py's master_for
+           without a retry (the call fails, the next one asks Sentinel)
+  retry    the store's failover retry with the old 5 s socket timeouts
+  after    the store as it is (rig/odoo_double/sessions.py: retry and 0.5 s socket timeouts)
+
+Figures (per fault and side: n, median, p95, max of the gap, failed calls, the longest call, lost
+writes) go to --out and a .txt beside it. Compare the sides of one run with each other: the machine
+and its load shape the absolute figures. Stops by itself; every process is stopped and the rig's
+directory removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import redis
+from redis.sentinel import Sentinel
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from rig.odoo_double.config import Config  # noqa: E402
+from rig.odoo_double.sessions import RedisSessionStore, sentinel_client  # noqa: E402
+from tests.fixtures.services import SentinelGroup, new_tempdir  # noqa: E402
+
+FAULTS = ("kill", "hang", "planned")
+SIDES = ("before", "retry", "after")
+INTERVAL = 0.075
+EVENTS = ("+sdown", "+odown", "+switch-master")
+
+Write = Callable[[str], None]
+
+
+def session_config(group: SentinelGroup) -> Config:
+    return Config(
+        session_redis=True,
+        session_redis_sentinel_host="127.0.0.1",
+        session_redis_sentinel_port=group.sentinel_addresses[0][1],
+        session_redis_sentinel_master_name=group.name,
+        session_redis_password=group.password,
+        session_redis_prefix="bench",
+    )
+
+
+def before_writer(cfg: Config) -> Write:
+    """The store's write as it was: its client (5 s socket timeouts, no retry) and its SET."""
+    timeouts: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 5}
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        [(cfg.session_redis_sentinel_host, cfg.session_redis_sentinel_port)],
+        password=cfg.session_redis_password,
+        sentinel_kwargs={"password": cfg.session_redis_password, **timeouts},
+        **timeouts,
+    )
+    client = sentinel.master_for(cfg.session_redis_sentinel_master_name)  # type: ignore[no-untyped-call]
+    prefix = f"session:{cfg.session_redis_prefix}:"
+    return lambda sid: client.set(prefix + sid, json.dumps({"uid": 1, "sid": sid}), ex=3600)
+
+
+def store_writer(store: RedisSessionStore) -> Write:
+    return lambda sid: store.save(sid, {"uid": 1, "sid": sid})
+
+
+def writers(cfg: Config) -> dict[str, Write]:
+    return {
+        "before": before_writer(cfg),
+        "retry": store_writer(RedisSessionStore(cfg, client=sentinel_client(cfg, socket_timeout=5))),
+        "after": store_writer(RedisSessionStore(cfg)),
+    }
+
+
+@dataclass(eq=False)
+class Writer(threading.Thread):
+    """Writes a new key every INTERVAL until stopped; keeps when each acknowledged write returned."""
+
+    side: str
+    cycle: str
+    write: Write
+    stop: threading.Event
+    acked: list[tuple[float, str]] = field(default_factory=list)
+    failed: int = 0
+    longest_call: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__init__(daemon=True, name=f"writer-{self.side}")
+
+    def run(self) -> None:
+        seq = 0
+        while not self.stop.is_set():
+            sid = f"{self.side}-{self.cycle}-{seq}"
+            seq += 1
+            started = time.monotonic()
+            try:
+                self.write(sid)
+            except redis.RedisError:
+                self.failed += 1
+            else:
+                self.acked.append((time.monotonic(), sid))
+            self.longest_call = max(self.longest_call, time.monotonic() - started)
+            self.stop.wait(INTERVAL)
+
+
+class SentinelEvents(threading.Thread):
+    """The first time after ``since`` each Sentinel event of EVENTS about the master was published."""
+
+    def __init__(self, group: SentinelGroup) -> None:
+        super().__init__(daemon=True, name="sentinel-events")
+        self.first: dict[str, float] = {}
+        self.since = float("inf")
+        self.done = threading.Event()
+        self.pubsubs: list[Any] = []
+        for watcher in group.watchers:
+            client = watcher.client(group.password)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+            pubsub.subscribe(*EVENTS)
+            self.pubsubs.append(pubsub)
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            for pubsub in self.pubsubs:
+                message = pubsub.get_message(timeout=0.01)
+                if message is None:
+                    continue
+                now, channel = time.monotonic(), str(message["channel"])
+                about_master = channel == "+switch-master" or str(message["data"]).startswith("master ")
+                if now >= self.since and about_master and channel not in self.first:
+                    self.first[channel] = now
+
+    def close(self) -> None:
+        self.done.set()
+        self.join(5)
+        for pubsub in self.pubsubs:
+            pubsub.close()
+
+
+def longest_gap(acked: list[float], since: float) -> float | None:
+    """The longest time between consecutive acknowledged writes from the last one before ``since``."""
+    before = [t for t in acked if t < since]
+    times = sorted([before[-1]] if before else []) + sorted(t for t in acked if t >= since)
+    if len(times) < 2 or not before:
+        return None
+    return max(b - a for a, b in itertools.pairwise(times))
+
+
+def missing_keys(group: SentinelGroup, keys: list[str]) -> int:
+    primary = group.primary().client(group.password)
+    pipe = primary.pipeline(transaction=False)
+    for key in keys:
+        pipe.exists(key)
+    return sum(1 for present in pipe.execute() if not present)
+
+
+def cycle(group: SentinelGroup, fault: str, number: int) -> dict[str, Any]:
+    if not group.wait_stable(90):
+        raise RuntimeError(f"the rig is not stable before {fault} #{number}")
+    old = group.primary()
+    events = SentinelEvents(group)
+    events.start()
+    stop = threading.Event()
+    cfg = session_config(group)
+    running = [Writer(side, f"{fault}{number}", write, stop) for side, write in writers(cfg).items()]
+    for writer in running:
+        writer.start()
+    time.sleep(1.5 + random.random() * 0.1)  # the fault anywhere in a write interval
+    events.since = fault_at = time.monotonic()
+    if fault == "kill":
+        group.kill(old)
+    elif fault == "hang":
+        group.pause(old)
+    else:
+        group.failover()
+    deadline = fault_at + 40
+    while "+switch-master" not in events.first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    switched = events.first.get("+switch-master")
+    if fault == "hang":
+        time.sleep(max(0.0, (switched or deadline) + 2 - time.monotonic()))
+        group.resume(old)
+    time.sleep(max(0.0, min((switched or deadline) + 12, deadline) - time.monotonic()))
+    stop.set()
+    for writer in running:
+        writer.join(30)
+    events.close()
+    if fault == "kill":
+        old.start()
+    stable = group.wait_stable(90)
+    result: dict[str, Any] = {
+        "fault": fault,
+        "old_primary": old.port,
+        "new_primary": group.primary().port if stable else None,
+        "sentinel_s": {name: round(at - fault_at, 3) for name, at in sorted(events.first.items())},
+        "stable_after": stable,
+        "sides": {},
+    }
+    for writer in running:
+        gap = longest_gap([t for t, _sid in writer.acked], fault_at)
+        acked_keys = [f"session:{cfg.session_redis_prefix}:{sid}" for _t, sid in writer.acked]
+        result["sides"][writer.side] = {
+            "gap_s": None if gap is None else round(gap, 3),
+            "acked": len(writer.acked),
+            "failed_calls": writer.failed,
+            "longest_call_s": round(writer.longest_call, 3),
+            "lost": missing_keys(group, acked_keys) if stable else None,
+        }
+    return result
+
+
+def quantile(values: list[float], q: float) -> float:
+    """Linear interpolation between the closest ranks (numpy's default)."""
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def summary(cycles: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for fault in dict.fromkeys(c["fault"] for c in cycles):
+        mine = [c for c in cycles if c["fault"] == fault]
+        per_side: dict[str, Any] = {}
+        for side in SIDES:
+            gaps = [c["sides"][side]["gap_s"] for c in mine if c["sides"][side]["gap_s"] is not None]
+            per_side[side] = {
+                "n": len(gaps),
+                "gap_median_s": round(quantile(gaps, 0.5), 3) if gaps else None,
+                "gap_p95_s": round(quantile(gaps, 0.95), 3) if gaps else None,
+                "gap_max_s": round(max(gaps), 3) if gaps else None,
+                "failed_calls": sum(c["sides"][side]["failed_calls"] for c in mine),
+                "longest_call_s": max(c["sides"][side]["longest_call_s"] for c in mine),
+                "lost": sum(c["sides"][side]["lost"] or 0 for c in mine),
+            }
+        sentinel = {
+            name: round(quantile(vals, 0.5), 3)
+            for name in EVENTS
+            if (vals := [c["sentinel_s"][name] for c in mine if name in c["sentinel_s"]])
+        }
+        out[fault] = {"sides": per_side, "sentinel_median_s": sentinel}
+    return out
+
+
+def render_text(doc: dict[str, Any]) -> str:
+    lines = [
+        "Client-visible write gap of a Redis failover (seconds between two acknowledged session writes)",
+        f"redis-py {doc['redis_py']}, {doc['settings']}",
+        "",
+        f"{'fault':8} {'side':7} {'n':>2} {'median':>7} {'p95':>7} {'max':>7} {'failed':>6} "
+        f"{'call max':>8} {'lost':>4}",
+    ]
+    for fault, figures in doc["summary"].items():
+        for side, f in figures["sides"].items():
+            lines.append(
+                f"{fault:8} {side:7} {f['n']:>2} {f['gap_median_s']!s:>7} {f['gap_p95_s']!s:>7} "
+                f"{f['gap_max_s']!s:>7} {f['failed_calls']:>6} {f['longest_call_s']:>8} {f['lost']:>4}"
+            )
+        lines.append(f"{'':8} Sentinel after the fault (median s): {figures['sentinel_median_s']}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="cycles per fault")
+    parser.add_argument("--faults", nargs="+", choices=FAULTS, default=list(FAULTS))
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_redis_failover.json")
+    parser.add_argument(
+        "--down-after-ms",
+        type=int,
+        help="Sentinel's down-after-milliseconds (default: the rig's, the pilot's)",
+    )
+    parser.add_argument(
+        "--redis-setting",
+        action="append",
+        default=[],
+        metavar="DIRECTIVE",
+        help="one more line of redis.conf",
+    )
+    args = parser.parse_args()
+    root = new_tempdir("bench-redis-failover-")
+    group = SentinelGroup(root)
+    group.down_after_ms = args.down_after_ms or group.down_after_ms
+    group.settings += args.redis_setting
+    cycles: list[dict[str, Any]] = []
+    try:
+        group.start()
+        for fault in args.faults:
+            for number in range(args.repeat):
+                cycles.append(cycle(group, fault, number))
+                print(json.dumps(cycles[-1]), flush=True)
+    finally:
+        group.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    doc = {
+        "redis_py": redis.__version__,
+        "settings": (
+            f"down-after-milliseconds {group.down_after_ms}, failover-timeout {group.failover_timeout_ms}, "
+            f"quorum {group.quorum}, Redis {'; '.join(group.settings)}, "
+            f"a write every {INTERVAL * 1000:.0f} ms per side"
+        ),
+        "summary": summary(cycles),
+        "cycles": cycles,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=2) + "\n")
+    text = render_text(doc)
+    args.out.with_suffix(".txt").write_text(text)
+    print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
