@@ -16,11 +16,11 @@ description:
     C(deployment.kubernetes.io/revision), C(pv.kubernetes.io/*), C(volume.kubernetes.io/*),
     C(volume.beta.kubernetes.io/*); a Service's cluster addresses (C(clusterIP), C(clusterIPs), but a headless
     C(None)), node ports and C(healthCheckNodePort); a claim's C(volumeName) when the volume controller
-    bound it (a dynamically provisioned volume: the new cluster provisions its own); a pod template's
+    bound it (a dynamically provisioned volume, the new cluster provisions its own); a pod template's
     empty C(creationTimestamp).
   - Keeps a claim's C(volumeName) that its applier set (a static volume, such as the odoo_kubernetes role's
-    C(odoo_kubernetes_volume_name)): the C(managedFields) name who owns the field. Without it, the claim would
-    bind to any free volume of its class and size, another tenant's included, or none.
+    C(odoo_kubernetes_volume_name)), as the C(managedFields) name who owns the field. Without it, the claim
+    would bind to any free volume of its class and size, another tenant's included, or none.
   - Leaves out what is regenerated - objects a controller owns (C(ownerReferences)), kinds that are runtime
     state (Pod, ReplicaSet, Job, Endpoints, EndpointSlice, Event, ControllerRevision, Lease), the
     C(kube-root-ca.crt) ConfigMap, the C(default) ServiceAccount, service account token Secrets.
