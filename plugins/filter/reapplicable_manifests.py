@@ -15,8 +15,12 @@ description:
     annotations; the annotations C(kubectl.kubernetes.io/last-applied-configuration),
     C(deployment.kubernetes.io/revision), C(pv.kubernetes.io/*), C(volume.kubernetes.io/*),
     C(volume.beta.kubernetes.io/*); a Service's cluster addresses (C(clusterIP), C(clusterIPs), but a headless
-    C(None)), node ports and C(healthCheckNodePort); a claim's bound C(volumeName); a pod template's empty
-    C(creationTimestamp).
+    C(None)), node ports and C(healthCheckNodePort); a claim's C(volumeName) when the volume controller
+    bound it (a dynamically provisioned volume, the new cluster provisions its own); a pod template's
+    empty C(creationTimestamp).
+  - Keeps a claim's C(volumeName) that its applier set (a static volume, such as the odoo_kubernetes role's
+    C(odoo_kubernetes_volume_name)), as the C(managedFields) name who owns the field. Without it, the claim
+    would bind to any free volume of its class and size, another tenant's included, or none.
   - Leaves out what is regenerated - objects a controller owns (C(ownerReferences)), kinds that are runtime
     state (Pod, ReplicaSet, Job, Endpoints, EndpointSlice, Event, ControllerRevision, Lease), the
     C(kube-root-ca.crt) ConfigMap, the C(default) ServiceAccount, service account token Secrets.
@@ -57,6 +61,8 @@ DROPPED_ANNOTATIONS = (
     "deployment.kubernetes.io/revision",
 )
 DROPPED_ANNOTATION_PREFIXES = ("pv.kubernetes.io/", "volume.kubernetes.io/", "volume.beta.kubernetes.io/")
+# The field manager of the controller that binds a claim to a volume (the PV controller runs in it).
+VOLUME_BINDER = "kube-controller-manager"
 APPLY_ORDER = (
     "Namespace",
     "ResourceQuota",
@@ -117,6 +123,17 @@ def _clean_service(spec: Dict[str, Any]) -> None:
         port.pop("nodePort", None)
 
 
+def _volume_name_applied(meta: Mapping[str, Any]) -> bool:
+    """Whether a claim's spec.volumeName was set by its applier, not by the volume binder."""
+    for entry in meta.get("managedFields") or []:
+        if not isinstance(entry, Mapping) or entry.get("manager") == VOLUME_BINDER:
+            continue
+        spec = (entry.get("fieldsV1") or {}).get("f:spec")
+        if isinstance(spec, Mapping) and "f:volumeName" in spec:
+            return True
+    return False
+
+
 def _clean_pod_template(spec: Dict[str, Any]) -> None:
     template = spec.get("template")
     if isinstance(template, dict):
@@ -142,7 +159,7 @@ def clean(obj: Mapping[str, Any]) -> Dict[str, Any]:
     if isinstance(spec, dict):
         if obj["kind"] == "Service":
             _clean_service(spec)
-        elif obj["kind"] == "PersistentVolumeClaim":
+        elif obj["kind"] == "PersistentVolumeClaim" and not _volume_name_applied(obj["metadata"]):
             spec.pop("volumeName", None)
         _clean_pod_template(spec)
     return out

@@ -77,12 +77,63 @@ CLAIM = obj(
             "volume.beta.kubernetes.io/storage-provisioner": "file.csi.azure.com",
         },
         "finalizers": ["kubernetes.io/pvc-protection"],
+        # dynamically provisioned: the volume binder wrote the volume's name
+        "managedFields": [
+            {
+                "manager": "retailops.odoo_platform",
+                "operation": "Apply",
+                "fieldsV1": {"f:spec": {"f:accessModes": {}, "f:storageClassName": {}}},
+            },
+            {
+                "manager": "kube-controller-manager",
+                "operation": "Update",
+                "fieldsV1": {"f:spec": {"f:volumeName": {}}},
+            },
+        ],
     },
     spec={
         "accessModes": ["ReadWriteMany"],
         "storageClassName": "azurefile-csi-premium",
         "resources": {"requests": {"storage": "100Gi"}},
         "volumeName": "pvc-9a1e",
+    },
+    status={"phase": "Bound"},
+)
+# A claim on a static volume, as the odoo_kubernetes role applies it with odoo_kubernetes_volume_name
+# and as the rig's v1.35 API server returned it: the applier owns spec.volumeName, the binder only
+# its annotations.
+STATIC_CLAIM = obj(
+    "PersistentVolumeClaim",
+    "odoo-data",
+    metadata={
+        "annotations": {"pv.kubernetes.io/bind-completed": "yes"},
+        "managedFields": [
+            {
+                "manager": "retailops.odoo_platform",
+                "operation": "Apply",
+                "fieldsV1": {
+                    "f:spec": {
+                        "f:accessModes": {},
+                        "f:resources": {"f:requests": {"f:storage": {}}},
+                        "f:storageClassName": {},
+                        "f:volumeName": {},
+                    }
+                },
+            },
+            {
+                "manager": "kube-controller-manager",
+                "operation": "Update",
+                "fieldsV1": {"f:metadata": {"f:annotations": {"f:pv.kubernetes.io/bind-completed": {}}}},
+            },
+            {"manager": "kube-controller-manager", "operation": "Update", "subresource": "status"},
+        ],
+    },
+    spec={
+        "accessModes": ["ReadWriteMany"],
+        "storageClassName": "rig-shared",
+        "resources": {"requests": {"storage": "20Gi"}},
+        "volumeMode": "Filesystem",
+        "volumeName": "rig-erp-acme-data",
     },
     status={"phase": "Bound"},
 )
@@ -180,6 +231,22 @@ def test_a_claim_is_no_longer_bound_to_the_old_cluster_s_volume() -> None:
         "storageClassName": "azurefile-csi-premium",
         "resources": {"requests": {"storage": "100Gi"}},
     }
+
+
+def test_a_claim_keeps_the_static_volume_its_applier_named() -> None:
+    # Found on the rig: without the name the restored claim binds to any free volume of its class and
+    # size (another tenant's) or stays Pending, and does not come back equal to what was applied.
+    (claim,) = plugin.reapplicable_manifests([STATIC_CLAIM])
+    assert claim["metadata"] == {"name": "odoo-data", "namespace": "erp-acme"}
+    assert claim["spec"]["volumeName"] == "rig-erp-acme-data"
+
+
+def test_a_claim_without_managed_fields_loses_its_volume_name() -> None:
+    # who set it cannot be told: a binder's name must not travel to another cluster
+    claim = copy.deepcopy(STATIC_CLAIM)
+    del claim["metadata"]["managedFields"]
+    (cleaned,) = plugin.reapplicable_manifests([claim])
+    assert "volumeName" not in cleaned["spec"]
 
 
 def test_a_cron_job_s_templates_lose_their_empty_timestamps() -> None:
