@@ -1,5 +1,6 @@
 """Shared by the backup scripts (filestore_backup, config_backup): rclone with the role's configuration,
-the runs' stamps and their retention, and a run's record (its state file and its metrics).
+the runs' stamps and their retention, and a run's frame (run_backup: its start, its outcome, its
+state file and its metrics).
 
 Installed beside each script (as monitoring_exporters' retailops_textfile.py
 is, which this module uses too), which imports it from its own directory.
@@ -12,10 +13,10 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields, is_dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import Field, asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from retailops_textfile import Family, publish, warn, write_atomically
 
@@ -109,13 +110,21 @@ def read_config(path: str, required: Sequence[str]) -> dict[str, Any]:
     return {key: raw[key] for key in required}
 
 
-StateT = TypeVar("StateT")
+class RunState(Protocol):
+    """A script's state: a dataclass with defaults, holding what run_backup keeps of every run."""
+
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    last_run: float
+    last_run_success: bool
+    last_run_duration: float
+
+
+StateT = TypeVar("StateT", bound=RunState)
 
 
 def load_state(path: str, kind: type[StateT], label: str) -> StateT:
     """The state the last runs left (a dataclass with defaults); a fresh one when there is none or it
     cannot be read (said on standard error)."""
-    assert is_dataclass(kind)
     known = {f.name for f in fields(kind)}
     try:
         with open(path, encoding="utf-8") as handle:
@@ -135,9 +144,8 @@ def gauge(name: str, help_text: str, value: float) -> Family:
     return family
 
 
-def record_run(label: str, state: Any, *, state_path: str, metrics_path: str, families: list[Family]) -> bool:
-    """Keep the run's state and publish its metrics (``label``: the script's words in its messages);
-    False when either could not be written."""
+def _record(label: str, state: RunState, state_path: str, metrics_path: str, families: list[Family]) -> bool:
+    """Keep the run's state and publish its metrics; False when either could not be written."""
     ok = True
     try:
         write_atomically(state_path, json.dumps(asdict(state)) + "\n")
@@ -145,3 +153,34 @@ def record_run(label: str, state: Any, *, state_path: str, metrics_path: str, fa
         warn(f"{label}: cannot write {state_path}: {error}")
         ok = False
     return publish(label, metrics_path, families) == 0 and ok
+
+
+def run_backup(
+    label: str,
+    work: Callable[[StateT, datetime], None],
+    *,
+    state_type: type[StateT],
+    state_path: str,
+    metrics_path: str,
+    families: Callable[[StateT], list[Family]],
+    now: datetime | None = None,
+) -> int:
+    """One run of a backup script (``label``: its words in its messages): the last runs' state
+    (a dataclass with last_run, last_run_success and last_run_duration), the run's start
+    (run_start), ``work(state, started)`` (which raises BackupError when the run fails), then the
+    outcome and duration kept with the state and published as metrics. 0 when the work and its
+    record succeeded."""
+    state = load_state(state_path, state_type, label)
+    started = run_start(state.last_run, now)
+    clock = time.monotonic()
+    state.last_run = started.timestamp()
+    ok = False
+    try:
+        work(state, started)
+        ok = True
+    except BackupError as error:
+        warn(f"{label} failed: {error}")
+    state.last_run_success = ok
+    state.last_run_duration = round(time.monotonic() - clock, 3)
+    recorded = _record(label, state, state_path, metrics_path, families(state))
+    return 0 if ok and recorded else 1

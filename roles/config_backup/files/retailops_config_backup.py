@@ -67,7 +67,6 @@ import re
 import stat
 import sys
 import tarfile
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -81,10 +80,8 @@ from retailops_backup_store import (
     Rclone,
     expired,
     gauge,
-    load_state,
     read_config,
-    record_run,
-    run_start,
+    run_backup,
 )
 from retailops_textfile import Family, warn
 
@@ -399,45 +396,39 @@ def families(config: Config, state: State) -> list[Family]:
 
 def backup(config: Config, now: datetime | None = None) -> int:
     """One run: snapshot, upload to every store, prune, metrics. 0 when it worked in every store."""
-    state = load_state(config.state, State, "config backup")
-    started = run_start(state.last_run, now)
-    clock = time.monotonic()
-    state.last_run = started.timestamp()
-    ok = False
-    try:
-        content, snapshot, leader, collected = build(config, started)
-        state.files, state.bytes = len(snapshot.manifest["files"]), len(content)
-        state.patroni_leader, state.collected = leader, collected
-        stamp = started.strftime(STAMP_FORMAT)
-        failed = []
-        for store in config.stores:
-            outcome = state.stores.setdefault(store["name"], {"last_success": 0.0, "snapshots": 0})
-            try:
-                outcome["snapshots"] = upload(config, store, stamp, content, started)
-                outcome["last_success"] = started.timestamp()
-            except BackupError as error:
-                warn(f"config backup failed: {error}")
-                failed.append(store["name"])
-        if failed:
-            raise BackupError(f"not stored in {', '.join(failed)}")
-        ok = True
-        print(
-            f"config backup: snapshot {stamp}, {state.files} files, {len(content)} bytes, in "
-            + ", ".join(f"{s['name']} ({state.stores[s['name']]['snapshots']} kept)" for s in config.stores),
-            flush=True,
-        )
-    except BackupError as error:
-        warn(f"config backup failed: {error}")
-    state.last_run_success = ok
-    state.last_run_duration = round(time.monotonic() - clock, 3)
-    recorded = record_run(
+    return run_backup(
         "config backup",
-        state,
+        lambda state, started: snapshot_everywhere(config, state, started),
+        state_type=State,
         state_path=config.state,
         metrics_path=config.metrics,
-        families=families(config, state),
+        families=lambda state: families(config, state),
+        now=now,
     )
-    return 0 if ok and recorded else 1
+
+
+def snapshot_everywhere(config: Config, state: State, started: datetime) -> None:
+    """The run's work: one snapshot, into every store (BackupError naming those it missed)."""
+    content, snapshot, leader, collected = build(config, started)
+    state.files, state.bytes = len(snapshot.manifest["files"]), len(content)
+    state.patroni_leader, state.collected = leader, collected
+    stamp = started.strftime(STAMP_FORMAT)
+    failed = []
+    for store in config.stores:
+        outcome = state.stores.setdefault(store["name"], {"last_success": 0.0, "snapshots": 0})
+        try:
+            outcome["snapshots"] = upload(config, store, stamp, content, started)
+            outcome["last_success"] = started.timestamp()
+        except BackupError as error:
+            warn(f"config backup failed: {error}")
+            failed.append(store["name"])
+    if failed:
+        raise BackupError(f"not stored in {', '.join(failed)}")
+    print(
+        f"config backup: snapshot {stamp}, {state.files} files, {len(content)} bytes, in "
+        + ", ".join(f"{s['name']} ({state.stores[s['name']]['snapshots']} kept)" for s in config.stores),
+        flush=True,
+    )
 
 
 # --- restore --------------------------------------------------------------------------------------

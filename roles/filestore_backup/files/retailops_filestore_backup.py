@@ -45,7 +45,6 @@ import os
 import re
 import stat
 import sys
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,10 +55,8 @@ from retailops_backup_store import (
     Rclone,
     expired,
     gauge,
-    load_state,
     read_config,
-    record_run,
-    run_start,
+    run_backup,
 )
 from retailops_textfile import Family, warn
 
@@ -168,45 +165,40 @@ def families(config: Config, state: State) -> list[Family]:
 
 def backup(config: Config, now: datetime | None = None) -> int:
     """One run: sync, prune, metrics. 0 when it worked."""
-    state = load_state(config.state, State, "filestore backup")
-    started = run_start(state.last_run, now)
-    clock = time.monotonic()
-    state.last_run = started.timestamp()
-    ok = False
-    try:
-        if not os.path.isdir(config.source):
-            raise BackupError(f"the filestore {config.source} is not a directory")
-        files, size = count(config.source)
-        stamp = started.strftime(STAMP_FORMAT)
-        checked(
-            config,
-            "sync",
-            config.source,
-            f"{config.remote}:current",
-            "--backup-dir",
-            f"{config.remote}:removed/{stamp}",
-            "--fast-list",
-        )
-        kept = removed_sets(config)
-        for old in expired(kept, started, config.removed_retention_days):
-            checked(config, "purge", f"{config.remote}:removed/{old}")
-            kept.remove(old)
-        state.files, state.bytes, state.removed_sets = files, size, len(kept)
-        state.last_success = started.timestamp()
-        ok = True
-        print(f"filestore backup: {files} files, {size} bytes; {len(kept)} removed sets kept", flush=True)
-    except BackupError as error:
-        warn(f"filestore backup failed: {error}")
-    state.last_run_success = ok
-    state.last_run_duration = round(time.monotonic() - clock, 3)
-    recorded = record_run(
+    return run_backup(
         "filestore backup",
-        state,
+        lambda state, started: sync(config, state, started),
+        state_type=State,
         state_path=config.state,
         metrics_path=config.metrics,
-        families=families(config, state),
+        families=lambda state: families(config, state),
+        now=now,
     )
-    return 0 if ok and recorded else 1
+
+
+def sync(config: Config, state: State, started: datetime) -> None:
+    """The run's work: the filestore synced, the files it replaced or removed kept aside by the run's
+    stamp, the sets past their retention purged."""
+    if not os.path.isdir(config.source):
+        raise BackupError(f"the filestore {config.source} is not a directory")
+    files, size = count(config.source)
+    stamp = started.strftime(STAMP_FORMAT)
+    checked(
+        config,
+        "sync",
+        config.source,
+        f"{config.remote}:current",
+        "--backup-dir",
+        f"{config.remote}:removed/{stamp}",
+        "--fast-list",
+    )
+    kept = removed_sets(config)
+    for old in expired(kept, started, config.removed_retention_days):
+        checked(config, "purge", f"{config.remote}:removed/{old}")
+        kept.remove(old)
+    state.files, state.bytes, state.removed_sets = files, size, len(kept)
+    state.last_success = started.timestamp()
+    print(f"filestore backup: {files} files, {size} bytes; {len(kept)} removed sets kept", flush=True)
 
 
 def owner(text: str) -> tuple[int, int]:
