@@ -30,9 +30,10 @@ missing from the primary once the Sentinels agree again is lost. Sentinel's own 
   after    the store as it is (rig/odoo_double/sessions.py: retry and 0.5 s socket timeouts)
 
 Figures (per fault and side: n, median, p95, max of the gap, failed calls, the longest call, lost
-writes) go to --out and a .txt beside it. Compare the sides of one run with each other: the machine
-and its load shape the absolute figures. Stops by itself; every process is stopped and the rig's
-directory removed at the end.
+writes) go to --out and a .txt beside it; the percentiles are the gates' (nearest rank,
+loadtests.analysis.percentile): a p95 of 5 faults is the largest of them. Compare the sides of one
+run with each other: the machine and its load shape the absolute figures. Stops by itself; every
+process is stopped and the rig's directory removed at the end.
 """
 
 from __future__ import annotations
@@ -51,12 +52,12 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from redis.sentinel import Sentinel
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from loadtests.analysis import percentile  # noqa: E402
 from rig.odoo_double.config import Config  # noqa: E402
 from rig.odoo_double.sessions import RedisSessionStore, sentinel_client  # noqa: E402
 from tests.fixtures.services import SentinelGroup, new_tempdir  # noqa: E402
@@ -82,16 +83,13 @@ def session_config(group: SentinelGroup) -> Config:
 
 def before_writer(cfg: Config) -> Write:
     """The store's write as it was: its client (5 s socket timeouts, no retry) and its SET."""
-    timeouts: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 5}
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]
-        [(cfg.session_redis_sentinel_host, cfg.session_redis_sentinel_port)],
-        password=cfg.session_redis_password,
-        sentinel_kwargs={"password": cfg.session_redis_password, **timeouts},
-        **timeouts,
-    )
-    client = sentinel.master_for(cfg.session_redis_sentinel_master_name)  # type: ignore[no-untyped-call]
+    client = sentinel_client(cfg, socket_timeout=5)
     prefix = f"session:{cfg.session_redis_prefix}:"
-    return lambda sid: client.set(prefix + sid, json.dumps({"uid": 1, "sid": sid}), ex=3600)
+
+    def write(sid: str) -> None:
+        client.set(prefix + sid, json.dumps({"uid": 1, "sid": sid}), ex=3600)
+
+    return write
 
 
 def store_writer(store: RedisSessionStore) -> Write:
@@ -242,35 +240,26 @@ def cycle(group: SentinelGroup, fault: str, number: int) -> dict[str, Any]:
     return result
 
 
-def quantile(values: list[float], q: float) -> float:
-    """Linear interpolation between the closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
 def summary(cycles: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for fault in dict.fromkeys(c["fault"] for c in cycles):
         mine = [c for c in cycles if c["fault"] == fault]
         per_side: dict[str, Any] = {}
         for side in SIDES:
-            gaps = [c["sides"][side]["gap_s"] for c in mine if c["sides"][side]["gap_s"] is not None]
+            gaps = sorted(c["sides"][side]["gap_s"] for c in mine if c["sides"][side]["gap_s"] is not None)
             per_side[side] = {
                 "n": len(gaps),
-                "gap_median_s": round(quantile(gaps, 0.5), 3) if gaps else None,
-                "gap_p95_s": round(quantile(gaps, 0.95), 3) if gaps else None,
+                "gap_median_s": round(percentile(gaps, 50), 3) if gaps else None,
+                "gap_p95_s": round(percentile(gaps, 95), 3) if gaps else None,
                 "gap_max_s": round(max(gaps), 3) if gaps else None,
                 "failed_calls": sum(c["sides"][side]["failed_calls"] for c in mine),
                 "longest_call_s": max(c["sides"][side]["longest_call_s"] for c in mine),
                 "lost": sum(c["sides"][side]["lost"] or 0 for c in mine),
             }
         sentinel = {
-            name: round(quantile(vals, 0.5), 3)
+            name: round(percentile(vals, 50), 3)
             for name in EVENTS
-            if (vals := [c["sentinel_s"][name] for c in mine if name in c["sentinel_s"]])
+            if (vals := sorted(c["sentinel_s"][name] for c in mine if name in c["sentinel_s"]))
         }
         out[fault] = {"sides": per_side, "sentinel_median_s": sentinel}
     return out

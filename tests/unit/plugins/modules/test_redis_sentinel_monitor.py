@@ -16,7 +16,7 @@ from ansible_collections.retailops.odoo_platform.plugins.modules import (
 from loadtests.links_setup import free_port
 from tests.fixtures.ansible_module import ModuleResult, run_module
 from tests.fixtures.plugin import RedisFactory
-from tests.fixtures.services import RedisServer
+from tests.fixtures.services import RedisServer, sentinel_fields
 
 TIMINGS = {"down-after-milliseconds": 5000, "failover-timeout": 60000, "parallel-syncs": 2}
 
@@ -34,22 +34,16 @@ def start_args(master: RedisServer, **extra: Any) -> dict[str, Any]:
     return {"master_host": "127.0.0.1", "master_port": master.port, "quorum": 1, **extra}
 
 
-def as_dict(reply: Any) -> dict[str, str]:
-    """A flat [key, value, ...] reply (or a dict, depending on redis-py) as a dict of strings."""
-    pairs = reply.items() if isinstance(reply, dict) else zip(reply[::2], reply[1::2], strict=True)
-    return {str(k): str(v) for k, v in pairs}
-
-
 def masters(sentinel: RedisServer) -> dict[str, dict[str, str]]:
     """SENTINEL MASTERS, by name, straight from the Sentinel."""
     reply = sentinel.command("SENTINEL", "MASTERS")
-    views = [as_dict(item) for item in reply]
+    views = [sentinel_fields(item) for item in reply]
     return {view["name"]: view for view in views}
 
 
 def replica_ports(sentinel: RedisServer) -> list[str]:
     reply = sentinel.command("SENTINEL", "REPLICAS", "odoo")
-    return [as_dict(item)["port"] for item in reply]
+    return [sentinel_fields(item)["port"] for item in reply]
 
 
 def wait_for(what: str, probe: Callable[[], Any], timeout: float = 30) -> Any:
