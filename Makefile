@@ -30,7 +30,7 @@ host:
 	bash rig/host-packages.sh
 
 .PHONY: help venv host rig collection lint unit molecule test test-fast scenario build clean pilot pilot-down \
-	pilot-dr pilot-dr-down pilot-dr-failback \
+	pilot-dr pilot-dr-down pilot-dr-failback drills \
 	real-odoo real-odoo-captures
 
 help:
@@ -39,6 +39,7 @@ help:
 	@echo "make pilot-dr    two regions, the primary lost under branch load, the DR region taking over"
 	@echo "make pilot-dr-down  remove the disaster-recovery pilot's two regions"
 	@echo "make pilot-dr-failback PHASE=prepare|switch   fail back to the pilot's primary region once it is back"
+	@echo "make drills      the pilot region converged, then the failover drill campaign (DRILLS_ROUNDS=5)"
 	@echo "make test        set up (venv, Docker engine, images, apt cache) and run every check"
 	@echo "make test-fast   lint and unit tests only"
 	@echo "make scenario S=docker_host   one Molecule scenario (full test sequence)"
@@ -110,6 +111,18 @@ pilot: venv host collection rig
 pilot-down: venv collection
 	$(BIN)/ansible-playbook -i $(PILOT_INVENTORY) rig/pilot/down.yml
 	$(if $(filter kubernetes,$(PILOT_PLATFORM)),bash rig/kubernetes/cluster.sh down)
+
+# The failover drill campaign (README "Failover drills", rig/drills/): the
+# Docker pilot region converged (made when missing, not validated), then each
+# fault DRILLS_ROUNDS times under steady writes, Patroni's defaults and a fast
+# preset side by side. Results and report: results/drills/<time>/. Not part of
+# make test. DRILLS_ARGS: more options of python -m rig.drills.
+DRILLS_ROUNDS ?= 5
+DRILLS_ARGS ?=
+drills: venv host collection rig
+	$(if $(filter docker,$(PILOT_PLATFORM)),,$(error make drills runs on the Docker pilot: PILOT_PLATFORM=docker))
+	bash rig/pilot/run.sh converge
+	$(BIN)/python -m rig.drills --rounds $(DRILLS_ROUNDS) $(DRILLS_ARGS)
 
 # The disaster-recovery pilot (README, "make pilot-dr"): two regions
 # (inventories/pilot-north/, inventories/pilot-south/), the primary lost under

@@ -39,7 +39,6 @@ process is stopped and the rig's directory removed at the end.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import random
 import shutil
@@ -58,6 +57,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from loadtests.analysis import percentile  # noqa: E402
+from rig.drills.timeline import longest_gap  # noqa: E402
 from rig.odoo_double.config import Config  # noqa: E402
 from rig.odoo_double.sessions import RedisSessionStore, sentinel_client  # noqa: E402
 from tests.fixtures.services import SentinelGroup, new_tempdir  # noqa: E402
@@ -166,15 +166,6 @@ class SentinelEvents(threading.Thread):
         self.join(5)
         for pubsub in self.pubsubs:
             pubsub.close()
-
-
-def longest_gap(acked: list[float], since: float) -> float | None:
-    """The longest time between consecutive acknowledged writes from the last one before ``since``."""
-    before = [t for t in acked if t < since]
-    times = sorted([before[-1]] if before else []) + sorted(t for t in acked if t >= since)
-    if len(times) < 2 or not before:
-        return None
-    return max(b - a for a, b in itertools.pairwise(times))
 
 
 def missing_keys(group: SentinelGroup, keys: list[str]) -> int:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make pilot: the local pilot region from nothing (or from an existing pilot)
-# to GO / NO-GO. Each step is a playbook of the collection or of rig/pilot/;
+# to GO / NO-GO (`run.sh converge`: up to the converged region, for make drills). Each step is a playbook of the collection or of rig/pilot/;
 # a second run re-converges (changed=0 expected) and validates again.
 set -euo pipefail
 
@@ -138,6 +138,12 @@ if [[ $platform == docker ]]; then
   else
     play odoo-init "$inventory" playbooks/odoo_db.yml -e odoo_oneshot_operation=init -e "@$odoo_vars"
   fi
+fi
+
+# `run.sh converge` (make drills): the region up and converged, not validated.
+if [[ ${1:-} == converge ]]; then
+  printf '[pilot] region converged (changed=%s) in %ds; not validated (run.sh converge)\n' "$changed" "$((SECONDS - started))"
+  exit 0
 fi
 
 export ODOO_PASSWORD="${ODOO_PASSWORD:-admin}" # the pilot's own admin login, never a real region's

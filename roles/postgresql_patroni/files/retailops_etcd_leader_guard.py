@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Keep etcd's leader off the host of PostgreSQL's primary (etcd on the PostgreSQL members).
 
 When etcd's leader changes, the new leader gives every lease its whole TTL again (etcd's lessor
@@ -8,7 +7,8 @@ asks its own Patroni whether it runs the primary and its own etcd member whether
 both hold, it hands etcd's leadership to a healthy other member (MoveLeader). Only the v3 JSON
 gateway of etcd and Patroni's REST API, standard library only; a line in the journal per move.
 
-    retailops_etcd_leader_guard.py --patroni http://127.0.0.1:8008 --etcd http://10.0.0.21:2379 [--interval 2] [--once]
+    python3 retailops_etcd_leader_guard.py --patroni http://127.0.0.1:8008 \\
+        --etcd http://10.0.0.21:2379 [--interval 2] [--once]
 """
 
 from __future__ import annotations

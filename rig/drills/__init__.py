@@ -1,0 +1,1 @@
+"""The failover drill campaign on the pilot region (make drills): see campaign.py."""

@@ -1,0 +1,5 @@
+import sys
+
+from rig.drills.campaign import main
+
+sys.exit(main())
