@@ -97,8 +97,10 @@ def check(doc: dict[str, Any], goal: Goal) -> dict[str, Any]:
         value = entry["rejoin_s"]["max"] if over == 0 else float("inf")
     else:
         value = entry[goal.measure][goal.stat]
-    measured = n - int(entry["failed"])
-    if value is None or measured < MIN_DRILLS:
+    failed = int(entry["failed"])
+    if failed:
+        status = "fail"  # a drill the stores never came back from (or one that went wrong) is not a pass
+    elif value is None or n < MIN_DRILLS:
         status = "too few"
     else:
         status = "pass" if value <= goal.limit else "fail"

@@ -330,3 +330,13 @@ def test_a_call_still_hanging_when_the_writer_stops_is_a_gap_to_the_stop() -> No
     assert longest_gap(w.acked_until(30.0), 1.05) == pytest.approx(3.8)  # nothing pending: 1.2 to 5.0
     w.pending = 5.1  # the write after the first one on the new leader never came back
     assert longest_gap(w.acked_until(30.0), 1.05) == pytest.approx(25.0)
+
+
+def test_a_failed_drill_fails_its_goal_whatever_the_others_measured() -> None:
+    drills = passing_drills()
+    for d in drills:
+        if d.fault == "redis-kill" and d.number == 2:
+            d.ok, d.gap_s, d.error = False, None, "write gap not measured"
+    doc = doc_of(drills)
+    assert doc["verdict"]["failed"] == [GOALS[3].title]
+    assert "redis-kill #2 (project): write gap not measured" in render(doc)
