@@ -110,10 +110,14 @@ class DockerExecutor:
                 c.start()
 
 
+def ansible_command(name: str = "ansible-playbook") -> str:
+    """An Ansible command beside this Python (a venv need not be on PATH), else the one on PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else name
+
+
 def ansible_playbook() -> str:
-    """``ansible-playbook`` beside this Python (a venv need not be on PATH), else the one on PATH."""
-    beside = Path(sys.executable).parent / "ansible-playbook"
-    return str(beside) if beside.exists() else "ansible-playbook"
+    return ansible_command("ansible-playbook")
 
 
 class AnsibleExecutor:

@@ -46,7 +46,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +56,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from loadtests.analysis import percentile  # noqa: E402
+from rig.drills.probes import CallWriter  # noqa: E402
 from rig.drills.timeline import longest_gap  # noqa: E402
 from rig.odoo_double.config import Config  # noqa: E402
 from rig.odoo_double.sessions import RedisSessionStore, sentinel_client  # noqa: E402
@@ -96,43 +96,22 @@ def store_writer(store: RedisSessionStore) -> Write:
     return lambda sid: store.save(sid, {"uid": 1, "sid": sid})
 
 
+def acknowledged(write: Write) -> Callable[[str], str]:
+    """A side's write as the campaign's writer calls it (what it returns: no server to name here)."""
+
+    def call(sid: str) -> str:
+        write(sid)
+        return ""
+
+    return call
+
+
 def writers(cfg: Config) -> dict[str, Write]:
     return {
         "before": before_writer(cfg),
         "retry": store_writer(RedisSessionStore(cfg, client=sentinel_client(cfg, socket_timeout=5))),
         "after": store_writer(RedisSessionStore(cfg)),
     }
-
-
-@dataclass(eq=False)
-class Writer(threading.Thread):
-    """Writes a new key every INTERVAL until stopped; keeps when each acknowledged write returned."""
-
-    side: str
-    cycle: str
-    write: Write
-    stop: threading.Event
-    acked: list[tuple[float, str]] = field(default_factory=list)
-    failed: int = 0
-    longest_call: float = 0.0
-
-    def __post_init__(self) -> None:
-        super().__init__(daemon=True, name=f"writer-{self.side}")
-
-    def run(self) -> None:
-        seq = 0
-        while not self.stop.is_set():
-            sid = f"{self.side}-{self.cycle}-{seq}"
-            seq += 1
-            started = time.monotonic()
-            try:
-                self.write(sid)
-            except redis.RedisError:
-                self.failed += 1
-            else:
-                self.acked.append((time.monotonic(), sid))
-            self.longest_call = max(self.longest_call, time.monotonic() - started)
-            self.stop.wait(INTERVAL)
 
 
 class SentinelEvents(threading.Thread):
@@ -156,7 +135,7 @@ class SentinelEvents(threading.Thread):
                 message = pubsub.get_message(timeout=0.01)
                 if message is None:
                     continue
-                now, channel = time.monotonic(), str(message["channel"])
+                now, channel = time.time(), str(message["channel"])
                 about_master = channel == "+switch-master" or str(message["data"]).startswith("master ")
                 if now >= self.since and about_master and channel not in self.first:
                     self.first[channel] = now
@@ -182,13 +161,15 @@ def cycle(group: SentinelGroup, fault: str, number: int) -> dict[str, Any]:
     old = group.primary()
     events = SentinelEvents(group)
     events.start()
-    stop = threading.Event()
     cfg = session_config(group)
-    running = [Writer(side, f"{fault}{number}", write, stop) for side, write in writers(cfg).items()]
+    running = [
+        CallWriter(side, acknowledged(write), f"{fault}{number}-", (redis.RedisError,), INTERVAL)
+        for side, write in writers(cfg).items()
+    ]
     for writer in running:
         writer.start()
     time.sleep(1.5 + random.random() * 0.1)  # the fault anywhere in a write interval
-    events.since = fault_at = time.monotonic()
+    events.since = fault_at = time.time()
     if fault == "kill":
         group.kill(old)
     elif fault == "hang":
@@ -196,14 +177,15 @@ def cycle(group: SentinelGroup, fault: str, number: int) -> dict[str, Any]:
     else:
         group.failover()
     deadline = fault_at + 40
-    while "+switch-master" not in events.first and time.monotonic() < deadline:
+    while "+switch-master" not in events.first and time.time() < deadline:
         time.sleep(0.05)
     switched = events.first.get("+switch-master")
     if fault == "hang":
-        time.sleep(max(0.0, (switched or deadline) + 2 - time.monotonic()))
+        time.sleep(max(0.0, (switched or deadline) + 2 - time.time()))
         group.resume(old)
-    time.sleep(max(0.0, min((switched or deadline) + 12, deadline) - time.monotonic()))
-    stop.set()
+    time.sleep(max(0.0, min((switched or deadline) + 12, deadline) - time.time()))
+    for writer in running:
+        writer.stop()
     for writer in running:
         writer.join(30)
     events.close()
@@ -219,13 +201,14 @@ def cycle(group: SentinelGroup, fault: str, number: int) -> dict[str, Any]:
         "sides": {},
     }
     for writer in running:
-        gap = longest_gap([t for t, _sid in writer.acked], fault_at)
-        acked_keys = [f"session:{cfg.session_redis_prefix}:{sid}" for _t, sid in writer.acked]
-        result["sides"][writer.side] = {
+        acked = [a for a in writer.attempts if a.ok]
+        gap = longest_gap([a.answered for a in acked], fault_at)
+        acked_keys = [f"session:{cfg.session_redis_prefix}:{a.key}" for a in acked]
+        result["sides"][writer.label] = {
             "gap_s": None if gap is None else round(gap, 3),
-            "acked": len(writer.acked),
-            "failed_calls": writer.failed,
-            "longest_call_s": round(writer.longest_call, 3),
+            "acked": len(acked),
+            "failed_calls": len(writer.attempts) - len(acked),
+            "longest_call_s": round(max((a.answered - a.sent for a in writer.attempts), default=0.0), 3),
             "lost": missing_keys(group, acked_keys) if stable else None,
         }
     return result

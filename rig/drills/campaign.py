@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ import yaml
 
 from loadtests.drills import ansible_playbook
 from rig.drills import probes
+from rig.drills.drill import GAP_TIMEOUT, HEALTHY_TIMEOUT, REJOIN_GOAL, REJOIN_TIMEOUT, Drill, perform
 from rig.drills.faults import (
     ContainerKill,
     FaultError,
@@ -40,6 +41,7 @@ from rig.drills.faults import (
     move_etcd_leader,
     run_playbook,
 )
+from rig.drills.redis_drill import redis_drill
 from rig.drills.region import Region, RegionError, load
 from rig.drills.timeline import Attempt, figures, gap_end, ledger, longest_gap, phases, ratio, writing_again
 
@@ -49,10 +51,6 @@ CRASH_FAULTS = ("pg-container-kill", "pg-process-kill")
 OTHER_FAULTS = ("pg-switchover", "redis-kill", "pg-partition", "pg-patroni-hang")
 # faults whose old leader stays reachable to clients: a writer goes to it directly (the split-brain probe)
 ISOLATING = ("pg-partition", "pg-patroni-hang")
-HEALTHY_TIMEOUT = 180.0
-GAP_TIMEOUT = 120.0
-REJOIN_TIMEOUT = 180.0
-REJOIN_GOAL = 60.0
 
 
 class CampaignError(RuntimeError):
@@ -64,29 +62,6 @@ def load_presets(path: Path = HERE / "presets.yml") -> dict[str, dict[str, Any]]
     if not isinstance(data, dict):
         raise CampaignError(f"{path}: a mapping of presets is expected")
     return data
-
-
-@dataclass
-class Drill:
-    fault: str
-    preset: str
-    number: int
-    started: float = 0.0
-    ok: bool = False
-    error: str = ""
-    old: str = ""
-    new: str = ""
-    etcd_leader_on_old: bool | None = None
-    gap_s: float | None = None
-    first_write_s: float | None = None
-    phases: dict[str, float | None] = field(default_factory=dict)
-    parts: dict[str, float | None] = field(default_factory=dict)
-    fence_s: float | None = None
-    rejoin_s: float | None = None
-    rewound: bool | None = None  # the old leader rejoined through pg_rewind
-    writers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    ledger: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
 
 
 class Campaign:
@@ -128,17 +103,7 @@ class Campaign:
         if probes.wait_until(lambda: probes.healthy(self.region)[0], HEALTHY_TIMEOUT, 1.0) is None:
             drill.error = f"not healthy before the drill: {probes.healthy(self.region)[1]}"
             return drill
-        run = PgRun(self, drill, probes.leader(self.region))
-        try:
-            run.fault()
-            run.measure()
-            run.rejoin()
-            run.settle()
-        except Exception as exc:
-            drill.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            run.cleanup()
-        return drill
+        return perform(drill, PgRun(self, drill, probes.leader(self.region)))
 
     def switchover(self, drill: Drill) -> None:
         argv = [
@@ -162,37 +127,17 @@ class Campaign:
         if thread_error:
             raise thread_error[0]
 
-    # -- Redis -----------------------------------------------------------------------------
-    def redis_drill(self, number: int) -> Drill:
-        from rig.drills.redis_drill import redis_drill  # noqa: PLC0415 - the double's store, only here
-
-        return redis_drill(self, number)
-
     # -- the campaign ------------------------------------------------------------------------
-    def keep_attempts(self, drill: Drill, attempts: list[Attempt], fault_at: float) -> None:
-        """Every write of the drill, times relative to the fault: attempts/<fault>-<preset>-<n>.jsonl."""
+    def keep(self, drill: Drill, rows: list[dict[str, Any]], fault_at: float, kind: str = "") -> None:
+        """A drill's raw observations, their times (``at``, ``sent``, ``answered``) relative to the fault:
+        attempts/<fault>-<preset>-<n>[.<kind>].jsonl (every write; ``watch``: what the cluster watch saw)."""
         folder = self.out / "attempts"
         folder.mkdir(exist_ok=True)
-        with (folder / f"{drill.fault}-{drill.preset}-{drill.number}.jsonl").open(
-            "w", encoding="utf-8"
-        ) as fh:
-            for a in sorted(attempts, key=lambda x: x.sent):
-                row = {
-                    **asdict(a),
-                    "sent": round(a.sent - fault_at, 3),
-                    "answered": round(a.answered - fault_at, 3),
-                }
-                fh.write(json.dumps(row, sort_keys=True) + "\n")
-
-    def keep_watch(self, drill: Drill, seen: list[probes.Observation], fault_at: float) -> None:
-        """What the cluster watch saw change, times relative to the fault: attempts/<drill>.watch.jsonl."""
-        folder = self.out / "attempts"
-        folder.mkdir(exist_ok=True)
-        with (folder / f"{drill.fault}-{drill.preset}-{drill.number}.watch.jsonl").open(
-            "w", encoding="utf-8"
-        ) as fh:
-            for o in seen:
-                fh.write(json.dumps({**asdict(o), "at": round(o.at - fault_at, 3)}, sort_keys=True) + "\n")
+        name = f"{drill.fault}-{drill.preset}-{drill.number}{'.' + kind if kind else ''}.jsonl"
+        with (folder / name).open("w", encoding="utf-8") as fh:
+            for row in rows:
+                timed = {k: round(v - fault_at, 3) for k, v in row.items() if k in {"at", "sent", "answered"}}
+                fh.write(json.dumps({**row, **timed}, sort_keys=True) + "\n")
 
     def record(self, drill: Drill) -> None:
         self.drills.append(drill)
@@ -274,7 +219,8 @@ class PgRun:
         self.stopped = time.time()
         for w in self.writers:
             w.join(15)
-        self.c.keep_attempts(self.drill, [a for w in self.writers for a in w.attempts], self.fault_at)
+        attempts = sorted((a for w in self.writers for a in w.attempts), key=lambda a: a.sent)
+        self.c.keep(self.drill, [asdict(a) for a in attempts], self.fault_at)
 
     def fenced(self) -> float | None:
         """When the isolated member stopped taking writes: first seen in recovery or not answering."""
@@ -285,7 +231,7 @@ class PgRun:
 
     def measure(self) -> None:
         d, fault_at = self.drill, self.fault_at
-        self.c.keep_watch(d, self.watch.transitions(), fault_at)
+        self.c.keep(d, [asdict(o) for o in self.watch.transitions()], fault_at, "watch")
         moved = self.watch.lock_moved(self.old.name, fault_at)
         self.new = moved[0] if moved else probes.leader(self.region, exclude=[self.old.name])
         d.new = self.new
@@ -485,7 +431,7 @@ def run_all(campaign: Campaign, args: argparse.Namespace) -> None:
         for number in range(1, args.rounds + 1):
             for fault in other:
                 drill = (
-                    campaign.redis_drill(number)
+                    redis_drill(campaign, number)
                     if fault == "redis-kill"
                     else campaign.pg_drill(fault, "project", number)
                 )

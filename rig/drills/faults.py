@@ -43,7 +43,6 @@ class ContainerKill:
     the node's etcd member die together, its address stops answering)."""
 
     client: Any
-    name: str = "pg-container-kill"
 
     def inject(self, node: Node) -> None:
         self.client.containers.get(node.name).kill()
@@ -61,7 +60,6 @@ class ProcessKill:
     stays dead as after a crash, and its address refuses connections at once."""
 
     client: Any
-    name: str = "pg-process-kill"
 
     def inject(self, node: Node) -> None:
         _exec(
@@ -85,7 +83,6 @@ class PatroniHang:
     reachable: the case a watchdog exists for. SIGCONT when restored."""
 
     client: Any
-    name: str = "pg-patroni-hang"
 
     def _signal(self, node: Node, signal: str) -> None:
         _exec(
@@ -122,7 +119,6 @@ class Partition:
 
     client: Any
     peers: Sequence[str]
-    name: str = "pg-partition"
 
     def inject(self, node: Node) -> None:
         _exec(self.client, node.name, ["nft", "-f", "-"], stdin=partition_ruleset(self.peers))

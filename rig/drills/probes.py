@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 import requests
 
+from loadtests.collection import library
 from rig.drills.region import Node, Region
 from rig.drills.timeline import Attempt
 
@@ -167,29 +168,17 @@ class ClusterWatch(threading.Thread):
             t.join()
 
     def _poll(self, node: Node) -> None:
-        http = requests.Session()
         while not self._halt.is_set():
             started = time.time()
-            leader, recovery = self._leader(http, node), self._recovery(node)
+            leader, recovery = self._leader(node), self._recovery(node)
             self.observations.append(Observation(started, node.name, leader, recovery))
             self._halt.wait(max(0.0, self.interval - (time.time() - started)))
         conn = self._conns.pop(node.name, None)
         if conn is not None:
             conn.close()
 
-    def _leader(self, http: requests.Session, node: Node) -> str:
-        try:
-            cluster = http.get(f"{self.region.patroni(node)}/cluster", timeout=0.4).json()
-        except (requests.RequestException, ValueError):
-            return "?"
-        return next(
-            (
-                str(m["name"])
-                for m in cluster.get("members", [])
-                if m.get("role") in {"leader", "standby_leader"}
-            ),
-            "",
-        )
+    def _leader(self, node: Node) -> str:
+        return cluster_leader(self.region, node, 0.4)
 
     def _recovery(self, node: Node) -> bool | None:
         conn = self._conns.get(node.name)
@@ -237,29 +226,33 @@ class ClusterWatch(threading.Thread):
         return None
 
 
+def cluster_leader(region: Region, node: Node, timeout: float) -> str:
+    """The leader as ``node``'s Patroni names it (the collection's own reading of /cluster:
+    module_utils/patroni), '' for none or several, '?' when it does not answer."""
+    patroni = library("patroni")
+    try:
+        return str(patroni.summarize(patroni.read_cluster(region.patroni(node), timeout))["leader"])
+    except patroni.PatroniError:
+        return "?"
+
+
 def leader(region: Region, exclude: Sequence[str] = ()) -> str:
     """The leader in Patroni's /cluster, asked of each member until one answers."""
-    http = requests.Session()
     for node in region.db:
-        if node.name in exclude:
-            continue
-        try:
-            cluster = http.get(f"{region.patroni(node)}/cluster", timeout=2).json()
-        except (requests.RequestException, ValueError):
-            continue
-        for m in cluster.get("members", []):
-            if m.get("role") == "leader":
-                return str(m["name"])
+        if node.name not in exclude:
+            name = cluster_leader(region, node, 2.0)
+            if name not in {"", "?"}:
+                return name
     return ""
 
 
 def cluster_view(region: Region) -> list[dict[str, Any]]:
     """Each member as /cluster lists it (name, role, state, timeline, lag), from the first that answers."""
-    http = requests.Session()
+    patroni = library("patroni")
     for node in region.db:
         try:
-            cluster = http.get(f"{region.patroni(node)}/cluster", timeout=2).json()
-        except (requests.RequestException, ValueError):
+            cluster = patroni.read_cluster(region.patroni(node), 2.0)
+        except patroni.PatroniError:
             continue
         keys = ("name", "role", "state", "timeline", "lag")
         return [{k: m.get(k) for k in keys} for m in cluster.get("members", [])]

@@ -7,18 +7,20 @@ from __future__ import annotations
 import random
 import threading
 import time
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import redis
 
 from rig.drills import probes
+from rig.drills.drill import HEALTHY_TIMEOUT, REJOIN_TIMEOUT, Drill, perform
 from rig.drills.region import Node, Region
 from rig.drills.timeline import gap_end, ledger, longest_gap, writing_again
 from rig.odoo_double.config import Config
 from rig.odoo_double.sessions import RedisSessionStore
 
 if TYPE_CHECKING:
-    from rig.drills.campaign import Campaign, Drill
+    from rig.drills.campaign import Campaign
 
 INTERVAL = 0.075
 PREFIX = "drill"
@@ -132,7 +134,7 @@ class RedisRun:
         time.sleep(2)
         self.writer.stop()
         self.writer.join(15)
-        self.c.keep_attempts(self.drill, self.writer.attempts, self.fault_at)
+        self.c.keep(self.drill, [asdict(a) for a in self.writer.attempts], self.fault_at)
 
     def measure(self) -> None:
         d = self.drill
@@ -150,11 +152,11 @@ class RedisRun:
             "errors": sorted({a.error for a in failed})[:5],
         }
 
-    def rejoin(self, timeout: float) -> None:
+    def rejoin(self) -> None:
         restore_at = time.time()
         self.container.start()
         self.killed = False
-        back = probes.wait_until(lambda: stable(self.region), timeout, 0.25)
+        back = probes.wait_until(lambda: stable(self.region), REJOIN_TIMEOUT, 0.25)
         self.drill.rejoin_s = None if back is None else round(back - restore_at, 3)
 
     def settle(self) -> None:
@@ -184,21 +186,9 @@ class RedisRun:
 
 
 def redis_drill(campaign: Campaign, number: int) -> Drill:
-    from rig.drills.campaign import HEALTHY_TIMEOUT, REJOIN_TIMEOUT, Drill  # noqa: PLC0415 - circular
-
     region = campaign.region
     drill = Drill("redis-kill", "project", number, started=time.time())
     if probes.wait_until(lambda: stable(region), HEALTHY_TIMEOUT, 1.0) is None:
         drill.error = f"Redis is not stable before the drill (Sentinels name {sorted(masters(region))})"
         return drill
-    run = RedisRun(campaign, drill, next(iter(masters(region))))
-    try:
-        run.fault()
-        run.measure()
-        run.rejoin(REJOIN_TIMEOUT)
-        run.settle()
-    except Exception as exc:
-        drill.error = f"{type(exc).__name__}: {exc}"
-    finally:
-        run.cleanup()
-    return drill
+    return perform(drill, RedisRun(campaign, drill, next(iter(masters(region)))))

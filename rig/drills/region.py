@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from loadtests.drills import ansible_command
+from rig.inventory import group_hosts
 
 
 class RegionError(RuntimeError):
@@ -91,12 +91,6 @@ def _dsn(host: str, port: int, db: str, user: str, password: str) -> str:
     )
 
 
-def _bin(name: str) -> str:
-    """An Ansible command beside this Python (a venv need not be on PATH), else the one on PATH."""
-    beside = Path(sys.executable).parent / name
-    return str(beside) if beside.exists() else name
-
-
 def _run(argv: list[str], env: dict[str, str] | None = None) -> str:
     done = subprocess.run(
         argv, capture_output=True, text=True, check=False, timeout=300, env={**os.environ, **(env or {})}
@@ -109,22 +103,10 @@ def _run(argv: list[str], env: dict[str, str] | None = None) -> str:
 
 
 def inventory_list(inventory: str) -> dict[str, Any]:
-    listed: dict[str, Any] = json.loads(_run([_bin("ansible-inventory"), "-i", inventory, "--list"]))
+    listed: dict[str, Any] = json.loads(
+        _run([ansible_command("ansible-inventory"), "-i", inventory, "--list"])
+    )
     return listed
-
-
-def groups_of(data: dict[str, Any]) -> dict[str, list[str]]:
-    """group -> its hosts, children's hosts included (of ansible-inventory --list)."""
-
-    def hosts(group: str, seen: frozenset[str] = frozenset()) -> list[str]:
-        entry = data.get(group, {})
-        found = list(entry.get("hosts", []))
-        for child in entry.get("children", []):
-            if child not in seen:
-                found += [h for h in hosts(child, seen | {group}) if h not in found]
-        return found
-
-    return {g: hosts(g) for g in data if g != "_meta"}
 
 
 def resolved(inventory: str, host: str, names: dict[str, str]) -> dict[str, Any]:
@@ -132,7 +114,16 @@ def resolved(inventory: str, host: str, names: dict[str, str]) -> dict[str, Any]
     expression. An ad-hoc debug on the controller; nothing runs on the host."""
     expression = "{{ {" + ", ".join(f"{json.dumps(k)}: ({v})" for k, v in names.items()) + "} | to_json }}"
     out = _run(
-        [_bin("ansible"), "-i", inventory, host, "-m", "ansible.builtin.debug", "-a", f"msg={expression}"],
+        [
+            ansible_command("ansible"),
+            "-i",
+            inventory,
+            host,
+            "-m",
+            "ansible.builtin.debug",
+            "-a",
+            f"msg={expression}",
+        ],
         env={"ANSIBLE_STDOUT_CALLBACK": "json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_NOCOLOR": "1"},
     )
     result = json.loads(out[out.index("{") :])["plays"][0]["tasks"][0]["hosts"][host]
@@ -146,13 +137,13 @@ def load(inventory: str) -> Region:
     """The region of an inventory (e.g. ``inventories/pilot-local/``), secrets resolved as Ansible
     resolves them (the pilot's come from files under $PILOT_STATE)."""
     data = inventory_list(inventory)
-    groups = groups_of(data)
     hostvars = data.get("_meta", {}).get("hostvars", {})
 
     def hosts(group: str) -> list[str]:
-        if not groups.get(group):
+        found = group_hosts(data, group)
+        if not found:
             raise RegionError(f"the inventory has no host in group {group!r}")
-        return groups[group]
+        return found
 
     def nodes(group: str) -> tuple[Node, ...]:
         found = []
@@ -214,7 +205,3 @@ def load(inventory: str) -> Region:
         redis_monitor_password=str(r["redis_monitor_password"]),
         session_sentinel_host=str(a["session_sentinel_host"]),
     )
-
-
-def names(nodes: Sequence[Node]) -> str:
-    return ", ".join(n.name for n in nodes)

@@ -29,10 +29,6 @@ class Attempt:
     definite: bool = False  # failed for certain (nothing sent, or refused); else it may have landed
 
 
-def acked_times(attempts: Iterable[Attempt]) -> list[float]:
-    return sorted(a.answered for a in attempts if a.ok)
-
-
 def longest_gap(acked: Sequence[float], since: float) -> float | None:
     """The longest time between consecutive acknowledged writes, from the last one before ``since``.
 
@@ -62,12 +58,6 @@ def writing_again(attempts: Sequence[Attempt], since: float, now: float, settle:
     """Acknowledged writes again: one sent ``settle`` s after ``since`` and answered within the last
     ``settle`` s (a writer whose call hangs, or that was answered before the fault took effect, is not)."""
     return any(a.ok and a.sent >= since + settle and a.answered >= now - settle for a in attempts)
-
-
-def first_ack_after(attempts: Iterable[Attempt], since: float) -> float | None:
-    """When the first write sent after ``since`` was acknowledged."""
-    times = [a.answered for a in attempts if a.ok and a.sent >= since]
-    return min(times) if times else None
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from rig.drills.campaign import Drill, gap_start, load_presets, parse, summarize
+from rig.drills.campaign import gap_start, load_presets, parse, summarize
+from rig.drills.drill import Drill
 from rig.drills.faults import DRILL_TABLE, FaultError, partition_ruleset
 from rig.drills.probes import CallWriter, sql_writer
 from rig.drills.report import GOALS, render, verdict
-from rig.drills.timeline import Attempt, figures, first_ack_after, ledger, longest_gap, phases, ratio
+from rig.drills.timeline import Attempt, figures, ledger, longest_gap, phases, ratio, writing_again
 
 
 def ok(t: float, key: str = "", server: str = "10.0.0.1", sent: float | None = None) -> Attempt:
@@ -32,10 +33,13 @@ def test_longest_gap_is_not_measured_without_a_write_on_both_sides() -> None:
     assert longest_gap([10.1, 10.2], 10.05) is None
 
 
-def test_the_first_write_after_the_fault_must_have_been_sent_after_it() -> None:
+def test_writing_again_needs_a_write_sent_after_the_fault_and_answered_lately() -> None:
     # a write sent before the fault and answered after it does not say the service is back
-    attempts = [ok(10.5, "a", sent=9.99), ok(20.0, "b", sent=19.9)]
-    assert first_ack_after(attempts, 10.0) == 20.0
+    attempts = [ok(10.5, "a", sent=9.99)]
+    assert not writing_again(attempts, 10.0, now=10.6)
+    attempts.append(ok(20.0, "b", sent=19.9))
+    assert writing_again(attempts, 10.0, now=20.5)
+    assert not writing_again(attempts, 10.0, now=25.0)  # nothing answered in the last second: hung again
 
 
 def test_phases_split_the_gap_at_each_moment() -> None:
@@ -102,6 +106,15 @@ def test_gap_start_is_the_last_write_before_the_longest_gap_after_the_switch_beg
     assert gap_start([w], 1.05) == 1.2
 
 
+def run_until(w: CallWriter, attempts: int) -> None:
+    """Start the writer, stop it once it made ``attempts`` calls (10 s at most)."""
+    w.start()
+    deadline = time.monotonic() + 10
+    while len(w.attempts) < attempts and time.monotonic() < deadline:
+        time.sleep(0.01)
+    w.stop()
+
+
 def test_a_call_writer_records_acknowledged_and_failed_calls_and_stops() -> None:
     calls: list[str] = []
 
@@ -112,11 +125,7 @@ def test_a_call_writer_records_acknowledged_and_failed_calls_and_stops() -> None
         return "10.0.0.9"
 
     w = CallWriter("t", write, "p-", (RuntimeError,), interval=0.01)
-    w.start()
-    deadline = time.monotonic() + 10
-    while len(w.attempts) < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    w.stop()
+    run_until(w, 3)
     w.join(2)
     assert not w.is_alive()
     assert w.attempts[0].ok is False
@@ -312,11 +321,7 @@ def test_the_presets_are_the_ones_the_issue_names() -> None:
 
 def test_a_write_that_could_not_connect_failed_for_certain() -> None:
     w = sql_writer("app", "host=127.0.0.1 port=1 dbname=x user=x connect_timeout=1", "p-", interval=0.01)
-    w.start()
-    deadline = time.monotonic() + 10
-    while len(w.attempts) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    w.stop()
+    run_until(w, 2)
     w.join(5)
     first = w.attempts[0]
     assert not first.ok

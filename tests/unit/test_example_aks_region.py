@@ -48,6 +48,8 @@ from conftest import (
 )
 from cryptography import x509
 
+from rig.inventory import group_hosts as inventory_group_hosts
+
 INVENTORY = ROOT / "inventories" / "example-aks-region"
 VAULT_FILE = INVENTORY / "group_vars" / "all" / "vault.yml"
 VAULT_ID = f"example_aks_region@{ROOT / 'tests' / 'fixtures' / 'example-aks-region.vault-pass'}"
@@ -530,10 +532,7 @@ def list_inventory() -> dict[str, Any]:
 
 
 def group_hosts(inventory: dict[str, Any], group: str) -> set[str]:
-    found = set(inventory.get(group, {}).get("hosts", []))
-    for child in inventory.get(group, {}).get("children", []):
-        found |= group_hosts(inventory, child)
-    return found
+    return set(inventory_group_hosts(inventory, group))
 
 
 def test_hubs_and_branches_come_from_the_register() -> None:

@@ -54,6 +54,8 @@ import yaml
 from conftest import COLLECTIONS_PATH, LOCAL, PRELOAD_PLUGINS, ROOT, SyntaxChecks
 from cryptography import x509
 
+from rig.inventory import group_hosts
+
 INVENTORY = Path(ROOT) / "inventories" / "example-region"
 REGISTER = ROOT / "inventories" / "branch_register" / "eu-west.yml"
 VAULT_FILE = INVENTORY / "group_vars" / "all" / "vault.yml"
@@ -165,22 +167,13 @@ def vault_vars() -> dict[str, Any]:
     return data
 
 
-def group_hosts(inventory: dict[str, Any]) -> dict[str, set[str]]:
+def groups_of(inventory: dict[str, Any]) -> dict[str, set[str]]:
     """Group name -> every host in it, through its children."""
-
-    def hosts_of(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
-        group = inventory.get(name, {})
-        found = set(group.get("hosts", []))
-        for child in group.get("children", []):
-            if child not in seen:
-                found |= hosts_of(child, seen | {name})
-        return found
-
     names = {k for k in inventory if k != "_meta"}
     for group in list(inventory.values()):
         if isinstance(group, dict):
             names |= set(group.get("children", []))
-    return {name: hosts_of(name) for name in names}
+    return {name: set(group_hosts(inventory, name)) for name in names}
 
 
 @dataclass
@@ -272,7 +265,7 @@ def region(region_run: dict[str, Any]) -> Region:
         profile=region_run["profile"],
         path=region_run["path"],
         inventory=inventory,
-        groups=group_hosts(inventory),
+        groups=groups_of(inventory),
         rendered={host: result["msg"] for host, result in task["hosts"].items()},
     )
 
@@ -457,7 +450,7 @@ def test_each_tenancy_profile_owns_its_variables() -> None:
 def test_no_variable_is_set_twice_for_one_host() -> None:
     listed = ansible("ansible-inventory", "-i", f"{INVENTORY}/", "--list", "--vault-id", VAULT_ID)
     assert listed.returncode == 0, tail(listed)
-    members = group_hosts(json.loads(listed.stdout))
+    members = groups_of(json.loads(listed.stdout))
     members["all"] = set(json.loads(listed.stdout)["_meta"]["hostvars"])
     setters: dict[str, list[str]] = {}
     for source, data in plain_var_files().items():
